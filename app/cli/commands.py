@@ -1,0 +1,94 @@
+"""Implementations of the ``abi`` sub-commands."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+from app.core import loader, summary
+from app.core.warehouse import WarehouseError, open_warehouse
+
+READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
+DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
+
+
+class CommandError(RuntimeError):
+    """A user-facing failure: printed as ``abi: <message>``, exit code 2."""
+
+
+def ingest(args) -> int:
+    paths = loader.expand_paths(args.paths)
+    if not paths:
+        raise CommandError(f"no billing files found in: {' '.join(args.paths)}")
+    wh = open_warehouse()
+    try:
+        result = _ingest_with_progress(wh, paths, None if args.source == "auto" else args.source,
+                                       DATASETS[args.dataset], quiet=args.json)
+    finally:
+        wh.close()
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        summary.print_ingestion(result)
+    for failed in (f for f in result.files if f.error):
+        print(f"abi: refused {failed.error}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _ingest_with_progress(wh, paths: list[Path], source, dataset, quiet: bool):
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() and not quiet
+    with tqdm(total=len(paths), unit="file", desc="ingest", disable=not show) as bar:
+        return loader.ingest(wh, paths, source, dataset, progress=lambda _p: bar.update(1))
+
+
+def export(args) -> int:
+    from app.core.export import export as run_export
+
+    if args.billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.billing_period):
+        raise CommandError(f"--billing-period must be YYYY-MM, got {args.billing_period!r}")
+    wh = open_warehouse()
+    try:
+        loader.ensure_schema(wh)
+        rows = run_export(wh, args.format, Path(args.out), args.billing_period)
+    finally:
+        wh.close()
+    print(f"exported {rows} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+def sql(args) -> int:
+    if not READ_ONLY.match(args.query) or ";" in args.query.strip().rstrip(";"):
+        raise CommandError("only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed")
+    fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
+    wh = open_warehouse()
+    try:
+        loader.ensure_schema(wh)
+        out = wh.raw(f"{args.query.strip().rstrip(';')}\nSETTINGS readonly = 2", fmt)
+    except WarehouseError as exc:
+        raise CommandError(str(exc).splitlines()[0]) from exc
+    finally:
+        wh.close()
+    sys.stdout.write(out.decode())
+    return 0
+
+
+def demo(args) -> int:
+    from app.core import settings
+    from app.core.demo import generate
+
+    month = date.fromisoformat(f"{args.month}-01")
+    out = Path(args.out) if args.out else settings.data_dir() / "demo"
+    files = generate(out, month=month, scale=args.scale)
+    wh = open_warehouse()
+    try:
+        result = _ingest_with_progress(wh, [files.actual, files.amortized], "azure-cost", None, quiet=False)
+        summary.print_ingestion(result)
+        summary.print_cost_summary(wh, f"{month:%Y-%m}")
+    finally:
+        wh.close()
+    return 0 if result.ok else 1

@@ -1,0 +1,56 @@
+"""``abi``: the command line of ABI (ingest, export, sql, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from app.cli import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="abi", description="Azure billing data to FOCUS 1.2 in ClickHouse.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="load billing files (files, directories, globs)")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--source", choices=["auto", "azure-cost", "azure-focus", "focus"], default="auto")
+    ingest.add_argument("--dataset", choices=["auto", "actual", "amortized"], default="auto",
+                        help="Azure cost files: actual or amortized (default: from the path, else the rows)")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object")
+    ingest.set_defaults(run=commands.ingest)
+
+    export = sub.add_parser("export", help="write the FOCUS 1.2 dataset")
+    export.add_argument("--format", choices=["parquet", "csv"], required=True)
+    export.add_argument("--out", required=True)
+    export.add_argument("--billing-period", help="YYYY-MM")
+    export.set_defaults(run=commands.export)
+
+    sql = sub.add_parser("sql", help="run a read-only query on the warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["csv", "json", "table"], default="table")
+    sql.set_defaults(run=commands.sql)
+
+    demo = sub.add_parser("demo", help="generate a demo month of Azure EA data, ingest it, print a summary")
+    demo.add_argument("--month", default="2026-10", help="YYYY-MM")
+    demo.add_argument("--scale", type=int, default=2, help="resources multiplier")
+    demo.add_argument("--out", help="folder for the generated files (default: <data dir>/demo)")
+    demo.set_defaults(run=commands.demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format='{"level": "%(levelname)s", "logger": "%(name)s", "message": "%(message)s"}')
+    try:
+        return args.run(args)
+    except commands.CommandError as exc:
+        print(f"abi: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Export of the FOCUS dataset with FOCUS names and types; x_ columns after the FOCUS columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core import schema
+from app.core.warehouse import Warehouse, quote
+from app.ingest.tables import FOCUS_TABLE
+from app.models.focus import FOCUS_COLUMNS, X_COLUMNS
+
+JSON_COLUMNS = ("Tags", "SkuPriceDetails")
+
+
+def _column(name: str, ch_type: str, fmt: str) -> str:
+    if name in JSON_COLUMNS:
+        return f"if(toJSONString({name}) = '{{}}', NULL, toJSONString({name})) AS {name}"
+    if ch_type.startswith("DateTime") and not ch_type.startswith("DateTime64"):
+        if fmt == "csv":
+            return f"formatDateTime({name}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS {name}"
+        return f"toDateTime64({name}, 3, 'UTC') AS {name}"
+    return f"`{name}`"
+
+
+def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> str:
+    """SELECT of the export: FOCUS columns, ABI's x_ columns, then source x_ columns expanded from the map."""
+    types = dict(schema.columns(FOCUS_TABLE))
+    table = f"{wh.database}.{FOCUS_TABLE}"
+    where = f"WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {quote(billing_period)}" if billing_period else ""
+    extra_keys = [r["k"] for r in wh.rows(
+        f"SELECT DISTINCT arrayJoin(mapKeys(x_SourceColumns)) AS k FROM {table} {where} ORDER BY k")]
+    cols = [_column(n, types[n], fmt) for n in FOCUS_COLUMNS]
+    cols += [_column(n, types[n], fmt) for n in X_COLUMNS if n != "x_SourceColumns"]
+    taken = set(X_COLUMNS)
+    for key in extra_keys:
+        alias = key if key.startswith("x_") else f"x_{key}"
+        if alias not in taken:
+            taken.add(alias)
+            cols.append(f"nullIf(x_SourceColumns[{quote(key)}], '') AS `{alias}`")
+    order = "ORDER BY BillingPeriodStart, BillingAccountId, ChargePeriodStart, x_SourceFile, x_SourceRow"
+    return f"SELECT {', '.join(cols)} FROM {table} {where} {order}"
+
+
+def export(wh: Warehouse, fmt: str, out: Path, billing_period: str | None = None) -> int:
+    """Write the dataset to ``out`` (``parquet`` or ``csv``); returns the number of rows."""
+    sql = export_sql(wh, fmt, billing_period)
+    ch_format = "Parquet" if fmt == "parquet" else "CSVWithNames"
+    settings = "SETTINGS format_csv_null_representation = 'NULL', output_format_parquet_string_as_string = 1"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(wh.raw(f"{sql} {settings}", ch_format))
+    return int(wh.scalar(f"SELECT count() FROM ({sql})"))

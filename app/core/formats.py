@@ -1,0 +1,107 @@
+"""Source formats: their canonical columns and the header spellings that map to them (all matched lower-case).
+
+Data, not code: each format is a table of ``canonical column → accepted spellings``. Header generations
+(legacy ``Cost``/``BillingCurrency``/``Product``), camelCase API headers and the legacy EA API's names all
+resolve here.
+"""
+
+from app.models.focus import FOCUS_COLUMNS, X_COLUMNS
+
+AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "BillingAccountId": ("billingaccountid", "enrollmentnumber"),
+    "BillingAccountName": ("billingaccountname",),
+    "BillingPeriodStartDate": ("billingperiodstartdate", "billingperiodstart"),
+    "BillingPeriodEndDate": ("billingperiodenddate", "billingperiodend"),
+    "BillingProfileId": ("billingprofileid",),
+    "BillingProfileName": ("billingprofilename",),
+    "AccountOwnerId": ("accountownerid", "accountowneremail"),
+    "AccountName": ("accountname",),
+    "SubscriptionId": ("subscriptionid", "subscriptionguid"),
+    "SubscriptionName": ("subscriptionname",),
+    "Date": ("date", "usagedate", "usagedatetime"),
+    "ProductName": ("productname", "product"),
+    "PartNumber": ("partnumber",),
+    "MeterId": ("meterid",),
+    "ServiceFamily": ("servicefamily",),
+    "MeterCategory": ("metercategory",),
+    "MeterSubCategory": ("metersubcategory",),
+    "MeterRegion": ("meterregion",),
+    "MeterName": ("metername",),
+    "Quantity": ("quantity", "consumedquantity"),
+    "EffectivePrice": ("effectiveprice", "resourcerate"),
+    "CostInBillingCurrency": ("costinbillingcurrency", "cost", "pretaxcost"),
+    "UnitPrice": ("unitprice",),
+    "BillingCurrencyCode": ("billingcurrencycode", "billingcurrency", "currency"),
+    "ResourceLocation": ("resourcelocation", "resourcelocationnormalized", "location"),
+    "AvailabilityZone": ("availabilityzone",),
+    "ConsumedService": ("consumedservice",),
+    "ResourceId": ("resourceid", "instanceid", "instancename"),
+    "ResourceName": ("resourcename",),
+    "ServiceInfo1": ("serviceinfo1",),
+    "ServiceInfo2": ("serviceinfo2",),
+    "AdditionalInfo": ("additionalinfo",),
+    "Tags": ("tags",),
+    "InvoiceSectionId": ("invoicesectionid", "departmentid"),
+    "InvoiceSectionName": ("invoicesectionname", "invoicesection", "departmentname"),
+    "CostCenter": ("costcenter",),
+    "UnitOfMeasure": ("unitofmeasure",),
+    "ResourceGroup": ("resourcegroup", "resourcegroupname"),
+    "ReservationId": ("reservationid",),
+    "ReservationName": ("reservationname",),
+    "ProductOrderId": ("productorderid",),
+    "ProductOrderName": ("productordername",),
+    "OfferId": ("offerid",),
+    "IsAzureCreditEligible": ("isazurecrediteligible",),
+    "Term": ("term",),
+    "PublisherName": ("publishername",),
+    "PlanName": ("planname",),
+    "ChargeType": ("chargetype",),
+    "Frequency": ("frequency", "chargefrequency"),
+    "PublisherType": ("publishertype",),
+    "PayGPrice": ("paygprice",),
+    "PricingModel": ("pricingmodel",),
+    "CostAllocationRuleName": ("costallocationrulename",),
+    "BenefitId": ("benefitid",),
+    "BenefitName": ("benefitname",),
+    "CostInPricingCurrency": ("costinpricingcurrency",),
+    "PricingCurrencyCode": ("pricingcurrencycode", "pricingcurrency"),
+    "ExchangeRatePricingToBilling": ("exchangeratepricingtobilling", "exchangerate"),
+    "ExchangeRateDate": ("exchangeratedate",),
+    "PaygCostInBillingCurrency": ("paygcostinbillingcurrency",),
+    "CostInUsd": ("costinusd",),
+    "PaygCostInUsd": ("paygcostinusd",),
+    "InvoiceId": ("invoiceid",),
+    "PreviousInvoiceId": ("previousinvoiceid",),
+    "ProductId": ("productid",),
+    "ResourceType": ("resourcetype",),
+    "ServicePeriodStartDate": ("serviceperiodstartdate",),
+    "ServicePeriodEndDate": ("serviceperiodenddate",),
+    "PartnerName": ("partnername",),
+    "ResellerName": ("resellername",),
+}
+"""Azure Cost Management export / Cost Details API columns (EA and MCA, actual and amortized share them)."""
+
+FOCUS_ALIASES: dict[str, tuple[str, ...]] = {
+    "InvoiceId": ("x_invoiceid",),
+    "PricingCurrency": ("x_pricingcurrency",),
+    "SkuPriceDetails": ("x_skudetails",),
+    "SkuMeter": ("x_skumetername",),
+    "ChargeCategory": ("chargetype",),
+}
+"""Older spellings of FOCUS columns (Microsoft FocusCost 1.0 x_ columns, FOCUS 1.0-preview names)."""
+
+FOCUS_SOURCE_X_COLUMNS = tuple(c for c in X_COLUMNS if c != "x_SourceColumns" and not c.startswith(
+    ("x_Source", "x_Ingest")))
+
+FOCUS_SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: (name.lower(), *FOCUS_ALIASES.get(name, ())) for name in FOCUS_COLUMNS + FOCUS_SOURCE_X_COLUMNS
+}
+"""FOCUS files (any provider, and Microsoft FocusCost exports): the FOCUS columns and ABI's x_ columns."""
+
+AZURE_FOCUS_MARKERS = frozenset({"x_skumeterid", "x_resourcegroupname", "x_billingprofileid", "x_skumetercategory"})
+FOCUS_MARKERS = frozenset({"billedcost", "effectivecost", "chargeperiodstart", "billingperiodstart"})
+AZURE_COST_MARKERS = (
+    frozenset({"costinbillingcurrency", "cost", "pretaxcost"}),
+    frozenset({"date", "usagedate", "usagedatetime"}),
+    frozenset({"metercategory", "meterid", "metername"}),
+)

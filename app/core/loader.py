@@ -1,0 +1,172 @@
+"""Bulk ingestion of billing files: detect, stage, validate, publish, log — idempotent per billing period."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.core import replace, schema
+from app.core.lookups import load_lookups
+from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
+from app.core.staging import FileStage
+from app.core.warehouse import Warehouse, WarehouseError, quote
+from app.ingest.tables import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileResult:
+    """What happened to one file's rows: read = loaded + quarantined + superseded."""
+
+    path: str
+    source: str | None = None
+    dataset: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_superseded: int = 0
+    billing_periods: list[str] = field(default_factory=list)
+    unmapped: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class IngestionResult:
+    ingestion_id: str
+    files: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.error is None for f in self.files)
+
+    def as_dict(self) -> dict:
+        return {"ingestion_id": self.ingestion_id, "files": [asdict(f) for f in self.files]}
+
+
+def ensure_schema(wh: Warehouse) -> None:
+    """Create ABI's tables (from the Moose declarations) and load the lookup tables."""
+    for table in (FOCUS_TABLE, QUARANTINE_TABLE, INGESTION_LOG_TABLE):
+        wh.command(schema.create_table_sql(table, wh.database))
+    load_lookups(wh)
+
+
+def expand_paths(patterns: list[str]) -> list[Path]:
+    """Files named by paths, directories (recursively) and globs; billing suffixes only, sorted, unique."""
+    found: list[Path] = []
+    for pattern in patterns:
+        matches = [Path(p) for p in glob.glob(pattern, recursive=True)] or [Path(pattern)]
+        for path in matches:
+            if path.is_dir():
+                found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(SUFFIXES)]
+            else:
+                found.append(path)
+    return sorted({p.resolve() for p in found}, key=str)
+
+
+def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset: str | None = None,
+           progress=None) -> IngestionResult:
+    """Load files into FOCUS as one batch; each file is loaded whole or refused whole."""
+    ensure_schema(wh)
+    result = IngestionResult(ingestion_id=str(uuid.uuid4()), files=[])
+    started = _now()
+    lineage = {"_ingestion_id": result.ingestion_id, "_ingested_at": started}
+    prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
+    stages: list[tuple[FileResult, FileStage]] = []
+    try:
+        for n, path in enumerate(paths):
+            fr = FileResult(path=str(path))
+            result.files.append(fr)
+            stage = _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, source, dataset)
+            if stage:
+                stages.append((fr, stage))
+            if progress:
+                progress(path)
+        _commit(wh, f"{prefix}_batch", stages)
+        _log(wh, result, started)
+    finally:
+        for _, stage in stages:
+            stage.drop()
+    return result
+
+
+def _stage_file(wh: Warehouse, path: Path, fr: FileResult, prefix: str, lineage: dict[str, str],
+                source: str | None, dataset: str | None) -> FileStage | None:
+    stage = FileStage(wh, prefix)
+    try:
+        sf = open_source(path, source, dataset)
+        fr.source, fr.dataset = sf.source, sf.dataset
+        stage.create()
+        stage.load(sf, {**lineage, "_source_file": str(path)})
+        stage.drop_views()
+    except (SourceError, WarehouseError) as exc:
+        stage.drop()
+        fr.error = _explain(path, exc)
+        log.warning("refused %s: %s", path, fr.error)
+        return None
+    _count(wh, stage, fr, sf)
+    return stage
+
+
+def _explain(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, SourceError):
+        return text
+    first = (text.splitlines()[0] if text else "unknown error").split(" In scope ")[0][:600]
+    return f"{path}: cannot be read as {'gzip-compressed ' if path.suffix == '.gz' else ''}billing data: {first}"
+
+
+def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> None:
+    db = wh.database
+    fr.rows_loaded = int(wh.scalar(f"SELECT count() FROM {db}.{stage.focus}"))
+    fr.rows_quarantined = int(wh.scalar(f"SELECT count() FROM {db}.{stage.quarantine}"))
+    fr.rows_read = fr.rows_loaded + fr.rows_quarantined
+    fr.billing_periods = [r["p"] for r in wh.rows(
+        f"SELECT DISTINCT formatDateTime(BillingPeriodStart, '%Y-%m') AS p FROM {db}.{stage.focus} ORDER BY p")]
+    fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
+        f"SELECT item, count() AS n FROM {db}.{stage.unmapped} GROUP BY item ORDER BY n DESC LIMIT 50")}
+
+
+def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]]) -> None:
+    """Publish all staged files at once and replace their quarantine rows."""
+    db = wh.database
+    replace.create_batch(wh, batch)
+    try:
+        for _, stage in stages:
+            for pid in [r["p"] for r in wh.rows(f"SELECT DISTINCT _partition_id AS p FROM {db}.{stage.focus}")]:
+                wh.command(f"ALTER TABLE {db}.{batch} ATTACH PARTITION ID '{pid}' FROM {db}.{stage.focus}")
+        superseded = replace.publish(wh, batch)
+    finally:
+        wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
+    for fr, stage in stages:
+        fr.rows_superseded = superseded.get(fr.path, 0)
+        fr.rows_loaded -= fr.rows_superseded
+        wh.command(f"DELETE FROM {db}.{QUARANTINE_TABLE} WHERE source_file = {quote(fr.path)}")
+        wh.command(f"INSERT INTO {db}.{QUARANTINE_TABLE} SELECT * FROM {db}.{stage.quarantine}")
+
+
+def _log(wh: Warehouse, result: IngestionResult, started: str) -> None:
+    finished = _now()
+    for fr in result.files:
+        row = {
+            "ingestion_id": result.ingestion_id, "source_file": fr.path, "source_format": fr.source or "",
+            "source_dataset": fr.dataset or "", "status": "refused" if fr.error else "loaded",
+            "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, "rows_quarantined": fr.rows_quarantined,
+            "rows_superseded": fr.rows_superseded, "billing_periods": fr.billing_periods,
+            "unmapped": fr.unmapped, "error": fr.error, "started_at": started, "finished_at": finished,
+        }
+        wh.command(f"INSERT INTO {wh.database}.{INGESTION_LOG_TABLE} FORMAT JSONEachRow {_json(row)}")
+
+
+def _json(row: dict) -> str:
+    import json
+
+    return json.dumps(row)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]

@@ -1,0 +1,43 @@
+"""Lookup tables the project owns (``sql/lookups/*.csv``), loaded into the warehouse when they change."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+
+from app.core import settings
+from app.core.mapping import LOOKUPS, lookup_table
+from app.core.warehouse import Warehouse, quote
+
+DECIMAL_COLUMNS = {"block_size"}
+
+
+def load_lookups(wh: Warehouse) -> None:
+    """(Re)create each lookup table whose CSV content differs from what the warehouse holds."""
+    for name in LOOKUPS:
+        path = settings.SQL_DIR / "lookups" / f"{name}.csv"
+        text = path.read_text(encoding="utf-8")
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        table = lookup_table(name)
+        current = wh.scalar("SELECT comment FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+                            {"db": wh.database, "t": table})
+        if current == digest:
+            continue
+        rows = list(csv.DictReader(text.splitlines()))
+        _replace(wh, table, list(rows[0].keys()), rows, digest)
+
+
+def _replace(wh: Warehouse, table: str, columns: list[str], rows: list[dict[str, str]], digest: str) -> None:
+    db = wh.database
+    types = ", ".join(f"`{c}` {'Decimal(38, 10)' if c in DECIMAL_COLUMNS else 'String'}" for c in columns)
+    wh.command(f"DROP TABLE IF EXISTS {db}.{table}")
+    wh.command(f"CREATE TABLE {db}.{table} ({types}) ENGINE = MergeTree ORDER BY tuple() COMMENT {quote(digest)}")
+    values = ", ".join("(" + ", ".join(_literal(c, (r[c] or "").strip()) for c in columns) + ")" for r in rows)
+    wh.command(f"INSERT INTO {db}.{table} VALUES {values}")
+
+
+def _literal(column: str, value: str) -> str:
+    if column in DECIMAL_COLUMNS:
+        return value or "0"
+    return quote(value.lower() if column in ("unit_of_measure", "location", "consumed_service", "resource_type",
+                                             "meter_category") else value)

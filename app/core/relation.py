@@ -1,0 +1,37 @@
+"""The SQL relation that reads one billing file as the canonical, trimmed ``Nullable(String)`` columns."""
+
+from __future__ import annotations
+
+from app.core.sources import SourceFile
+from app.core.warehouse import quote
+
+FILE = "{file}"
+"""Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server)."""
+
+
+def _cell(sf: SourceFile, i: int) -> str:
+    """The raw text of column ``i``."""
+    return f"toString(`{sf.header[i]}`)" if sf.is_parquet else f"c{i + 1}"
+
+
+def _value(sf: SourceFile, i: int) -> str:
+    return f"nullIf(nullIf(trimBoth({_cell(sf, i)}), ''), 'NULL')"
+
+
+def structure(sf: SourceFile) -> str:
+    """The column structure to read a CSV file by position (the header row is skipped, not matched)."""
+    return "" if sf.is_parquet else ", ".join(f"c{i + 1} Nullable(String)" for i in range(len(sf.header)))
+
+
+def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1") -> str:
+    """SELECT over ``{file}`` exposing the format's canonical columns, ``_extra``, ``_raw``, ``_row`` and lineage."""
+    cols = [f"{_value(sf, i)} AS `{name}`" for name, i in sf.columns.items()]
+    cols += [f"CAST(NULL AS Nullable(String)) AS `{name}`" for name in sf.canonical if name not in sf.columns]
+    extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
+    cols.append(f"mapFilter((k, v) -> v != '', map({extras})) AS _extra" if extras
+                else "CAST(map(), 'Map(String, String)') AS _extra")
+    raw = ", ".join(f"{quote(h)}, {_cell(sf, i)}" for i, h in enumerate(sf.header))
+    cols.append(f"toJSONString(map({raw})) AS _raw")
+    cols.append(f"toInt64({row_number}) AS _row")
+    cols += [f"{quote(value)} AS {name}" for name, value in lineage.items()]
+    return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {FILE})"

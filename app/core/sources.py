@@ -1,0 +1,166 @@
+"""Billing files: reading headers, detecting the source format, and the SQL relation that reads a file.
+
+A file's format is detected from its header (or forced with ``--source``); its columns are matched to the
+format's canonical names case-insensitively, and the relation exposes exactly those names as trimmed
+``Nullable(String)`` values ('' and the literal ``NULL`` read as NULL), plus row number, raw row and lineage.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import formats
+
+SOURCES = ("azure-cost", "azure-focus", "focus")
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
+DATASET_SAMPLE_ROWS = 20_000
+
+
+class SourceError(ValueError):
+    """A file that cannot be read as billing data; the message names the file and the problem."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path, self.problem = path, problem
+
+
+@dataclass
+class SourceFile:
+    """A billing file with its detected format, dataset and column mapping."""
+
+    path: Path
+    source: str
+    dataset: str
+    header: list[str]
+    columns: dict[str, int] = field(default_factory=dict)
+    """canonical name → 0-based position in the file."""
+    extras: dict[str, int] = field(default_factory=dict)
+    """original name → position, for columns with no canonical home (kept in x_SourceColumns)."""
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.path.suffix.lower() == ".parquet"
+
+    @property
+    def clickhouse_format(self) -> str:
+        return "Parquet" if self.is_parquet else "CSVWithNames"
+
+    @property
+    def canonical(self) -> dict[str, tuple[str, ...]]:
+        return formats.AZURE_COST_COLUMNS if self.source == "azure-cost" else formats.FOCUS_SOURCE_COLUMNS
+
+
+def read_header(path: Path) -> list[str]:
+    """Column names of a CSV (plain or gzip, BOM stripped) or Parquet file."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception as exc:  # pyarrow raises several types for non-Parquet input
+            raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
+    try:
+        with _open_text(path) as text:
+            first = next(csv.reader(text), None)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
+    if not first or not any(cell.strip() for cell in first):
+        raise SourceError(path, "empty file: no header row")
+    return [cell.strip().lstrip("\ufeff").strip() for cell in first]
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    raw = gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def detect_source(header: list[str]) -> str | None:
+    """The source format a header belongs to, or None."""
+    names = {h.lower() for h in header}
+    if len(names & formats.FOCUS_MARKERS) >= 3:
+        return "azure-focus" if names & formats.AZURE_FOCUS_MARKERS else "focus"
+    if all(names & group for group in formats.AZURE_COST_MARKERS):
+        return "azure-cost"
+    return None
+
+
+def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Map header positions to canonical names (first accepted spelling wins); the rest are extras."""
+    lowered = [h.lower() for h in header]
+    matched: dict[str, int] = {}
+    for name, spellings in canonical.items():
+        for spelling in spellings:
+            if spelling in lowered and lowered.index(spelling) not in matched.values():
+                matched[name] = lowered.index(spelling)
+                break
+    used = set(matched.values())
+    extras = {header[i]: i for i in range(len(header)) if i not in used and header[i]}
+    return matched, extras
+
+
+def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str | None = None) -> str:
+    """ActualCost or AmortizedCost for Azure cost files (forced, from the path, else from the rows); else FOCUS."""
+    if source != "azure-cost":
+        return "FOCUS"
+    if forced:
+        return forced
+    name = str(path).lower()
+    if re.search(r"amorti[sz]", name):
+        return "AmortizedCost"
+    if "actual" in name or path.suffix.lower() == ".parquet":
+        return "ActualCost"
+    return _dataset_from_rows(path, columns)
+
+
+def _dataset_from_rows(path: Path, columns: dict[str, int]) -> str:
+    """Amortized data shows commitment usage with a cost, or unused-commitment rows; actual data does not."""
+    charge, model, cost = (columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
+    if charge is None or model is None or cost is None:
+        return "ActualCost"
+    with _open_text(path) as text:
+        reader = csv.reader(text)
+        next(reader, None)
+        for i, row in enumerate(reader):
+            if i >= DATASET_SAMPLE_ROWS or len(row) <= max(charge, model, cost):
+                break
+            kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
+            if kind.startswith("unused") or (kind == "usage" and pricing in ("reservation", "savingsplan")
+                                             and _nonzero(row[cost])):
+                return "AmortizedCost"
+    return "ActualCost"
+
+
+def _nonzero(text: str) -> bool:
+    try:
+        return float(text) != 0.0
+    except ValueError:
+        return False
+
+
+def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None) -> SourceFile:
+    """Read a file's header and detect its format; refuse files that are not billing data."""
+    if not path.is_file():
+        raise SourceError(path, "no such file")
+    header = read_header(path)
+    source = forced_source or detect_source(header)
+    if source is None:
+        raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
+                                f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
+    sf = SourceFile(path=path, source=source, dataset="", header=header)
+    sf.columns, sf.extras = match_columns(header, sf.canonical)
+    missing = _missing_required(sf)
+    if missing:
+        raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")
+    sf.dataset = detect_dataset(path, source, sf.columns, forced_dataset)
+    return sf
+
+
+def _missing_required(sf: SourceFile) -> list[str]:
+    required = ("CostInBillingCurrency", "Date") if sf.source == "azure-cost" else ("BilledCost",)
+    return [c for c in required if c not in sf.columns]

@@ -1,0 +1,80 @@
+"""Per-file staging: one pass over a file routes each row to the FOCUS stage or the quarantine stage.
+
+For each file ABI creates a Null-engine ``mapped`` table with three materialized views: valid rows to a FOCUS
+stage, invalid rows (with every reason) to a quarantine stage, lookup misses to an unmapped stage. A file that
+fails mid-read leaves nothing behind: its stage objects are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core import mapping, schema
+from app.core.relation import FILE, relation_sql, structure
+from app.core.sources import SourceFile
+from app.core.warehouse import Warehouse
+from app.ingest.tables import FOCUS_TABLE, QUARANTINE_TABLE
+from app.models.focus import ALL_COLUMNS
+
+QUARANTINE_SELECT = (
+    "x_IngestionId AS ingestion_id, x_SourceFile AS source_file, x_SourceRow AS source_row, "
+    "x_SourceFormat AS source_format, _reasons AS reasons, _raw AS raw_row, x_IngestedAt AS quarantined_at"
+)
+
+
+@dataclass
+class FileStage:
+    """The stage tables of one file; ``prefix`` names them."""
+
+    wh: Warehouse
+    prefix: str
+
+    @property
+    def focus(self) -> str:
+        return f"{self.prefix}_focus"
+
+    @property
+    def quarantine(self) -> str:
+        return f"{self.prefix}_quarantine"
+
+    @property
+    def unmapped(self) -> str:
+        return f"{self.prefix}_unmapped"
+
+    def _objects(self) -> list[str]:
+        return [f"{self.prefix}_mv_{k}" for k in ("focus", "quarantine", "unmapped")] + [
+            f"{self.prefix}_mapped", self.focus, self.quarantine, self.unmapped]
+
+    def create(self) -> None:
+        db, p = self.wh.database, self.prefix
+        mapped_cols = ", ".join(f"`{n}` {t}" for n, t in mapping.mapped_columns())
+        self.wh.command(f"CREATE TABLE {db}.{p}_mapped ({mapped_cols}) ENGINE = Null")
+        self.wh.command(schema.create_table_sql(FOCUS_TABLE, db, name=self.focus))
+        self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.quarantine))
+        self.wh.command(f"CREATE TABLE {db}.{self.unmapped} (item String) ENGINE = MergeTree ORDER BY tuple()")
+        columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
+        self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
+        self._view("quarantine", self.quarantine,
+                   f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
+        self._view("unmapped", self.unmapped, f"SELECT arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
+
+    def _view(self, kind: str, target: str, select: str) -> None:
+        db = self.wh.database
+        self.wh.command(f"CREATE MATERIALIZED VIEW {db}.{self.prefix}_mv_{kind} TO {db}.{target} AS {select}")
+
+    def load(self, sf: SourceFile, lineage: dict[str, str]) -> None:
+        """Map and route every row of ``sf`` (one read of the file)."""
+        row_number = "_row_number + 1" if self.wh.embedded else "rowNumberInAllBlocks() + 1"
+        source = relation_sql(sf, {**lineage, "_dataset": sf.dataset, "_format": sf.source}, row_number)
+        select = mapping.mapped_select(sf.source).replace(mapping.SOURCE, source)
+        insert = f"INSERT INTO {self.wh.database}.{self.prefix}_mapped\n{select}"
+        self.wh.insert_file(insert, FILE, sf.path, sf.clickhouse_format, structure(sf))
+
+    def drop_views(self) -> None:
+        """Detach the routing views (the stage tables stay for the commit)."""
+        for name in self._objects()[:4]:
+            self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
+
+    def drop(self) -> None:
+        for name in self._objects():
+            self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")

@@ -1,0 +1,39 @@
+"""Human-readable output: ingestion results and the cost summary (BilledCost beside EffectiveCost)."""
+
+from __future__ import annotations
+
+from app.core.loader import IngestionResult
+from app.core.warehouse import Warehouse
+from app.ingest.tables import FOCUS_TABLE
+
+
+def print_ingestion(result: IngestionResult) -> None:
+    print(f"ingestion {result.ingestion_id}")
+    for f in result.files:
+        state = f"REFUSED: {f.error}" if f.error else (
+            f"{f.rows_read} read, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined, "
+            f"{f.rows_superseded} superseded by amortized data")
+        print(f"  {f.path} [{f.source or '?'} {f.dataset or ''}] {state}")
+        if f.unmapped:
+            print("    lookup misses (fell back): " + ", ".join(f"{k} ×{v}" for k, v in f.unmapped.items()))
+
+
+def cost_summary_rows(wh: Warehouse, billing_period: str, dimension: str) -> list[dict]:
+    return wh.rows(
+        f"SELECT {dimension} AS name, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, "
+        "any(BillingCurrency) AS currency "
+        f"FROM {wh.database}.{FOCUS_TABLE} WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {{p:String}} "
+        "GROUP BY name ORDER BY effective DESC", {"p": billing_period})
+
+
+def print_cost_summary(wh: Warehouse, billing_period: str) -> None:
+    for title, dimension in (("service category", "ServiceCategory"),
+                             ("subscription", "ifNull(SubAccountName, '(none)')")):
+        rows = cost_summary_rows(wh, billing_period, dimension)
+        print(f"\nCost by {title}, billing period {billing_period}")
+        print(f"  {'':40} {'BilledCost':>16} {'EffectiveCost':>16}")
+        for r in rows:
+            print(f"  {r['name'][:40]:40} {float(r['billed']):>16,.2f} {float(r['effective']):>16,.2f} {r['currency']}")
+        total_b = sum(float(r["billed"]) for r in rows)
+        total_e = sum(float(r["effective"]) for r in rows)
+        print(f"  {'TOTAL':40} {total_b:>16,.2f} {total_e:>16,.2f}")

@@ -1,0 +1,168 @@
+"""The warehouse: the embedded ClickHouse engine (chdb) by default, or a ClickHouse server. Same SQL either way."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from app.core import settings
+
+log = logging.getLogger(__name__)
+
+SESSION_SETTINGS = {
+    "session_timezone": "UTC",
+    "mutations_sync": "2",
+    "prefer_column_name_to_alias": "1",
+    "json_type_escape_dots_in_keys": "1",
+    "input_format_with_names_use_header": "0",
+    "format_csv_allow_single_quotes": "0",
+    "input_format_parquet_allow_missing_columns": "1",
+    "allow_nondeterministic_mutations": "1",
+    "output_format_json_quote_decimals": "1",
+    "output_format_json_quote_64bit_integers": "0",
+}
+"""Settings every ABI query runs with: UTC, synchronous mutations, the mapping's name resolution, CSV by position."""
+
+
+class WarehouseError(RuntimeError):
+    """A query failed in the warehouse; the message is ClickHouse's."""
+
+
+class Warehouse(ABC):
+    """Runs ClickHouse SQL in database ``settings.DATABASE``."""
+
+    database: str = settings.DATABASE
+    embedded: bool = False
+
+    @abstractmethod
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing."""
+
+    @abstractmethod
+    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        """Run a query and return its output in ClickHouse format ``fmt``."""
+
+    @abstractmethod
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+        """Run ``INSERT … SELECT … FROM {source}`` where the source relation reads file ``path``."""
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts (JSON types: numbers as ClickHouse renders them)."""
+        out = self.raw(sql, "JSONEachRow", params)
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """First column of the first row, or None."""
+        found = self.rows(sql, params)
+        return next(iter(found[0].values())) if found else None
+
+    def close(self) -> None:
+        """Release the engine."""
+
+
+class EmbeddedWarehouse(Warehouse):
+    """chdb in this process, persistent in ``data_dir`` (one process per directory: guarded by a lock file)."""
+
+    embedded = True
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        from chdb import session
+
+        self.data_dir = Path(data_dir or settings.data_dir())
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.data_dir / ".abi.lock", "w")  # noqa: SIM115 - held for the session's life
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseError(f"{self.data_dir} is in use by another ABI process") from exc
+        self._session = session.Session(str(self.data_dir / "chdb"))
+        for name, value in SESSION_SETTINGS.items():
+            self._session.query(f"SET {name} = {quote(value)}")
+        self._session.query(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+        self._session.query(f"USE {self.database}")
+
+    def _run(self, sql: str, fmt: str, params: dict[str, Any] | None) -> bytes:
+        try:
+            result = self._session.query(sql, fmt, params=params or {})
+        except Exception as exc:  # chdb raises its own error types
+            raise WarehouseError(str(exc).strip()) from exc
+        return result.bytes() if result is not None else b""
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self._run(sql, "TabSeparated", params)
+
+    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        return self._run(sql, fmt, params)
+
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+        args = [quote(str(path)), quote(fmt)] + ([quote(structure)] if structure else [])
+        relation = f"file({', '.join(args)})"
+        self.command(insert_sql.replace(source, relation))
+
+    def close(self) -> None:
+        self._session.close()
+        self._lock.close()
+
+
+class ServerWarehouse(Warehouse):
+    """A ClickHouse server over HTTP (``ABI_CLICKHOUSE_URL``); files are streamed to it with ``input()``."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        parts = urlsplit(url)
+        self._auth = (parts.username or "default", parts.password or "")
+        netloc = f"{parts.hostname}:{parts.port or (8443 if parts.scheme == 'https' else 8123)}"
+        self._url = urlunsplit((parts.scheme or "http", netloc, "/", "", ""))
+        self.database = parts.path.strip("/") or settings.DATABASE
+        self._http = requests.Session()
+        self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
+
+    def _post(self, sql: str, data: Any = None, headers: dict | None = None, database: str | None = None,
+              params: dict[str, Any] | None = None) -> bytes:
+        query = {"database": database or self.database, **SESSION_SETTINGS}
+        query.update({f"param_{k}": _param(v) for k, v in (params or {}).items()})
+        body = data if data is not None else sql.encode()
+        if data is not None:
+            query["query"] = sql
+        resp = self._http.post(self._url, params=query, data=body, headers=headers, auth=self._auth, timeout=3600)
+        if resp.status_code != 200:
+            raise WarehouseError(resp.text.strip())
+        return resp.content
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self._post(sql, params=params)
+
+    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        return self._post(f"{sql}\nFORMAT {fmt}", params=params)
+
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+        if not structure:
+            raise WarehouseError(f"{path}: Parquet files load through the embedded engine only; convert to CSV")
+        sql = insert_sql.replace(source, f"input({quote(structure)})") + f"\nFORMAT {fmt}"
+        gz = path.suffix == ".gz"
+        with open(path, "rb") as body:
+            self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None)
+
+
+def quote(value: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _param(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def open_warehouse() -> Warehouse:
+    """The configured warehouse: a ClickHouse server if ``ABI_CLICKHOUSE_URL`` is set, else chdb."""
+    url = settings.clickhouse_url()
+    return ServerWarehouse(url) if url else EmbeddedWarehouse()
+
+
+__all__ = ["Warehouse", "EmbeddedWarehouse", "ServerWarehouse", "WarehouseError", "open_warehouse"]

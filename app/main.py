@@ -1,0 +1,3 @@
+"""ABI's Moose application: every declaration is imported here (and only imported)."""
+
+from app.ingest.tables import focus_cost, focus_quarantine, ingestion_log  # noqa: F401
