@@ -6,6 +6,8 @@ Column lists, DDL, export order and validation read this model; nothing restates
 """
 
 
+from typing import Optional
+
 from pydantic import BaseModel
 
 from app.models.types import Enum, Json, Money, Timestamp, UtcDateTime
@@ -15,96 +17,96 @@ class FocusCost(BaseModel):
     """One FOCUS 1.2 cost and usage row."""
 
     # --- FOCUS 1.2 columns (specification names, alphabetical) ---
-    AvailabilityZone: str | None = None
+    AvailabilityZone: Optional[str] = None
     BilledCost: Money
     BillingAccountId: str
-    BillingAccountName: str | None = None
-    BillingAccountType: Enum | None = None
+    BillingAccountName: Optional[str] = None
+    BillingAccountType: Optional[Enum] = None
     BillingCurrency: Enum
     BillingPeriodEnd: UtcDateTime
     BillingPeriodStart: UtcDateTime
-    CapacityReservationId: str | None = None
-    CapacityReservationStatus: Enum | None = None
+    CapacityReservationId: Optional[str] = None
+    CapacityReservationStatus: Optional[Enum] = None
     ChargeCategory: Enum
-    ChargeClass: Enum | None = None
-    ChargeDescription: str | None = None
+    ChargeClass: Optional[Enum] = None
+    ChargeDescription: Optional[str] = None
     ChargeFrequency: Enum
     ChargePeriodEnd: UtcDateTime
     ChargePeriodStart: UtcDateTime
-    CommitmentDiscountCategory: Enum | None = None
-    CommitmentDiscountId: str | None = None
-    CommitmentDiscountName: str | None = None
-    CommitmentDiscountQuantity: Money | None = None
-    CommitmentDiscountStatus: Enum | None = None
-    CommitmentDiscountType: Enum | None = None
-    CommitmentDiscountUnit: Enum | None = None
-    ConsumedQuantity: Money | None = None
-    ConsumedUnit: Enum | None = None
+    CommitmentDiscountCategory: Optional[Enum] = None
+    CommitmentDiscountId: Optional[str] = None
+    CommitmentDiscountName: Optional[str] = None
+    CommitmentDiscountQuantity: Optional[Money] = None
+    CommitmentDiscountStatus: Optional[Enum] = None
+    CommitmentDiscountType: Optional[Enum] = None
+    CommitmentDiscountUnit: Optional[Enum] = None
+    ConsumedQuantity: Optional[Money] = None
+    ConsumedUnit: Optional[Enum] = None
     ContractedCost: Money
-    ContractedUnitPrice: Money | None = None
+    ContractedUnitPrice: Optional[Money] = None
     EffectiveCost: Money
-    InvoiceId: str | None = None
+    InvoiceId: Optional[str] = None
     InvoiceIssuerName: Enum
     ListCost: Money
-    ListUnitPrice: Money | None = None
-    PricingCategory: Enum | None = None
-    PricingCurrency: Enum | None = None
-    PricingCurrencyContractedUnitPrice: Money | None = None
-    PricingCurrencyEffectiveCost: Money | None = None
-    PricingCurrencyListUnitPrice: Money | None = None
-    PricingQuantity: Money | None = None
-    PricingUnit: Enum | None = None
+    ListUnitPrice: Optional[Money] = None
+    PricingCategory: Optional[Enum] = None
+    PricingCurrency: Optional[Enum] = None
+    PricingCurrencyContractedUnitPrice: Optional[Money] = None
+    PricingCurrencyEffectiveCost: Optional[Money] = None
+    PricingCurrencyListUnitPrice: Optional[Money] = None
+    PricingQuantity: Optional[Money] = None
+    PricingUnit: Optional[Enum] = None
     ProviderName: Enum
     PublisherName: Enum
-    RegionId: Enum | None = None
-    RegionName: Enum | None = None
-    ResourceId: str | None = None
-    ResourceName: str | None = None
-    ResourceType: Enum | None = None
+    RegionId: Optional[Enum] = None
+    RegionName: Optional[Enum] = None
+    ResourceId: Optional[str] = None
+    ResourceName: Optional[str] = None
+    ResourceType: Optional[Enum] = None
     ServiceCategory: Enum
     ServiceName: Enum
     ServiceSubcategory: Enum
-    SkuId: str | None = None
-    SkuMeter: str | None = None
+    SkuId: Optional[str] = None
+    SkuMeter: Optional[str] = None
     SkuPriceDetails: Json = {}
-    SkuPriceId: str | None = None
-    SubAccountId: str | None = None
-    SubAccountName: str | None = None
-    SubAccountType: Enum | None = None
+    SkuPriceId: Optional[str] = None
+    SubAccountId: Optional[str] = None
+    SubAccountName: Optional[str] = None
+    SubAccountType: Optional[Enum] = None
     Tags: Json = {}
 
     # --- Azure facts (x_ columns, Microsoft FocusCost names) ---
-    x_AccountName: str | None = None
-    x_AccountOwnerId: str | None = None
-    x_BilledCostInUsd: Money | None = None
-    x_BilledUnitPrice: Money | None = None
-    x_BillingExchangeRate: Money | None = None
-    x_BillingProfileId: str | None = None
-    x_BillingProfileName: str | None = None
-    x_ChargeType: Enum | None = None
-    x_ContractedCostInUsd: Money | None = None
-    x_CostAllocationRuleName: str | None = None
-    x_CostCenter: str | None = None
-    x_EffectiveCostInUsd: Money | None = None
-    x_EffectiveUnitPrice: Money | None = None
-    x_InvoiceSectionId: str | None = None
-    x_InvoiceSectionName: str | None = None
-    x_ListCostInUsd: Money | None = None
-    x_PricingBlockSize: Money | None = None
-    x_PricingModel: Enum | None = None
-    x_PricingUnitDescription: Enum | None = None
-    x_PublisherType: Enum | None = None
-    x_ResourceGroupName: str | None = None
-    x_SkuDescription: str | None = None
-    x_SkuMeterCategory: Enum | None = None
-    x_SkuMeterId: str | None = None
-    x_SkuMeterName: str | None = None
-    x_SkuMeterSubcategory: Enum | None = None
-    x_SkuOfferId: Enum | None = None
-    x_SkuPartNumber: str | None = None
-    x_SkuRegion: Enum | None = None
-    x_SkuServiceFamily: Enum | None = None
-    x_SkuTerm: Enum | None = None
+    x_AccountName: Optional[str] = None
+    x_AccountOwnerId: Optional[str] = None
+    x_BilledCostInUsd: Optional[Money] = None
+    x_BilledUnitPrice: Optional[Money] = None
+    x_BillingExchangeRate: Optional[Money] = None
+    x_BillingProfileId: Optional[str] = None
+    x_BillingProfileName: Optional[str] = None
+    x_ChargeType: Optional[Enum] = None
+    x_ContractedCostInUsd: Optional[Money] = None
+    x_CostAllocationRuleName: Optional[str] = None
+    x_CostCenter: Optional[str] = None
+    x_EffectiveCostInUsd: Optional[Money] = None
+    x_EffectiveUnitPrice: Optional[Money] = None
+    x_InvoiceSectionId: Optional[str] = None
+    x_InvoiceSectionName: Optional[str] = None
+    x_ListCostInUsd: Optional[Money] = None
+    x_PricingBlockSize: Optional[Money] = None
+    x_PricingModel: Optional[Enum] = None
+    x_PricingUnitDescription: Optional[Enum] = None
+    x_PublisherType: Optional[Enum] = None
+    x_ResourceGroupName: Optional[str] = None
+    x_SkuDescription: Optional[str] = None
+    x_SkuMeterCategory: Optional[Enum] = None
+    x_SkuMeterId: Optional[str] = None
+    x_SkuMeterName: Optional[str] = None
+    x_SkuMeterSubcategory: Optional[Enum] = None
+    x_SkuOfferId: Optional[Enum] = None
+    x_SkuPartNumber: Optional[str] = None
+    x_SkuRegion: Optional[Enum] = None
+    x_SkuServiceFamily: Optional[Enum] = None
+    x_SkuTerm: Optional[Enum] = None
     x_SourceColumns: dict[str, str] = {}
     """Source columns with no FOCUS or x_ home here (e.g. another provider's x_ columns), by original name."""
 

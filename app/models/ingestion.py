@@ -1,6 +1,8 @@
 """Models of the rows ABI keeps about its own loads: the quarantine and the ingestion log."""
 
 
+from typing import Optional
+
 from pydantic import BaseModel
 
 from app.models.types import Enum, Timestamp
@@ -36,6 +38,6 @@ class IngestionFile(BaseModel):
     billing_periods: list[str]
     unmapped: dict[str, int]
     """Lookup misses that fell back to a default, as ``kind:value`` → row count."""
-    error: str | None = None
+    error: Optional[str] = None
     started_at: Timestamp
     finished_at: Timestamp

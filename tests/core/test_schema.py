@@ -1,0 +1,51 @@
+"""The FOCUS table is declared once: the embedded table matches what Moose's serializer reports."""
+
+import json
+import re
+import subprocess
+import sys
+
+from app.core import schema
+from app.ingest.tables import FOCUS_TABLE
+from app.models.focus import FOCUS_COLUMNS, MANDATORY_COLUMNS, FocusCost
+from abitest import PROJECT
+
+SPEC_NOT_NULL = {
+    "BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
+    "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName",
+    "ListCost", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName", "ServiceSubcategory",
+}
+
+
+def serializer_tables() -> dict:
+    out = subprocess.run([sys.executable, "-m", "moose_lib.dmv2_serializer"], cwd=PROJECT, capture_output=True,
+                         text=True, check=True).stdout
+    payload = re.search(r"___MOOSE_STUFF___start (.*) end___MOOSE_STUFF___", out, re.S).group(1)
+    return json.loads(payload)["tables"]
+
+
+def test_embedded_table_matches_moose_serializer(wh):
+    from app.core.loader import ensure_schema
+
+    ensure_schema(wh)
+    embedded = [(r["name"], r["type"]) for r in wh.rows(
+        "SELECT name, type FROM system.columns WHERE database = 'abi' AND table = {t:String} ORDER BY position",
+        {"t": FOCUS_TABLE})]
+    reported = [(c["name"], schema.column_type(c)) for c in serializer_tables()[FOCUS_TABLE]["columns"]]
+    assert embedded == reported
+    keys = wh.rows("SELECT partition_key, sorting_key, engine FROM system.tables WHERE database = 'abi' "
+                   "AND name = {t:String}", {"t": FOCUS_TABLE})[0]
+    assert keys["partition_key"] == "toYYYYMM(BillingPeriodStart)"
+    assert keys["engine"] == "MergeTree"
+
+
+def test_focus_12_columns_names_and_nullability():
+    assert len(FOCUS_COLUMNS) == 57
+    assert set(MANDATORY_COLUMNS) == SPEC_NOT_NULL
+    types = dict(schema.columns(FOCUS_TABLE))
+    money = [c for c in FOCUS_COLUMNS if "Cost" in c and "Category" not in c or c.endswith(("Price", "Quantity"))]
+    assert all(types[c].replace("Nullable(", "").startswith("Decimal(38, 10)") for c in money), money
+    assert types["Tags"] == "JSON" and types["SkuPriceDetails"] == "JSON"
+    assert types["ChargeCategory"] == "LowCardinality(String)"
+    assert list(FocusCost.model_fields)[:57] == list(FOCUS_COLUMNS)
+    assert all(c.startswith("x_") for c in list(FocusCost.model_fields)[57:])
