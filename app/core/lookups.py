@@ -29,7 +29,7 @@ def load_lookups(wh: Warehouse) -> None:
 
 def _replace(wh: Warehouse, table: str, columns: list[str], rows: list[dict[str, str]], digest: str) -> None:
     db = wh.database
-    types = ", ".join(f"`{c}` {'Decimal(38, 10)' if c in DECIMAL_COLUMNS else 'String'}" for c in columns)
+    types = ", ".join(f"`{c}` {'Decimal(38, 18)' if c in DECIMAL_COLUMNS else 'String'}" for c in columns)
     wh.command(f"DROP TABLE IF EXISTS {db}.{table}")
     wh.command(f"CREATE TABLE {db}.{table} ({types}) ENGINE = MergeTree ORDER BY tuple() COMMENT {quote(digest)}")
     values = ", ".join("(" + ", ".join(_literal(c, (r[c] or "").strip()) for c in columns) + ")" for r in rows)

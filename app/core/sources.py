@@ -110,12 +110,12 @@ def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str
         return "FOCUS"
     if forced:
         return forced
-    name = str(path).lower()
-    if re.search(r"amorti[sz]", name):
-        return "AmortizedCost"
-    if "actual" in name or path.suffix.lower() == ".parquet":
-        return "ActualCost"
-    return _dataset_from_rows(path, columns)
+    for part in (path.name, *(p.name for p in list(path.parents)[:3])):  # the file name, then nearest folders
+        if re.search(r"amorti[sz]", part.lower()):
+            return "AmortizedCost"
+        if "actual" in part.lower():
+            return "ActualCost"
+    return "ActualCost" if path.suffix.lower() == ".parquet" else _dataset_from_rows(path, columns)
 
 
 def _dataset_from_rows(path: Path, columns: dict[str, int]) -> str:

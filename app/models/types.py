@@ -20,10 +20,10 @@ class ClickHouseDecimal:
     decimal_places: int
 
 
-MONEY_PRECISION, MONEY_SCALE = 38, 10
+MONEY_PRECISION, MONEY_SCALE = 38, 18
 
 Money = Annotated[Decimal, ClickHouseDecimal(MONEY_PRECISION, MONEY_SCALE)]
-"""Exact decimal for costs, unit prices and quantities: Decimal(38, 10)."""
+"""Exact decimal for costs, unit prices and quantities: Decimal(38, 18)."""
 
 UtcDateTime = datetime
 """ClickHouse DateTime; ABI always reads and writes it in UTC (session_timezone = 'UTC')."""

@@ -44,7 +44,7 @@ def test_focus_12_columns_names_and_nullability():
     assert set(MANDATORY_COLUMNS) == SPEC_NOT_NULL
     types = dict(schema.columns(FOCUS_TABLE))
     money = [c for c in FOCUS_COLUMNS if "Cost" in c and "Category" not in c or c.endswith(("Price", "Quantity"))]
-    assert all(types[c].replace("Nullable(", "").startswith("Decimal(38, 10)") for c in money), money
+    assert all(types[c].replace("Nullable(", "").startswith("Decimal(38, 18)") for c in money), money
     assert types["Tags"] == "JSON" and types["SkuPriceDetails"] == "JSON"
     assert types["ChargeCategory"] == "LowCardinality(String)"
     assert list(FocusCost.model_fields)[:57] == list(FOCUS_COLUMNS)
