@@ -1,0 +1,171 @@
+"""Serialized access to an embedded chdb session with ClickHouse HTTP semantics.
+
+chdb allows one session per data directory, so every HTTP request runs on the same session, one at
+a time under a lock. Before each statement the session is brought to exactly the request's
+database and URL settings (only differences are issued; settings a request does not name go back
+to their defaults), so requests cannot see each other's settings. INSERT statements whose data
+follows ``FORMAT <name>`` are streamed into chdb with ``send_insert`` (raw bytes in any input
+format, text or binary), which avoids temporary files and re-parsing.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+from app.stack.ch_protocol import (
+    ClickHouseError,
+    QueryRequest,
+    QueryResult,
+    Statement,
+    output_format,
+    quote,
+    rewrite_system_tables,
+)
+
+_SETTING_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_USE_RE = re.compile(r"^\s*USE\s", re.I)
+_SET_RE = re.compile(r"^\s*SET\s", re.I)
+_WRITE_RE = re.compile(
+    r"^\s*(INSERT|CREATE|DROP|ALTER|TRUNCATE|RENAME|OPTIMIZE|SYSTEM|KILL|GRANT|REVOKE|ATTACH|DETACH|DELETE|"
+    r"UPDATE|EXCHANGE|UNDROP|BACKUP|RESTORE|MOVE)\b",
+    re.I,
+)
+_APPEND_CHUNK = 1 << 20
+_BASELINE_SETTINGS = {"session_timezone": "UTC"}
+# Formats chdb's Python layer converts into Python objects; not wire formats.
+_PYTHON_ONLY_FORMATS = frozenset({"dataframe", "datastore", "arrowtable", "debug"})
+
+
+def _baseline_value(name: str) -> str:
+    """SQL for a setting's value outside any request: our baseline, else the engine default."""
+    value = _BASELINE_SETTINGS.get(name)
+    return quote(value) if value is not None else "DEFAULT"
+
+
+def _check_readonly(request: QueryRequest) -> None:
+    """Reject writes on GET requests, as ClickHouse does (readonly=2)."""
+    statement = request.statement
+    if request.readonly and (statement.insert_format or _WRITE_RE.match(statement.sql)):
+        raise ClickHouseError(164, "Cannot execute query in readonly mode. (READONLY)")
+
+
+class ChdbEngine:
+    """One chdb session (one per data directory), used by one statement at a time."""
+
+    def __init__(self, data_dir: str) -> None:
+        from chdb.session import Session  # imported late so callers can set TZ before chdb loads
+
+        self._session = Session(data_dir)
+        self._lock = threading.Lock()
+        self._database: str | None = None
+        self._applied: dict[str, str] = {}  # URL settings currently SET on the session
+        self._raw("SET " + ", ".join(f"{k} = {quote(v)}" for k, v in _BASELINE_SETTINGS.items()))
+        self.version = self._raw("SELECT version()").bytes().decode().strip()
+
+    def _raw(self, sql: str, fmt: str = "TabSeparated", params: dict[str, str] | None = None) -> Any:
+        """Run one statement on the chdb connection, translating errors."""
+        if fmt.lower() in _PYTHON_ONLY_FORMATS:
+            raise ClickHouseError(73, f"Unknown format {fmt}. (UNKNOWN_FORMAT)")
+        try:
+            return self._session.query(sql, fmt, params=params or {})
+        except Exception as exc:  # chdb raises RuntimeError subclasses with ClickHouse text
+            raise ClickHouseError.from_chdb(exc) from None
+
+    def execute(self, request: QueryRequest) -> QueryResult:
+        """Run a request with exactly its database and URL settings in effect."""
+        _check_readonly(request)
+        with self._lock:
+            self._use(request.database or "default")
+            self._set_settings(request.settings)
+            try:
+                return self._run(request)
+            finally:
+                if _USE_RE.match(request.statement.sql):
+                    self._database = None
+                if _SET_RE.match(request.statement.sql):
+                    self._reset_settings(list(self._applied))
+
+    def _use(self, database: str) -> None:
+        """Switch the session's current database if needed."""
+        if database != self._database:
+            self._raw(f"USE `{database.replace('`', '``')}`")
+            self._database = database
+
+    def _set_settings(self, settings: dict[str, str]) -> None:
+        """Make ``settings`` (over the baseline) the ones in effect, issuing only the differences.
+
+        Clients usually send the same settings on every request, so this is mostly free.
+        """
+        for name in settings:
+            if not _SETTING_NAME_RE.match(name):
+                raise ClickHouseError(115, f"Unknown setting '{name}'. (UNKNOWN_SETTING)")
+        self._reset_settings([name for name in self._applied if name not in settings])
+        changed = {k: v for k, v in settings.items() if self._applied.get(k) != v}
+        if not changed:
+            return
+        try:
+            self._raw("SET " + ", ".join(f"{k} = {quote(v)}" for k, v in changed.items()))
+        except ClickHouseError:
+            self._reset_settings(list(changed))
+            raise
+        self._applied.update(changed)
+
+    def _reset_settings(self, names: list[str]) -> None:
+        """Return settings to their baseline; one by one if a batch fails (e.g. an unknown name)."""
+        if not names:
+            return
+        for name in names:
+            self._applied.pop(name, None)
+        assignments = [f"{n} = {_baseline_value(n)}" for n in names]
+        try:
+            self._raw("SET " + ", ".join(assignments))
+        except ClickHouseError:
+            for assignment in assignments:
+                try:
+                    self._raw(f"SET {assignment}")
+                except ClickHouseError:
+                    pass
+
+    def _run(self, request: QueryRequest) -> QueryResult:
+        """Execute the statement, streaming INSERT data when there is any."""
+        statement = request.statement
+        started = time.perf_counter_ns()
+        if statement.insert_format:
+            outcome = self._insert(statement)
+        else:
+            outcome = self._select(statement.sql, request.default_format, request.params)
+        outcome.elapsed_ns = time.perf_counter_ns() - started
+        return outcome
+
+    def _select(self, sql: str, default_format: str, params: dict[str, str]) -> QueryResult:
+        """Run any statement without a data body; collect its output and counters."""
+        result = self._raw(rewrite_system_tables(sql), default_format, params)
+        return QueryResult(
+            data=result.bytes(),
+            fmt=output_format(sql, default_format),
+            read_rows=result.rows_read(),
+            read_bytes=result.bytes_read(),
+            written_rows=result.rows_written(),
+            written_bytes=result.bytes_written(),
+        )
+
+    def _insert(self, statement: Statement) -> QueryResult:
+        """Stream raw FORMAT-encoded bytes into an INSERT."""
+        fmt = statement.insert_format or "TabSeparated"
+        data = memoryview(statement.data)
+        try:
+            with self._session.send_insert(statement.sql, fmt) as inserter:
+                for offset in range(0, len(data), _APPEND_CHUNK):
+                    inserter.append(data[offset : offset + _APPEND_CHUNK])
+                done = inserter.finish()
+        except Exception as exc:
+            raise ClickHouseError.from_chdb(exc) from None
+        return QueryResult(b"", fmt, written_rows=done.rows_written, written_bytes=done.bytes_written)
+
+    def close(self) -> None:
+        """Close the chdb session (flushes its data directory)."""
+        with self._lock:
+            self._session.close()
