@@ -24,6 +24,7 @@ SESSION_SETTINGS = {
     "input_format_parquet_allow_missing_columns": "1",
     "allow_nondeterministic_mutations": "1",
     "output_format_json_quote_decimals": "1",
+    "short_circuit_function_evaluation": "force_enable",
     "output_format_json_quote_64bit_integers": "0",
 }
 """Settings every ABI query runs with: UTC, synchronous mutations, the mapping's name resolution, CSV by position."""

@@ -1,0 +1,64 @@
+"""The ``abi`` command line, run as a real subprocess on a temporary data directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from abitest import PROJECT
+
+
+def abi(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data")}
+    env.pop("ABI_CLICKHOUSE_URL", None)
+    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], cwd=PROJECT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def demo_dir(tmp_path):
+    out = abi(tmp_path, "demo", "--out", str(tmp_path / "demo"))
+    assert out.returncode == 0, out.stderr
+    assert "BilledCost" in out.stdout and "EffectiveCost" in out.stdout and "TOTAL" in out.stdout
+    return tmp_path / "demo"
+
+
+def test_ingest_json_contract_and_exit_codes(tmp_path, demo_dir):
+    out = abi(tmp_path, "ingest", str(demo_dir), "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert set(payload) >= {"ingestion_id", "files"} and len(payload["files"]) == 2
+    for f in payload["files"]:
+        assert {"path", "source", "rows_read", "rows_loaded", "rows_quarantined"} <= set(f)
+        assert f["source"] == "azure-cost"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    out = abi(tmp_path, "ingest", str(bad), "--json")
+    assert out.returncode != 0 and str(bad) in out.stderr
+
+
+def test_sql_reads_and_refuses_writes(tmp_path, demo_dir):
+    out = abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json")
+    assert out.returncode == 0 and json.loads(out.stdout)["n"] > 0
+    for query in ("DROP TABLE focus_cost", "INSERT INTO focus_cost SELECT * FROM focus_cost",
+                  "SELECT 1; DROP TABLE focus_cost", "ALTER TABLE focus_cost DELETE WHERE 1"):
+        refused = abi(tmp_path, "sql", query)
+        assert refused.returncode != 0, query
+    assert json.loads(abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json").stdout)["n"] > 0
+
+
+def test_export_csv_has_focus_columns_first(tmp_path, demo_dir):
+    target = tmp_path / "focus.csv"
+    out = abi(tmp_path, "export", "--format", "csv", "--out", str(target), "--billing-period", "2026-10")
+    assert out.returncode == 0, out.stderr
+    reader = csv.DictReader(io.StringIO(target.read_text()))
+    header = reader.fieldnames
+    assert header[0] == "AvailabilityZone" and all(c.startswith("x_") for c in header[57:])
+    first = next(reader)
+    assert first["ChargePeriodStart"].endswith("Z") and "T" in first["ChargePeriodStart"]
+    assert abi(tmp_path, "export", "--format", "csv", "--out", str(target), "--billing-period", "2026-13").returncode

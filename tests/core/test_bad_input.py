@@ -1,0 +1,81 @@
+"""Bad input: refused files name the file and problem and load nothing; bad rows are quarantined with reasons."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from abitest import focus_rows, load, total, write_csv
+
+from app.core.demo import HEADER, generate
+
+
+def test_garbage_file_is_refused_with_its_name(wh, tmp_path):
+    bad = tmp_path / "garbage.csv"
+    bad.write_bytes(b"\x00\x01 this is not a billing file \xff\xfe\n")
+    f = load(wh, bad).files[0]
+    assert f.error and str(bad) in f.error
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
+
+
+def test_wrong_columns_are_refused_as_unknown_header(wh, tmp_path):
+    path = write_csv(tmp_path / "people.csv", ["name", "age"], [{"name": "a", "age": "1"}])
+    f = load(wh, path).files[0]
+    assert "unknown header" in f.error and str(path) in f.error
+
+
+def test_empty_file_is_refused(wh, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    assert "empty file" in load(wh, path).files[0].error
+
+
+def test_truncated_gzip_is_refused_and_nothing_is_half_loaded(wh, tmp_path):
+    files = generate(tmp_path / "demo", compress=True)
+    data = files.actual.read_bytes()
+    cut = tmp_path / "cut_actual.csv.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    good = tmp_path / "good_actual.csv"
+    good.write_bytes(gzip.decompress(data))
+    result = load(wh, cut, good)
+    refused = [f for f in result.files if f.error]
+    assert [f.path for f in refused] == [str(cut)] and str(cut) in refused[0].error
+    assert wh.scalar(f"SELECT count() FROM abi.focus_cost WHERE x_SourceFile = '{cut}'") == 0
+    assert wh.scalar(f"SELECT count() FROM abi.focus_cost WHERE x_SourceFile = '{good}'") > 0
+
+
+def test_bad_rows_are_quarantined_with_file_row_column_and_raw_row(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(HEADER, r)) for r in __import__("csv").reader(lines[1:6])]
+    rows[1]["CostInBillingCurrency"] = "12,5abc"
+    rows[3]["Date"] = "not-a-date"
+    rows[4]["BillingCurrencyCode"] = "DOLLARS"
+    path = write_csv(tmp_path / "mixed_actual.csv", HEADER, rows)
+    f = load(wh, path).files[0]
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (5, 2, 3)
+    quarantined = wh.rows("SELECT source_file, source_row, reasons, raw_row FROM abi.focus_quarantine "
+                          "ORDER BY source_row")
+    assert [q["source_row"] for q in quarantined] == [2, 4, 5]
+    assert all(q["source_file"] == str(path) for q in quarantined)
+    assert "CostInBillingCurrency: not a number" in quarantined[0]["reasons"][0]
+    assert any(r.startswith("Date: not a date") for r in quarantined[1]["reasons"])
+    assert any("BillingCurrency" in r for r in quarantined[2]["reasons"])
+    assert json.loads(quarantined[0]["raw_row"])["CostInBillingCurrency"] == "12,5abc"
+    load(wh, path)  # re-run: no duplicate quarantine rows either
+    assert wh.scalar("SELECT count() FROM abi.focus_quarantine") == 3
+    assert len(focus_rows(wh, "x_SourceRow")) == 2
+
+
+def test_header_variants_camel_case_legacy_names_bom_and_iso_dates(wh, tmp_path):
+    rows = [{"cost": "1.5", "billingCurrency": "EUR", "product": "VM", "date": "2024-03-05T00:00:00Z",
+             "meterCategory": "Virtual Machines", "billingAccountId": "123", "subscriptionId": "s1",
+             "tags": '"team": "a"', "billingPeriodStartDate": "2024-03-01", "billingPeriodEndDate": "2024-03-31"}]
+    path = write_csv(tmp_path / "camel.csv", list(rows[0]), rows, bom=True)
+    f = load(wh, path).files[0]
+    assert f.error is None and f.rows_loaded == 1, f
+    row = focus_rows(wh, "BillingCurrency, toString(ChargePeriodStart) AS d, toJSONString(Tags) AS t, "
+                         "ChargeDescription, toString(BillingPeriodEnd) AS e")[0]
+    assert row == {"BillingCurrency": "EUR", "d": "2024-03-05 00:00:00", "t": '{"team":"a"}',
+                   "ChargeDescription": "VM", "e": "2024-04-01 00:00:00"}
+    assert total(wh, "BilledCost") == __import__("decimal").Decimal("1.5")

@@ -1,0 +1,111 @@
+"""One test per Azure → FOCUS mapping rule (Microsoft's conversion), each on a one-row file."""
+
+from __future__ import annotations
+
+import pytest
+from abitest import focus_rows, load, write_csv
+
+BASE = {
+    "BillingAccountId": "8611537", "BillingAccountName": "Contoso", "BillingProfileId": "8611537",
+    "SubscriptionId": "sub-1", "SubscriptionName": "Prod", "Date": "09/02/2023", "BillingCurrencyCode": "USD",
+    "BillingPeriodStartDate": "09/01/2023", "BillingPeriodEndDate": "09/30/2023", "MeterCategory": "Virtual Machines",
+    "ConsumedService": "Microsoft.Compute", "UnitOfMeasure": "10 Hours", "Quantity": "2", "UnitPrice": "1.5",
+    "PayGPrice": "2", "EffectivePrice": "1.5", "CostInBillingCurrency": "3", "ChargeType": "Usage",
+    "PricingModel": "OnDemand", "Frequency": "UsageBased", "ResourceLocation": "EastUS2",
+    "ResourceId": "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
+}
+
+
+def mapped(wh, tmp_path, columns: str, **overrides) -> dict:
+    row = BASE | overrides
+    path = write_csv(tmp_path / "one_actual.csv", list(row), [row])
+    f = load(wh, path).files[0]
+    assert f.rows_loaded == 1, (f, wh.rows("SELECT reasons FROM abi.focus_quarantine"))
+    return focus_rows(wh, columns)[0]
+
+
+@pytest.mark.parametrize(("charge_type", "model", "category", "klass", "status"), [
+    ("Usage", "OnDemand", "Usage", None, None),
+    ("Usage", "Reservation", "Usage", None, "Used"),
+    ("UnusedReservation", "Reservation", "Usage", None, "Unused"),
+    ("UnusedSavingsPlan", "SavingsPlan", "Usage", None, "Unused"),
+    ("Purchase", "Reservation", "Purchase", None, None),
+    ("Refund", "Reservation", "Purchase", "Correction", None),
+    ("Tax", "", "Tax", None, None),
+    ("Credit", "", "Credit", None, None),
+    ("RoundingAdjustment", "", "Adjustment", None, None),
+])
+def test_charge_category_class_and_commitment_status(wh, tmp_path, charge_type, model, category, klass, status):
+    row = mapped(wh, tmp_path, "ChargeCategory, ChargeClass, CommitmentDiscountStatus",
+                 ChargeType=charge_type, PricingModel=model)
+    assert row == {"ChargeCategory": category, "ChargeClass": klass, "CommitmentDiscountStatus": status}
+
+
+@pytest.mark.parametrize(("charge_type", "model", "billed", "effective"), [
+    ("Usage", "OnDemand", "3", "3"),
+    ("Usage", "Reservation", "0", "3"),
+    ("Usage", "SavingsPlan", "0", "3"),
+    ("UnusedReservation", "Reservation", "0", "3"),
+    ("Purchase", "Reservation", "3", "0"),
+    ("Purchase", "OnDemand", "3", "3"),
+])
+def test_billed_and_effective_cost(wh, tmp_path, charge_type, model, billed, effective):
+    row = mapped(wh, tmp_path, "BilledCost, EffectiveCost", ChargeType=charge_type, PricingModel=model)
+    assert row == {"BilledCost": billed, "EffectiveCost": effective}
+
+
+@pytest.mark.parametrize(("model", "pricing"), [("OnDemand", "Standard"), ("Spot", "Dynamic"),
+                                                ("Reservation", "Committed"), ("SavingsPlan", "Committed")])
+def test_pricing_category(wh, tmp_path, model, pricing):
+    assert mapped(wh, tmp_path, "PricingCategory", PricingModel=model)["PricingCategory"] == pricing
+
+
+@pytest.mark.parametrize(("frequency", "expected"), [("OneTime", "One-Time"), ("Recurring", "Recurring"),
+                                                     ("UsageBased", "Usage-Based")])
+def test_charge_frequency(wh, tmp_path, frequency, expected):
+    assert mapped(wh, tmp_path, "ChargeFrequency", Frequency=frequency)["ChargeFrequency"] == expected
+
+
+@pytest.mark.parametrize(("benefit", "kind", "category"), [
+    ("/providers/Microsoft.Capacity/reservationOrders/o/reservations/r", "Reservation", "Usage"),
+    ("/providers/Microsoft.BillingBenefits/savingsPlanOrders/o/savingsPlans/s", "Savings Plan", "Spend"),
+])
+def test_commitment_discount_type_from_benefit_id(wh, tmp_path, benefit, kind, category):
+    row = mapped(wh, tmp_path, "CommitmentDiscountId, CommitmentDiscountType, CommitmentDiscountCategory",
+                 PricingModel="Reservation", benefitId=benefit)
+    assert row == {"CommitmentDiscountId": benefit, "CommitmentDiscountType": kind,
+                   "CommitmentDiscountCategory": category}
+
+
+def test_pricing_unit_block_size_and_unit_prices(wh, tmp_path):
+    row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize, PricingQuantity, ListUnitPrice, ListCost, "
+                                "ContractedUnitPrice, ContractedCost")
+    assert row == {"PricingUnit": "Hours", "x_PricingBlockSize": "10", "PricingQuantity": "20",
+                   "ListUnitPrice": "0.2", "ListCost": "4", "ContractedUnitPrice": "0.15", "ContractedCost": "3"}
+
+
+def test_regions_services_resource_type_and_periods(wh, tmp_path):
+    row = mapped(wh, tmp_path, "RegionId, RegionName, ServiceName, ServiceCategory, ResourceType, "
+                                "toString(ChargePeriodStart) AS s, toString(ChargePeriodEnd) AS e, "
+                                "toString(BillingPeriodEnd) AS be, x_ResourceGroupName")
+    assert row["RegionId"] == "eastus2" and row["RegionName"] == "East US 2"
+    assert row["ServiceCategory"] == "Compute" and row["ServiceName"]
+    assert row["ResourceType"] == "microsoft.compute/virtualmachines"
+    assert (row["s"], row["e"], row["be"]) == ("2023-09-02 00:00:00", "2023-09-03 00:00:00", "2023-10-01 00:00:00")
+
+
+def test_mca_billing_account_is_the_billing_profile(wh, tmp_path):
+    row = mapped(wh, tmp_path, "BillingAccountId, BillingAccountType, x_BillingProfileId",
+                 BillingAccountId="abcd:efgh_2019-05-31", BillingProfileId="PROF-1", BillingProfileName="Profile")
+    assert row == {"BillingAccountId": "PROF-1", "BillingAccountType": "Billing Profile", "x_BillingProfileId": "PROF-1"}
+
+
+def test_unknown_lookups_fall_back_and_are_counted(wh, tmp_path):
+    row = BASE | {"MeterCategory": "Brand New Service", "ConsumedService": "Microsoft.NewThing",
+                  "ResourceId": "", "UnitOfMeasure": "1 Widget", "ResourceLocation": "marsnorth"}
+    path = write_csv(tmp_path / "new_actual.csv", list(row), [row])
+    f = load(wh, path).files[0]
+    assert set(f.unmapped) == {"service:Microsoft.NewThing", "unit:1 Widget", "region:marsnorth"}
+    out = focus_rows(wh, "ServiceName, ServiceCategory, PricingUnit, RegionId")[0]
+    assert out == {"ServiceName": "Brand New Service", "ServiceCategory": "Other", "PricingUnit": "Widget",
+                   "RegionId": "marsnorth"}
