@@ -24,7 +24,8 @@ RAW_LOAD = """
 import sys
 from chdb import session
 s = session.Session(sys.argv[1])
-s.query("CREATE TABLE raw ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM file('" + sys.argv[2] + "', CSVWithNames)")
+source = "file('" + sys.argv[2] + "', CSVWithNames)"
+s.query("CREATE TABLE raw ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM " + source)
 print(s.query("SELECT count() FROM raw", "CSV").bytes().decode().strip())
 """
 

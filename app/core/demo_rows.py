@@ -28,6 +28,15 @@ SAVINGS_PLAN_HOURLY = Decimal("0.500000")
 SAVINGS_PLAN_USED = Decimal("0.95")
 
 
+def meter_id(service: int, region: str) -> str:
+    """The demo's MeterId of a service (index in SERVICES) in a region."""
+    return f"{service:08d}-0000-4000-8000-{region[:4].encode().hex():0>12}"
+
+
+def part_number(service: int) -> str:
+    return f"AAA-{service:05d}"
+
+
 class MonthRows:
     """Iterates a month of rows: ('both'|'actual'|'amortized'|'commitment', row dict)."""
 
@@ -81,12 +90,12 @@ class MonthRows:
                 q = money(self.rng.uniform(*qty))
                 row = self._base(sub, day) | {
                     "ResourceGroup": group, "ResourceLocation": region[0], "ProductName": f"{category} {meter} - {region[1]}",
-                    "MeterCategory": category, "MeterSubCategory": subcat, "MeterId": f"{s:08d}-0000-4000-8000-{region[0][:4].encode().hex():0>12}",
+                    "MeterCategory": category, "MeterSubCategory": subcat, "MeterId": meter_id(s, region[0]),
                     "MeterName": meter, "MeterRegion": region[1], "UnitOfMeasure": unit, "Quantity": str(q),
                     "EffectivePrice": price, "CostInBillingCurrency": str(money(q * Decimal(price))),
                     "ConsumedService": service, "ResourceId": rid, "Tags": tags, "ResourceName": name,
                     "UnitPrice": price, "PayGPrice": price, "ChargeType": "Usage", "Frequency": "UsageBased",
-                    "PricingModel": "OnDemand", "PartNumber": f"AAA-{s:05d}", "ServiceFamily": family,
+                    "PricingModel": "OnDemand", "PartNumber": part_number(s), "ServiceFamily": family,
                     "AdditionalInfo": '{"ServiceType": "Standard"}' if s == 0 else "",
                 }
                 yield "both", row
@@ -96,6 +105,7 @@ class MonthRows:
             "ResourceLocation": "eastus", "ConsumedService": "Microsoft.Compute", "MeterCategory": "Virtual Machines",
             "MeterSubCategory": "Dv5 Series", "MeterName": "D4s v5", "MeterRegion": "US East", "UnitOfMeasure": "1 Hour",
             "ProductName": "Virtual Machines Dv5 Series - D4s v5 - US East", "ServiceFamily": "Compute",
+            "MeterId": meter_id(0, "eastus"), "PartNumber": part_number(0),
             "PricingModel": model, "benefitId": benefit[0], "benefitName": benefit[1], "UnitPrice": "0.192",
             "PayGPrice": "0.192", "Frequency": "UsageBased", "ResourceGroup": "rg-reserved",
             "ReservationId": benefit[0].split("/")[-1] if model == "Reservation" else "",
@@ -121,7 +131,7 @@ class MonthRows:
         yield "actual", self._commitment(sub, self.days[0], RESERVATION, "Reservation") | {
             "ChargeType": "Purchase", "Frequency": "Recurring", "Quantity": "1", "EffectivePrice": str(total),
             "CostInBillingCurrency": str(total), "ConsumedService": "Microsoft.Capacity", "Term": "12",
-            "PayGPrice": "0", "UnitPrice": str(total), "UnitOfMeasure": "1/Month",
+            "PayGPrice": "0", "UnitPrice": str(total),
             "ProductName": "Reserved VM Instance, Standard_D4s_v5, US East, 1 Year"}
 
     def _savings_plan(self) -> Iterator[tuple[str, dict[str, str]]]:
@@ -147,9 +157,9 @@ class MonthRows:
     def _one_offs(self) -> Iterator[tuple[str, dict[str, str]]]:
         sub, last = SUBSCRIPTIONS[1], self.days[-1]
         refund = self._commitment(sub, self.days[9], RESERVATION, "Reservation") | {
-            "ChargeType": "Refund", "Frequency": "OneTime", "Quantity": "1", "CostInBillingCurrency": "-120.500000",
-            "EffectivePrice": "-120.500000", "ConsumedService": "Microsoft.Capacity", "UnitOfMeasure": "1/Month",
-            "ProductName": "Reserved VM Instance refund (exchange)", "PayGPrice": "0", "UnitPrice": "-120.500000"}
+            "ChargeType": "Refund", "Frequency": "OneTime", "Quantity": "-1", "CostInBillingCurrency": "-120.500000",
+            "EffectivePrice": "120.500000", "ConsumedService": "Microsoft.Capacity",
+            "ProductName": "Reserved VM Instance refund (exchange)", "PayGPrice": "0", "UnitPrice": "120.500000"}
         yield "actual", refund
         for charge, cost, product in (("Credit", "-50.000000", "Azure Credit (promotional)"),
                                       ("Tax", "42.125000", "Sales tax")):

@@ -16,6 +16,8 @@ from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217
 
 SOURCE = "{source}"
 LOOKUPS = ("pricing_units", "regions", "services")
+MAPPING_FILES = {"azure-focus": "focus"}
+"""Formats sharing another's mapping: Microsoft FocusCost exports are FOCUS files with Microsoft's x_ columns."""
 EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"), ("_raw", "String"))
 
 
@@ -27,7 +29,7 @@ def lookup_table(name: str) -> str:
 @cache
 def format_sql(fmt: str) -> str:
     """The per-format mapping SELECT (``sql/mapping/<fmt>.sql``) with lookup tables resolved."""
-    path = settings.SQL_DIR / "mapping" / f"{fmt.replace('-', '_')}.sql"
+    path = settings.SQL_DIR / "mapping" / f"{MAPPING_FILES.get(fmt, fmt).replace('-', '_')}.sql"
     text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
     for name in LOOKUPS:
         text = text.replace("{lookup_" + name + "}", lookup_table(name))

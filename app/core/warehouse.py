@@ -106,8 +106,9 @@ class EmbeddedWarehouse(Warehouse):
         self.command(insert_sql.replace(source, relation))
 
     def close(self) -> None:
-        self._session.close()
-        self._lock.close()
+        if not self._lock.closed:
+            self._session.close()
+            self._lock.close()
 
 
 class ServerWarehouse(Warehouse):

@@ -47,7 +47,7 @@ def test_truncated_gzip_is_refused_and_nothing_is_half_loaded(wh, tmp_path):
 def test_bad_rows_are_quarantined_with_file_row_column_and_raw_row(wh, tmp_path):
     files = generate(tmp_path / "demo")
     lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
-    rows = [dict(zip(HEADER, r)) for r in __import__("csv").reader(lines[1:6])]
+    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:6])]
     rows[1]["CostInBillingCurrency"] = "12,5abc"
     rows[3]["Date"] = "not-a-date"
     rows[4]["BillingCurrencyCode"] = "DOLLARS"

@@ -97,7 +97,8 @@ def test_regions_services_resource_type_and_periods(wh, tmp_path):
 def test_mca_billing_account_is_the_billing_profile(wh, tmp_path):
     row = mapped(wh, tmp_path, "BillingAccountId, BillingAccountType, x_BillingProfileId",
                  BillingAccountId="abcd:efgh_2019-05-31", BillingProfileId="PROF-1", BillingProfileName="Profile")
-    assert row == {"BillingAccountId": "PROF-1", "BillingAccountType": "Billing Profile", "x_BillingProfileId": "PROF-1"}
+    assert row == {"BillingAccountId": "PROF-1", "BillingAccountType": "Billing Profile",
+                   "x_BillingProfileId": "PROF-1"}
 
 
 def test_unknown_lookups_fall_back_and_are_counted(wh, tmp_path):

@@ -5,10 +5,11 @@ import re
 import subprocess
 import sys
 
+from abitest import PROJECT
+
 from app.core import schema
 from app.ingest.tables import FOCUS_TABLE
 from app.models.focus import FOCUS_COLUMNS, MANDATORY_COLUMNS, FocusCost
-from abitest import PROJECT
 
 SPEC_NOT_NULL = {
     "BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
