@@ -1,4 +1,5 @@
-"""Lookup tables the project owns (``sql/lookups/*.csv``), loaded into the warehouse when they change."""
+"""Lookup tables the project owns (``sql/lookups/*.csv``), loaded into the warehouse when they change, and the
+dictionaries the mapping reads them through (``dictGet``: no join, no copy of the mapped rows)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ import csv
 import hashlib
 
 from app.core import settings
-from app.core.mapping import LOOKUPS, lookup_table
+from app.core.mapping import DICTIONARIES, LOOKUPS, lookup_table
 from app.core.warehouse import Warehouse, quote
 
 DECIMAL_COLUMNS = {"block_size"}
 
 
 def load_lookups(wh: Warehouse) -> None:
-    """(Re)create each lookup table whose CSV content differs from what the warehouse holds."""
+    """(Re)create each lookup table whose CSV content differs from what the warehouse holds, then its dictionaries."""
+    changed = False
     for name in LOOKUPS:
         path = settings.SQL_DIR / "lookups" / f"{name}.csv"
         text = path.read_text(encoding="utf-8")
@@ -25,6 +27,22 @@ def load_lookups(wh: Warehouse) -> None:
             continue
         rows = list(csv.DictReader(text.splitlines()))
         _replace(wh, table, list(rows[0].keys()), rows, digest)
+        changed = True
+    existing = {r["name"] for r in wh.rows("SELECT name FROM system.dictionaries WHERE database = {db:String}",
+                                           {"db": wh.database})}
+    for name in DICTIONARIES:
+        if changed or f"dict_{name}" not in existing:
+            wh.command(dictionary_sql(name, wh.database))
+
+
+def dictionary_sql(name: str, database: str) -> str:
+    """``CREATE OR REPLACE DICTIONARY dict_<name>`` over its lookup table (rows with the key set)."""
+    lookup, key, attributes = DICTIONARIES[name]
+    names = ", ".join(n for n, _ in attributes)
+    columns = ", ".join(f"{n} {t}" for n, t in attributes)
+    query = f"SELECT {key}, {names} FROM {database}.{lookup_table(lookup)} WHERE {key} != ''"
+    return (f"CREATE OR REPLACE DICTIONARY {database}.dict_{name} ({key} String, {columns}) PRIMARY KEY {key} "
+            f"SOURCE(CLICKHOUSE(QUERY {quote(query)})) LAYOUT(COMPLEX_KEY_HASHED()) LIFETIME(0)")
 
 
 def _replace(wh: Warehouse, table: str, columns: list[str], rows: list[dict[str, str]], digest: str) -> None:

@@ -1,7 +1,7 @@
 """The SQL mapping: per-format SQL from ``sql/mapping/`` plus one validation layer derived from the FOCUS model.
 
 ``mapped_select(fmt)`` is a single SELECT over ``{source}`` that yields every FOCUS-table column in its exact
-type, plus ``_reasons`` (why the row cannot be loaded; empty when it can), ``_unmapped`` and ``_raw``. The bulk
+type, plus ``_reasons`` (why the row cannot be loaded; empty when it can) and ``_unmapped``. The bulk
 loader runs it over files; a streaming materialized view can run it over a raw table.
 """
 
@@ -16,9 +16,20 @@ from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217
 
 SOURCE = "{source}"
 LOOKUPS = ("pricing_units", "regions", "services")
+SERVICE_ATTRIBUTES = (("service_name", "String"), ("service_category", "String"), ("service_subcategory", "String"))
+DICTIONARIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "pricing_units": ("pricing_units", "unit_of_measure",
+                      (("pricing_unit", "String"), ("block_size", "Decimal(38, 18)"))),
+    "regions": ("regions", "location", (("region_id", "String"), ("region_name", "String"))),
+    "services_by_resource_type": ("services", "resource_type", SERVICE_ATTRIBUTES),
+    "services_by_consumed_service": ("services", "consumed_service", SERVICE_ATTRIBUTES),
+    "services_by_meter_category": ("services", "meter_category", SERVICE_ATTRIBUTES),
+}
+"""Dictionaries over the lookup tables: name → (lookup, key column, attributes). Services are keyed three ways,
+most specific first (ARM resource type, then consumed service, then meter category)."""
 MAPPING_FILES = {"azure-focus": "focus"}
 """Formats sharing another's mapping: Microsoft FocusCost exports are FOCUS files with Microsoft's x_ columns."""
-EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"), ("_raw", "String"))
+EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"))
 
 
 def lookup_table(name: str) -> str:
@@ -33,25 +44,36 @@ def format_sql(fmt: str) -> str:
     text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
     for name in LOOKUPS:
         text = text.replace("{lookup_" + name + "}", lookup_table(name))
-    return text
+    for name in DICTIONARIES:
+        text = text.replace("{dictionary_" + name + "}", f"dict_{name}")
+    return text.replace("{service_attributes}", "('service_name', 'service_category', 'service_subcategory')")
 
 
-def _literal_list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "\\'") + "'" for v in values) + "]"
+def _in_list(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join("'" + v.replace("'", "\\'") + "'" for v in values) + ")"
 
 
-def rule_checks() -> list[str]:
-    """Per-row FOCUS checks as SQL expressions yielding a reason or ''."""
-    checks = [f"if({c} IS NULL, '{c}: mandatory value missing', '')" for c in MANDATORY_COLUMNS]
+def rule_checks() -> list[tuple[str, str]]:
+    """Per-row FOCUS checks as (failure condition, reason expression) SQL pairs."""
+    checks = [(f"{c} IS NULL", f"'{c}: mandatory value missing'") for c in MANDATORY_COLUMNS]
     for column, allowed in ALLOWED_VALUES.items():
-        checks.append(f"if({column} IS NOT NULL AND NOT has({_literal_list(allowed)}, {column}), "
-                      f"concat('{column}: not an allowed value: ', toJSONString({column})), '')")
+        checks.append((f"{column} IS NOT NULL AND NOT {_in_list(column, allowed)}",
+                       f"concat('{column}: not an allowed value: ', toJSONString({column}))"))
     for column in CURRENCY_COLUMNS:
-        checks.append(f"if({column} IS NOT NULL AND NOT has({_literal_list(ISO_4217)}, {column}), "
-                      f"concat('{column}: not an ISO 4217 currency code: ', toJSONString({column})), '')")
+        checks.append((f"{column} IS NOT NULL AND NOT {_in_list(column, ISO_4217)}",
+                       f"concat('{column}: not an ISO 4217 currency code: ', toJSONString({column}))"))
     for period in ("ChargePeriod", "BillingPeriod"):
-        checks.append(f"if({period}End <= {period}Start, '{period}End: not after {period}Start', '')")
+        checks.append((f"{period}End <= {period}Start", f"'{period}End: not after {period}Start'"))
     return checks
+
+
+def reasons_sql() -> str:
+    """``_reasons``: the format's parse errors plus failed checks; the reasons array is built only for bad rows."""
+    checks = rule_checks()
+    failed = " OR ".join(f"ifNull({cond}, false)" for cond, _ in checks)
+    messages = ",\n            ".join(f"if(ifNull({cond}, false), {msg}, '')" for cond, msg in checks)
+    return (f"if(empty(_errors) AND NOT ({failed}), CAST([], 'Array(String)'),\n"
+            f"       arrayConcat(_errors, arrayFilter(e -> e != '', [\n            {messages}\n        ])))")
 
 
 def _typed(name: str, ch_type: str) -> str:
@@ -64,12 +86,11 @@ def _typed(name: str, ch_type: str) -> str:
 
 @cache
 def mapped_select(fmt: str) -> str:
-    """Mapping plus validation for ``fmt``: the exact FOCUS table columns, ``_reasons``, ``_unmapped``, ``_raw``."""
+    """Mapping plus validation for ``fmt``: the exact FOCUS table columns, ``_reasons`` and ``_unmapped``."""
     columns = ",\n    ".join(_typed(n, t) for n, t in schema.columns(FOCUS_TABLE))
-    checks = ",\n        ".join(rule_checks())
     return (f"SELECT\n    {columns},\n"
-            f"    arrayConcat(_errors, arrayFilter(e -> e != '', [\n        {checks}\n    ])) AS _reasons,\n"
-            f"    _unmapped,\n    if(empty(_reasons), '', _raw) AS _raw\n"
+            f"    {reasons_sql()} AS _reasons,\n"
+            f"    _unmapped\n"
             f"FROM (\n{format_sql(fmt)}\n) AS mapped")
 
 

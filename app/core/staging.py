@@ -1,8 +1,9 @@
 """Per-file staging: one pass over a file routes each row to the FOCUS stage or the quarantine stage.
 
 For each file ABI creates a Null-engine ``mapped`` table with three materialized views: valid rows to a FOCUS
-stage, invalid rows (with every reason) to a quarantine stage, lookup misses to an unmapped stage. A file that
-fails mid-read leaves nothing behind: its stage objects are dropped.
+stage, invalid rows (with every reason) to a pending quarantine stage, lookup misses to an unmapped stage. The
+raw text of quarantined rows is fetched afterwards, for those rows only (so valid rows never pay for it). A file
+that fails mid-read leaves nothing behind: its stage objects are dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from app.models.focus import ALL_COLUMNS
 
 QUARANTINE_SELECT = (
     "x_IngestionId AS ingestion_id, x_SourceFile AS source_file, x_SourceRow AS source_row, "
-    "x_SourceFormat AS source_format, _reasons AS reasons, _raw AS raw_row, x_IngestedAt AS quarantined_at"
+    "x_SourceFormat AS source_format, _reasons AS reasons, '' AS raw_row, x_IngestedAt AS quarantined_at"
 )
 
 
@@ -38,12 +39,16 @@ class FileStage:
         return f"{self.prefix}_quarantine"
 
     @property
+    def pending(self) -> str:
+        return f"{self.prefix}_pending"
+
+    @property
     def unmapped(self) -> str:
         return f"{self.prefix}_unmapped"
 
     def _objects(self) -> list[str]:
         return [f"{self.prefix}_mv_{k}" for k in ("focus", "quarantine", "unmapped")] + [
-            f"{self.prefix}_mapped", self.focus, self.quarantine, self.unmapped]
+            f"{self.prefix}_mapped", self.focus, self.quarantine, self.pending, self.unmapped]
 
     def create(self) -> None:
         db, p = self.wh.database, self.prefix
@@ -51,10 +56,11 @@ class FileStage:
         self.wh.command(f"CREATE TABLE {db}.{p}_mapped ({mapped_cols}) ENGINE = Null")
         self.wh.command(schema.create_table_sql(FOCUS_TABLE, db, name=self.focus))
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.quarantine))
+        self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.pending))
         self.wh.command(f"CREATE TABLE {db}.{self.unmapped} (item String) ENGINE = MergeTree ORDER BY tuple()")
         columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
         self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
-        self._view("quarantine", self.quarantine,
+        self._view("quarantine", self.pending,
                    f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
         self._view("unmapped", self.unmapped, f"SELECT arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
 
@@ -68,6 +74,18 @@ class FileStage:
         source = relation_sql(sf, {**lineage, "_dataset": sf.dataset, "_format": sf.source}, row_number)
         select = mapping.mapped_select(sf.source).replace(mapping.SOURCE, source)
         insert = f"INSERT INTO {self.wh.database}.{self.prefix}_mapped\n{select}"
+        self.wh.insert_file(insert, FILE, sf.path, sf.clickhouse_format, structure(sf))
+        if self.wh.scalar(f"SELECT count() FROM {self.wh.database}.{self.pending}"):
+            self._attach_raw_rows(sf, source)
+
+    def _attach_raw_rows(self, sf: SourceFile, source: str) -> None:
+        """Second, mapping-free read of the file for the raw text of its quarantined rows only."""
+        db, pending = self.wh.database, f"{self.wh.database}.{self.pending}"
+        raw = (f"SELECT _row AS source_row, _raw AS raw_row FROM {source} "
+               f"WHERE _row IN (SELECT source_row FROM {pending})")
+        insert = (f"INSERT INTO {db}.{self.quarantine} SELECT q.ingestion_id, q.source_file, q.source_row, "
+                  f"q.source_format, q.reasons, r.raw_row, q.quarantined_at FROM {pending} AS q "
+                  f"LEFT ANY JOIN ({raw}) AS r ON r.source_row = q.source_row")
         self.wh.insert_file(insert, FILE, sf.path, sf.clickhouse_format, structure(sf))
 
     def drop_views(self) -> None:

@@ -2,7 +2,7 @@
 -- Microsoft's published conversion (finops-toolkit docs-mslearn/focus/convert.md), written once as ClickHouse SQL.
 --
 -- Input  {source}: the canonical Azure columns (app/core/formats.py) as Nullable(String), trimmed, '' and 'NULL'
---                  as NULL, plus lineage: _row, _raw, _ingestion_id, _source_file, _dataset, _ingested_at.
+--                  as NULL, plus lineage: _row, _ingestion_id, _source_file, _dataset, _ingested_at.
 -- Output: every FOCUS column (nullable here; sql/validate.sql enforces the rules), ABI's x_ columns, lineage,
 --         _errors (values that do not parse, by column) and _unmapped (lookup misses, as 'kind:value').
 SELECT
@@ -65,17 +65,17 @@ SELECT
     if(quantity IS NULL, NULL, focus_unit) AS PricingUnit,
     'Microsoft' AS ProviderName,
     coalesce(PublisherName, 'Microsoft') AS PublisherName,
-    if(reg.location != '', nullIf(reg.region_id, ''), nullIf(replaceAll(location_key, ' ', ''), '')) AS RegionId,
-    if(reg.location != '', nullIf(reg.region_name, ''), nullIf(location_text, '')) AS RegionName,
+    if(region_known, nullIf(dictGet('{dictionary_regions}', 'region_id', tuple(location_key)), ''),
+       nullIf(replaceAll(location_key, ' ', ''), '')) AS RegionId,
+    if(region_known, nullIf(dictGet('{dictionary_regions}', 'region_name', tuple(location_key)), ''),
+       nullIf(location_text, '')) AS RegionName,
     ResourceId,
     coalesce(ResourceName, nullIf(splitByChar('/', ifNull(ResourceId, ''))[-1], '')) AS ResourceName,
     coalesce(ResourceType, nullIf(arm_type, '')) AS ResourceType,
-    coalesce(nullIf(s_rt.service_category, ''), nullIf(s_cs.service_category, ''),
-             nullIf(s_mc.service_category, ''), 'Other') AS ServiceCategory,
-    coalesce(nullIf(s_rt.service_name, ''), nullIf(s_cs.service_name, ''), nullIf(s_mc.service_name, ''),
+    if(service_known, service.2, 'Other') AS ServiceCategory,
+    coalesce(if(service_known, service.1, NULL),
              MeterCategory, ConsumedService, 'Unknown') AS ServiceName,
-    coalesce(nullIf(s_rt.service_subcategory, ''), nullIf(s_cs.service_subcategory, ''),
-             nullIf(s_mc.service_subcategory, ''), 'Other (Other)') AS ServiceSubcategory,
+    if(service_known, service.3, 'Other (Other)') AS ServiceSubcategory,
     coalesce(ProductId, PartNumber) AS SkuId,
     if(ProductId IS NULL AND PartNumber IS NULL, NULL, MeterName) AS SkuMeter,
     if(isValidJSON(ifNull(AdditionalInfo, '')) AND startsWith(AdditionalInfo, '{'), AdditionalInfo, '{}')
@@ -138,16 +138,15 @@ SELECT
            concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), '')
     ]) AS _errors,
     arrayFilter(e -> e != '', [
-        if(s_rt.service_name = '' AND s_cs.service_name = '' AND s_mc.service_name = '',
+        if(NOT service_known,
            concat('service:', coalesce(ConsumedService, MeterCategory, '')), ''),
-        if(UnitOfMeasure IS NOT NULL AND unit.pricing_unit = '', concat('unit:', UnitOfMeasure), ''),
-        if(location_text != '' AND reg.location = '', concat('region:', location_text), ''),
+        if(UnitOfMeasure IS NOT NULL AND NOT unit_known, concat('unit:', UnitOfMeasure), ''),
+        if(location_text != '' AND NOT region_known, concat('region:', location_text), ''),
         if(NOT tags_ok AND Tags IS NOT NULL, 'tags:not JSON (kept in x_SourceColumns)', '')
     ]) AS _unmapped,
-    if(unit.pricing_unit = '', unit_fallback, unit.pricing_unit) AS focus_unit,
-    if(unit.block_size = 0, block_fallback, unit.block_size) AS focus_block,
-    multiplyDecimal(quantity, focus_block, 18) AS focus_quantity,
-    _raw
+    if(unit_known, dictGet('{dictionary_pricing_units}', 'pricing_unit', tuple(unit_key)), unit_fallback) AS focus_unit,
+    if(unit_known, dictGet('{dictionary_pricing_units}', 'block_size', tuple(unit_key)), block_fallback) AS focus_block,
+    multiplyDecimal(quantity, focus_block, 18) AS focus_quantity
 FROM
 (
     SELECT
@@ -199,13 +198,16 @@ FROM
         lower(ifNull(ConsumedService, '')) AS consumed_service_key,
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_json,
-        Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok
+        Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,
+        dictHas('{dictionary_pricing_units}', tuple(unit_key)) AS unit_known,
+        dictHas('{dictionary_regions}', tuple(location_key)) AS region_known,
+        multiIf(dictHas('{dictionary_services_by_resource_type}', tuple(arm_type)),
+                dictGet('{dictionary_services_by_resource_type}', {service_attributes}, tuple(arm_type)),
+                dictHas('{dictionary_services_by_consumed_service}', tuple(consumed_service_key)),
+                dictGet('{dictionary_services_by_consumed_service}', {service_attributes},
+                        tuple(consumed_service_key)),
+                dictGet('{dictionary_services_by_meter_category}', {service_attributes},
+                        tuple(meter_category_key))) AS service,
+        service.1 != '' AS service_known
     FROM {source}
 ) AS a
-LEFT ANY JOIN {lookup_pricing_units} AS unit ON unit.unit_of_measure = a.unit_key
-LEFT ANY JOIN {lookup_regions} AS reg ON reg.location = a.location_key
-LEFT ANY JOIN (SELECT * FROM {lookup_services} WHERE resource_type != '') AS s_rt ON s_rt.resource_type = a.arm_type
-LEFT ANY JOIN (SELECT * FROM {lookup_services} WHERE consumed_service != '' AND resource_type = ''
-               AND meter_category = '') AS s_cs ON s_cs.consumed_service = a.consumed_service_key
-LEFT ANY JOIN (SELECT * FROM {lookup_services} WHERE meter_category != '' AND resource_type = ''
-               AND consumed_service = '') AS s_mc ON s_mc.meter_category = a.meter_category_key

@@ -4,7 +4,7 @@
 -- ChargeFrequency, ServiceSubcategory, InvoiceIssuerName and PublisherName.
 --
 -- Input  {source}: FOCUS columns and ABI's x_ columns (app/core/formats.py) as Nullable(String), plus _extra
---                  (other columns, by original name), _row, _raw, _ingestion_id, _source_file, _dataset, _ingested_at.
+--                  (other columns, by original name), _row, _ingestion_id, _source_file, _dataset, _ingested_at.
 -- Output: FOCUS and x_ columns (nullable here; sql/validate.sql enforces the rules), _errors, _unmapped.
 SELECT
     AvailabilityZone AS AvailabilityZone,
@@ -130,6 +130,5 @@ SELECT
         if(x_ListCostInUsd IS NOT NULL AND toDecimal128OrNull(x_ListCostInUsd, 18) IS NULL, concat('x_ListCostInUsd: not a number: ', toJSONString(x_ListCostInUsd)), ''),
         if(x_PricingBlockSize IS NOT NULL AND toDecimal128OrNull(x_PricingBlockSize, 18) IS NULL, concat('x_PricingBlockSize: not a number: ', toJSONString(x_PricingBlockSize)), '')
     ]) AS _errors,
-    CAST([], 'Array(String)') AS _unmapped,
-    _raw
+    CAST([], 'Array(String)') AS _unmapped
 FROM {source}
