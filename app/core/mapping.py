@@ -12,7 +12,7 @@ from functools import cache
 from app.core import schema, settings
 from app.ingest.tables import FOCUS_TABLE
 from app.models.focus import MANDATORY_COLUMNS
-from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217
+from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217, SERVICE_SUBCATEGORIES
 
 SOURCE = "{source}"
 LOOKUPS = ("pricing_units", "regions", "services")
@@ -76,7 +76,19 @@ def reasons_sql() -> str:
             f"       arrayConcat(_errors, arrayFilter(e -> e != '', [\n            {messages}\n        ])))")
 
 
+def _subcategory_ok() -> str:
+    pairs = ", ".join(f"('{c}', '{sub}')" for c, subs in SERVICE_SUBCATEGORIES.items() for sub in subs)
+    return f"(ServiceCategory, ServiceSubcategory) IN ({pairs})"
+
+
+SUBCATEGORY = ("if({ok}, ServiceSubcategory, if(ServiceCategory IS NULL, NULL, "
+               "concat('Other (', ServiceCategory, ')')))")
+"""A subcategory not allowed under its category in FOCUS 1.2 (e.g. a FOCUS 1.1 name) becomes Other (<category>)."""
+
+
 def _typed(name: str, ch_type: str) -> str:
+    if name == "ServiceSubcategory":
+        return f"CAST(ifNull({SUBCATEGORY.format(ok=_subcategory_ok())}, 'Other (Other)') AS {ch_type}) AS {name}"
     if name in MANDATORY_COLUMNS:
         default = {"String": "''", "DateTime": "toDateTime(0)"}.get(ch_type.removeprefix("LowCardinality(")
                                                                        .rstrip(")"), "0")
@@ -90,7 +102,8 @@ def mapped_select(fmt: str) -> str:
     columns = ",\n    ".join(_typed(n, t) for n, t in schema.columns(FOCUS_TABLE))
     return (f"SELECT\n    {columns},\n"
             f"    {reasons_sql()} AS _reasons,\n"
-            f"    _unmapped\n"
+            f"    if(ServiceSubcategory IS NULL OR {_subcategory_ok()}, _unmapped,\n"
+            f"       arrayPushBack(_unmapped, concat('subcategory:', ServiceSubcategory))) AS _unmapped\n"
             f"FROM (\n{format_sql(fmt)}\n) AS mapped")
 
 

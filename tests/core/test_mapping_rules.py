@@ -110,3 +110,18 @@ def test_unknown_lookups_fall_back_and_are_counted(wh, tmp_path):
     out = focus_rows(wh, "ServiceName, ServiceCategory, PricingUnit, RegionId")[0]
     assert out == {"ServiceName": "Brand New Service", "ServiceCategory": "Other", "PricingUnit": "Widget",
                    "RegionId": "marsnorth"}
+
+
+def test_focus_subcategory_not_allowed_in_12_becomes_other_and_is_counted(wh, tmp_path):
+    header = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+              "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
+              "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory",
+              "ServiceSubcategory"]
+    row = dict(zip(header, ["A1", "USD", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "2024-01-05 00:00:00",
+                            "2024-01-06", "Usage", "1.25", "1.25", "1.25", "1.25", "AWS", "AWS", "AWS",
+                            "Amazon RDS", "Databases", "Relational"], strict=True))
+    path = write_csv(tmp_path / "focus11.csv", header, [row])
+    f = load(wh, path).files[0]
+    assert f.rows_loaded == 1 and f.unmapped == {"subcategory:Relational": 1}
+    assert focus_rows(wh, "ServiceSubcategory, toString(ChargePeriodStart) AS s")[0] == {
+        "ServiceSubcategory": "Other (Databases)", "s": "2024-01-05 00:00:00"}
