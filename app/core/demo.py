@@ -51,6 +51,9 @@ SERVICES = (
 REGIONS = (("eastus", "US East"), ("westeurope", "EU West"), ("uksouth", "UK South"), ("eastus2", "US East 2"))
 RESERVATION = ("/providers/Microsoft.Capacity/reservationOrders/7d1b5c20-1111-4a5b-9c6d-000000000001"
                "/reservations/0f6e0f50-2222-4a5b-9c6d-000000000001", "VM_RI_D4sv5_EastUS")
+EXCHANGED_RESERVATION = ("/providers/Microsoft.Capacity/reservationOrders/7d1b5c20-1111-4a5b-9c6d-000000000002"
+                         "/reservations/0f6e0f50-2222-4a5b-9c6d-000000000002", "VM_RI_D2sv5_EastUS_exchanged")
+"""An older reservation, returned (refund) this month: its refund does not touch the active reservation's balance."""
 SAVINGS_PLAN = ("/providers/Microsoft.BillingBenefits/savingsPlanOrders/3a2b1c00-3333-4a5b-9c6d-000000000001"
                 "/savingsPlans/9e8d7c60-4444-4a5b-9c6d-000000000001", "Compute_SP_1yr")
 CENT = Decimal("0.000001")

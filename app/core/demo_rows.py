@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from app.core.demo import (
     ACCOUNT,
+    EXCHANGED_RESERVATION,
     HEADER,
     REGIONS,
     RESERVATION,
@@ -156,7 +157,7 @@ class MonthRows:
 
     def _one_offs(self) -> Iterator[tuple[str, dict[str, str]]]:
         sub, last = SUBSCRIPTIONS[1], self.days[-1]
-        refund = self._commitment(sub, self.days[9], RESERVATION, "Reservation") | {
+        refund = self._commitment(sub, self.days[9], EXCHANGED_RESERVATION, "Reservation") | {
             "ChargeType": "Refund", "Frequency": "OneTime", "Quantity": "-1", "CostInBillingCurrency": "-120.500000",
             "EffectivePrice": "120.500000", "ConsumedService": "Microsoft.Capacity",
             "ProductName": "Reserved VM Instance refund (exchange)", "PayGPrice": "0", "UnitPrice": "120.500000"}

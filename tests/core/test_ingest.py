@@ -107,3 +107,16 @@ def test_lineage_columns_point_at_file_and_row(wh, samples):
     assert {r["x_SourceFile"] for r in rows} == {str(path)}
     assert {r["x_IngestionId"] for r in rows} == {result.ingestion_id}
     assert Decimal(0) <= total(wh, "EffectiveCost")
+
+
+def test_commitment_amortization_balances_its_purchases(wh, tmp_path):
+    """FOCUS: per commitment, Usage EffectiveCost (used + unused) equals the Purchase BilledCost."""
+    files = generate(tmp_path / "demo")
+    load(wh, files.actual, files.amortized)
+    rows = wh.rows(
+        "SELECT CommitmentDiscountId AS id, toString(sumIf(EffectiveCost, ChargeCategory = 'Usage')) AS used, "
+        "toString(sumIf(BilledCost, ChargeCategory = 'Purchase' AND ChargeClass IS NULL)) AS bought "
+        "FROM abi.focus_cost WHERE CommitmentDiscountId IS NOT NULL GROUP BY id HAVING used != '0' ORDER BY id")
+    assert len(rows) == 2
+    for r in rows:
+        assert abs(Decimal(r["used"]) - Decimal(r["bought"])) < Decimal("0.01"), r
