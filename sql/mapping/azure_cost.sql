@@ -42,25 +42,25 @@ SELECT
     -- Nothing is consumed by the unused part of a commitment (UnusedReservation / UnusedSavingsPlan rows).
     if(is_consumption, focus_quantity, NULL) AS ConsumedQuantity,
     if(is_consumption AND quantity IS NOT NULL, focus_unit, NULL) AS ConsumedUnit,
-    coalesce(multiplyDecimal(unit_price_billing, quantity, 18), EffectiveCost) AS ContractedCost,
-    divideDecimal(unit_price_billing, focus_block, 18) AS ContractedUnitPrice,
+    coalesce(toDecimal128(toDecimal256(unit_price_billing, 18) * quantity, 18), EffectiveCost) AS ContractedCost,
+    toDecimal128(toDecimal256(unit_price_billing, 36) / focus_block, 18) AS ContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18), cost) AS EffectiveCost,
     InvoiceId,
     coalesce(PartnerName, 'Microsoft') AS InvoiceIssuerName,
     toDecimal128(multiIf(charge_category = 'Purchase' AND ifNull(list_cost, 0) = 0, cost,
                          coalesce(list_cost, ContractedCost)), 18) AS ListCost,
-    divideDecimal(list_unit_price_billing, focus_block, 18) AS ListUnitPrice,
+    toDecimal128(toDecimal256(list_unit_price_billing, 36) / focus_block, 18) AS ListUnitPrice,
     if(charge_category IN ('Usage', 'Purchase'),
        multiIf(pricing_model IN ('', 'ondemand'), 'Standard', pricing_model = 'spot', 'Dynamic',
                pricing_model IN ('reservation', 'savingsplan'), 'Committed', 'Other'), NULL) AS PricingCategory,
     -- Azure prices in the pricing currency (MCA: often USD) and bills in the billing currency. EA prices and bills
     -- in one currency: there the PricingCurrency* columns equal their billing-currency counterparts.
     upper(coalesce(PricingCurrencyCode, BillingCurrencyCode)) AS PricingCurrency,
-    divideDecimal(unit_price, focus_block, 18) AS PricingCurrencyContractedUnitPrice,
+    toDecimal128(toDecimal256(unit_price, 36) / focus_block, 18) AS PricingCurrencyContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18),
        coalesce(toDecimal128OrNull(CostInPricingCurrency, 18),
-                if(exchange_rate = 0, cost, divideDecimal(cost, exchange_rate, 18)))) AS PricingCurrencyEffectiveCost,
-    divideDecimal(list_price, focus_block, 18) AS PricingCurrencyListUnitPrice,
+                if(exchange_rate = 0, cost, toDecimal128(toDecimal256(cost, 36) / exchange_rate, 18)))) AS PricingCurrencyEffectiveCost,
+    toDecimal128(toDecimal256(list_price, 36) / focus_block, 18) AS PricingCurrencyListUnitPrice,
     focus_quantity AS PricingQuantity,
     if(quantity IS NULL, NULL, focus_unit) AS PricingUnit,
     'Microsoft' AS ProviderName,
@@ -88,7 +88,7 @@ SELECT
     AccountName AS x_AccountName,
     AccountOwnerId AS x_AccountOwnerId,
     toDecimal128OrNull(CostInUsd, 18) AS x_BilledCostInUsd,
-    divideDecimal(toDecimal128OrNull(EffectivePrice, 18), focus_block, 18) AS x_BilledUnitPrice,
+    toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 36) / focus_block, 18) AS x_BilledUnitPrice,
     if(is_mca, exchange_rate, NULL) AS x_BillingExchangeRate,
     BillingProfileId AS x_BillingProfileId,
     BillingProfileName AS x_BillingProfileName,
@@ -97,7 +97,7 @@ SELECT
     CostAllocationRuleName AS x_CostAllocationRuleName,
     CostCenter AS x_CostCenter,
     toDecimal128OrNull(CostInUsd, 18) AS x_EffectiveCostInUsd,
-    divideDecimal(toDecimal128OrNull(EffectivePrice, 18), focus_block, 18) AS x_EffectiveUnitPrice,
+    toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 36) / focus_block, 18) AS x_EffectiveUnitPrice,
     InvoiceSectionId AS x_InvoiceSectionId,
     InvoiceSectionName AS x_InvoiceSectionName,
     toDecimal128OrNull(PaygCostInUsd, 18) AS x_ListCostInUsd,
@@ -146,7 +146,7 @@ SELECT
     ]) AS _unmapped,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'pricing_unit', tuple(unit_key)), unit_fallback) AS focus_unit,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'block_size', tuple(unit_key)), block_fallback) AS focus_block,
-    multiplyDecimal(quantity, focus_block, 18) AS focus_quantity
+    toDecimal128(toDecimal256(quantity, 18) * focus_block, 18) AS focus_quantity
 FROM
 (
     SELECT
@@ -157,12 +157,12 @@ FROM
         toDecimal128OrNull(PayGPrice, 18) AS payg_price,
         ifNull(toDecimal128OrNull(ExchangeRatePricingToBilling, 18), toDecimal128(1, 18)) AS exchange_rate,
         BillingProfileId IS NOT NULL AND BillingProfileId != ifNull(BillingAccountId, '') AS is_mca,
-        if(is_mca, multiplyDecimal(unit_price, exchange_rate, 18), unit_price) AS unit_price_billing,
+        if(is_mca, toDecimal128(toDecimal256(unit_price, 18) * exchange_rate, 18), unit_price) AS unit_price_billing,
         -- A commitment purchase has no pay-as-you-go price (PayGPrice 0): its list price is its purchase price.
         if(charge_category = 'Purchase' AND ifNull(payg_price, 0) = 0, unit_price, payg_price) AS list_price,
-        if(is_mca, multiplyDecimal(list_price, exchange_rate, 18), list_price) AS list_unit_price_billing,
+        if(is_mca, toDecimal128(toDecimal256(list_price, 18) * exchange_rate, 18), list_price) AS list_unit_price_billing,
         coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
-                 multiplyDecimal(list_unit_price_billing, quantity, 18)) AS list_cost,
+                 toDecimal128(toDecimal256(list_unit_price_billing, 18) * quantity, 18)) AS list_cost,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodEndDate)) AS billing_period_end_day,
         toStartOfMonth(coalesce(parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate), charge_day))
