@@ -48,6 +48,9 @@ def dictionary_sql(name: str, database: str) -> str:
 def _replace(wh: Warehouse, table: str, columns: list[str], rows: list[dict[str, str]], digest: str) -> None:
     db = wh.database
     types = ", ".join(f"`{c}` {'Decimal(38, 18)' if c in DECIMAL_COLUMNS else 'String'}" for c in columns)
+    for name, (lookup, _, _) in DICTIONARIES.items():  # dictionaries depend on the table: drop them first
+        if lookup_table(lookup) == table:
+            wh.command(f"DROP DICTIONARY IF EXISTS {db}.dict_{name}")
     wh.command(f"DROP TABLE IF EXISTS {db}.{table}")
     wh.command(f"CREATE TABLE {db}.{table} ({types}) ENGINE = MergeTree ORDER BY tuple() COMMENT {quote(digest)}")
     values = ", ".join("(" + ", ".join(_literal(c, (r[c] or "").strip()) for c in columns) + ")" for r in rows)

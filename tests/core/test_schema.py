@@ -50,3 +50,19 @@ def test_focus_12_columns_names_and_nullability():
     assert types["ChargeCategory"] == "LowCardinality(String)"
     assert list(FocusCost.model_fields)[:57] == list(FOCUS_COLUMNS)
     assert all(c.startswith("x_") for c in list(FocusCost.model_fields)[57:])
+
+
+def test_changed_lookup_csv_reloads_table_and_dictionaries(wh, tmp_path, monkeypatch):
+    import shutil
+
+    from app.core import settings
+    from app.core.loader import ensure_schema
+
+    ensure_schema(wh)
+    sql = tmp_path / "sql"
+    shutil.copytree(settings.SQL_DIR, sql)
+    with open(sql / "lookups" / "regions.csv", "a", encoding="utf-8") as handle:
+        handle.write("marsnorth,marsnorth,Mars North\n")
+    monkeypatch.setattr(settings, "SQL_DIR", sql)
+    ensure_schema(wh)
+    assert wh.scalar("SELECT dictGet('dict_regions', 'region_name', tuple('marsnorth'))") == "Mars North"
