@@ -15,7 +15,13 @@ def _cell(sf: SourceFile, i: int) -> str:
 
 
 def _value(sf: SourceFile, i: int) -> str:
-    return f"nullIf(nullIf(trimBoth({_cell(sf, i)}), ''), 'NULL')"
+    """The cell as trimmed text, NULL when empty or the literal ``NULL`` (the CSV reader already trims unquoted
+    cells and reads empty cells as NULL; quoted cells and Parquet values are checked here, cheaply)."""
+    cell = _cell(sf, i)
+    if sf.is_parquet:
+        return f"nullIf(nullIf(trimBoth({cell}), ''), 'NULL')"
+    return f"if(empty({cell}) OR {cell} = 'NULL' OR startsWith({cell}, ' ') OR endsWith({cell}, ' '), " \
+           f"nullIf(nullIf(trimBoth({cell}), ''), 'NULL'), {cell})"
 
 
 def structure(sf: SourceFile) -> str:
