@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from app.cli import commands
+from app.cli import commands, connectors, stack
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=int, default=2, help="resources multiplier")
     demo.add_argument("--out", help="folder for the generated files (default: <data dir>/demo)")
     demo.set_defaults(run=commands.demo)
+    stack.register(sub)
+    connectors.register(sub)
     return parser
 
 

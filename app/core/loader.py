@@ -69,8 +69,11 @@ def expand_paths(patterns: list[str]) -> list[Path]:
 
 
 def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset: str | None = None,
-           progress=None) -> IngestionResult:
-    """Load files into FOCUS as one batch; each file is loaded whole or refused whole."""
+           progress=None, atomic: bool = False) -> IngestionResult:
+    """Load files into FOCUS as one batch; each file is loaded whole or refused whole.
+
+    ``atomic``: all files or none (a refused file keeps the others out too: parts of one report).
+    """
     ensure_schema(wh)
     result = IngestionResult(ingestion_id=str(uuid.uuid4()), files=[])
     started = _now()
@@ -86,7 +89,10 @@ def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset:
                 stages.append((fr, stage))
             if progress:
                 progress(path)
-        _commit(wh, f"{prefix}_batch", stages)
+        if atomic and not result.ok:
+            _hold_back(stages)
+        else:
+            _commit(wh, f"{prefix}_batch", stages)
         _log(wh, result, started)
     finally:
         for _, stage in stages:
@@ -129,6 +135,12 @@ def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> N
         f"SELECT DISTINCT formatDateTime(BillingPeriodStart, '%Y-%m') AS p FROM {db}.{stage.focus} ORDER BY p")]
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
         f"SELECT item, count() AS n FROM {db}.{stage.unmapped} GROUP BY item ORDER BY n DESC LIMIT 50")}
+
+
+def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:
+    for fr, _ in stages:
+        fr.error = f"{fr.path}: not loaded: another file of the same atomic batch was refused"
+        fr.rows_loaded = fr.rows_quarantined = 0
 
 
 def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]]) -> None:

@@ -1,0 +1,164 @@
+"""HTTP for source plugins: a transport (live, or recorded for offline tests) behind a retrying client.
+
+``429`` and ``5xx`` answers and connection failures are retried, waiting what ``Retry-After`` says or else a
+capped exponential backoff with jitter, within a budget of attempts and of total waiting time; past the budget the
+call fails with a message that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from app.connectors.base import ExtractError
+
+log = logging.getLogger(__name__)
+RETRIABLE = frozenset({429, 500, 502, 503, 504})
+sleep: Callable[[float], None] = time.sleep
+"""Module-level so tests can watch the waits."""
+
+
+class Transport(ABC):
+    """Sends one request and returns the response (no retries)."""
+
+    @abstractmethod
+    def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """``kwargs``: headers, params, json, data, stream, timeout."""
+
+
+class LiveTransport(Transport):
+    """requests over the network; ``verify`` is True, False or a CA bundle path."""
+
+    def __init__(self, verify: bool | str = True) -> None:
+        self.session, self.verify = requests.Session(), verify
+
+    def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        # per request: a session's verify loses to REQUESTS_CA_BUNDLE in the environment
+        return self.session.request(method, url, verify=self.verify, **kwargs)
+
+
+class RecordedTransport(Transport):
+    """Replays recorded responses in order (offline tests); checks each request against its recording."""
+
+    def __init__(self, recording: Path | list[dict[str, Any]]) -> None:
+        self.interactions = json.loads(recording.read_text()) if isinstance(recording, Path) else list(recording)
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if len(self.sent) >= len(self.interactions):
+            raise AssertionError(f"unexpected request beyond the recording: {method} {url}")
+        item = self.interactions[len(self.sent)]
+        url = requests.Request(method, url, params=kwargs.get("params")).prepare().url or url
+        self.sent.append((method, url))
+        got, want = urlsplit(url), urlsplit(item["url"])
+        if method != item["method"] or (got.path, got.query) != (want.path, want.query):
+            raise AssertionError(f"request {method} {url} does not match recording {item['method']} {item['url']}")
+        resp = requests.Response()
+        resp.status_code, resp.url = item["status"], url
+        resp.headers.update(item.get("headers", {}))
+        body = item.get("body", "")
+        resp._content = (json.dumps(body) if isinstance(body, dict | list) else body).encode()
+        resp._content_consumed = True
+        return resp
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    max_total_wait: float = 900.0
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], quick: bool = False) -> RetryPolicy:
+        """From a config's ``max_attempts`` / ``max_wait_seconds``; ``quick`` (connection tests) caps them."""
+        attempts, wait = int(config.get("max_attempts", 6)), float(config.get("max_wait_seconds", 900))
+        return cls(max_attempts=min(3, attempts), max_total_wait=min(30.0, wait)) if quick else cls(attempts, 1.0,
+                                                                                                      60.0, wait)
+
+
+class Http:
+    """A retrying HTTP client over a transport; ``auth`` returns the headers that authenticate a call."""
+
+    def __init__(self, transport: Transport, policy: RetryPolicy | None = None,
+                 auth: Callable[[], Mapping[str, str]] | None = None, timeout: float = 60.0) -> None:
+        self.transport, self.policy, self.auth, self.timeout = transport, policy or RetryPolicy(), auth, timeout
+
+    def request(self, method: str, url: str, authenticate: bool = True, **kwargs: Any) -> requests.Response:
+        """The first non-retriable response; raises ExtractError past the retry budget."""
+        waited, host = 0.0, urlsplit(url).netloc
+        for attempt in range(1, self.policy.max_attempts + 1):
+            headers = dict(kwargs.pop("headers", None) or {})
+            if authenticate and self.auth:
+                headers.update(self.auth())
+            try:
+                resp = self.transport.send(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem, delay = f"cannot reach {host}: {exc.__class__.__name__}", self._backoff(attempt)
+            else:
+                if resp.status_code not in RETRIABLE:
+                    return resp
+                problem = f"{host} answered {resp.status_code} ({_reason(resp)})"
+                told = retry_after(resp)
+                delay = self._backoff(attempt) if told is None else told
+                resp.close()
+            kwargs["headers"] = headers
+            if attempt == self.policy.max_attempts or waited + delay > self.policy.max_total_wait:
+                raise ExtractError(f"{problem}; gave up after {attempt} attempts and {waited:.0f}s of waiting "
+                                   "(retry budget exhausted; run the sync again later)")
+            log.warning("retrying %s %s in %.1fs: %s", method, _safe(url), delay, problem)
+            sleep(delay)
+            waited += delay
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
+        return cap * random.uniform(0.5, 1.0)
+
+
+def retry_after(resp: requests.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _reason(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+        err = body.get("error", body) if isinstance(body, dict) else {}
+        if isinstance(err, dict):
+            return str(err.get("message") or err.get("code") or resp.reason)[:300]
+        return str(body.get("error_description") or err)[:300]
+    except ValueError:
+        return (resp.reason or resp.text[:200] or "no details").strip()
+
+
+def describe_failure(resp: requests.Response, what: str) -> str:
+    """A clear message for a failed call, without the URL's query (SAS tokens live there)."""
+    hint = {401: "check the credentials", 403: "check the credentials and their permissions on the scope",
+            404: "check the scope / ids"}.get(resp.status_code, "")
+    return f"{what}: HTTP {resp.status_code} ({_reason(resp)}){'; ' + hint if hint else ''}"
+
+
+def _safe(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -1,0 +1,187 @@
+"""Syncing a connector: extract units from its plugin, land them, load each through the core data path atomically.
+
+A unit is loaded all or nothing (``loader.ingest(..., atomic=True)``), and the core replaces each billing period's
+data per scope, so a re-run is idempotent. A unit the loader refuses is recorded and the sync goes on with the next
+one; an extraction failure (unreachable, credentials, throttled past the retry budget) stops the sync. Either way
+the connector records the error, and the next run completes the job (incremental plugins skip what loaded).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.connectors import catalog
+from app.connectors.base import ExtractContext, PluginError, RowBatch, Unit
+from app.connectors.registry import Registry
+from app.connectors.secrets import scrub, unseal
+from app.core import loader
+from app.core.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UnitResult:
+    key: str
+    status: str
+    """loaded, unchanged (incremental skip), empty (no data), refused (by the loader), failed (extraction)."""
+    files: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    billing_periods: list[str] = field(default_factory=list)
+    error: str | None = None
+    extract_seconds: float = 0.0
+    load_seconds: float = 0.0
+
+
+@dataclass
+class SyncResult:
+    connector: str
+    plugin: str
+    start: str
+    end: str
+    units: list[UnitResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(u.status not in ("refused", "failed") for u in self.units)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(u.rows_read for u in self.units)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok, "rows_read": self.rows_read,
+                "rows_loaded": sum(u.rows_loaded for u in self.units)}
+
+
+def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, full: bool = False,
+         progress: bool = False) -> SyncResult:
+    """Sync connector ``name`` for the months ``start``..``end``; the outcome is recorded on the connector."""
+    conn = registry.get(name)
+    result = SyncResult(name, conn.plugin, f"{start:%Y-%m}", f"{end:%Y-%m}")
+    if not conn.enabled:
+        raise PluginError(f"connector {name!r} is disabled")
+    config: dict[str, Any] = {}
+    try:
+        plugin = catalog.get(conn.plugin)
+        config = plugin.validate_config(unseal(plugin.info.config_schema, conn.config))
+        loaded = {} if full else registry.loaded_units(name)
+        with tempfile.TemporaryDirectory(prefix=f"abi-sync-{name}-") as tmp, _Progress(name, progress) as bar:
+            ctx = ExtractContext(Path(tmp), loaded, on_bytes=bar.bytes)
+            for unit in plugin.extract(config, start, end, ctx):
+                outcome = _run_unit(registry, wh, name, unit, loaded, Path(tmp))
+                log.info("sync connector=%s unit=%s status=%s rows=%d extract_s=%.2f load_s=%.2f", name,
+                         outcome.key, outcome.status, outcome.rows_read, outcome.extract_seconds, outcome.load_seconds)
+                result.units.append(outcome)
+                bar.unit(outcome)
+                if outcome.status == "failed":
+                    result.error = outcome.error
+                    break
+    except PluginError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any failure must end up recorded on the connector
+        log.exception("sync of %s failed unexpectedly", name)
+        result.error = f"unexpected {exc.__class__.__name__}: {exc}"
+    result.error = scrub(result.error, config) if result.error else None
+    for unit in result.units:
+        unit.error = scrub(unit.error, config) if unit.error else None
+    _record(registry, result)
+    return result
+
+
+def _record(registry: Registry, result: SyncResult) -> None:
+    refused = next((u.error for u in result.units if u.status == "refused"), None)
+    error = result.error or refused
+    status = "ok" if result.ok else ("partial" if any(u.status == "loaded" for u in result.units) else "failed")
+    registry.record_sync(result.connector, status, result.rows_read, error)
+    log.info("sync connector=%s status=%s units=%d rows=%d error=%s", result.connector, status, len(result.units),
+             result.rows_read, error or "")
+
+
+def _run_unit(registry: Registry, wh: Warehouse, name: str, unit: Unit, loaded: dict[str, str],
+              tmp: Path) -> UnitResult:
+    if unit.fingerprint is not None and loaded.get(unit.key) == unit.fingerprint:
+        return UnitResult(unit.key, "unchanged")
+    started = time.perf_counter()
+    try:
+        files = _land(unit, tmp)
+    except PluginError as exc:
+        return UnitResult(unit.key, "failed", error=f"{unit.key}: {exc}")
+    extracted = time.perf_counter()
+    if not files:
+        return UnitResult(unit.key, "empty", extract_seconds=round(extracted - started, 3))
+    ingested = loader.ingest(wh, files, unit.source, unit.dataset, atomic=True)
+    for path in files:
+        if tmp in path.parents:
+            path.unlink(missing_ok=True)
+    out = UnitResult(unit.key, "loaded" if ingested.ok else "refused", files=len(files),
+                     extract_seconds=round(extracted - started, 3),
+                     load_seconds=round(time.perf_counter() - extracted, 3))
+    if not ingested.ok:
+        first = next(f.error for f in ingested.files if f.error and "atomic batch" not in f.error)
+        out.error = f"{unit.key}: nothing loaded: {first}"
+        return out
+    for f in ingested.files:
+        out.rows_read += f.rows_read
+        out.rows_loaded += f.rows_loaded
+        out.rows_quarantined += f.rows_quarantined
+        out.billing_periods = sorted(set(out.billing_periods) | set(f.billing_periods))
+    registry.mark_loaded(name, unit.key, unit.fingerprint or "", out.rows_read)
+    return out
+
+
+def _land(unit: Unit, tmp: Path) -> list[Path]:
+    """Consume the unit's parts: files as they are, row batches appended to one CSV per unit."""
+    files: list[Path] = []
+    rows_file, handle, writer = None, None, None
+    try:
+        for part in unit.parts:
+            if isinstance(part, RowBatch):
+                if writer is None:
+                    rows_file = tmp / f"{unit.key.replace('/', '_')}_{(unit.dataset or 'rows').lower()}.csv"
+                    handle = open(rows_file, "w", newline="", encoding="utf-8")  # noqa: SIM115
+                    writer = csv.DictWriter(handle, fieldnames=part.columns, extrasaction="ignore")
+                    writer.writeheader()
+                writer.writerows(part.rows)
+            else:
+                files.append(part)
+    finally:
+        if handle:
+            handle.close()
+    return files + ([rows_file] if rows_file else [])
+
+
+class _Progress:
+    """A tqdm bar of units (with MB downloaded and rows), shown on a terminal only."""
+
+    def __init__(self, name: str, show: bool) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(desc=f"sync {name}", unit="unit", disable=not (show and sys.stderr.isatty()))
+        self._bytes = self._rows = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+    def bytes(self, n: int) -> None:
+        self._bytes += n
+        self._bar.set_postfix(MB=f"{self._bytes / 1e6:.1f}", rows=self._rows, refresh=False)
+
+    def unit(self, outcome: UnitResult) -> None:
+        self._rows += outcome.rows_read
+        self._bar.set_postfix(MB=f"{self._bytes / 1e6:.1f}", rows=self._rows)
+        self._bar.update(1)

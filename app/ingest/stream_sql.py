@@ -1,0 +1,84 @@
+"""SQL of the streaming path: the bulk path's mapping (``mapping.mapped_select``) over a raw ingest table.
+
+Two materialized views per source format read each block the topic-to-table sync inserts into the raw table:
+valid rows go to ``focus_cost``, invalid rows (every reason, and the posted row as JSON) to ``focus_quarantine``.
+Nothing here maps a column: the relation only presents the raw table the way the bulk reader presents a file.
+"""
+
+from __future__ import annotations
+
+from app.core import mapping
+from app.core.warehouse import SESSION_SETTINGS, quote
+from app.ingest.raw import SOURCE_COLUMNS
+from app.models.focus import ALL_COLUMNS
+
+MAPPING_SETTINGS = ("session_timezone", "prefer_column_name_to_alias", "json_type_escape_dots_in_keys",
+                    "short_circuit_function_evaluation")
+"""Settings the mapping relies on; a materialized view applies its SELECT's SETTINGS clause on every insert."""
+
+STREAM_INGESTION_ID = "ingest-api"
+
+
+def settings_clause() -> str:
+    return "SETTINGS " + ", ".join(f"{k} = {quote(SESSION_SETTINGS[k])}" for k in MAPPING_SETTINGS)
+
+
+def _value(column: str) -> str:
+    return f"nullIf(nullIf(trimBoth(`{column}`), ''), 'NULL')"
+
+
+def _dataset(fmt: str) -> str:
+    if fmt != "azure-cost":
+        return "'FOCUS'"
+    return "if(lower(ifNull(x_SourceDataset, '')) LIKE 'amorti%', 'AmortizedCost', 'ActualCost')"
+
+
+def relation(fmt: str, table: str) -> str:
+    """The raw table as the bulk relation: canonical columns (trimmed, '' and 'NULL' as NULL) and lineage.
+
+    Defaults: ``x_IngestionId`` → 'ingest-api', ``x_SourceFile`` → 'ingest-api/<table>', ``x_SourceRow`` → a
+    content hash of the row (identical rows share it), ``x_SourceDataset`` → ActualCost (Azure cost rows).
+    """
+    names = list(SOURCE_COLUMNS[fmt]) + ["x_SourceFile", "x_SourceRow", "x_SourceDataset", "x_IngestionId"]
+    cols = [f"{_value(c)} AS `{c}`" for c in SOURCE_COLUMNS[fmt]]
+    pairs = ", ".join(f"'{n}', toString(`{n}`)" for n in names)
+    cols += [
+        "CAST(map(), 'Map(String, String)') AS _extra",
+        f"toJSONString(mapFilter((k, v) -> v IS NOT NULL, map({pairs}))) AS _raw",
+        "toInt64(ifNull(x_SourceRow, toInt64(cityHash64(_raw) % 9007199254740991))) AS _row",
+        f"ifNull(x_IngestionId, '{STREAM_INGESTION_ID}') AS _ingestion_id",
+        f"ifNull(x_SourceFile, '{STREAM_INGESTION_ID}/{table}') AS _source_file",
+        f"{_dataset(fmt)} AS _dataset",
+        f"'{fmt}' AS _format",
+        "toString(now64(3, 'UTC')) AS _ingested_at",
+    ]
+    return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {table})"
+
+
+def mapped(fmt: str, table: str) -> str:
+    """The bulk path's mapping and validation over the raw table."""
+    return mapping.mapped_select(fmt).replace(mapping.SOURCE, relation(fmt, table))
+
+
+def focus_select(fmt: str, table: str) -> str:
+    """Valid rows, as ``focus_cost`` rows."""
+    columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
+    return f"SELECT {columns}\nFROM (\n{mapped(fmt, table)}\n)\nWHERE empty(_reasons)\n{settings_clause()}"
+
+
+def quarantine_select(fmt: str, table: str) -> str:
+    """Invalid rows, as ``focus_quarantine`` rows, with every reason and the posted row as JSON.
+
+    The JSON comes from a second read of the same inserted block (a view's subqueries over its source table
+    read the block, not the table), joined on the row's lineage.
+    """
+    return (
+        "SELECT q.x_IngestionId AS ingestion_id, q.x_SourceFile AS source_file, q.x_SourceRow AS source_row,\n"
+        "       q.x_SourceFormat AS source_format, q._reasons AS reasons, r._raw AS raw_row,\n"
+        "       q.x_IngestedAt AS quarantined_at\n"
+        "FROM (SELECT x_IngestionId, x_SourceFile, x_SourceRow, x_SourceFormat, _reasons, x_IngestedAt\n"
+        f"      FROM (\n{mapped(fmt, table)}\n) WHERE notEmpty(_reasons)) AS q\n"
+        f"LEFT ANY JOIN (SELECT _ingestion_id, _source_file, _row, _raw FROM {relation(fmt, table)}) AS r\n"
+        "    ON r._ingestion_id = q.x_IngestionId AND r._source_file = q.x_SourceFile AND r._row = q.x_SourceRow\n"
+        f"{settings_clause()}"
+    )

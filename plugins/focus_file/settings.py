@@ -1,0 +1,4 @@
+"""Constants of the local FOCUS files plugin."""
+
+SOURCES = ("focus", "azure-focus", "auto")
+FILE_FORMATS = ["csv", "csv.gz", "parquet"]

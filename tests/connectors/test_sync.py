@@ -1,0 +1,104 @@
+"""Connector syncs end to end (fake Azure → Cost Details plugin → core data path → FOCUS): reconciliation,
+idempotence, and bad input ending in a recorded error, nothing half-loaded, and a re-run that completes."""
+
+from __future__ import annotations
+
+import pytest
+from abitest import csv_total, total
+from connectortest import NoClose, cost_details_config, months_ago
+
+from app.connectors.base import ConfigError, PluginError
+from app.connectors.service import ConnectorService
+from app.core.loader import ensure_schema
+
+
+@pytest.fixture
+def service(sqlite_registry, wh):
+    return ConnectorService(sqlite_registry, warehouse=lambda: NoClose(wh))
+
+
+@pytest.fixture
+def month():
+    return months_ago(1)
+
+
+def rows(wh, dataset: str | None = None) -> int:
+    where = f"WHERE x_SourceDataset = '{dataset}'" if dataset else ""
+    return int(wh.scalar(f"SELECT count() FROM abi.focus_cost {where}"))
+
+
+def test_sync_reconciles_and_is_idempotent_per_billing_period(service, fake_azure, monkeypatch, wh, month, waits):
+    fake_azure.blobs_per_report = 2
+    service.add("azure", "azure-cost-details", cost_details_config(fake_azure, monkeypatch))
+    first = service.sync("azure", f"{month:%Y-%m}")
+    assert first["ok"] and [(u["key"], u["status"], u["files"]) for u in first["units"]] == [
+        (f"{month:%Y-%m}", "loaded", 4)]
+    actual, amortized = (fake_azure.data.month_file(month, m) for m in ("ActualCost", "AmortizedCost"))
+    # Microsoft's reconciliation: BilledCost = actual cost, EffectiveCost = amortized cost, per billing period
+    assert total(wh, "BilledCost") == csv_total(actual, "CostInBillingCurrency")
+    assert total(wh, "EffectiveCost") == csv_total(amortized, "CostInBillingCurrency")
+    count = rows(wh)
+    again = service.sync("azure", f"{month:%Y-%m}")
+    assert again["ok"] and rows(wh) == count and total(wh, "BilledCost") == csv_total(actual, "CostInBillingCurrency")
+    shown = service.show("azure")
+    assert shown["last_status"] == "ok" and shown["rows_processed"] == first["rows_read"] + again["rows_read"]
+
+
+def test_throttling_beyond_the_budget_is_recorded_and_a_rerun_completes(service, fake_azure, monkeypatch, wh, month,
+                                                                         waits):
+    ensure_schema(wh)
+    service.add("azure", "azure-cost-details", cost_details_config(fake_azure, monkeypatch, max_attempts=3))
+    fake_azure.throttle(1000, retry_after=60, match="generateCostDetailsReport")
+    failed = service.sync("azure", f"{month:%Y-%m}")
+    assert not failed["ok"] and "429" in failed["error"] and "retry budget" in failed["error"]
+    shown = service.show("azure")
+    assert shown["last_status"] == "failed" and "retry budget" in shown["last_error"]
+    assert rows(wh) == 0
+    fake_azure.faults.clear()
+    done = service.sync("azure", f"{month:%Y-%m}")
+    assert done["ok"] and rows(wh) > 0 and service.show("azure")["last_error"] is None
+
+
+def test_a_blob_that_is_not_billing_data_loads_nothing_of_its_month(service, fake_azure, monkeypatch, wh, month,
+                                                                     waits):
+    ensure_schema(wh)
+    fake_azure.blobs_per_report = 2
+    fake_azure.bad_reports.add(f"{month:%Y-%m}/ActualCost")
+    service.add("azure", "azure-cost-details", cost_details_config(fake_azure, monkeypatch))
+    result = service.sync("azure", f"{month:%Y-%m}")
+    (unit,) = result["units"]
+    assert unit["status"] == "refused" and not result["ok"]
+    assert "part0002.csv" in unit["error"] and "required columns missing: CostInBillingCurrency, Date" in unit["error"]
+    assert rows(wh) == 0  # the good blobs of both reports of that month were held back too
+    shown = service.show("azure")
+    assert shown["last_status"] == "failed" and "part0002.csv" in shown["last_error"]
+    fake_azure.bad_reports.clear()
+    done = service.sync("azure", f"{month:%Y-%m}")
+    assert done["ok"] and total(wh, "BilledCost") == csv_total(fake_azure.data.month_file(month, "ActualCost"),
+                                                               "CostInBillingCurrency")
+
+
+def test_unreachable_and_bad_credentials_end_in_recorded_errors(service, fake_azure, monkeypatch, wh, month, waits):
+    service.add("gone", "azure-cost-details",
+                cost_details_config(fake_azure, monkeypatch, management_url="https://127.0.0.1:9", max_attempts=2))
+    result = service.sync("gone", f"{month:%Y-%m}")
+    assert not result["ok"] and "cannot reach 127.0.0.1:9" in service.show("gone")["last_error"]
+    monkeypatch.setenv("T_WRONG", "wrong-client-secret")
+    service.add("denied", "azure-cost-details", {**cost_details_config(fake_azure, monkeypatch),
+                                                  "client_secret": "env:T_WRONG"})
+    result = service.sync("denied", f"{month:%Y-%m}")
+    error = service.show("denied")["last_error"]
+    assert not result["ok"] and "AADSTS7000215" in error and "wrong-client-secret" not in error
+    assert service.test("denied")["ok"] is False
+
+
+def test_disabled_connectors_and_bad_ranges_are_refused(service, fake_azure, monkeypatch):
+    service.add("azure", "azure-cost-details", cost_details_config(fake_azure, monkeypatch), enabled=False)
+    with pytest.raises(PluginError, match="disabled"):
+        service.sync("azure", "2026-01")
+    with pytest.raises(ConfigError) as err:
+        service.sync("azure", "2026-13")
+    assert err.value.field == "from"
+    with pytest.raises(ConfigError) as err:
+        service.sync("azure", "2026-05", "2026-01")
+    assert err.value.field == "to"

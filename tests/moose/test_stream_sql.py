@@ -1,0 +1,123 @@
+"""The streaming path's SQL in the embedded engine, without Moose: raw table → the two views → FOCUS / quarantine.
+
+Checks that a row posted to the stream lands exactly as the bulk loader loads the same row from its file (same
+mapping), that invalid rows reach the quarantine with their reasons and the posted row, and that the lookup
+resource's setup can run again while views depend on it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamrows import posted_rows
+
+import app.main  # noqa: F401 - registers the declarations
+from app.core import schema
+from app.core.loader import ensure_schema, ingest
+from app.core.warehouse import EmbeddedWarehouse
+from app.ingest import stream_sql
+from app.ingest.lookup_resource import lookup_setup, lookup_teardown
+from app.ingest.pipelines import PIPELINES
+
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "azure" / "EA_ActualCost_Small.csv"
+COMPARED = "* EXCEPT (x_IngestionId, x_IngestedAt)"
+
+
+def _declare_stream(wh: EmbeddedWarehouse, fmt: str) -> str:
+    """Create the raw table and the two views of ``fmt`` as Moose would; returns the raw table's name."""
+    table = PIPELINES[fmt].pipeline.name
+    wh.command(schema.create_table_sql(table, wh.database))
+    for view, target, select in ((f"{table}_to_focus", "focus_cost", stream_sql.focus_select(fmt, table)),
+                                 (f"{table}_to_quarantine", "focus_quarantine",
+                                  stream_sql.quarantine_select(fmt, table))):
+        wh.command(f"CREATE MATERIALIZED VIEW {wh.database}.{view} TO {wh.database}.{target} AS {select}")
+    return table
+
+
+def _post(wh: EmbeddedWarehouse, table: str, rows: list[dict]) -> None:
+    """Insert rows into the raw table the way Moose's topic-to-table sync does (one block)."""
+    data = "\n".join(json.dumps(r) for r in rows)
+    wh.command(f"INSERT INTO {wh.database}.{table} FORMAT JSONEachRow\n{data}")
+
+
+@pytest.fixture
+def stream_wh(wh: EmbeddedWarehouse) -> EmbeddedWarehouse:
+    ensure_schema(wh)
+    for statement in lookup_setup():
+        wh.command(statement)
+    return wh
+
+
+def test_streamed_rows_equal_bulk_loaded_rows(stream_wh: EmbeddedWarehouse) -> None:
+    if not SAMPLE.is_file():
+        pytest.skip(f"shared sample not found: {SAMPLE}")
+    wh = stream_wh
+    table = _declare_stream(wh, "azure-cost")
+    _post(wh, table, posted_rows(SAMPLE, "stream"))
+    wh.command("CREATE TABLE abi.streamed AS abi.focus_cost ENGINE = MergeTree ORDER BY tuple()")
+    wh.command("INSERT INTO abi.streamed SELECT * FROM abi.focus_cost")
+    assert wh.scalar("SELECT count() FROM abi.streamed") == 11
+    assert wh.scalar("SELECT count() FROM abi.focus_quarantine") == 0
+
+    assert ingest(wh, [SAMPLE]).ok  # the bulk path replaces the same scope with the same rows
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 11
+    for left, right in (("focus_cost", "streamed"), ("streamed", "focus_cost")):
+        diff = wh.rows(f"SELECT {COMPARED} FROM abi.{left} EXCEPT SELECT {COMPARED} FROM abi.{right}")
+        assert diff == [], f"rows of {left} not in {right}: {diff[:1]}"
+
+
+def test_invalid_rows_are_quarantined_with_reasons_and_the_posted_row(stream_wh: EmbeddedWarehouse) -> None:
+    wh = stream_wh
+    table = _declare_stream(wh, "azure-cost")
+    good = {"BillingAccountId": "8611537", "BillingCurrencyCode": "EUR", "Date": "2026-10-02",
+            "CostInBillingCurrency": "2.50", "MeterCategory": "Storage", "x_SourceRow": 1}
+    bad = [{"Date": "not-a-date", "CostInBillingCurrency": "abc", "x_SourceRow": 7, "x_SourceFile": "f.csv"},
+           {"BillingAccountId": "1", "BillingCurrencyCode": "EURO", "Date": "2026-10-03",
+            "CostInBillingCurrency": "1.5"}]
+    _post(wh, table, [good, *bad])
+    assert wh.rows("SELECT toString(BilledCost) AS c, BillingCurrency AS cur FROM abi.focus_cost") == [
+        {"c": "2.5", "cur": "EUR"}]
+    rows = {r["source_file"]: r for r in wh.rows("SELECT * FROM abi.focus_quarantine")}
+    assert set(rows) == {"f.csv", "ingest-api/azure_cost_rows"}
+    first = rows["f.csv"]
+    assert first["source_row"] == 7 and first["ingestion_id"] == "ingest-api"
+    assert 'CostInBillingCurrency: not a number: "abc"' in first["reasons"]
+    assert 'Date: not a date: "not-a-date"' in first["reasons"]
+    assert json.loads(first["raw_row"])["CostInBillingCurrency"] == "abc"
+    second = rows["ingest-api/azure_cost_rows"]
+    assert 'BillingCurrency: not an ISO 4217 currency code: "EURO"' in second["reasons"]
+    assert second["source_row"] > 0  # no row number posted: a content hash stands for it
+    assert json.loads(second["raw_row"])["CostInBillingCurrency"] == "1.5"
+    assert wh.scalar("SELECT count() FROM abi.azure_cost_rows") == 3  # the raw table keeps every posted row
+
+
+@pytest.mark.parametrize("fmt", ["azure-focus", "focus"])
+def test_focus_formats_stream_through_the_focus_mapping(stream_wh: EmbeddedWarehouse, fmt: str) -> None:
+    wh = stream_wh
+    table = _declare_stream(wh, fmt)
+    row = {"BilledCost": "3.0", "EffectiveCost": "2.0", "ListCost": "4", "ContractedCost": "3",
+           "BillingAccountId": "BA", "BillingCurrency": "USD", "BillingPeriodStart": "2026-10-01T00:00:00Z",
+           "BillingPeriodEnd": "2026-11-01T00:00:00Z", "ChargePeriodStart": "2026-10-05T00:00:00Z",
+           "ChargePeriodEnd": "2026-10-06T00:00:00Z", "ChargeCategory": "Usage", "ServiceName": "Storage",
+           "ServiceCategory": "Storage", "ProviderName": "Microsoft", "PublisherName": "Microsoft",
+           "InvoiceIssuerName": "Microsoft", "x_SourceRow": 1}
+    _post(wh, table, [row, {**row, "ChargeCategory": "Nope", "x_SourceRow": 2}])
+    loaded = wh.rows("SELECT toString(EffectiveCost) AS e, x_SourceFormat AS f, x_SourceDataset AS d "
+                     "FROM abi.focus_cost")
+    assert loaded == [{"e": "2", "f": fmt, "d": "FOCUS"}]
+    reasons = wh.scalar("SELECT reasons FROM abi.focus_quarantine WHERE source_row = 2")
+    assert any(r.startswith("ChargeCategory: not an allowed value") for r in reasons)
+
+
+def test_lookup_setup_reruns_while_views_depend_on_it(stream_wh: EmbeddedWarehouse) -> None:
+    wh = stream_wh
+    table = _declare_stream(wh, "azure-cost")
+    for statement in lookup_setup():  # Moose re-runs a changed resource's setup
+        wh.command(statement)
+    _post(wh, table, [{"BillingAccountId": "1", "BillingCurrencyCode": "USD", "Date": "2026-10-02",
+                       "CostInBillingCurrency": "1", "ConsumedService": "Microsoft.Compute"}])
+    assert wh.scalar("SELECT ServiceCategory FROM abi.focus_cost") == "Compute"
+    teardown = lookup_teardown(lookup_setup())
+    assert teardown and all(s.startswith("DROP ") for s in teardown)

@@ -1,0 +1,97 @@
+"""azure-exports: Cost Management export runs (manifest.json + parts) in a local folder and in S3 (moto)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from decimal import Decimal
+
+import pytest
+from abitest import csv_total, total
+from connectortest import demo_month, months_ago, s3_config, write_export_run
+
+from app.connectors import catalog
+from app.connectors.base import month_end
+from app.connectors.secrets import seal
+from app.connectors.sync import sync
+from app.core.loader import ensure_schema
+
+
+@pytest.fixture
+def layout(tmp_path):
+    """Two months of actual + amortized exports; the older month has a superseded earlier run."""
+    root, files = tmp_path / "container", {}
+    for n in (2, 1):
+        month = months_ago(n)
+        files[month] = demo_month(tmp_path, month)
+        write_export_run(root, "daily-actual", "ActualCost", month, f"run-a{n}", f"2026-0{n}-05T00:00:00Z",
+                         files[month].actual, parts=3)
+        write_export_run(root, "daily-amortized", "AmortizedCost", month, f"run-m{n}", f"2026-0{n}-05T00:00:00Z",
+                         files[month].amortized, parts=2, compress=False)
+    stale = demo_month(tmp_path / "stale", months_ago(2)).amortized
+    write_export_run(root, "daily-amortized", "AmortizedCost", months_ago(2), "run-old", "2025-01-01T00:00:00Z",
+                     stale, parts=1)
+    return root, files
+
+
+def add(registry, name, config):
+    plugin = catalog.get("azure-exports")
+    registry.add(name, "azure-exports", seal(plugin.info.config_schema, plugin.validate_config(config)))
+
+
+def reconciles(wh, files) -> bool:
+    billed = sum((csv_total(f.actual, "CostInBillingCurrency") for f in files.values()), Decimal(0))
+    effective = sum((csv_total(f.amortized, "CostInBillingCurrency") for f in files.values()), Decimal(0))
+    return total(wh, "BilledCost") == billed and total(wh, "EffectiveCost") == effective
+
+
+def test_latest_runs_load_and_unchanged_runs_are_skipped(layout, sqlite_registry, wh):
+    root, files = layout
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
+    first = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(months_ago(1)))
+    assert first.ok, first.as_dict()
+    assert sorted(u.key for u in first.units) == sorted(f"{e}/{m:%Y-%m}" for e in ("daily-actual", "daily-amortized")
+                                                         for m in files)
+    assert {u.files for u in first.units if u.key.startswith("daily-actual")} == {3}
+    assert reconciles(wh, files)  # the stale run of the same month was not loaded
+    second = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(months_ago(1)))
+    assert [u.status for u in second.units] == ["unchanged"] * 4 and second.rows_read == 0
+    part = next((root / "exports" / "daily-actual").rglob("part_0_0002.csv.gz"))
+    os.utime(part, ns=(part.stat().st_atime_ns, part.stat().st_mtime_ns + 10**9))  # rewritten in place
+    third = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(months_ago(1)))
+    assert sorted(u.status for u in third.units) == ["loaded", "unchanged", "unchanged", "unchanged"]
+    assert reconciles(wh, files)
+
+
+def test_an_incomplete_run_loads_nothing_and_a_rerun_completes(layout, sqlite_registry, wh):
+    root, files = layout
+    ensure_schema(wh)
+    part = next((root / "exports" / "daily-actual").rglob(f"*{months_ago(1):%Y%m}01-*/run-a1/part_0_0003.csv.gz"))
+    moved = part.with_suffix(".held")
+    part.rename(moved)
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root), "exports": ["daily-actual"]})
+    failed = sync(sqlite_registry, wh, "exports", months_ago(1), month_end(months_ago(1)))
+    assert not failed.ok and "incomplete" in failed.error and "part_0_0003" in failed.error
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
+    connector = sqlite_registry.get("exports")
+    assert connector.last_status == "failed" and "incomplete" in connector.last_error
+    moved.rename(part)
+    done = sync(sqlite_registry, wh, "exports", months_ago(1), month_end(months_ago(1)))
+    assert done.ok and sqlite_registry.get("exports").last_error is None
+    assert total(wh, "BilledCost") == csv_total(files[months_ago(1)].actual, "CostInBillingCurrency")
+
+
+def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch):
+    root, files = layout
+    bucket = f"exports-{uuid.uuid4().hex[:10]}"
+    client = s3.client()
+    client.create_bucket(Bucket=bucket)
+    for path in root.rglob("*"):
+        if path.is_file():
+            client.upload_file(str(path), bucket, path.relative_to(root).as_posix())
+    add(sqlite_registry, "s3-exports", {"storage": "s3", **s3_config(s3, bucket, monkeypatch, prefix="exports/")})
+    result = sync(sqlite_registry, wh, "s3-exports", months_ago(2), month_end(months_ago(1)))
+    assert result.ok, result.as_dict()
+    assert len(result.units) == 4 and reconciles(wh, files)
+    assert catalog.get("azure-exports").test_connection(
+        catalog.get("azure-exports").validate_config({"storage": "local", "path": str(root)})).endswith("readable")
