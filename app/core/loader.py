@@ -15,6 +15,7 @@ from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
 from app.core.staging import FileStage
 from app.core.warehouse import Warehouse, WarehouseError, quote
 from app.ingest.tables import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
+from app.views.refresh import ensure_views
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def ensure_schema(wh: Warehouse) -> None:
     """Create ABI's tables (from the Moose declarations) and load the lookup tables."""
     for table in (FOCUS_TABLE, QUARANTINE_TABLE, INGESTION_LOG_TABLE):
         wh.command(schema.create_table_sql(table, wh.database))
+    ensure_views(wh)
     load_lookups(wh)
 
 

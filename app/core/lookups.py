@@ -46,15 +46,22 @@ def dictionary_sql(name: str, database: str) -> str:
 
 
 def _replace(wh: Warehouse, table: str, columns: list[str], rows: list[dict[str, str]], digest: str) -> None:
+    """Refill ``table`` in place (no DROP: dictionaries, views and Moose's setup depend on it)."""
     db = wh.database
     types = ", ".join(f"`{c}` {'Decimal(38, 18)' if c in DECIMAL_COLUMNS else 'String'}" for c in columns)
-    for name, (lookup, _, _) in DICTIONARIES.items():  # dictionaries depend on the table: drop them first
-        if lookup_table(lookup) == table:
-            wh.command(f"DROP DICTIONARY IF EXISTS {db}.dict_{name}")
-    wh.command(f"DROP TABLE IF EXISTS {db}.{table}")
-    wh.command(f"CREATE TABLE {db}.{table} ({types}) ENGINE = MergeTree ORDER BY tuple() COMMENT {quote(digest)}")
+    held = [r["name"] for r in wh.rows("SELECT name FROM system.columns WHERE database = {db:String} "
+                                       "AND table = {t:String} ORDER BY position", {"db": db, "t": table})]
+    if held and held != columns:  # the CSV's columns changed: rebuild the table and its dictionaries
+        for name, (lookup, _, _) in DICTIONARIES.items():
+            if lookup_table(lookup) == table:
+                wh.command(f"DROP DICTIONARY IF EXISTS {db}.dict_{name}")
+        wh.command(f"DROP TABLE IF EXISTS {db}.{table}")
+    wh.command(f"CREATE TABLE IF NOT EXISTS {db}.{table} ({types}) ENGINE = MergeTree ORDER BY tuple() "
+               f"COMMENT {quote(digest)}")
+    wh.command(f"TRUNCATE TABLE {db}.{table}")
     values = ", ".join("(" + ", ".join(_literal(c, (r[c] or "").strip()) for c in columns) + ")" for r in rows)
     wh.command(f"INSERT INTO {db}.{table} VALUES {values}")
+    wh.command(f"ALTER TABLE {db}.{table} MODIFY COMMENT {quote(digest)}")
 
 
 def _literal(column: str, value: str) -> str:

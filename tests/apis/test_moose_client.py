@@ -1,0 +1,114 @@
+"""The registered Moose handlers through Moose's own ``MooseClient`` (clickhouse-connect, server-side parameters)
+against a ClickHouse HTTP endpoint (the project's server over chdb, default ClickHouse settings), as in
+``moose dev``: same numbers as the independent Python sums, same answers as the warehouse path.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import clickhouse_connect
+import pytest
+from abitest import PROJECT
+from apitest import close, facts, group, top_with_others
+from moose_lib import MooseClient
+
+from app.apis import endpoints, service
+from app.apis.params import (
+    CommitmentUtilizationQuery,
+    CostBreakdownQuery,
+    CostTrendQuery,
+    DataFreshnessQuery,
+    PeriodComparisonQuery,
+    TopResourcesQuery,
+)
+from app.core.warehouse import ServerWarehouse
+
+LOAD = ("import sys; from pathlib import Path; sys.path[:0] = ['tests', 'tests/apis']; "
+        "from apitest import load_demo; from app.core.warehouse import EmbeddedWarehouse; "
+        "wh = EmbeddedWarehouse(Path(sys.argv[1])); load_demo(wh, Path(sys.argv[2])); wh.close()")
+QUERIES = [
+    (endpoints.cost_breakdown, CostBreakdownQuery(group_by=["ServiceCategory", "RegionName"], limit=6)),
+    (endpoints.cost_breakdown, CostBreakdownQuery(group_by=["tag:env"], tag=["owner=team-1"], start="2026-10-01")),
+    (endpoints.cost_trend, CostTrendQuery(split_by="SubAccountName", limit=2, start="2026-09-28", end="2026-10-03")),
+    (endpoints.cost_trend, CostTrendQuery(granularity="monthly", start="2026-08-10", end="2026-11-30")),
+    (endpoints.top_resources, TopResourcesQuery(limit=4, metric="ListCost")),
+    (endpoints.period_comparison, PeriodComparisonQuery(month="2026-10", group_by="x_ResourceGroupName", limit=3)),
+    (endpoints.commitment_utilization, CommitmentUtilizationQuery()),
+    (endpoints.data_freshness, DataFreshnessQuery()),
+]
+
+
+def _wait(proc: subprocess.Popen, port_file: Path, deadline_s: float = 60) -> int:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "ClickHouse HTTP server exited"
+        if port_file.exists() and port_file.read_text().strip():
+            port = int(port_file.read_text())
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    return port
+            except OSError:
+                pass
+        time.sleep(0.05)  # polling interval
+    raise TimeoutError("ClickHouse HTTP server not ready")
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MooseClient, ServerWarehouse, int]]:
+    work = tmp_path_factory.mktemp("moose_client")
+    subprocess.run([sys.executable, "-c", LOAD, str(work / "wh"), str(work / "files")], cwd=PROJECT, check=True)
+    port_file = work / "port"
+    cmd = [sys.executable, "-m", "app.stack.clickhouse_http", "--data-dir", str(work / "wh" / "chdb"),
+           "--port", "0", "--port-file", str(port_file)]
+    with open(work / "server.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=PROJECT, stdout=log, stderr=log)
+    try:
+        port = _wait(proc, port_file)
+        client = MooseClient(clickhouse_connect.get_client(host="127.0.0.1", port=port, database="abi"))
+        yield client, ServerWarehouse(f"http://127.0.0.1:{port}/abi"), port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_breakdown_numbers_through_moose_client(endpoint):
+    client, wh, _ = endpoint
+    rows = facts(wh)
+    for dims in (["ServiceName"], ["SubAccountName", "tag:app"]):
+        result = endpoints.cost_breakdown.query_function(client, CostBreakdownQuery(group_by=dims, limit=5))
+        expected = top_with_others(group(rows, dims, "EffectiveCost"), 5)
+        assert [tuple(r[d] or "" for d in dims) for r in result.rows] == [k for k, _, _ in expected]
+        assert all(close(r["value"], v) for r, (_, v, _) in zip(result.rows, expected, strict=True))
+
+
+@pytest.mark.parametrize(("api", "params"), QUERIES, ids=lambda v: getattr(v, "name", ""))
+def test_moose_handlers_answer_like_the_warehouse_path(endpoint, api, params):
+    client, wh, _ = endpoint
+    through_moose = api.query_function(client, params)
+    direct = api.query_function.answer(service.warehouse_execute(wh), params)
+    assert through_moose.model_dump() == direct.model_dump()
+    assert through_moose.model_dump_json()
+
+
+def test_csv_and_bound_values_through_moose_client(endpoint):
+    client, _, _ = endpoint
+    text = endpoints.top_resources.query_function(client, TopResourcesQuery(limit=2, format="csv"))
+    assert isinstance(text, str) and text.startswith("ResourceId,ResourceName,ResourceType,")
+    evil = CostBreakdownQuery(service=["Key Vault' OR '1'='1", "a\\'b"], group_by=["tag:x'); DROP TABLE focus_cost"])
+    assert endpoints.cost_breakdown.query_function(client, evil).rows == []
+    assert endpoints.cost_breakdown.query_function(client, CostBreakdownQuery()).rows
+
+
+def test_answers_do_not_depend_on_the_server_time_zone(endpoint):
+    client, _, port = endpoint
+    elsewhere = MooseClient(clickhouse_connect.get_client(host="127.0.0.1", port=port, database="abi",
+                                                          settings={"session_timezone": "Pacific/Kiritimati"}))
+    for api, params in QUERIES[:6]:
+        assert api.query_function(elsewhere, params).model_dump() == api.query_function(client, params).model_dump()
