@@ -16,6 +16,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -76,6 +77,11 @@ class ClickHouseHandler(BaseHTTPRequestHandler):
     server_version = "chdb-http"
     timeout = 120
     server: ClickHouseHTTPServer
+
+    def setup(self) -> None:
+        """No Nagle delay: a keep-alive client's next request must not wait for a delayed ACK (~40 ms)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         """GET: ping, status and readonly queries."""
