@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from abitest import PROJECT
@@ -72,9 +73,20 @@ def loaded(wh, tmp_path):
     return wh
 
 
+def test_the_loader_refreshes_the_partitions_it_replaces(loaded, tmp_path):
+    wh = loaded
+    assert in_sync(wh), "publish refreshes the aggregate of every partition it replaced"
+    november = generate(tmp_path / "nov", month=date(2026, 11, 1), seed=3)
+    assert ingest(wh, [november.actual]).ok
+    assert in_sync(wh)
+
+
 def test_replaced_partitions_are_invisible_to_the_view_until_refreshed(loaded):
     wh = loaded
-    assert not in_sync(wh), "the loader's REPLACE PARTITION bypasses the view"
+    wh.command("CREATE TABLE abi.copy AS abi.focus_cost")
+    wh.command("INSERT INTO abi.copy SELECT * FROM abi.focus_cost WHERE ChargeCategory != 'Tax'")
+    wh.command("ALTER TABLE abi.focus_cost REPLACE PARTITION ID '202610' FROM abi.copy")
+    assert not in_sync(wh), "REPLACE PARTITION bypasses the materialized view"
     refresh_aggregates(wh, ["202610"])
     assert in_sync(wh)
     rows = wh.scalar("SELECT count() FROM abi.focus_daily_cost")
