@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from app.cli import commands, connectors, stack
+from app.cli import commands, connectors, stack, workflows
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=commands.demo)
     stack.register(sub)
     connectors.register(sub)
+    workflows.register(sub)
     return parser
 
 

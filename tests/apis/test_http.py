@@ -150,7 +150,8 @@ def test_openapi_documents_every_api_from_its_models(api):
     assert status == 200 and doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {f"/api/{n}" for n in ("cost-breakdown", "cost-trend", "top-resources",
                                                        "period-comparison", "commitment-utilization",
-                                                       "data-freshness")}
+                                                       "data-freshness", "data-quality", "anomalies",
+                                                       "workflow-runs")}
     get_op = doc["paths"]["/api/cost-breakdown"]["get"]
     params = {p["name"]: p for p in get_op["parameters"]}
     assert params["metric"]["schema"]["enum"] == ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost",

@@ -1,0 +1,1 @@
+"""Scheduled extraction, backfill and data-quality workflows (Moose declarations + a temporalio implementation)."""

@@ -1,0 +1,220 @@
+"""The workflows' steps as plain functions over a :class:`Runtime` (warehouse + registry of one process).
+
+Temporal activities (``app.workflows.temporal.activities``) and Moose tasks (``app.workflows.definitions``) both
+call these. Each step is idempotent: a month is loaded through the connector sync (atomic per unit, billing
+periods replaced per scope), so a retried or resumed step never duplicates data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from app.connectors.base import PluginError, add_months, month_end, months
+from app.connectors.registry import NotFound, Registry
+from app.connectors.service import parse_month
+from app.core.loader import ensure_schema
+from app.core.warehouse import Warehouse, open_warehouse, quote
+from app.ingest.tables import INGESTION_LOG_TABLE
+from app.workflows import store
+from app.workflows.totals import FileTotals, LockedWarehouse, ObservingWarehouse
+from app.workflows.types import (
+    MAX_BACKFILL_MONTHS,
+    CheckInput,
+    MonthLoad,
+    MonthTask,
+    PlanInput,
+    QualityReport,
+    RunEvent,
+    SourceTotal,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TaskFailure(Exception):
+    """A step that failed; ``kind`` says whether trying again can help."""
+
+    RETRYABLE = ("failed", "throttled")
+
+    def __init__(self, message: str, kind: str = "failed") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in self.RETRYABLE
+
+
+@dataclass
+class Runtime:
+    """What the steps of one process share: one warehouse (serialized), the registry, per-month locks."""
+
+    wh: Warehouse
+    registry: Registry
+    reconcile: bool = True
+    _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, wh: Warehouse | None = None, registry: Registry | None = None) -> Runtime:
+        """The configured warehouse (ABI_CLICKHOUSE_URL, else embedded) and registry, schemas ensured."""
+        shared = LockedWarehouse(wh or open_warehouse())
+        ensure_schema(shared)
+        store.ensure_workflow_schema(shared)
+        if shared.embedded:
+            drop_stale_stages(shared)
+        return cls(shared, registry or Registry())
+
+    def month_lock(self, month: str) -> threading.Lock:
+        """Loads of the same billing month replace the same partition: one at a time in this process."""
+        with self._guard:
+            return self._locks[month]
+
+    def close(self) -> None:
+        self.registry.close()
+        self.wh.close()
+
+
+def drop_stale_stages(wh: Warehouse) -> int:
+    """Drop the stage tables a killed process left behind (``_abi_*``; never visible data). Only for a warehouse
+    this process owns alone (the embedded engine, locked), before any load starts."""
+    names = [r["name"] for r in wh.rows("SELECT name FROM system.tables WHERE database = {db:String} "
+                                        "AND startsWith(name, '_abi_')", {"db": wh.database})]
+    for name in names:
+        wh.command(f"DROP TABLE IF EXISTS {wh.database}.`{name}`")
+    if names:
+        log.info("dropped %d stage table(s) left by an interrupted load", len(names))
+    return len(names)
+
+
+def connectors(rt: Runtime, name: str | None = None) -> list[str]:
+    """``[name]`` if it exists and is enabled (TaskFailure otherwise), else every enabled connector."""
+    if name is None:
+        return [c.name for c in rt.registry.list() if c.enabled]
+    try:
+        conn = rt.registry.get(name)
+    except NotFound as exc:
+        raise TaskFailure(str(exc), "config") from exc
+    if not conn.enabled:
+        raise TaskFailure(f"connector {name!r} is disabled", "config")
+    return [name]
+
+
+def refresh_months(today: date, count: int) -> list[str]:
+    """The ``count`` billing months ending with today's (Azure revises the previous month's data)."""
+    return [f"{add_months(today, -n):%Y-%m}" for n in range(max(1, count) - 1, -1, -1)]
+
+
+def plan_backfill(rt: Runtime, plan: PlanInput) -> list[str]:
+    """Months from ``start`` to ``end`` not yet completed under ``run_key`` (at most 13 months)."""
+    connectors(rt, plan.connector)
+    try:
+        first, last = parse_month(plan.start, "start"), parse_month(plan.end, "end")
+        wanted = [f"{m:%Y-%m}" for m in months(first, last)]
+    except (PluginError, ValueError) as exc:
+        raise TaskFailure(str(exc), "config") from exc
+    if len(wanted) > MAX_BACKFILL_MONTHS:
+        raise TaskFailure(f"a backfill covers at most {MAX_BACKFILL_MONTHS} months (Azure's history); "
+                          f"{plan.start}..{plan.end} is {len(wanted)}", "config")
+    done = store.completed_months(rt.wh, plan.run_key, plan.connector)
+    log.info("backfill plan run_key=%s connector=%s months=%d done=%d", plan.run_key, plan.connector, len(wanted),
+             len(done & set(wanted)))
+    return [m for m in wanted if m not in done]
+
+
+def extract_month(rt: Runtime, task: MonthTask, attempt: int = 1) -> MonthLoad:
+    """Sync one billing month of one connector (extract → land → FOCUS → validate → publish), then refresh the
+    month's aggregates and record the month; TaskFailure when the sync did not complete."""
+    from app.connectors.sync import sync
+    from app.views.refresh import ensure_views, refresh_aggregates
+
+    month = parse_month(task.month, "month")
+    base = {"run_key": task.run_key, "run_id": task.run_id, "workflow": task.workflow, "connector": task.connector,
+            "month": task.month, "attempt": attempt}
+    observed = ObservingWarehouse(rt.wh, rt.reconcile)
+    clock = [time.perf_counter()]
+    with rt.month_lock(task.month):
+        try:
+            result = sync(rt.registry, observed, task.connector, month, month_end(month), full=task.full)
+        except PluginError as exc:  # unknown or disabled connector
+            raise TaskFailure(str(exc), "config") from exc
+        clock.append(time.perf_counter())
+        periods = sorted({p for u in result.units for p in u.billing_periods})
+        if periods:
+            ensure_views(rt.wh)
+            refresh_aggregates(rt.wh, [p.replace("-", "") for p in periods])
+        clock.append(time.perf_counter())
+    if not result.ok:
+        error = result.error or next(u.error for u in result.units if u.error)
+        store.record_task(rt.wh, {**base, "status": "failed", "rows_read": result.rows_read, "rows_loaded": 0,
+                                  "rows_quarantined": 0, "error": error})
+        raise TaskFailure(error, _kind(error, result.units))
+    load = _month_load(rt.wh, task, result, observed.totals, periods)
+    load.seconds = {"extract": sum(getattr(u, "extract_seconds", 0.0) for u in result.units),
+                    "load": sum(getattr(u, "load_seconds", 0.0) for u in result.units) - observed.seconds,
+                    "totals": observed.seconds, "aggregates": clock[2] - clock[1]}
+    load.seconds = {k: round(v, 3) for k, v in load.seconds.items()}
+    store.record_task(rt.wh, {**base, "status": "completed", "rows_read": load.rows_read,
+                              "rows_loaded": load.rows_loaded, "rows_quarantined": load.rows_quarantined})
+    log.info("month loaded connector=%s month=%s status=%s rows=%d attempt=%d seconds=%s", task.connector,
+             task.month, load.status, load.rows_read, attempt, json.dumps(load.seconds))
+    return load
+
+
+def _kind(error: str, units: list) -> str:
+    if any(u.status == "refused" for u in units):
+        return "refused"
+    text = error.lower()
+    if " 429 " in f" {text} " or "throttl" in text or "too many requests" in text:
+        return "throttled"
+    return "failed"
+
+
+def _month_load(wh: Warehouse, task: MonthTask, result, totals: dict[str, FileTotals],
+                periods: list[str]) -> MonthLoad:
+    loaded = [u for u in result.units if u.status == "loaded"]
+    load = MonthLoad(task.connector, task.month, "loaded" if loaded else "unchanged", units=len(loaded),
+                     rows_read=sum(u.rows_read for u in loaded), rows_loaded=sum(u.rows_loaded for u in loaded),
+                     rows_quarantined=sum(u.rows_quarantined for u in loaded), billing_periods=periods)
+    files = _loaded_files(wh, list(totals))
+    summed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for path in files:
+        for key, value in totals[path].items():
+            summed[key] += value
+    load.files = files
+    load.totals = [SourceTotal(p, m, str(v)) for (p, m), v in sorted(summed.items())]
+    return load
+
+
+def _loaded_files(wh: Warehouse, paths: list[str]) -> list[str]:
+    """The paths whose latest ingestion-log record says loaded (a refused unit's files are not)."""
+    if not paths:
+        return []
+    listed = ", ".join(quote(p) for p in paths)
+    rows = wh.rows(f"SELECT source_file, argMax(status, finished_at) AS status FROM {wh.database}."
+                   f"{INGESTION_LOG_TABLE} WHERE source_file IN ({listed}) GROUP BY source_file")
+    return sorted(r["source_file"] for r in rows if r["status"] == "loaded")
+
+
+def record_run(rt: Runtime, event: RunEvent) -> None:
+    store.record_run(rt.wh, event)
+    log.info("run %s workflow=%s connector=%s status=%s rows=%d", event.run_id, event.workflow, event.connector,
+             event.status, event.rows_processed)
+
+
+def check_quality(rt: Runtime, inp: CheckInput) -> QualityReport:
+    """Reconciliation, quarantine rate, freshness and anomalies of a run's loads (recorded in ClickHouse)."""
+    from app.workflows import quality
+
+    with rt.month_lock("_anomalies"):
+        report = quality.check(rt.wh, inp)
+    log.info("quality run=%s connector=%s checks=%d failed=%d warnings=%d anomalies=%d", inp.run_id, inp.connector,
+             report.checks, report.failed, report.warnings, report.anomalies)
+    return report
