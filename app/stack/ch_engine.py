@@ -56,6 +56,9 @@ class ChdbEngine:
     """One chdb session (one per data directory), used by one statement at a time."""
 
     def __init__(self, data_dir: str) -> None:
+        from app.core.settings import prepare_engine_environment
+
+        prepare_engine_environment()
         from chdb.session import Session  # imported late so callers can set TZ before chdb loads
 
         self._session = Session(data_dir)
