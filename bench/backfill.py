@@ -110,7 +110,7 @@ def start_fake(work: Path, scale: int, blobs: int) -> tuple[subprocess.Popen, di
     return proc, json.loads(proc.stdout.readline())
 
 
-async def backfill(work: Path, fake: dict, months: list[date], parallel: int, reconcile: bool) -> dict:
+async def backfill(work: Path, fake: dict, months: list[date], parallel: int) -> dict:
     """The workflow phase, in this process: dev server, worker, one backfill run."""
     from temporalio.testing import WorkflowEnvironment
 
@@ -125,7 +125,6 @@ async def backfill(work: Path, fake: dict, months: list[date], parallel: int, re
 
     os.environ["BENCH_SECRET"] = "fake-client-secret"
     rt = Runtime.open(EmbeddedWarehouse(work / "wh-workflow"), Registry(f"sqlite:///{work / 'registry.db'}"))
-    rt.reconcile = reconcile
     ConnectorService(rt.registry).add("bench", "azure-cost-details", {
         "scope": "/providers/Microsoft.Billing/billingAccounts/8611537", "tenant_id": fake["tenant"],
         "client_id": fake["client_id"], "client_secret": "env:BENCH_SECRET", "management_url": fake["url"],
@@ -146,7 +145,7 @@ async def backfill(work: Path, fake: dict, months: list[date], parallel: int, re
         acts._pool.shutdown(wait=True)
     rows = sum(load.rows_read for load in report.loads)
     parts = {k: round(sum(load.seconds.get(k, 0.0) for load in report.loads), 1)
-             for k in ("extract", "load", "totals", "aggregates")}
+             for k in ("extract", "load")}
     out = {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds),
            "month_seconds_summed": parts,
            "months": len(report.loads), "quality": {"checks": report.quality.checks,
@@ -158,10 +157,10 @@ async def backfill(work: Path, fake: dict, months: list[date], parallel: int, re
     return out
 
 
-def workflow_phase(work: Path, scale: int, blobs: int, months: list[date], parallel: int, reconcile: bool) -> None:
+def workflow_phase(work: Path, scale: int, blobs: int, months: list[date], parallel: int) -> None:
     proc, fake = start_fake(work, scale, blobs)
     try:
-        out = asyncio.run(backfill(work, fake, months, parallel, reconcile))
+        out = asyncio.run(backfill(work, fake, months, parallel))
     finally:
         proc.terminate()
         proc.wait(30)
@@ -175,14 +174,13 @@ def main() -> None:
     parser.add_argument("--rows-per-month", type=int, default=1_000_000, help="actual + amortized rows a month")
     parser.add_argument("--parallel", type=int, default=2, help="months loaded at once by the workflow")
     parser.add_argument("--blobs", type=int, default=1, help="blobs per Cost Details report (each is one more file)")
-    parser.add_argument("--no-reconcile", action="store_true", help="skip the source-total scans of reconciliation")
     parser.add_argument("--work", help="working folder, kept (default: a new temporary one, removed afterwards)")
     parser.add_argument("--phase", choices=["workflow"], help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     months = month_list(args.months)
     if args.phase == "workflow":
-        return workflow_phase(Path(args.work), args.scale, args.blobs, months, args.parallel, not args.no_reconcile)
+        return workflow_phase(Path(args.work), args.scale, args.blobs, months, args.parallel)
     with _workdir(args.work) as work:
         started = time.perf_counter()
         scale = calibrate(work, args.rows_per_month)
@@ -190,11 +188,11 @@ def main() -> None:
         generated = time.perf_counter() - started
         bulk_result = bulk(work, files)
         flags = ["--scale", str(scale), "--months", str(args.months), "--blobs", str(args.blobs),
-                 "--parallel", str(args.parallel)] + (["--no-reconcile"] if args.no_reconcile else [])
+                 "--parallel", str(args.parallel)]
         seconds, peak, out = child([sys.executable, __file__, "--phase", "workflow", "--work", str(work), *flags])
         flow = json.loads(out.strip().splitlines()[-1])
         print(json.dumps({
-            "months": args.months, "scale": scale, "reconcile": not args.no_reconcile,
+            "months": args.months, "scale": scale,
             "rows_per_month": round(bulk_result["rows"] / args.months),
             "generate_seconds": round(generated, 1), "bulk_abi_ingest": bulk_result, "workflow": flow,
             "workflow_overhead_pct": round(100 * (flow["seconds"] - bulk_result["seconds"]) / bulk_result["seconds"],

@@ -13,8 +13,10 @@ import logging
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,9 @@ class UnitResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     billing_periods: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    source_totals: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The unit's own cost per billing month and metric (summed over its files), for reconciliation."""
     error: str | None = None
     extract_seconds: float = 0.0
     load_seconds: float = 0.0
@@ -132,11 +137,17 @@ def _run_unit(registry: Registry, wh: Warehouse, name: str, unit: Unit, loaded: 
         first = next(f.error for f in ingested.files if f.error and "atomic batch" not in f.error)
         out.error = f"{unit.key}: nothing loaded: {first}"
         return out
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for f in ingested.files:
         out.rows_read += f.rows_read
         out.rows_loaded += f.rows_loaded
         out.rows_quarantined += f.rows_quarantined
         out.billing_periods = sorted(set(out.billing_periods) | set(f.billing_periods))
+        out.paths.append(f.path)
+        for period, metrics in f.source_totals.items():
+            for metric, value in metrics.items():
+                totals[period][metric] += Decimal(value)
+    out.source_totals = {p: {m: str(v) for m, v in ms.items()} for p, ms in sorted(totals.items())}
     registry.mark_loaded(name, unit.key, unit.fingerprint or "", out.rows_read)
     return out
 

@@ -33,6 +33,8 @@ class FileResult:
     rows_superseded: int = 0
     billing_periods: list[str] = field(default_factory=list)
     unmapped: dict[str, int] = field(default_factory=dict)
+    source_totals: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The file's own cost per billing month and metric, over every row read (what FOCUS must reconcile to)."""
     error: str | None = None
 
 
@@ -52,7 +54,7 @@ class IngestionResult:
 def ensure_schema(wh: Warehouse) -> None:
     """Create ABI's tables (from the Moose declarations) and load the lookup tables."""
     for table in (FOCUS_TABLE, QUARANTINE_TABLE, INGESTION_LOG_TABLE):
-        wh.command(schema.create_table_sql(table, wh.database))
+        schema.ensure_table(wh, table)
     ensure_views(wh)
     load_lookups(wh)
 
@@ -135,6 +137,7 @@ def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> N
     fr.rows_read = fr.rows_loaded + fr.rows_quarantined
     fr.billing_periods = [r["p"] for r in wh.rows(
         f"SELECT DISTINCT formatDateTime(BillingPeriodStart, '%Y-%m') AS p FROM {db}.{stage.focus} ORDER BY p")]
+    fr.source_totals = stage.source_totals()
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
         f"SELECT item, count() AS n FROM {db}.{stage.unmapped} GROUP BY item ORDER BY n DESC LIMIT 50")}
 

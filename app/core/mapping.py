@@ -29,7 +29,10 @@ DICTIONARIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 most specific first (ARM resource type, then consumed service, then meter category)."""
 MAPPING_FILES = {"azure-focus": "focus"}
 """Formats sharing another's mapping: Microsoft FocusCost exports are FOCUS files with Microsoft's x_ columns."""
-EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"))
+SOURCE_TOTALS = (("_source_period", "String"), ("_source_billed", "Nullable(Decimal(38, 18))"),
+                 ("_source_effective", "Nullable(Decimal(38, 18))"))
+"""The file's own costs per row (before any rule), summed per billing month for reconciliation."""
+EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"), *SOURCE_TOTALS)
 
 
 def lookup_table(name: str) -> str:
@@ -90,8 +93,8 @@ def _typed(name: str, ch_type: str) -> str:
     if name == "ServiceSubcategory":
         return f"CAST(ifNull({SUBCATEGORY.format(ok=_subcategory_ok())}, 'Other (Other)') AS {ch_type}) AS {name}"
     if name in MANDATORY_COLUMNS:
-        default = {"String": "''", "DateTime": "toDateTime(0)"}.get(ch_type.removeprefix("LowCardinality(")
-                                                                       .rstrip(")"), "0")
+        base = ch_type.removeprefix("LowCardinality(").removesuffix(")") if ch_type.startswith("Low") else ch_type
+        default = "''" if base == "String" else "toDateTime(0)" if base.startswith("DateTime") else "0"
         return f"CAST(ifNull({name}, {default}) AS {ch_type}) AS {name}"
     return f"CAST({name} AS {ch_type}) AS {name}"
 
@@ -103,7 +106,8 @@ def mapped_select(fmt: str) -> str:
     return (f"SELECT\n    {columns},\n"
             f"    {reasons_sql()} AS _reasons,\n"
             f"    if(ServiceSubcategory IS NULL OR {_subcategory_ok()}, _unmapped,\n"
-            f"       arrayPushBack(_unmapped, concat('subcategory:', ServiceSubcategory))) AS _unmapped\n"
+            f"       arrayPushBack(_unmapped, concat('subcategory:', ServiceSubcategory))) AS _unmapped,\n"
+            f"    {', '.join(f'CAST({n} AS {t}) AS {n}' for n, t in SOURCE_TOTALS)}\n"
             f"FROM (\n{format_sql(fmt)}\n) AS mapped")
 
 

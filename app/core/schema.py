@@ -6,7 +6,11 @@ import re
 from functools import cache
 from typing import Any
 
-SCALAR_TYPES = {"Json": "JSON", "Boolean": "Bool"}
+from app.core.warehouse import Warehouse, WarehouseError
+
+SCALAR_TYPES = {"Json": "JSON", "Boolean": "Bool", "DateTime": "DateTime('UTC')", "Date": "Date32"}
+"""Infra-map types written differently in ClickHouse DDL; Moose itself creates ``DateTime`` as ``DateTime('UTC')``
+and ``Date`` as ``Date32``, so tables made here and by ``moose dev`` can swap partitions."""
 UNWRAPPABLE = ("JSON", "Map(", "Array(")
 
 
@@ -59,3 +63,33 @@ def create_table_sql(table: str, database: str, name: str | None = None, engine:
             clauses.append(f"PARTITION BY {spec['partitionBy']}")
         clauses.append(f"ORDER BY {order_sql or 'tuple()'}")
     return f"CREATE TABLE IF NOT EXISTS {database}.`{name or table}` (\n  {body}\n) " + " ".join(clauses)
+
+
+def ensure_table(wh: Warehouse, table: str) -> list[str]:
+    """Create a declared table if missing, else bring its column types to the declaration; returns changed columns.
+
+    A type change is made in place when ClickHouse allows it (e.g. ``DateTime`` → ``DateTime('UTC')``), else the
+    table is copied into the declared structure and swapped in (e.g. a ``Date`` sort-key column → ``Date32``).
+    """
+    db = wh.database
+    wh.command(create_table_sql(table, db))
+    existing = {r["name"]: r["type"] for r in wh.rows(
+        "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+        {"db": db, "t": table})}
+    changed = [(n, t) for n, t in columns(table) if existing.get(n, t) != t]
+    try:
+        for name, ch_type in changed:
+            wh.command(f"ALTER TABLE {db}.`{table}` MODIFY COLUMN `{name}` {ch_type}")
+    except WarehouseError:
+        _copy_into_declared(wh, table)
+    return [n for n, _ in changed]
+
+
+def _copy_into_declared(wh: Warehouse, table: str) -> None:
+    db, copy = wh.database, f"{table}__declared"
+    names = ", ".join(f"`{n}`" for n, _ in columns(table))
+    wh.command(f"DROP TABLE IF EXISTS {db}.`{copy}`")
+    wh.command(create_table_sql(table, db, name=copy))
+    wh.command(f"INSERT INTO {db}.`{copy}` ({names}) SELECT {names} FROM {db}.`{table}`")
+    wh.command(f"EXCHANGE TABLES {db}.`{table}` AND {db}.`{copy}`")
+    wh.command(f"DROP TABLE {db}.`{copy}`")

@@ -1,7 +1,8 @@
 """Per-file staging: one pass over a file routes each row to the FOCUS stage or the quarantine stage.
 
-For each file ABI creates a Null-engine ``mapped`` table with three materialized views: valid rows to a FOCUS
-stage, invalid rows (with every reason) to a pending quarantine stage, lookup misses to an unmapped stage. The
+For each file ABI creates a Null-engine ``mapped`` table with four materialized views: valid rows to a FOCUS
+stage, invalid rows (with every reason) to a pending quarantine stage, lookup misses to an unmapped stage, and the
+file's own cost per billing month (every row, for reconciliation) to a totals stage. The
 raw text of quarantined rows is fetched afterwards, for those rows only (so valid rows never pay for it). A file
 that fails mid-read leaves nothing behind: its stage objects are dropped.
 """
@@ -21,6 +22,9 @@ QUARANTINE_SELECT = (
     "x_IngestionId AS ingestion_id, x_SourceFile AS source_file, x_SourceRow AS source_row, "
     "x_SourceFormat AS source_format, _reasons AS reasons, '' AS raw_row, x_IngestedAt AS quarantined_at"
 )
+
+VIEWS = ("focus", "quarantine", "unmapped", "totals")
+MONEY = "Nullable(Decimal(38, 18))"
 
 
 @dataclass
@@ -46,9 +50,13 @@ class FileStage:
     def unmapped(self) -> str:
         return f"{self.prefix}_unmapped"
 
+    @property
+    def totals(self) -> str:
+        return f"{self.prefix}_totals"
+
     def _objects(self) -> list[str]:
-        return [f"{self.prefix}_mv_{k}" for k in ("focus", "quarantine", "unmapped")] + [
-            f"{self.prefix}_mapped", self.focus, self.quarantine, self.pending, self.unmapped]
+        return [f"{self.prefix}_mv_{k}" for k in VIEWS] + [
+            f"{self.prefix}_mapped", self.focus, self.quarantine, self.pending, self.unmapped, self.totals]
 
     def create(self) -> None:
         db, p = self.wh.database, self.prefix
@@ -58,11 +66,15 @@ class FileStage:
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.quarantine))
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.pending))
         self.wh.command(f"CREATE TABLE {db}.{self.unmapped} (item String) ENGINE = MergeTree ORDER BY tuple()")
+        self.wh.command(f"CREATE TABLE {db}.{self.totals} (period String, billed {MONEY}, effective {MONEY}) "
+                        "ENGINE = MergeTree ORDER BY tuple()")
         columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
         self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
         self._view("quarantine", self.pending,
                    f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
         self._view("unmapped", self.unmapped, f"SELECT arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
+        self._view("totals", self.totals, f"SELECT _source_period AS period, sum(_source_billed) AS billed, "
+                   f"sum(_source_effective) AS effective FROM {db}.{p}_mapped GROUP BY period")
 
     def _view(self, kind: str, target: str, select: str) -> None:
         db = self.wh.database
@@ -90,8 +102,14 @@ class FileStage:
 
     def drop_views(self) -> None:
         """Detach the routing views (the stage tables stay for the commit)."""
-        for name in self._objects()[:4]:
+        for name in self._objects()[:len(VIEWS) + 1]:
             self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
+
+    def source_totals(self) -> dict[str, dict[str, str]]:
+        """The file's own cost by billing month: ``{"2026-10": {"BilledCost": "12.5"}}`` (metrics it carries)."""
+        rows = self.wh.rows(f"SELECT period, toString(sum(billed)) AS BilledCost, toString(sum(effective)) AS "
+                            f"EffectiveCost FROM {self.wh.database}.{self.totals} GROUP BY period ORDER BY period")
+        return {r.pop("period"): {m: v for m, v in r.items() if v is not None} for r in rows}
 
     def drop(self) -> None:
         for name in self._objects():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,29 @@ class ServerWarehouse(Warehouse):
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None)
 
 
+class LockedWarehouse(Warehouse):
+    """Serializes every call on one warehouse (e.g. one chdb session shared by a worker's threads)."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        self.inner, self.lock = inner, threading.RLock()
+        self.database, self.embedded = inner.database, inner.embedded
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        with self.lock:
+            self.inner.command(sql, params)
+
+    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        with self.lock:
+            return self.inner.raw(sql, fmt, params)
+
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+        with self.lock:
+            self.inner.insert_file(insert_sql, source, path, fmt, structure)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def quote(value: str) -> str:
     """A ClickHouse string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -174,4 +198,5 @@ def open_warehouse() -> Warehouse:
     return ServerWarehouse(url) if url else EmbeddedWarehouse()
 
 
-__all__ = ["Warehouse", "EmbeddedWarehouse", "ServerWarehouse", "WarehouseError", "open_warehouse"]
+__all__ = ["Warehouse", "EmbeddedWarehouse", "ServerWarehouse", "LockedWarehouse", "WarehouseError",
+           "open_warehouse"]

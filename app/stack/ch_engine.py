@@ -11,6 +11,7 @@ format, text or binary), which avoids temporary files and re-parsing.
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 import time
 from typing import Any
@@ -34,6 +35,8 @@ _WRITE_RE = re.compile(
     re.I,
 )
 _APPEND_CHUNK = 1 << 20
+_INPUT_RE = re.compile(r"\binput\s*\(\s*('(?:[^'\\]|\\.)*')\s*\)", re.I)
+"""``input('structure')``: the table function of ``INSERT … SELECT … FROM input(…) FORMAT …``."""
 _BASELINE_SETTINGS = {"session_timezone": "UTC"}
 # Formats chdb's Python layer converts into Python objects; not wire formats.
 _PYTHON_ONLY_FORMATS = frozenset({"dataframe", "datastore", "arrowtable", "debug"})
@@ -158,6 +161,8 @@ class ChdbEngine:
     def _insert(self, statement: Statement) -> QueryResult:
         """Stream raw FORMAT-encoded bytes into an INSERT."""
         fmt = statement.insert_format or "TabSeparated"
+        if _INPUT_RE.search(statement.sql):
+            return self._insert_select_input(statement, fmt)
         data = memoryview(statement.data)
         try:
             with self._session.send_insert(statement.sql, fmt) as inserter:
@@ -167,6 +172,21 @@ class ChdbEngine:
         except Exception as exc:
             raise ClickHouseError.from_chdb(exc) from None
         return QueryResult(b"", fmt, written_rows=done.rows_written, written_bytes=done.bytes_written)
+
+    def _insert_select_input(self, statement: Statement, fmt: str) -> QueryResult:
+        """``INSERT … SELECT … FROM input(…)``, which chdb's inserter refuses: the body is spooled to a file that
+        ``file(…)`` reads in one ordered stream (``max_threads = 1``), as a server reads ``input()``."""
+        with tempfile.NamedTemporaryFile(prefix="abi-input-", suffix=".data") as body:
+            body.write(statement.data)
+            body.flush()
+            sql = _INPUT_RE.sub(lambda m: f"file({quote(body.name)}, {quote(fmt)}, {m.group(1)})", statement.sql)
+            threads = self._applied.get("max_threads")
+            self._raw("SET max_threads = 1")
+            try:
+                result = self._raw(sql)
+            finally:
+                self._raw(f"SET max_threads = {quote(threads) if threads else _baseline_value('max_threads')}")
+        return QueryResult(b"", fmt, written_rows=result.rows_written(), written_bytes=result.bytes_written())
 
     def close(self) -> None:
         """Close the chdb session (flushes its data directory)."""

@@ -37,7 +37,7 @@ AGGREGATES = (Aggregate(DAILY_COST_TABLE, DAILY_COST_VIEW, DAILY_COST_SQL),)
 def ensure_views(wh: Warehouse) -> None:
     """Create the aggregate tables and their materialized views (after ``focus_cost`` exists)."""
     for agg in AGGREGATES:
-        wh.command(schema.create_table_sql(agg.table, wh.database))
+        schema.ensure_table(wh, agg.table)
         wh.command(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {wh.database}.`{agg.view}` "
                    f"TO {wh.database}.`{agg.table}` AS\n{agg.select}")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,10 +19,8 @@ from app.connectors.base import PluginError, add_months, month_end, months
 from app.connectors.registry import NotFound, Registry
 from app.connectors.service import parse_month
 from app.core.loader import ensure_schema
-from app.core.warehouse import Warehouse, open_warehouse, quote
-from app.ingest.tables import INGESTION_LOG_TABLE
+from app.core.warehouse import LockedWarehouse, Warehouse, open_warehouse
 from app.workflows import store
-from app.workflows.totals import FileTotals, LockedWarehouse, ObservingWarehouse
 from app.workflows.types import (
     MAX_BACKFILL_MONTHS,
     CheckInput,
@@ -58,7 +55,6 @@ class Runtime:
 
     wh: Warehouse
     registry: Registry
-    reconcile: bool = True
     _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -130,37 +126,24 @@ def plan_backfill(rt: Runtime, plan: PlanInput) -> list[str]:
 
 
 def extract_month(rt: Runtime, task: MonthTask, attempt: int = 1) -> MonthLoad:
-    """Sync one billing month of one connector (extract → land → FOCUS → validate → publish), then refresh the
-    month's aggregates and record the month; TaskFailure when the sync did not complete."""
+    """Sync one billing month of one connector (extract → land → FOCUS → validate → publish, aggregates refreshed by
+    the publish) and record the month; TaskFailure when the sync did not complete."""
     from app.connectors.sync import sync
-    from app.views.refresh import ensure_views, refresh_aggregates
 
     month = parse_month(task.month, "month")
     base = {"run_key": task.run_key, "run_id": task.run_id, "workflow": task.workflow, "connector": task.connector,
             "month": task.month, "attempt": attempt}
-    observed = ObservingWarehouse(rt.wh, rt.reconcile)
-    clock = [time.perf_counter()]
     with rt.month_lock(task.month):
         try:
-            result = sync(rt.registry, observed, task.connector, month, month_end(month), full=task.full)
+            result = sync(rt.registry, rt.wh, task.connector, month, month_end(month), full=task.full)
         except PluginError as exc:  # unknown or disabled connector
             raise TaskFailure(str(exc), "config") from exc
-        clock.append(time.perf_counter())
-        periods = sorted({p for u in result.units for p in u.billing_periods})
-        if periods:
-            ensure_views(rt.wh)
-            refresh_aggregates(rt.wh, [p.replace("-", "") for p in periods])
-        clock.append(time.perf_counter())
     if not result.ok:
         error = result.error or next(u.error for u in result.units if u.error)
         store.record_task(rt.wh, {**base, "status": "failed", "rows_read": result.rows_read, "rows_loaded": 0,
                                   "rows_quarantined": 0, "error": error})
         raise TaskFailure(error, _kind(error, result.units))
-    load = _month_load(rt.wh, task, result, observed.totals, periods)
-    load.seconds = {"extract": sum(getattr(u, "extract_seconds", 0.0) for u in result.units),
-                    "load": sum(getattr(u, "load_seconds", 0.0) for u in result.units) - observed.seconds,
-                    "totals": observed.seconds, "aggregates": clock[2] - clock[1]}
-    load.seconds = {k: round(v, 3) for k, v in load.seconds.items()}
+    load = _month_load(task, result)
     store.record_task(rt.wh, {**base, "status": "completed", "rows_read": load.rows_read,
                               "rows_loaded": load.rows_loaded, "rows_quarantined": load.rows_quarantined})
     log.info("month loaded connector=%s month=%s status=%s rows=%d attempt=%d seconds=%s", task.connector,
@@ -177,30 +160,23 @@ def _kind(error: str, units: list) -> str:
     return "failed"
 
 
-def _month_load(wh: Warehouse, task: MonthTask, result, totals: dict[str, FileTotals],
-                periods: list[str]) -> MonthLoad:
+def _month_load(task: MonthTask, result) -> MonthLoad:
+    """What a month's sync loaded, with the source's own totals (every row read) for reconciliation."""
     loaded = [u for u in result.units if u.status == "loaded"]
     load = MonthLoad(task.connector, task.month, "loaded" if loaded else "unchanged", units=len(loaded),
                      rows_read=sum(u.rows_read for u in loaded), rows_loaded=sum(u.rows_loaded for u in loaded),
-                     rows_quarantined=sum(u.rows_quarantined for u in loaded), billing_periods=periods)
-    files = _loaded_files(wh, list(totals))
+                     rows_quarantined=sum(u.rows_quarantined for u in loaded),
+                     billing_periods=sorted({p for u in loaded for p in u.billing_periods}))
     summed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for path in files:
-        for key, value in totals[path].items():
-            summed[key] += value
-    load.files = files
+    for unit in loaded:
+        for period, metrics in unit.source_totals.items():
+            for metric, value in metrics.items():
+                summed[(period, metric)] += Decimal(value)
+    load.files = sorted(p for u in loaded for p in u.paths)
     load.totals = [SourceTotal(p, m, str(v)) for (p, m), v in sorted(summed.items())]
+    load.seconds = {"extract": round(sum(u.extract_seconds for u in result.units), 3),
+                    "load": round(sum(u.load_seconds for u in result.units), 3)}
     return load
-
-
-def _loaded_files(wh: Warehouse, paths: list[str]) -> list[str]:
-    """The paths whose latest ingestion-log record says loaded (a refused unit's files are not)."""
-    if not paths:
-        return []
-    listed = ", ".join(quote(p) for p in paths)
-    rows = wh.rows(f"SELECT source_file, argMax(status, finished_at) AS status FROM {wh.database}."
-                   f"{INGESTION_LOG_TABLE} WHERE source_file IN ({listed}) GROUP BY source_file")
-    return sorted(r["source_file"] for r in rows if r["status"] == "loaded")
 
 
 def record_run(rt: Runtime, event: RunEvent) -> None:

@@ -78,10 +78,8 @@ class QualitySummary(BaseModel):
 
 
 def moose_warehouse():
-    """``ABI_CLICKHOUSE_URL``, else the ClickHouse Moose itself is configured with (files uploaded, then mapped:
-    see :mod:`app.workflows.staged`)."""
-    from app.core.warehouse import open_warehouse
-    from app.workflows.staged import StagedServerWarehouse
+    """``ABI_CLICKHOUSE_URL``, else the ClickHouse Moose itself is configured with."""
+    from app.core.warehouse import ServerWarehouse, open_warehouse
 
     if os.environ.get("ABI_CLICKHOUSE_URL") or not os.environ.get("MOOSE_CLICKHOUSE_CONFIG__HOST_PORT"):
         return open_warehouse()
@@ -89,7 +87,7 @@ def moose_warehouse():
     scheme = "https" if env("USE_SSL", "false").lower() == "true" else "http"
     auth = f"{env('USER', 'default')}:{env('PASSWORD')}@"
     host = f"{env('HOST', '127.0.0.1')}:{env('HOST_PORT')}"
-    return StagedServerWarehouse(f"{scheme}://{auth}{host}/{env('DB_NAME', 'abi')}")
+    return ServerWarehouse(f"{scheme}://{auth}{host}/{env('DB_NAME', 'abi')}")
 
 
 def _summary(report: RunReport, params: Any) -> LoadSummary:

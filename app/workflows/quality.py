@@ -1,8 +1,9 @@
 """Data quality after a load: reconciliation, quarantine rate, freshness, and cost anomalies.
 
 - **Reconciliation** per billing period and connector (Microsoft's rule): FOCUS ``BilledCost`` equals the actual
-  cost the source delivered, FOCUS ``EffectiveCost`` the amortized cost. Source totals are summed from the files
-  as landed (``totals``); FOCUS totals over the billing accounts those files brought, in that period.
+  cost the source delivered, FOCUS ``EffectiveCost`` the amortized cost. Source totals are the files' own costs,
+  summed by the loader over every row it read (``totals``); FOCUS totals over the billing accounts those files
+  brought, in that period.
 - **Quarantine rate** per loaded month: quarantined rows / rows read.
 - **Freshness** per billing account: days between the latest charge and today.
 - **Anomalies**: :mod:`app.workflows.anomalies` over the days of the periods.

@@ -28,7 +28,7 @@ def stamp(moment: datetime) -> str:
 def ensure_workflow_schema(wh: Warehouse) -> None:
     """Create the workflow tables (declared in ``app.workflows.tables``) if missing."""
     for table in TABLES:
-        wh.command(schema.create_table_sql(table, wh.database))
+        schema.ensure_table(wh, table)
 
 
 def insert(wh: Warehouse, table: str, rows: Iterable[dict[str, Any]]) -> int:

@@ -135,8 +135,7 @@ class MonthLoad:
     totals: list[SourceTotal] = field(default_factory=list)
     billing_periods: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    """Where the time went: extract (source, download), load (core data path), totals (source sums),
-    aggregates (daily aggregate rebuild)."""
+    """Where the time went: extract (source, download), load (core data path, aggregates included)."""
 
 
 @dataclass

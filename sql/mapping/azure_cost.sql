@@ -4,7 +4,9 @@
 -- Input  {source}: the canonical Azure columns (app/core/formats.py) as Nullable(String), trimmed, '' and 'NULL'
 --                  as NULL, plus lineage: _row, _ingestion_id, _source_file, _dataset, _ingested_at.
 -- Output: every FOCUS column (nullable here; sql/validate.sql enforces the rules), ABI's x_ columns, lineage,
---         _errors (values that do not parse, by column) and _unmapped (lookup misses, as 'kind:value').
+--         _errors (values that do not parse, by column) and _unmapped (lookup misses, as 'kind:value');
+--         _source_period/_source_billed/_source_effective: the file's own cost (its dataset's metric) by billing
+--         month, summed over every row read, quarantined or not (what reconciliation compares FOCUS with).
 SELECT
     AvailabilityZone,
     if(is_commitment_usage, toDecimal128(0, 18), cost) AS BilledCost,
@@ -144,6 +146,9 @@ SELECT
         if(location_text != '' AND NOT region_known, concat('region:', location_text), ''),
         if(NOT tags_ok AND Tags IS NOT NULL, 'tags:not JSON (kept in x_SourceColumns)', '')
     ]) AS _unmapped,
+    ifNull(formatDateTime(billing_period_start, '%Y-%m'), '') AS _source_period,
+    if(_dataset = 'AmortizedCost', NULL, cost) AS _source_billed,
+    if(_dataset = 'AmortizedCost', cost, NULL) AS _source_effective,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'pricing_unit', tuple(unit_key)), unit_fallback) AS focus_unit,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'block_size', tuple(unit_key)), block_fallback) AS focus_block,
     toDecimal128(toDecimal256(quantity, 18) * focus_block, 18) AS focus_quantity

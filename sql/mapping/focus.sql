@@ -5,7 +5,8 @@
 --
 -- Input  {source}: FOCUS columns and ABI's x_ columns (app/core/formats.py) as Nullable(String), plus _extra
 --                  (other columns, by original name), _row, _ingestion_id, _source_file, _dataset, _ingested_at.
--- Output: FOCUS and x_ columns (nullable here; sql/validate.sql enforces the rules), _errors, _unmapped.
+-- Output: FOCUS and x_ columns (nullable here; sql/validate.sql enforces the rules), _errors, _unmapped, and
+--         _source_period/_source_billed/_source_effective: the file's own costs by billing month (reconciliation).
 SELECT
     AvailabilityZone AS AvailabilityZone,
     toDecimal128OrNull(BilledCost, 18) AS BilledCost,
@@ -130,5 +131,9 @@ SELECT
         if(x_ListCostInUsd IS NOT NULL AND toDecimal128OrNull(x_ListCostInUsd, 18) IS NULL, concat('x_ListCostInUsd: not a number: ', toJSONString(x_ListCostInUsd)), ''),
         if(x_PricingBlockSize IS NOT NULL AND toDecimal128OrNull(x_PricingBlockSize, 18) IS NULL, concat('x_PricingBlockSize: not a number: ', toJSONString(x_PricingBlockSize)), '')
     ]) AS _errors,
-    CAST([], 'Array(String)') AS _unmapped
+    CAST([], 'Array(String)') AS _unmapped,
+    ifNull(formatDateTime(toStartOfMonth(parseDateTimeBestEffortOrNull(BillingPeriodStart)), '%Y-%m'), '')
+        AS _source_period,
+    toDecimal128OrNull(BilledCost, 18) AS _source_billed,
+    toDecimal128OrNull(EffectiveCost, 18) AS _source_effective
 FROM {source}

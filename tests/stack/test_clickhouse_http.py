@@ -10,18 +10,13 @@ import datetime as dt
 import gzip
 import http.client
 import json
-import signal
 import struct
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,65 +26,9 @@ import lz4.frame
 import pytest
 from clickhouse_cityhash.cityhash import CityHash128
 from clickhouse_connect.driver.exceptions import DatabaseError
+from stacktest import Server, run_server
 
 from app.stack.ch_compress import compress_native, decompress_native, iter_native_blocks
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 60.0
-
-
-@dataclass
-class Server:
-    """A running server subprocess."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], port_file: Path, log_path: Path) -> int:
-    """Poll for the port file, then for /ping, until the deadline."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text()}")
-        if port_file.exists():
-            port = int(port_file.read_text())
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as resp:
-                    if resp.read() == b"Ok.\n":
-                        return port
-            except OSError:
-                pass
-        time.sleep(0.05)  # polling interval, not a wait for readiness
-    raise TimeoutError(f"server not ready after {START_TIMEOUT_S}s:\n{log_path.read_text()}")
-
-
-@contextmanager
-def run_server(data_dir: Path, work: Path) -> Iterator[Server]:
-    """Start the server; on exit stop it with SIGTERM and require a clean exit."""
-    port_file, log_path = work / "port", work / "server.log"
-    port_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "app.stack.clickhouse_http", "--data-dir", str(data_dir), "--port", "0"]
-    with open(log_path, "ab") as log_fh:
-        proc = subprocess.Popen([*cmd, "--port-file", str(port_file)], cwd=ROOT, stderr=log_fh, stdout=log_fh)
-    try:
-        yield Server(proc, _wait_ready(proc, port_file, log_path), log_path)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    assert code == 0, log_path.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import random
 from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
-from abitest import csv_total
+from abitest import csv_total, write_csv
 
 from app.core.demo import generate
 from app.core.loader import ingest
-from app.core.sources import open_source
 from app.workflows.anomalies import detect
 from app.workflows.quality import check
 from app.workflows.store import ensure_workflow_schema
-from app.workflows.totals import ObservingWarehouse, file_totals
 from app.workflows.types import AnomalySettings, CheckInput, MonthLoad, QualitySettings, SourceTotal
 
 START = date(2026, 6, 1)
@@ -74,13 +73,14 @@ def test_days_without_history_are_not_evaluated():
 def demo_load(wh, tmp_path) -> tuple[MonthLoad, list]:
     ensure_workflow_schema(wh)
     files = generate(tmp_path / "demo", month=START)
-    observed = ObservingWarehouse(wh)
-    assert ingest(observed, [files.actual, files.amortized]).ok
+    result = ingest(wh, [files.actual, files.amortized])
+    assert result.ok
     totals = {}
-    for path_totals in observed.totals.values():
-        for key, value in path_totals.items():
-            totals[key] = totals.get(key, Decimal(0)) + value
-    load = MonthLoad("demo", "2026-06", "loaded", files=sorted(observed.totals),
+    for f in result.files:
+        for period, metrics in f.source_totals.items():
+            for metric, value in metrics.items():
+                totals[(period, metric)] = totals.get((period, metric), Decimal(0)) + Decimal(value)
+    load = MonthLoad("demo", "2026-06", "loaded", files=sorted(f.path for f in result.files),
                      totals=[SourceTotal(p, m, str(v)) for (p, m), v in totals.items()], billing_periods=["2026-06"])
     return load, [files.actual, files.amortized]
 
@@ -113,11 +113,21 @@ def test_reconciliation_passes_when_equal_and_fails_by_the_missing_amount(wh, tm
     assert any("reconciliation 2026-06 BilledCost" in p for p in report.problems)
 
 
-def test_source_totals_are_the_same_in_sql_and_in_python(wh, tmp_path):
+def test_source_totals_count_every_row_read_quarantined_ones_too(wh, tmp_path):
     files = generate(tmp_path / "demo", month=START, compress=True)
-    for path in (files.actual, files.amortized):
-        sf = open_source(path)
-        assert file_totals(wh, sf) == file_totals(SimpleNamespace(embedded=False), sf)
+    with gzip.open(files.actual, "rt", newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    rows[5]["BillingCurrencyCode"] = "EURO"  # quarantined (not ISO 4217) but its cost is still the source's
+    rows[6]["CostInBillingCurrency"] = "n/a"  # no number: no cost in any total
+    bad = write_csv(tmp_path / "bad.csv.gz", header, rows)
+    result = ingest(wh, [bad, files.amortized])
+    assert [f.rows_quarantined for f in result.files] == [2, 0]
+    billed = sum(Decimal(r["CostInBillingCurrency"]) for r in rows if r["CostInBillingCurrency"] != "n/a")
+    assert list(result.files[0].source_totals) == ["2026-06"]
+    assert {m: Decimal(v) for m, v in result.files[0].source_totals["2026-06"].items()} == {"BilledCost": billed}
+    effective = Decimal(result.files[1].source_totals["2026-06"]["EffectiveCost"])
+    assert effective == csv_total(files.amortized, "CostInBillingCurrency")
 
 
 def test_anomalies_in_the_warehouse_flag_a_tampered_day_once(wh, tmp_path):
