@@ -66,3 +66,23 @@ def test_changed_lookup_csv_reloads_table_and_dictionaries(wh, tmp_path, monkeyp
     monkeypatch.setattr(settings, "SQL_DIR", sql)
     ensure_schema(wh)
     assert wh.scalar("SELECT dictGet('dict_regions', 'region_name', tuple('marsnorth'))") == "Mars North"
+
+
+def test_tables_from_before_a_type_change_are_brought_to_the_declaration(wh):
+    from app.core.loader import ensure_schema
+    from app.views.daily_cost import DAILY_COST_TABLE
+
+    old_focus = schema.create_table_sql(FOCUS_TABLE, "abi").replace("DateTime('UTC')", "DateTime")
+    old_daily = schema.create_table_sql(DAILY_COST_TABLE, "abi").replace("Date32", "Date")
+    wh.command(old_focus)
+    wh.command(old_daily)
+    wh.command(f"INSERT INTO abi.{DAILY_COST_TABLE} (ChargeDate, BillingPeriodStart, BillingAccountId, "
+               "BilledCost, RowCount) VALUES ('2026-10-02', '2026-10-01 00:00:00', 'acct', 1.5, 1)")
+    ensure_schema(wh)
+    for table in (FOCUS_TABLE, DAILY_COST_TABLE):
+        types = {r["name"]: r["type"] for r in wh.rows(
+            "SELECT name, type FROM system.columns WHERE database = 'abi' AND table = {t:String}", {"t": table})}
+        assert types == dict(schema.columns(table))
+    assert wh.rows(f"SELECT toString(ChargeDate) AS d, BillingAccountId AS a, toString(BilledCost) AS b "
+                   f"FROM abi.{DAILY_COST_TABLE}") == [{"d": "2026-10-02", "a": "acct", "b": "1.5"}]
+    assert "DateTime('UTC')" in dict(schema.columns(FOCUS_TABLE))["ChargePeriodStart"]

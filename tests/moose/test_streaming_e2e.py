@@ -106,3 +106,17 @@ def _read_topic(app: MooseApp, topic: str) -> list[dict]:
         return [json.loads(message.value) for message in consumer]
     finally:
         consumer.close()
+
+
+def test_tables_moose_creates_have_the_types_abis_ddl_declares(moose_app: MooseApp) -> None:
+    from app.core import schema
+
+    created = moose_app.query("SELECT table, name, type FROM system.columns WHERE database = currentDatabase() "
+                              "ORDER BY table, position")
+    by_table: dict[str, list[tuple[str, str]]] = {}
+    for c in created:
+        by_table.setdefault(c["table"], []).append((c["name"], c["type"]))
+    declared = [t for t in schema.infra_tables() if t in by_table]
+    assert {"focus_cost", "focus_quarantine", "focus_daily_cost"} <= set(declared)
+    for table in declared:
+        assert by_table[table] == schema.columns(table), table
