@@ -92,7 +92,7 @@ def cost_breakdown(q: CostBreakdownQuery) -> Query:
 def cost_trend(q: CostTrendQuery) -> Query:
     """The metric per day or month, optionally one series per value of ``split_by`` (top ``limit`` + others)."""
     sql = Sql(aggregated=not needs_focus([q.split_by] if q.split_by else [], q.tags))
-    period = sql.day() if q.granularity == "daily" else f"toStartOfMonth({sql.day()})"
+    period = f"toDate({sql.day()})" if q.granularity == "daily" else f"toStartOfMonth({sql.day()})"  # Date: as FILL
     cond = where(sql, q, q)
     if q.split_by is None:
         fill = _fill(sql, q)
