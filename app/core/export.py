@@ -6,8 +6,8 @@ from pathlib import Path
 
 from app.core import schema
 from app.core.warehouse import Warehouse, quote
-from app.ingest.tables import FOCUS_TABLE
-from app.models.focus import FOCUS_COLUMNS, X_COLUMNS
+from app.models.columns import FOCUS_COLUMNS, X_COLUMNS
+from app.models.names import FOCUS_TABLE
 
 JSON_COLUMNS = ("Tags", "SkuPriceDetails")
 

@@ -5,7 +5,7 @@ Data, not code: each format is a table of ``canonical column → accepted spelli
 resolve here.
 """
 
-from app.models.focus import FOCUS_COLUMNS, X_COLUMNS
+from app.models.columns import FOCUS_COLUMNS, X_COLUMNS
 
 AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
     "BillingAccountId": ("billingaccountid", "enrollmentnumber"),

@@ -14,7 +14,7 @@ from app.core.lookups import load_lookups
 from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
 from app.core.staging import FileStage
 from app.core.warehouse import Warehouse, WarehouseError, quote
-from app.ingest.tables import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
+from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 from app.views.refresh import ensure_views
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,12 @@ def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset:
 
     ``atomic``: all files or none (a refused file keeps the others out too: parts of one report).
     """
+    with wh.exclusive():
+        return _ingest(wh, paths, source, dataset, progress, atomic)
+
+
+def _ingest(wh: Warehouse, paths: list[Path], source: str | None, dataset: str | None, progress,
+            atomic: bool) -> IngestionResult:
     ensure_schema(wh)
     result = IngestionResult(ingestion_id=str(uuid.uuid4()), files=[])
     started = _now()

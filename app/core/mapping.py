@@ -10,8 +10,8 @@ from __future__ import annotations
 from functools import cache
 
 from app.core import schema, settings
-from app.ingest.tables import FOCUS_TABLE
-from app.models.focus import MANDATORY_COLUMNS
+from app.models.columns import MANDATORY_COLUMNS
+from app.models.names import FOCUS_TABLE
 from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217, SERVICE_SUBCATEGORIES
 
 SOURCE = "{source}"

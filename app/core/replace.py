@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.core import schema
 from app.core.warehouse import Warehouse
-from app.ingest.tables import FOCUS_TABLE
+from app.models.names import FOCUS_TABLE
 from app.views.refresh import refresh_aggregates
 
 SCOPE = "(toYYYYMM(BillingPeriodStart), x_SourceDataset, BillingAccountId, ifNull(SubAccountId, ''))"

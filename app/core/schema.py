@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+import sys
 from typing import Any
 
+from app.core import derived
 from app.core.warehouse import Warehouse, WarehouseError
 
 SCALAR_TYPES = {"Json": "JSON", "Boolean": "Bool", "DateTime": "DateTime('UTC')", "Date": "Date32"}
@@ -14,12 +15,33 @@ and ``Date`` as ``Date32``, so tables made here and by ``moose dev`` can swap pa
 UNWRAPPABLE = ("JSON", "Map(", "Array(")
 
 
-@cache
-def infra_tables() -> dict[str, dict[str, Any]]:
-    """Tables of the Moose infra map, as ``moose_lib.dmv2_serializer`` reports them."""
-    from moose_lib.internal import to_infra_map
+_TABLES: dict[str, dict[str, Any]] = {}
 
-    import app.main  # noqa: F401 - registers the declarations
+
+def infra_tables() -> dict[str, dict[str, Any]]:
+    """Tables of the Moose infra map, as ``moose_lib.dmv2_serializer`` reports them (cached on disk by the content
+    of ``app/`` and ``sql/``: deriving them imports moose-lib and every declaration)."""
+    if _declaring():  # a declaration module asks while app/ is half imported: answer, but remember nothing
+        return _moose_tables()
+    if not _TABLES:
+        _TABLES.update(derived.cached("infra-tables", derived.app_sources(), _derive))
+    return _TABLES
+
+
+def _declaring() -> bool:
+    """True while a module of ``app`` is still being imported (its declarations half registered)."""
+    return any(getattr(getattr(module, "__spec__", None), "_initializing", False)
+               for name, module in list(sys.modules.items()) if name == "app" or name.startswith("app."))
+
+
+def _derive() -> dict[str, dict[str, Any]]:
+    import app.main  # noqa: F401 - registers every declaration
+
+    return _moose_tables()
+
+
+def _moose_tables() -> dict[str, dict[str, Any]]:
+    from moose_lib.internal import to_infra_map
 
     return to_infra_map()["tables"]
 

@@ -26,3 +26,10 @@ memory stays flat instead of growing with the file (measured: 1.78 GB → 1.4 GB
 def prepare_engine_environment() -> None:
     """Call before chdb is first imported: its allocator reads ``JE_MALLOC_CONF`` once, at load (user's wins)."""
     os.environ.setdefault("JE_MALLOC_CONF", ENGINE_ALLOCATOR)
+
+
+def cache_dir() -> Path:
+    """Where derived facts are cached (``ABI_CACHE_DIR``, else ``$XDG_CACHE_HOME/abi``, else ``~/.cache/abi``)."""
+    if os.environ.get("ABI_CACHE_DIR"):
+        return Path(os.environ["ABI_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "abi"

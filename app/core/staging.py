@@ -15,8 +15,8 @@ from app.core import mapping, schema
 from app.core.relation import FILE, relation_sql, structure
 from app.core.sources import SourceFile
 from app.core.warehouse import Warehouse
-from app.ingest.tables import FOCUS_TABLE, QUARANTINE_TABLE
-from app.models.focus import ALL_COLUMNS
+from app.models.columns import ALL_COLUMNS
+from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 
 QUARANTINE_SELECT = (
     "x_IngestionId AS ingestion_id, x_SourceFile AS source_file, x_SourceRow AS source_row, "

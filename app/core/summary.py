@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core.loader import IngestionResult
 from app.core.warehouse import Warehouse
-from app.ingest.tables import FOCUS_TABLE
+from app.models.names import FOCUS_TABLE
 
 
 def print_ingestion(result: IngestionResult) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import threading
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -68,6 +68,14 @@ class Warehouse(ABC):
         """First column of the first row, or None."""
         found = self.rows(sql, params)
         return next(iter(found[0].values())) if found else None
+
+    def exclusive(self) -> AbstractContextManager[Any]:
+        """Held around a whole load: other threads sharing this warehouse wait (see ``app.core.locked``)."""
+        return nullcontext()
+
+    def holding(self) -> AbstractContextManager[Any]:
+        """Keep the first ``exclusive()`` taken inside this block until the block ends (see ``app.core.locked``)."""
+        return nullcontext()
 
     def close(self) -> None:
         """Release the engine."""
@@ -160,29 +168,6 @@ class ServerWarehouse(Warehouse):
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None)
 
 
-class LockedWarehouse(Warehouse):
-    """Serializes every call on one warehouse (e.g. one chdb session shared by a worker's threads)."""
-
-    def __init__(self, inner: Warehouse) -> None:
-        self.inner, self.lock = inner, threading.RLock()
-        self.database, self.embedded = inner.database, inner.embedded
-
-    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
-        with self.lock:
-            self.inner.command(sql, params)
-
-    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
-        with self.lock:
-            return self.inner.raw(sql, fmt, params)
-
-    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
-        with self.lock:
-            self.inner.insert_file(insert_sql, source, path, fmt, structure)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def quote(value: str) -> str:
     """A ClickHouse string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -198,5 +183,4 @@ def open_warehouse() -> Warehouse:
     return ServerWarehouse(url) if url else EmbeddedWarehouse()
 
 
-__all__ = ["Warehouse", "EmbeddedWarehouse", "ServerWarehouse", "LockedWarehouse", "WarehouseError",
-           "open_warehouse"]
+__all__ = ["Warehouse", "EmbeddedWarehouse", "ServerWarehouse", "WarehouseError", "open_warehouse"]

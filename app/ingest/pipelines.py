@@ -23,7 +23,6 @@ from moose_lib import (
 from moose_lib.blocks import MergeTreeEngine
 from pydantic import BaseModel
 
-from app.core import schema
 from app.ingest import stream_sql
 from app.ingest.dead_letters import DeadLetter, to_quarantine
 from app.ingest.lookup_resource import lookup_setup, lookup_teardown
@@ -77,5 +76,3 @@ def _pipeline(fmt: str, name: str, model: type[BaseModel]) -> SourcePipeline:
 
 
 PIPELINES: dict[str, SourcePipeline] = {fmt: _pipeline(fmt, name, model) for fmt, (name, model) in SOURCES.items()}
-
-schema.infra_tables.cache_clear()  # the mapping read the infra map while these declarations were being made

@@ -10,12 +10,10 @@ from moose_lib.blocks import MergeTreeEngine
 
 from app.models.focus import FocusCost
 from app.models.ingestion import IngestionFile, QuarantinedRow
+from app.models.names import FOCUS_PARTITION_BY, FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 
-FOCUS_TABLE = "focus_cost"
-QUARANTINE_TABLE = "focus_quarantine"
-INGESTION_LOG_TABLE = "ingestion_log"
-
-FOCUS_PARTITION_BY = "toYYYYMM(BillingPeriodStart)"
+__all__ = ["FOCUS_PARTITION_BY", "FOCUS_TABLE", "INGESTION_LOG_TABLE", "QUARANTINE_TABLE", "focus_cost",
+           "focus_quarantine", "ingestion_log"]
 
 focus_cost = OlapTable[FocusCost](
     FOCUS_TABLE,

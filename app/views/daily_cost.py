@@ -12,15 +12,12 @@ from moose_lib import MaterializedView, MaterializedViewOptions, OlapConfig, Ola
 from moose_lib.blocks import SummingMergeTreeEngine
 from pydantic import BaseModel
 
-from app.core.settings import SQL_DIR
 from app.ingest.tables import FOCUS_PARTITION_BY, focus_cost
+from app.models.names import DAILY_COST_TABLE, DAILY_COST_VIEW, view_sql
 from app.models.types import Enum, Money
 
-DAILY_COST_TABLE = "focus_daily_cost"
-DAILY_COST_VIEW = "focus_daily_cost_mv"
-DAILY_COST_SQL = "\n".join(line for line in (SQL_DIR / "views" / "focus_daily_cost.sql").read_text().splitlines()
-                           if not line.startswith("--")).strip()
-"""The view's SELECT (the file's header comment dropped)."""
+DAILY_COST_SQL = view_sql(DAILY_COST_TABLE)
+"""The view's SELECT (``sql/views/focus_daily_cost.sql``, its header comment dropped)."""
 
 
 class DailyCost(BaseModel):

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from app.core import schema
 from app.core.warehouse import Warehouse
-from app.ingest.tables import FOCUS_TABLE
-from app.views.daily_cost import DAILY_COST_SQL, DAILY_COST_TABLE, DAILY_COST_VIEW
+from app.models.names import DAILY_COST_TABLE, DAILY_COST_VIEW, FOCUS_TABLE, view_sql
 
 PARTITION_ID = re.compile(r"^\d{6}$")
 """focus_cost's partition ids are toYYYYMM(BillingPeriodStart) values."""
@@ -31,7 +30,7 @@ class Aggregate:
     select: str
 
 
-AGGREGATES = (Aggregate(DAILY_COST_TABLE, DAILY_COST_VIEW, DAILY_COST_SQL),)
+AGGREGATES = (Aggregate(DAILY_COST_TABLE, DAILY_COST_VIEW, view_sql(DAILY_COST_TABLE)),)
 
 
 def ensure_views(wh: Warehouse) -> None:

@@ -19,7 +19,8 @@ from app.connectors.base import PluginError, add_months, month_end, months
 from app.connectors.registry import NotFound, Registry
 from app.connectors.service import parse_month
 from app.core.loader import ensure_schema
-from app.core.warehouse import LockedWarehouse, Warehouse, open_warehouse
+from app.core.locked import LockedWarehouse
+from app.core.warehouse import Warehouse, open_warehouse
 from app.workflows import store
 from app.workflows.types import (
     MAX_BACKFILL_MONTHS,
@@ -133,11 +134,15 @@ def extract_month(rt: Runtime, task: MonthTask, attempt: int = 1) -> MonthLoad:
     month = parse_month(task.month, "month")
     base = {"run_key": task.run_key, "run_id": task.run_id, "workflow": task.workflow, "connector": task.connector,
             "month": task.month, "attempt": attempt}
-    with rt.month_lock(task.month):
+    with rt.month_lock(task.month), rt.wh.holding():  # the warehouse stays ours from the load to the record
         try:
             result = sync(rt.registry, rt.wh, task.connector, month, month_end(month), full=task.full)
         except PluginError as exc:  # unknown or disabled connector
             raise TaskFailure(str(exc), "config") from exc
+        return _record_month(rt, task, result, base, attempt)
+
+
+def _record_month(rt: Runtime, task: MonthTask, result, base: dict, attempt: int) -> MonthLoad:
     if not result.ok:
         error = result.error or next(u.error for u in result.units if u.error)
         store.record_task(rt.wh, {**base, "status": "failed", "rows_read": result.rows_read, "rows_loaded": 0,

@@ -1,0 +1,64 @@
+"""One warehouse shared by a worker's threads: calls are serialized, loads run one at a time, whole.
+
+Loads interleaved query by query would all finish together, and the threads' next downloads would then all wait
+for nothing; whole loads in turn let one thread download while another loads. ``holding()`` keeps the warehouse
+from a thread's first load to the end of its block, so the bookkeeping that follows a load (e.g. a workflow task's
+record) does not queue behind the next thread's whole load.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from app.core.warehouse import Warehouse
+
+
+class LockedWarehouse(Warehouse):
+    """Serializes every call on ``inner`` (e.g. one chdb session shared by an activity worker's threads)."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        self.inner, self.lock = inner, threading.RLock()
+        self.database, self.embedded = inner.database, inner.embedded
+        self._local = threading.local()
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        with self.lock:
+            self.inner.command(sql, params)
+
+    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        with self.lock:
+            return self.inner.raw(sql, fmt, params)
+
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+        with self.lock:
+            self.inner.insert_file(insert_sql, source, path, fmt, structure)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The warehouse for this thread alone (kept past the block inside :meth:`holding`)."""
+        if getattr(self._local, "holding", False):
+            if not getattr(self._local, "kept", False):
+                self.lock.acquire()
+                self._local.kept = True
+            yield
+            return
+        with self.lock:
+            yield
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        self._local.holding = True
+        try:
+            yield
+        finally:
+            self._local.holding = False
+            if getattr(self._local, "kept", False):
+                self._local.kept = False
+                self.lock.release()
+
+    def close(self) -> None:
+        self.inner.close()
