@@ -8,13 +8,15 @@ name). ``ABI_REGISTRY_URL`` selects PostgreSQL (``postgresql://user@host:port/db
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +129,32 @@ class Registry:
 
     def close(self) -> None:
         self._conn.close()
+
+    def publish_lock(self) -> AbstractContextManager[None]:
+        """Held by each load (see :func:`app.connectors.sync.publishing`)."""
+        return self.exclusive("publish")
+
+    @contextmanager
+    def exclusive(self, key: str) -> Iterator[None]:
+        """One holder of ``key`` at a time among every process sharing this registry (PostgreSQL: an advisory
+        lock; SQLite, one host: a file lock beside the database)."""
+        if self.kind == "postgresql":
+            import psycopg
+
+            ident = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            with psycopg.connect(self.url, connect_timeout=10, autocommit=True) as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (ident,))
+                try:
+                    yield
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (ident,))
+            return
+        db = Path(self.url.removeprefix("sqlite:///"))
+        path = db.with_name(f"{db.name}.locks") / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield
 
     # plugins
     def sync_plugins(self, plugins: list[dict[str, Any]]) -> None:

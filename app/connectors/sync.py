@@ -25,6 +25,7 @@ from app.connectors.base import ExtractContext, PluginError, RowBatch, Unit
 from app.connectors.registry import Registry
 from app.connectors.secrets import scrub, unseal
 from app.core import loader
+from app.core.locked import LockedWarehouse
 from app.core.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, f
          progress: bool = False) -> SyncResult:
     """Sync connector ``name`` for the months ``start``..``end``; the outcome is recorded on the connector."""
     conn = registry.get(name)
+    wh = publishing(registry, wh)
     result = SyncResult(name, conn.plugin, f"{start:%Y-%m}", f"{end:%Y-%m}")
     if not conn.enabled:
         raise PluginError(f"connector {name!r} is disabled")
@@ -103,6 +105,14 @@ def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, f
         unit.error = scrub(unit.error, config) if unit.error else None
     _record(registry, result)
     return result
+
+
+def publishing(registry: Registry, wh: Warehouse) -> LockedWarehouse:
+    """``wh`` whose loads run one at a time among every process sharing ``registry``: two workers publishing into
+    one ClickHouse would otherwise each rebuild a month without the rows the other is swapping in."""
+    if isinstance(wh, LockedWarehouse) and wh.process_lock is not None:
+        return wh
+    return LockedWarehouse(wh, registry.publish_lock)
 
 
 def _record(registry: Registry, result: SyncResult) -> None:

@@ -9,8 +9,8 @@ record) does not queue behind the next thread's whole load.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,11 @@ from app.core.warehouse import Warehouse
 class LockedWarehouse(Warehouse):
     """Serializes every call on ``inner`` (e.g. one chdb session shared by an activity worker's threads)."""
 
-    def __init__(self, inner: Warehouse) -> None:
-        self.inner, self.lock = inner, threading.RLock()
+    def __init__(self, inner: Warehouse, process_lock: Callable[[], AbstractContextManager[Any]] | None = None,
+                 ) -> None:
+        self.inner, self.lock, self.process_lock = inner, threading.RLock(), process_lock
+        """``process_lock``: also taken by each load (first, so locks are always taken in one order), e.g. a lock
+        among processes publishing into one ClickHouse server."""
         self.database, self.embedded = inner.database, inner.embedded
         self._local = threading.local()
 
@@ -40,13 +43,18 @@ class LockedWarehouse(Warehouse):
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """The warehouse for this thread alone (kept past the block inside :meth:`holding`)."""
-        if getattr(self._local, "holding", False):
-            if not getattr(self._local, "kept", False):
-                self.lock.acquire()
-                self._local.kept = True
+        if getattr(self._local, "kept", None) is not None:
             yield
             return
-        with self.lock:
+        stack = ExitStack()
+        if self.process_lock is not None:
+            stack.enter_context(self.process_lock())
+        stack.enter_context(self.lock)
+        if getattr(self._local, "holding", False):
+            self._local.kept = stack
+            yield
+            return
+        with stack:
             yield
 
     @contextmanager
@@ -56,9 +64,9 @@ class LockedWarehouse(Warehouse):
             yield
         finally:
             self._local.holding = False
-            if getattr(self._local, "kept", False):
-                self._local.kept = False
-                self.lock.release()
+            kept, self._local.kept = getattr(self._local, "kept", None), None
+            if kept is not None:
+                kept.close()
 
     def close(self) -> None:
         self.inner.close()

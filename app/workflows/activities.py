@@ -62,12 +62,13 @@ class Runtime:
     @classmethod
     def open(cls, wh: Warehouse | None = None, registry: Registry | None = None) -> Runtime:
         """The configured warehouse (ABI_CLICKHOUSE_URL, else embedded) and registry, schemas ensured."""
-        shared = LockedWarehouse(wh or open_warehouse())
+        registry = registry or Registry()
+        shared = LockedWarehouse(wh or open_warehouse(), registry.publish_lock)
         ensure_schema(shared)
         store.ensure_workflow_schema(shared)
         if shared.embedded:
             drop_stale_stages(shared)
-        return cls(shared, registry or Registry())
+        return cls(shared, registry)
 
     def month_lock(self, month: str) -> threading.Lock:
         """Loads of the same billing month replace the same partition: one at a time in this process."""

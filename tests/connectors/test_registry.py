@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -82,3 +84,28 @@ def test_the_registry_persists_across_connections(registry):
 def test_unreachable_postgres_is_a_clear_error():
     with pytest.raises(RegistryError, match="cannot reach the registry database"):
         Registry("postgresql://postgres@127.0.0.1:9/postgres")
+
+
+def test_exclusive_admits_one_holder_among_connections(registry):
+    """What two worker processes sharing the registry see: the second waits until the first releases."""
+    other = Registry(registry.url)
+    held, order = threading.Event(), []
+
+    def first() -> None:
+        with registry.exclusive("publish"):
+            held.set()
+            time.sleep(0.5)  # the other holder must still be waiting after this
+            order.append("first done")
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert held.wait(10)
+    try:
+        with other.exclusive("publish"):
+            order.append("second in")
+        with other.exclusive("another key"):
+            order.append("independent key")
+    finally:
+        worker.join()
+        other.close()
+    assert order == ["first done", "second in", "independent key"]
