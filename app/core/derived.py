@@ -20,8 +20,9 @@ from app.core import settings
 
 
 def source_key(files: Iterable[Path]) -> str:
-    """A hash of the files' paths and contents and of moose-lib's version."""
-    digest = hashlib.sha256()
+    """A hash of the checkout's location (Moose's map names source files by absolute path), the files' paths and
+    contents, and moose-lib's version."""
+    digest = hashlib.sha256(str(settings.PROJECT_ROOT).encode() + b"\0")
     try:
         digest.update(version("moose-lib").encode())
     except PackageNotFoundError:
@@ -39,7 +40,7 @@ def cached(name: str, files: Iterable[Path], compute: Callable[[], Any]) -> Any:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         pass
-    value = compute()
+    value = json.loads(json.dumps(compute()))  # the same (JSON) shapes whether computed now or read back
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
