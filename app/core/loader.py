@@ -159,10 +159,7 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
     db = wh.database
     replace.create_batch(wh, batch)
     try:
-        for _, stage in stages:
-            for pid in [r["p"] for r in wh.rows(f"SELECT DISTINCT _partition_id AS p FROM {db}.{stage.focus}")]:
-                wh.command(f"ALTER TABLE {db}.{batch} ATTACH PARTITION ID '{pid}' FROM {db}.{stage.focus}")
-        superseded = replace.publish(wh, batch)
+        superseded = replace.publish(wh, batch, [stage.focus for _, stage in stages])
     finally:
         wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
     for fr, stage in stages:

@@ -3,7 +3,8 @@
 A scope is (billing month, source dataset, billing account, sub account). Inside every month partition the
 batch touches, rows of the batch's scopes are replaced and every other row survives; the month is swapped in
 with ``REPLACE PARTITION`` (atomic per partition). When actual and amortized Azure data of the same scope are
-both present, actual rows other than commitment purchases and refunds are superseded (Microsoft's rule).
+both present, actual rows other than commitment purchases and refunds are superseded (Microsoft's rule): they are
+left out of the batch, never deleted from it afterwards.
 """
 
 from __future__ import annotations
@@ -22,41 +23,49 @@ SUPERSEDED = (
 )
 
 
-def publish(wh: Warehouse, batch: str) -> dict[str, int]:
-    """Publish table ``batch`` into the FOCUS table; returns rows superseded per source file."""
+def publish(wh: Warehouse, batch: str, stages: list[str]) -> dict[str, int]:
+    """Publish the staged FOCUS tables ``stages`` through the empty table ``batch``; returns rows superseded per
+    source file. Superseded rows are never written: a stage without any is attached whole, one with some is copied
+    without them (no mutation rewrites a month), and so are the surviving rows of the target."""
+    if not stages:
+        return {}
     db = wh.database
     target, full_batch = f"{db}.{FOCUS_TABLE}", f"{db}.{batch}"
-    partitions = [r["partition_id"] for r in wh.rows(
-        f"SELECT DISTINCT _partition_id AS partition_id FROM {full_batch} ORDER BY partition_id")]
+    staged = " UNION ALL ".join(f"SELECT * FROM {db}.{t}" for t in stages)
+    partitions = [r["p"] for r in wh.rows(  # partition ids: toYYYYMM(BillingPeriodStart) as text
+        f"SELECT DISTINCT toString(toYYYYMM(BillingPeriodStart)) AS p FROM ({staged}) ORDER BY p")]
     if not partitions:
         return {}
-    keys = f"{db}.{batch}_keys"
-    wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT DISTINCT {SCOPE} AS scope FROM {full_batch}")
+    keys, amortized = f"{full_batch}_keys", f"{full_batch}_amortized"
     try:
-        wh.command(f"INSERT INTO {full_batch} SELECT * FROM {target} "
-                   f"WHERE _partition_id IN {_tuple(partitions)} AND {SCOPE} NOT IN (SELECT scope FROM {keys})")
+        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT DISTINCT {SCOPE} AS scope FROM ({staged})")
+        kept = f"_partition_id IN {_tuple(partitions)} AND {SCOPE} NOT IN (SELECT scope FROM {keys})"
+        surviving = f"SELECT * FROM {target} WHERE {kept}"
+        wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope "
+                   f"FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
+        condition = SUPERSEDED.format(amortized=amortized)
+        superseded = {r["file"]: int(r["n"]) for r in wh.rows(
+            f"SELECT x_SourceFile AS file, count() AS n FROM ({staged} UNION ALL {surviving}) "
+            f"WHERE {condition} GROUP BY file")}
+        for stage in stages:
+            _add_stage(wh, full_batch, f"{db}.{stage}", condition)
+        wh.command(f"INSERT INTO {full_batch} {surviving} AND NOT ifNull({condition}, false)")
     finally:
-        wh.command(f"DROP TABLE IF EXISTS {keys}")
-    superseded = _supersede(wh, full_batch)
+        for table in (keys, amortized):
+            wh.command(f"DROP TABLE IF EXISTS {table}")
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
     refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
     return superseded
 
 
-def _supersede(wh: Warehouse, full_batch: str) -> dict[str, int]:
-    amortized = f"{full_batch}_amortized"
-    wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope "
-               f"FROM {full_batch} WHERE x_SourceDataset = 'AmortizedCost'")
-    try:
-        condition = SUPERSEDED.format(amortized=amortized)
-        counts = {r["file"]: int(r["n"]) for r in wh.rows(
-            f"SELECT x_SourceFile AS file, count() AS n FROM {full_batch} WHERE {condition} GROUP BY file")}
-        if counts:
-            wh.command(f"ALTER TABLE {full_batch} DELETE WHERE {condition}")
-    finally:
-        wh.command(f"DROP TABLE IF EXISTS {amortized}")
-    return counts
+def _add_stage(wh: Warehouse, batch: str, stage: str, condition: str) -> None:
+    """A stage's rows into the batch: its parts as they are, or copied without the superseded rows."""
+    if wh.scalar(f"SELECT count() FROM {stage} WHERE {condition}"):
+        wh.command(f"INSERT INTO {batch} SELECT * FROM {stage} WHERE NOT ifNull({condition}, false)")
+        return
+    for pid in [r["p"] for r in wh.rows(f"SELECT DISTINCT _partition_id AS p FROM {stage}")]:
+        wh.command(f"ALTER TABLE {batch} ATTACH PARTITION ID '{pid}' FROM {stage}")
 
 
 def _tuple(values: list[str]) -> str:
