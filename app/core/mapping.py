@@ -92,9 +92,11 @@ SUBCATEGORY = ("if({ok}, ServiceSubcategory, if(ServiceCategory IS NULL, NULL, "
 def _typed(name: str, ch_type: str) -> str:
     if name == "ServiceSubcategory":
         return f"CAST(ifNull({SUBCATEGORY.format(ok=_subcategory_ok())}, 'Other (Other)') AS {ch_type}) AS {name}"
-    if name in MANDATORY_COLUMNS:
+    if name in MANDATORY_COLUMNS or ch_type == "JSON":
+        # A NULL here fails a rule (mandatory) or came from a value that does not parse (JSON): the row is
+        # quarantined for it, so the placeholder never reaches the FOCUS table.
         base = ch_type.removeprefix("LowCardinality(").removesuffix(")") if ch_type.startswith("Low") else ch_type
-        default = "''" if base == "String" else "toDateTime(0)" if base.startswith("DateTime") else "0"
+        default = {"String": "''", "JSON": "'{}'"}.get(base, "toDateTime(0)" if base.startswith("DateTime") else "0")
         return f"CAST(ifNull({name}, {default}) AS {ch_type}) AS {name}"
     return f"CAST({name} AS {ch_type}) AS {name}"
 

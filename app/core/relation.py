@@ -11,7 +11,9 @@ FILE = "{file}"
 
 def _cell(sf: SourceFile, i: int) -> str:
     """The raw text of column ``i``."""
-    return f"toString(`{sf.header[i]}`)" if sf.is_parquet else f"c{i + 1}"
+    if not sf.is_parquet:
+        return f"c{i + 1}"
+    return f"{'toJSONString' if i in sf.nested else 'toString'}(`{sf.header[i]}`)"
 
 
 def _value(sf: SourceFile, i: int) -> str:

@@ -42,6 +42,8 @@ class SourceFile:
     """canonical name → 0-based position in the file."""
     extras: dict[str, int] = field(default_factory=dict)
     """original name → position, for columns with no canonical home (kept in x_SourceColumns)."""
+    nested: frozenset[int] = frozenset()
+    """Positions of Parquet columns holding maps, lists or structs (their text is JSON, e.g. Tags as a map)."""
 
     @property
     def is_parquet(self) -> bool:
@@ -73,6 +75,14 @@ def read_header(path: Path) -> list[str]:
     if not first or not any(cell.strip() for cell in first):
         raise SourceError(path, "empty file: no header row")
     return [cell.strip().lstrip("\ufeff").strip() for cell in first]
+
+
+def parquet_nested(path: Path) -> frozenset[int]:
+    """Positions of a Parquet file's nested columns (map, list, struct)."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -153,6 +163,8 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
         raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
                                 f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
     sf = SourceFile(path=path, source=source, dataset="", header=header)
+    if sf.is_parquet:
+        sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
     missing = _missing_required(sf)
     if missing:
