@@ -17,18 +17,31 @@ def _cell(sf: SourceFile, i: int) -> str:
 
 
 def _value(sf: SourceFile, i: int) -> str:
-    """The cell as trimmed text, NULL when empty or the literal ``NULL`` (the CSV reader already trims unquoted
-    cells and reads empty cells as NULL; quoted cells and Parquet values are checked here, cheaply)."""
+    """The cell as trimmed text, NULL when empty or the literal ``NULL`` or ``\\N`` (the CSV reader already trims
+    unquoted cells; only cells that may need it pay for the check)."""
     cell = _cell(sf, i)
     if sf.is_parquet:
         return f"nullIf(nullIf(trimBoth({cell}), ''), 'NULL')"
-    return f"if(empty({cell}) OR {cell} = 'NULL' OR startsWith({cell}, ' ') OR endsWith({cell}, ' '), " \
-           f"nullIf(nullIf(trimBoth({cell}), ''), 'NULL'), {cell})"
+    return f"if(empty({cell}) OR {cell} IN ('NULL', '\\\\N') OR startsWith({cell}, ' ') OR endsWith({cell}, ' '), " \
+           f"if(trimBoth({cell}) IN ('', 'NULL', '\\\\N'), NULL, trimBoth({cell})), {cell})"
 
 
 def structure(sf: SourceFile) -> str:
-    """The column structure to read a CSV file by position (the header row is skipped, not matched)."""
-    return "" if sf.is_parquet else ", ".join(f"c{i + 1} Nullable(String)" for i in range(len(sf.header)))
+    """The column structure to read a CSV file by position (the header row is skipped, not matched), plus one
+    overflow column that holds the first field beyond the header's (rows may have fewer or more fields)."""
+    return "" if sf.is_parquet else ", ".join(f"c{i + 1} Nullable(String)" for i in range(len(sf.header) + 1))
+
+
+def _row_errors(sf: SourceFile) -> str:
+    """The row's shape problems: an empty line, fewer fields than the header, a non-empty field beyond it (a field
+    missing from a short row reads as NULL, a present empty field as '': see ``warehouse.FILE_SETTINGS``)."""
+    if sf.is_parquet:
+        return "CAST([], 'Array(String)')"
+    n = len(sf.header)
+    return (f"multiIf(c1 IS NULL, ['row: empty line'], c{n} IS NULL, ['row: fewer fields than the {n} columns "
+            f"of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
+            f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
+            f"toJSONString(c{n + 1}), ')')])")
 
 
 def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1") -> str:
@@ -38,6 +51,7 @@ def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_ro
     extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
     cols.append(f"mapFilter((k, v) -> v != '', map({extras})) AS _extra" if extras
                 else "CAST(map(), 'Map(String, String)') AS _extra")
+    cols.append(f"{_row_errors(sf)} AS _row_errors")
     raw = ", ".join(f"{quote(h)}, {_cell(sf, i)}" for i, h in enumerate(sf.header))
     cols.append(f"toJSONString(map({raw})) AS _raw")
     cols.append(f"toInt64({row_number}) AS _row")

@@ -21,6 +21,9 @@ SESSION_SETTINGS = {
     "prefer_column_name_to_alias": "1",
     "json_type_escape_dots_in_keys": "1",
     "input_format_with_names_use_header": "0",
+    "input_format_csv_allow_variable_number_of_columns": "1",
+    "input_format_csv_skip_trailing_empty_lines": "1",
+    "input_format_csv_allow_cr_end_of_line": "1",
     "format_csv_allow_single_quotes": "0",
     "input_format_parquet_allow_missing_columns": "1",
     "allow_nondeterministic_mutations": "1",
@@ -32,9 +35,18 @@ SESSION_SETTINGS = {
     "min_insert_block_size_rows": "131072",
     "min_insert_block_size_bytes": "134217728",
 }
-"""Settings every ABI query runs with: UTC, synchronous mutations, the mapping's name resolution, CSV by position,
+"""Settings every ABI query runs with: UTC, synchronous mutations, the mapping's name resolution, CSV by position
+(rows with missing or extra fields read, and quarantined when that loses a value; trailing blank lines ignored),
 routing views in parallel, files read with pread (not mmap: a mapped file counts in the process's memory), and
 insert blocks of at most ~128k rows / 128 MiB."""
+
+
+FILE_SETTINGS = {
+    "input_format_csv_missing_nullable_as_empty_string": "1",
+    "format_csv_null_representation": "<no null token: \\N is text here>",
+}
+"""Settings of the queries that read billing files: an empty CSV field reads as '' and a field missing from a short
+row as NULL (so a short row can be told apart; the relation maps '', 'NULL' and \\N to NULL itself)."""
 
 
 class WarehouseError(RuntimeError):
@@ -119,7 +131,8 @@ class EmbeddedWarehouse(Warehouse):
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
         args = [quote(str(path)), quote(fmt)] + ([quote(structure)] if structure else [])
         relation = f"file({', '.join(args)})"
-        self.command(insert_sql.replace(source, relation))
+        read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in FILE_SETTINGS.items())
+        self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
 
     def close(self) -> None:
         if not self._lock.closed:
@@ -142,8 +155,8 @@ class ServerWarehouse(Warehouse):
         self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
 
     def _post(self, sql: str, data: Any = None, headers: dict | None = None, database: str | None = None,
-              params: dict[str, Any] | None = None) -> bytes:
-        query = {"database": database or self.database, **SESSION_SETTINGS}
+              params: dict[str, Any] | None = None, settings: dict[str, str] | None = None) -> bytes:
+        query = {"database": database or self.database, **SESSION_SETTINGS, **(settings or {})}
         query.update({f"param_{k}": _param(v) for k, v in (params or {}).items()})
         body = data if data is not None else sql.encode()
         if data is not None:
@@ -165,7 +178,7 @@ class ServerWarehouse(Warehouse):
         sql = insert_sql.replace(source, f"input({quote(structure)})") + f"\nFORMAT {fmt}"
         gz = path.suffix == ".gz"
         with open(path, "rb") as body:
-            self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None)
+            self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None, settings=FILE_SETTINGS)
 
 
 def quote(value: str) -> str:

@@ -44,6 +44,7 @@ def relation(fmt: str, table: str) -> str:
     pairs = ", ".join(f"'{n}', toString(`{n}`)" for n in names)
     cols += [
         "CAST(map(), 'Map(String, String)') AS _extra",
+        "CAST([], 'Array(String)') AS _row_errors",
         f"toJSONString(mapFilter((k, v) -> v IS NOT NULL, map({pairs}))) AS _raw",
         "toInt64(ifNull(x_SourceRow, toInt64(cityHash64(_raw) % 9007199254740991))) AS _row",
         f"ifNull(x_IngestionId, '{STREAM_INGESTION_ID}') AS _ingestion_id",

@@ -2,7 +2,8 @@
 -- Microsoft's published conversion (finops-toolkit docs-mslearn/focus/convert.md), written once as ClickHouse SQL.
 --
 -- Input  {source}: the canonical Azure columns (app/core/formats.py) as Nullable(String), trimmed, '' and 'NULL'
---                  as NULL, plus lineage: _row, _ingestion_id, _source_file, _dataset, _ingested_at.
+--                  as NULL, plus _row_errors (the row's shape, e.g. more fields than the header) and lineage:
+--                  _row, _ingestion_id, _source_file, _dataset, _ingested_at.
 -- Output: every FOCUS column (nullable here; sql/validate.sql enforces the rules), ABI's x_ columns, lineage,
 --         _errors (values that do not parse, by column) and _unmapped (lookup misses, as 'kind:value');
 --         _source_period/_source_billed/_source_effective: the file's own cost (its dataset's metric) by billing
@@ -125,7 +126,7 @@ SELECT
     _row AS x_SourceRow,
     _ingestion_id AS x_IngestionId,
     _ingested_at AS x_IngestedAt,
-    arrayFilter(e -> e != '', [
+    arrayConcat(_row_errors, arrayFilter(e -> e != '', [
         if(CostInBillingCurrency IS NULL, 'CostInBillingCurrency: missing', ''),
         if(CostInBillingCurrency IS NOT NULL AND cost IS NULL,
            concat('CostInBillingCurrency: not a number: ', toJSONString(CostInBillingCurrency)), ''),
@@ -138,7 +139,7 @@ SELECT
            concat('BillingPeriodStartDate: not a date: ', toJSONString(BillingPeriodStartDate)), ''),
         if(BillingPeriodEndDate IS NOT NULL AND billing_period_end_day IS NULL,
            concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), '')
-    ]) AS _errors,
+    ])) AS _errors,
     arrayFilter(e -> e != '', [
         if(NOT service_known,
            concat('service:', coalesce(ConsumedService, MeterCategory, '')), ''),

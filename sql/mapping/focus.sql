@@ -4,7 +4,8 @@
 -- ChargeFrequency, ServiceSubcategory, InvoiceIssuerName and PublisherName.
 --
 -- Input  {source}: FOCUS columns and ABI's x_ columns (app/core/formats.py) as Nullable(String), plus _extra
---                  (other columns, by original name), _row, _ingestion_id, _source_file, _dataset, _ingested_at.
+--                  (other columns, by original name), _row_errors (the row's shape), _row, _ingestion_id,
+--                  _source_file, _dataset, _ingested_at.
 -- Output: FOCUS and x_ columns (nullable here; sql/validate.sql enforces the rules), _errors, _unmapped, and
 --         _source_period/_source_billed/_source_effective: the file's own costs by billing month (reconciliation).
 SELECT
@@ -103,7 +104,7 @@ SELECT
     _row AS x_SourceRow,
     _ingestion_id AS x_IngestionId,
     _ingested_at AS x_IngestedAt,
-    arrayFilter(e -> e != '', [
+    arrayConcat(_row_errors, arrayFilter(e -> e != '', [
         if(BilledCost IS NOT NULL AND toDecimal128OrNull(BilledCost, 18) IS NULL, concat('BilledCost: not a number: ', toJSONString(BilledCost)), ''),
         if(BillingPeriodEnd IS NOT NULL AND parseDateTimeBestEffortOrNull(BillingPeriodEnd) IS NULL, concat('BillingPeriodEnd: not a date-time: ', toJSONString(BillingPeriodEnd)), ''),
         if(BillingPeriodStart IS NOT NULL AND parseDateTimeBestEffortOrNull(BillingPeriodStart) IS NULL, concat('BillingPeriodStart: not a date-time: ', toJSONString(BillingPeriodStart)), ''),
@@ -130,7 +131,7 @@ SELECT
         if(x_EffectiveUnitPrice IS NOT NULL AND toDecimal128OrNull(x_EffectiveUnitPrice, 18) IS NULL, concat('x_EffectiveUnitPrice: not a number: ', toJSONString(x_EffectiveUnitPrice)), ''),
         if(x_ListCostInUsd IS NOT NULL AND toDecimal128OrNull(x_ListCostInUsd, 18) IS NULL, concat('x_ListCostInUsd: not a number: ', toJSONString(x_ListCostInUsd)), ''),
         if(x_PricingBlockSize IS NOT NULL AND toDecimal128OrNull(x_PricingBlockSize, 18) IS NULL, concat('x_PricingBlockSize: not a number: ', toJSONString(x_PricingBlockSize)), '')
-    ]) AS _errors,
+    ])) AS _errors,
     CAST([], 'Array(String)') AS _unmapped,
     ifNull(formatDateTime(toStartOfMonth(parseDateTimeBestEffortOrNull(BillingPeriodStart)), '%Y-%m'), '')
         AS _source_period,

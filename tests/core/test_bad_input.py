@@ -79,3 +79,40 @@ def test_header_variants_camel_case_legacy_names_bom_and_iso_dates(wh, tmp_path)
     assert row == {"BillingCurrency": "EUR", "d": "2024-03-05 00:00:00", "t": '{"team":"a"}',
                    "ChargeDescription": "VM", "e": "2024-04-01 00:00:00"}
     assert total(wh, "BilledCost") == __import__("decimal").Decimal("1.5")
+
+
+def _demo_lines(tmp_path, n: int) -> tuple[str, list[str]]:
+    lines = generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()
+    return lines[0], lines[1:n + 1]
+
+
+def test_trailing_blank_lines_and_crlf_endings_are_not_rows(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 4)
+    path = tmp_path / "crlf_actual.csv"
+    path.write_bytes(("\r\n".join([header, *rows]) + "\r\n\r\n\r\n").encode())
+    f = load(wh, path).files[0]
+    assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (4, 4, 0)
+
+
+def test_rows_with_the_wrong_number_of_fields_are_quarantined_not_the_file(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 6)
+    n = len(HEADER)
+    body = [rows[0] + ",surprise", rows[1] + ",", "", rows[2].rsplit(",", 2)[0], rows[3], rows[4]]
+    path = tmp_path / "ragged_actual.csv"
+    path.write_text("\n".join([header, *body]) + "\n")
+    f = load(wh, path).files[0]
+    assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (6, 3, 3)
+    reasons = {q["source_row"]: q["reasons"] for q in wh.rows("SELECT source_row, reasons FROM abi.focus_quarantine")}
+    assert reasons[1] == [f'row: more fields than the {n} columns of the header (first extra field: "surprise")']
+    assert reasons[3][0] == "row: empty line"
+    assert reasons[4] == [f"row: fewer fields than the {n} columns of the header"]
+    assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [2, 5, 6]  # a trailing empty field is fine
+
+
+def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 1)
+    row = dict(zip(HEADER, next(__import__("csv").reader(rows)), strict=True))
+    path = write_csv(tmp_path / "nulls_actual.csv", HEADER, [{**row, "CostCenter": "\\N", "ResourceGroup": "  "}])
+    path.write_text(path.read_text().replace(",  ,", ',"  ",', 1))  # a quoted blank: the reader keeps it
+    assert load(wh, path).files[0].rows_loaded == 1
+    assert focus_rows(wh, "x_CostCenter, x_ResourceGroupName") == [{"x_CostCenter": None, "x_ResourceGroupName": None}]
