@@ -23,12 +23,14 @@ def ingest(args) -> int:
     paths = loader.expand_paths(args.paths)
     if not paths:
         raise CommandError(f"no billing files found in: {' '.join(args.paths)}")
-    wh = open_warehouse()
+    wh, registry = _publishing_warehouse()
     try:
         result = _ingest_with_progress(wh, paths, None if args.source == "auto" else args.source,
                                        DATASETS[args.dataset], quiet=args.json)
     finally:
         wh.close()
+        if registry is not None:
+            registry.close()
     if args.json:
         print(json.dumps(result.as_dict()))
     else:
@@ -36,6 +38,19 @@ def ingest(args) -> int:
     for failed in (f for f in result.files if f.error):
         print(f"abi: refused {failed.error}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _publishing_warehouse():
+    """The warehouse; a ClickHouse server's loads take the registry's publish lock, as connector syncs and workflow
+    workers sharing that server do (the embedded engine is one process's already)."""
+    wh = open_warehouse()
+    if wh.embedded:
+        return wh, None
+    from app.connectors.registry import Registry
+    from app.core.locked import LockedWarehouse
+
+    registry = Registry()
+    return LockedWarehouse(wh, registry.publish_lock), registry
 
 
 def _ingest_with_progress(wh, paths: list[Path], source, dataset, quiet: bool):

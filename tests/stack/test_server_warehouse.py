@@ -7,6 +7,10 @@ server does (body read in order), so a server-side load gives exactly the embedd
 from __future__ import annotations
 
 import csv
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import pytest
 from abitest import write_csv
 from stacktest import Server, run_server
 
+from app.connectors.registry import Registry
 from app.core.loader import ingest
 from app.core.warehouse import EmbeddedWarehouse, ServerWarehouse
 
@@ -55,3 +60,23 @@ def test_server_load_equals_the_embedded_load(server: Server, samples: Path, tmp
         assert remote.rows(ROWS) and remote.rows(QUARANTINE)[0]["source_row"] == 2
     finally:
         local.close()
+
+
+def test_cli_ingest_into_a_server_waits_for_the_registrys_publish_lock(server: Server, samples: Path,
+                                                                        tmp_path: Path) -> None:
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "abi"),
+           "ABI_CLICKHOUSE_URL": f"http://127.0.0.1:{server.port}/locked"}
+    registry = Registry(f"sqlite:///{tmp_path / 'abi' / 'registry.db'}")  # the CLI's default registry there
+    cmd = [sys.executable, "-m", "app.cli.main", "ingest", str(samples / "azure" / "EA_ActualCost_Small.csv"), "--json"]
+    try:
+        with registry.publish_lock():  # a worker publishing into the same server
+            proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE,
+                                    text=True)
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=8)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        registry.close()
+    assert proc.returncode == 0
+    assert json.loads(out)["files"][0]["rows_loaded"] == 11
+    assert ServerWarehouse(env["ABI_CLICKHOUSE_URL"]).scalar("SELECT count() FROM locked.focus_cost") == 11
