@@ -1,4 +1,5 @@
-"""Source formats: their canonical columns and the header spellings that map to them (all matched lower-case).
+"""Source formats: their canonical columns and the header spellings that map to them (matched lower-case, without
+spaces or hyphens: see ``sources.spelling``).
 
 Data, not code: each format is a table of ``canonical column → accepted spellings``. Header generations
 (legacy ``Cost``/``BillingCurrency``/``Product``), camelCase API headers and the legacy EA API's names all
@@ -29,7 +30,7 @@ AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
     "MeterName": ("metername",),
     "Quantity": ("quantity", "consumedquantity"),
     "EffectivePrice": ("effectiveprice", "resourcerate"),
-    "CostInBillingCurrency": ("costinbillingcurrency", "cost", "pretaxcost"),
+    "CostInBillingCurrency": ("costinbillingcurrency", "cost", "pretaxcost", "extendedcost"),
     "UnitPrice": ("unitprice",),
     "BillingCurrencyCode": ("billingcurrencycode", "billingcurrency", "currency"),
     "ResourceLocation": ("resourcelocation", "resourcelocationnormalized", "location"),
@@ -101,7 +102,7 @@ FOCUS_SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
 AZURE_FOCUS_MARKERS = frozenset({"x_skumeterid", "x_resourcegroupname", "x_billingprofileid", "x_skumetercategory"})
 FOCUS_MARKERS = frozenset({"billedcost", "effectivecost", "chargeperiodstart", "billingperiodstart"})
 AZURE_COST_MARKERS = (
-    frozenset({"costinbillingcurrency", "cost", "pretaxcost"}),
+    frozenset({"costinbillingcurrency", "cost", "pretaxcost", "extendedcost"}),
     frozenset({"date", "usagedate", "usagedatetime"}),
     frozenset({"metercategory", "meterid", "metername"}),
 )

@@ -90,9 +90,14 @@ def _open_text(path: Path) -> io.TextIOBase:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
+def spelling(name: str) -> str:
+    """A header name as matched: lower-case, without spaces or hyphens (``Meter Sub-Category`` → metersubcategory)."""
+    return re.sub(r"[\s\-]+", "", name.lower())
+
+
 def detect_source(header: list[str]) -> str | None:
     """The source format a header belongs to, or None."""
-    names = {h.lower() for h in header}
+    names = {spelling(h) for h in header}
     if len(names & formats.FOCUS_MARKERS) >= 3:
         return "azure-focus" if names & formats.AZURE_FOCUS_MARKERS else "focus"
     if all(names & group for group in formats.AZURE_COST_MARKERS):
@@ -102,12 +107,12 @@ def detect_source(header: list[str]) -> str | None:
 
 def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int]]:
     """Map header positions to canonical names (first accepted spelling wins); the rest are extras."""
-    lowered = [h.lower() for h in header]
+    lowered = [spelling(h) for h in header]
     matched: dict[str, int] = {}
-    for name, spellings in canonical.items():
-        for spelling in spellings:
-            if spelling in lowered and lowered.index(spelling) not in matched.values():
-                matched[name] = lowered.index(spelling)
+    for name, accepted in canonical.items():
+        for candidate in accepted:
+            if candidate in lowered and lowered.index(candidate) not in matched.values():
+                matched[name] = lowered.index(candidate)
                 break
     used = set(matched.values())
     extras = {header[i]: i for i in range(len(header)) if i not in used and header[i]}

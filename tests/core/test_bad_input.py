@@ -116,3 +116,19 @@ def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
     path.write_text(path.read_text().replace(",  ,", ',"  ",', 1))  # a quoted blank: the reader keeps it
     assert load(wh, path).files[0].rows_loaded == 1
     assert focus_rows(wh, "x_CostCenter, x_ResourceGroupName") == [{"x_CostCenter": None, "x_ResourceGroupName": None}]
+
+
+def test_header_names_with_spaces_and_hyphens_match(wh, tmp_path):
+    resource = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1"
+    rows = [{"Date": "09/03/2023", "Meter Category": "Storage", "Meter Sub-Category": "Tables",
+             "Consumed Quantity": "2", "ExtendedCost": "0.75", "Billing Currency": "USD", "Instance ID": resource,
+             "Resource Group": "rg", "Enrollment Number": "42", "Subscription Guid": "s1", "Subscription Name": "Prod",
+             "Unit Of Measure": "10K"}]
+    path = write_csv(tmp_path / "usage_actual.csv", list(rows[0]), rows)
+    f = load(wh, path).files[0]
+    assert f.error is None and f.rows_loaded == 1, f
+    assert focus_rows(wh, "x_SkuMeterSubcategory, x_ResourceGroupName, SubAccountName, ResourceType, "
+                          "toString(PricingQuantity) AS q, BillingAccountId") == [
+        {"x_SkuMeterSubcategory": "Tables", "x_ResourceGroupName": "rg", "SubAccountName": "Prod",
+         "ResourceType": "microsoft.storage/storageaccounts", "q": "20000", "BillingAccountId": "42"}]
+    assert total(wh, "BilledCost") == __import__("decimal").Decimal("0.75")
