@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.core.sources import SourceFile
 from app.core.warehouse import quote
 
+EMPTY_LINE = "row: empty line"
 FILE = "{file}"
 """Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server)."""
 
@@ -38,7 +39,7 @@ def _row_errors(sf: SourceFile) -> str:
     if sf.is_parquet:
         return "CAST([], 'Array(String)')"
     n = len(sf.header)
-    return (f"multiIf(c1 IS NULL, ['row: empty line'], c{n} IS NULL, ['row: fewer fields than the {n} columns "
+    return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{n} IS NULL, ['row: fewer fields than the {n} columns "
             f"of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
             f"toJSONString(c{n + 1}), ')')])")
