@@ -1,7 +1,8 @@
 -- Any FOCUS 1.0 / 1.1 / 1.2 file (AWS, Google Cloud, OCI, Microsoft FocusCost exports, ...) → FOCUS 1.2.
 -- FOCUS columns keep their meaning; values are parsed from text (literal NULL strings are NULL already, date-times
--- with or without T/Z). 1.2 columns absent from older files stay NULL, with the defaults the 1.2 rules allow for
--- ChargeFrequency, ServiceSubcategory, InvoiceIssuerName and PublisherName.
+-- with or without T/Z; Tags given as a list of key/value pairs become an object). 1.2 columns absent from older
+-- files stay NULL, with the defaults the 1.2 rules allow for ChargeFrequency, ServiceSubcategory, InvoiceIssuerName
+-- and PublisherName.
 --
 -- Input  {source}: FOCUS columns and ABI's x_ columns (app/core/formats.py) as Nullable(String), plus _extra
 --                  (other columns, by original name), _row_errors (the row's shape), _row, _ingestion_id,
@@ -65,7 +66,8 @@ SELECT
     SubAccountId AS SubAccountId,
     SubAccountName AS SubAccountName,
     SubAccountType AS SubAccountType,
-    if(Tags IS NULL, '{}', if(isValidJSON(Tags) AND startsWith(Tags, '{'), Tags, NULL)) AS Tags,
+    if(tags_object IS NULL, '{}',
+       if(isValidJSON(tags_object) AND startsWith(tags_object, '{'), tags_object, NULL)) AS Tags,
     x_AccountName AS x_AccountName,
     x_AccountOwnerId AS x_AccountOwnerId,
     toDecimal128OrNull(x_BilledCostInUsd, 18) AS x_BilledCostInUsd,
@@ -122,7 +124,7 @@ SELECT
         if(PricingCurrencyListUnitPrice IS NOT NULL AND toDecimal128OrNull(PricingCurrencyListUnitPrice, 18) IS NULL, concat('PricingCurrencyListUnitPrice: not a number: ', toJSONString(PricingCurrencyListUnitPrice)), ''),
         if(PricingQuantity IS NOT NULL AND toDecimal128OrNull(PricingQuantity, 18) IS NULL, concat('PricingQuantity: not a number: ', toJSONString(PricingQuantity)), ''),
         if(SkuPriceDetails IS NOT NULL AND NOT (isValidJSON(SkuPriceDetails) AND startsWith(SkuPriceDetails, '{')), concat('SkuPriceDetails: not a JSON object: ', toJSONString(SkuPriceDetails)), ''),
-        if(Tags IS NOT NULL AND NOT (isValidJSON(Tags) AND startsWith(Tags, '{')), concat('Tags: not a JSON object: ', toJSONString(Tags)), ''),
+        if(Tags IS NOT NULL AND NOT (isValidJSON(tags_object) AND startsWith(tags_object, '{')), concat('Tags: not a JSON object: ', toJSONString(Tags)), ''),
         if(x_BilledCostInUsd IS NOT NULL AND toDecimal128OrNull(x_BilledCostInUsd, 18) IS NULL, concat('x_BilledCostInUsd: not a number: ', toJSONString(x_BilledCostInUsd)), ''),
         if(x_BilledUnitPrice IS NOT NULL AND toDecimal128OrNull(x_BilledUnitPrice, 18) IS NULL, concat('x_BilledUnitPrice: not a number: ', toJSONString(x_BilledUnitPrice)), ''),
         if(x_BillingExchangeRate IS NOT NULL AND toDecimal128OrNull(x_BillingExchangeRate, 18) IS NULL, concat('x_BillingExchangeRate: not a number: ', toJSONString(x_BillingExchangeRate)), ''),
@@ -137,4 +139,17 @@ SELECT
         AS _source_period,
     toDecimal128OrNull(BilledCost, 18) AS _source_billed,
     toDecimal128OrNull(EffectiveCost, 18) AS _source_effective
-FROM {source}
+FROM
+(
+    SELECT
+        *,
+        -- Tags as a JSON object: a list of {"key": …, "value": …} pairs (labels as some providers and Parquet
+        -- writers give them) becomes the object FOCUS requires; anything else is kept as it is.
+        if(startsWith(ifNull(Tags, ''), '[') AND isValidJSON(Tags) AND (JSONLength(Tags) = 0 OR JSONHas(Tags, 1, 'key')),
+           toJSONString(mapFromArrays(
+               arrayMap(t -> JSONExtractString(t, 'key'), JSONExtractArrayRaw(ifNull(Tags, ''))),
+               arrayMap(t -> if(JSONType(t, 'value') = 'String', JSONExtractString(t, 'value'),
+                                JSONExtractRaw(t, 'value')), JSONExtractArrayRaw(ifNull(Tags, ''))))),
+           Tags) AS tags_object
+    FROM {source}
+)

@@ -63,3 +63,20 @@ def test_row_with_tags_that_are_not_json_is_quarantined_and_the_rest_loads(wh, t
     reasons = wh.rows("SELECT source_row, reasons FROM abi.focus_quarantine")
     assert reasons == [{"source_row": 2, "reasons": ['Tags: not a JSON object: "env=prod"']}]
     assert [r["tags"] for r in focus_rows(wh, "toJSONString(Tags) AS tags")] == ['{"a":"b"}', "{}"]
+
+
+def test_tags_given_as_key_value_pairs_become_a_json_object(wh, tmp_path: Path):
+    pair = pa.struct([("key", pa.string()), ("value", pa.string())])
+    table = _typed_focus_table().drop(["Tags"]).append_column(
+        "Tags", pa.array([[{"key": "env", "value": "prod"}, {"key": "team", "value": "a"}], [], None],
+                         pa.list_(pair)))
+    pq.write_table(table, tmp_path / "labels.parquet")
+    csv_rows = [{**{k: str(v) for k, v in r.items()}, "Tags": tags} for r, tags in zip(
+        table.drop(["Tags", "x_Discounts"]).to_pylist(), ['[{"key": "cost-center", "value": 42}]', "[{", ""],
+        strict=True)]
+    write_csv(tmp_path / "labels.csv", [*csv_rows[0]], csv_rows)
+    result = load(wh, tmp_path / "labels.parquet", tmp_path / "labels.csv")
+    assert [(f.rows_loaded, f.rows_quarantined) for f in result.files] == [(3, 0), (2, 1)]
+    tags = focus_rows(wh, "toJSONString(Tags) AS t")
+    assert [r["t"] for r in tags] == ['{"cost-center":"42"}', "{}", '{"env":"prod","team":"a"}', "{}", "{}"]
+    assert wh.rows("SELECT reasons FROM abi.focus_quarantine") == [{"reasons": ['Tags: not a JSON object: "[{"']}]
