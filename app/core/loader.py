@@ -63,7 +63,8 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     """Files named by paths, directories (recursively) and globs; billing suffixes only, sorted, unique."""
     found: list[Path] = []
     for pattern in patterns:
-        matches = [Path(p) for p in glob.glob(pattern, recursive=True)] or [Path(pattern)]
+        literal = Path(pattern)  # an existing name is itself, even with glob characters (``export[1].csv``)
+        matches = [literal] if literal.exists() else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
         for path in matches:
             if path.is_dir():
                 found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(SUFFIXES)]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import re
+import tempfile
 from abc import ABC, abstractmethod
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -47,6 +50,9 @@ FILE_SETTINGS = {
 }
 """Settings of the queries that read billing files: an empty CSV field reads as '' and a field missing from a short
 row as NULL (so a short row can be told apart; the relation maps '', 'NULL' and \\N to NULL itself)."""
+
+
+GLOB_CHARACTERS = re.compile(r"[*?{}\[\]]")
 
 
 class WarehouseError(RuntimeError):
@@ -129,10 +135,11 @@ class EmbeddedWarehouse(Warehouse):
         return self._run(sql, fmt, params)
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
-        args = [quote(str(path)), quote(fmt)] + ([quote(structure)] if structure else [])
-        relation = f"file({', '.join(args)})"
-        read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in FILE_SETTINGS.items())
-        self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
+        with _glob_free(path) as readable:
+            args = [quote(str(readable)), quote(fmt)] + ([quote(structure)] if structure else [])
+            relation = f"file({', '.join(args)})"
+            read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in FILE_SETTINGS.items())
+            self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
 
     def close(self) -> None:
         if not self._lock.closed:
@@ -179,6 +186,21 @@ class ServerWarehouse(Warehouse):
         gz = path.suffix == ".gz"
         with open(path, "rb") as body:
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None, settings=FILE_SETTINGS)
+
+
+@contextmanager
+def _glob_free(path: Path) -> Iterator[Path]:
+    """``path``, or a link to it with a plain name when it holds characters ``file()`` reads as a glob
+    (``*?{}[]``: ``cost {2024}.csv`` would otherwise name no file, and load nothing)."""
+    if not GLOB_CHARACTERS.search(str(path)):
+        yield path
+        return
+    name = path.name.lower()
+    suffix = ".parquet" if name.endswith(".parquet") else ".csv.gz" if name.endswith(".gz") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="abi-file-") as tmp:
+        link = Path(tmp) / f"billing{suffix}"
+        link.symlink_to(path.resolve())
+        yield link
 
 
 def quote(value: str) -> str:

@@ -8,6 +8,7 @@ import json
 from abitest import focus_rows, load, total, write_csv
 
 from app.core.demo import HEADER, generate
+from app.core.loader import expand_paths
 
 
 def test_garbage_file_is_refused_with_its_name(wh, tmp_path):
@@ -132,3 +133,15 @@ def test_header_names_with_spaces_and_hyphens_match(wh, tmp_path):
         {"x_SkuMeterSubcategory": "Tables", "x_ResourceGroupName": "rg", "SubAccountName": "Prod",
          "ResourceType": "microsoft.storage/storageaccounts", "q": "20000", "BillingAccountId": "42"}]
     assert total(wh, "BilledCost") == __import__("decimal").Decimal("0.75")
+
+
+def test_file_names_with_glob_characters_are_read_as_named(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 3)
+    odd = tmp_path / "cost {2024} [1] it's.csv"
+    odd.write_text("\n".join([header, *rows]) + "\n")
+    decoy = tmp_path / "cost {2024} 1 it's.csv"  # what the name means as a glob
+    decoy.write_text("\n".join([header, rows[0]]) + "\n")
+    paths = expand_paths([str(odd)])
+    assert paths == [odd]
+    f = load(wh, *paths).files[0]
+    assert (f.error, f.rows_read, f.rows_loaded) == (None, 3, 3)
