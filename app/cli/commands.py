@@ -35,6 +35,8 @@ def ingest(args) -> int:
         print(json.dumps(result.as_dict()))
     else:
         summary.print_ingestion(result)
+    for warning in (w for f in result.files for w in f.warnings):
+        print(f"abi: warning: {warning}", file=sys.stderr)
     for failed in (f for f in result.files if f.error):
         print(f"abi: refused {failed.error}", file=sys.stderr)
     return 0 if result.ok else 1

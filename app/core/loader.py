@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 from app.views.refresh import ensure_views
 
 log = logging.getLogger(__name__)
+EXPORT_PART = re.compile(r"^part_\d+_\d+\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
+"""Azure Cost Management export parts (``<run>/part_0_0001.csv``): one export, to be loaded together."""
 
 
 @dataclass
@@ -36,6 +39,7 @@ class FileResult:
     source_totals: dict[str, dict[str, str]] = field(default_factory=dict)
     """The file's own cost per billing month and metric, over every row read (what FOCUS must reconcile to)."""
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,7 +97,7 @@ def _ingest(wh: Warehouse, paths: list[Path], source: str | None, dataset: str |
     stages: list[tuple[FileResult, FileStage]] = []
     try:
         for n, path in enumerate(paths):
-            fr = FileResult(path=str(path))
+            fr = FileResult(path=str(path), warnings=_missing_parts(path, paths))
             result.files.append(fr)
             stage = _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, source, dataset)
             if stage:
@@ -109,6 +113,21 @@ def _ingest(wh: Warehouse, paths: list[Path], source: str | None, dataset: str |
         for _, stage in stages:
             stage.drop()
     return result
+
+
+def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
+    """A warning when ``path`` is one part of a split Azure export whose other parts are not in this batch: the
+    batch replaces its scopes (billing month, dataset, account), so the other parts' rows of them would go."""
+    if not EXPORT_PART.search(path.name):
+        return []
+    others = sorted(p for p in path.parent.iterdir() if EXPORT_PART.search(p.name) and p != path)
+    missing = [p.name for p in others if p.resolve() not in batch]
+    if not missing:
+        return []
+    log.warning("%s: loaded without %d other part(s) of its export", path, len(missing))
+    return [f"{path}: one part of a split export loaded without {', '.join(missing[:5])}"
+            f"{' …' if len(missing) > 5 else ''} from the same folder; its billing months' rows of the same "
+            f"accounts are replaced by this batch, so load the parts together (the folder, or a glob)"]
 
 
 def _stage_file(wh: Warehouse, path: Path, fr: FileResult, prefix: str, lineage: dict[str, str],
