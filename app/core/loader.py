@@ -120,8 +120,8 @@ def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
     batch replaces its scopes (billing month, dataset, account), so the other parts' rows of them would go."""
     if not EXPORT_PART.search(path.name):
         return []
-    others = sorted(p for p in path.parent.iterdir() if EXPORT_PART.search(p.name) and p != path)
-    missing = [p.name for p in others if p.resolve() not in batch]
+    loading = {p.resolve() for p in batch}
+    missing = sorted(p.name for p in path.parent.iterdir() if EXPORT_PART.search(p.name) and p.resolve() not in loading)
     if not missing:
         return []
     log.warning("%s: loaded without %d other part(s) of its export", path, len(missing))
