@@ -36,8 +36,9 @@ def _row_errors(sf: SourceFile) -> str:
     if sf.is_parquet:
         return "CAST([], 'Array(String)')"
     n = len(sf.header)
-    return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{n} IS NULL, ['row: fewer fields than the {n} columns "
-            f"of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
+    named = max((i + 1 for i, name in enumerate(sf.header) if name), default=1)  # a header's trailing commas
+    return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{named} IS NULL, ['row: fewer fields than the {named} "
+            f"columns of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
             f"toJSONString(c{n + 1}), ')')])")
 

@@ -145,3 +145,11 @@ def test_file_names_with_glob_characters_are_read_as_named(wh, tmp_path):
     assert paths == [odd]
     f = load(wh, *paths).files[0]
     assert (f.error, f.rows_read, f.rows_loaded) == (None, 3, 3)
+
+
+def test_a_header_with_trailing_commas_does_not_make_every_row_short(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 3)
+    path = tmp_path / "trailing_commas_actual.csv"
+    path.write_text("\n".join([header + ",,", *rows]) + "\n")
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 3, 3, 0)
