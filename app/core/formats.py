@@ -28,7 +28,7 @@ AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
     "MeterSubCategory": ("metersubcategory",),
     "MeterRegion": ("meterregion",),
     "MeterName": ("metername",),
-    "Quantity": ("quantity", "consumedquantity"),
+    "Quantity": ("quantity", "consumedquantity", "usagequantity"),
     "EffectivePrice": ("effectiveprice", "resourcerate"),
     "CostInBillingCurrency": ("costinbillingcurrency", "cost", "pretaxcost", "extendedcost"),
     "UnitPrice": ("unitprice",),
