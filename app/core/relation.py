@@ -17,11 +17,15 @@ def _cell(sf: SourceFile, i: int) -> str:
     return f"{'toJSONString' if i in sf.nested else 'toString'}(`{sf.header[i]}`)"
 
 
+def text_value(expr: str) -> str:
+    """``expr`` as trimmed text, NULL when empty or a literal null (``NULL``, ``null``, ``Null``, ``\\N``): trimming
+    every cell and testing once measured cheaper than testing which cells need it."""
+    trimmed = f"trimBoth({expr})"
+    return f"if({trimmed} IN ('', 'NULL', 'null', 'Null', '\\\\N'), NULL, {trimmed})"
+
+
 def _value(sf: SourceFile, i: int) -> str:
-    """The cell as trimmed text, NULL when empty or the literal ``NULL`` or ``\\N`` (trimming every cell and testing
-    once measured cheaper than testing which cells need it)."""
-    trimmed = f"trimBoth({_cell(sf, i)})"
-    return f"if({trimmed} IN ('', 'NULL', '\\\\N'), NULL, {trimmed})"
+    return text_value(_cell(sf, i))
 
 
 def structure(sf: SourceFile) -> str:

@@ -8,6 +8,7 @@ Nothing here maps a column: the relation only presents the raw table the way the
 from __future__ import annotations
 
 from app.core import mapping
+from app.core.relation import text_value
 from app.core.warehouse import SESSION_SETTINGS, quote
 from app.ingest.raw import SOURCE_COLUMNS
 from app.models.focus import ALL_COLUMNS
@@ -24,7 +25,7 @@ def settings_clause() -> str:
 
 
 def _value(column: str) -> str:
-    return f"nullIf(nullIf(trimBoth(`{column}`), ''), 'NULL')"
+    return text_value(f"`{column}`")
 
 
 def _dataset(fmt: str) -> str:

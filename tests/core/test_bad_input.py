@@ -113,10 +113,12 @@ def test_rows_with_the_wrong_number_of_fields_are_quarantined_not_the_file(wh, t
 def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
     header, rows = _demo_lines(tmp_path, 1)
     row = dict(zip(HEADER, next(__import__("csv").reader(rows)), strict=True))
-    path = write_csv(tmp_path / "nulls_actual.csv", HEADER, [{**row, "CostCenter": "\\N", "ResourceGroup": "  "}])
+    path = write_csv(tmp_path / "nulls_actual.csv", HEADER,
+                     [{**row, "CostCenter": "\\N", "ResourceGroup": "  ", "InvoiceSectionName": "null"}])
     path.write_text(path.read_text().replace(",  ,", ',"  ",', 1))  # a quoted blank: the reader keeps it
     assert load(wh, path).files[0].rows_loaded == 1
-    assert focus_rows(wh, "x_CostCenter, x_ResourceGroupName") == [{"x_CostCenter": None, "x_ResourceGroupName": None}]
+    assert focus_rows(wh, "x_CostCenter, x_ResourceGroupName, x_InvoiceSectionName") == [
+        {"x_CostCenter": None, "x_ResourceGroupName": None, "x_InvoiceSectionName": None}]
 
 
 def test_header_names_with_spaces_and_hyphens_match(wh, tmp_path):
