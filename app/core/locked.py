@@ -36,9 +36,10 @@ class LockedWarehouse(Warehouse):
         with self.lock:
             return self.inner.raw(sql, fmt, params)
 
-    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
+                    settings: dict[str, str] | None = None) -> None:
         with self.lock:
-            self.inner.insert_file(insert_sql, source, path, fmt, structure)
+            self.inner.insert_file(insert_sql, source, path, fmt, structure, settings)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

@@ -19,6 +19,8 @@ from app.core import formats
 
 SOURCES = ("azure-cost", "azure-focus", "focus")
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
+DELIMITERS = (",", ";", "\t")
+"""CSV field separators, in order of preference: a header with a comma is comma-separated."""
 DATASET_SAMPLE_ROWS = 20_000
 
 
@@ -44,6 +46,8 @@ class SourceFile:
     """original name → position, for columns with no canonical home (kept in x_SourceColumns)."""
     nested: frozenset[int] = frozenset()
     """Positions of Parquet columns holding maps, lists or structs (their text is JSON, e.g. Tags as a map)."""
+    delimiter: str = ","
+    """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
 
     @property
     def is_parquet(self) -> bool:
@@ -54,27 +58,42 @@ class SourceFile:
         return "Parquet" if self.is_parquet else "CSVWithNames"
 
     @property
+    def read_settings(self) -> dict[str, str]:
+        """Settings the engine needs to read this file beyond ``warehouse.FILE_SETTINGS``."""
+        if self.delimiter == ",":
+            return {}
+        tab = {"input_format_csv_allow_whitespace_or_tab_as_delimiter": "1"} if self.delimiter.isspace() else {}
+        return {"format_csv_delimiter": self.delimiter, **tab}
+
+    @property
     def canonical(self) -> dict[str, tuple[str, ...]]:
         return formats.AZURE_COST_COLUMNS if self.source == "azure-cost" else formats.FOCUS_SOURCE_COLUMNS
 
 
 def read_header(path: Path) -> list[str]:
-    """Column names of a CSV (plain or gzip, BOM stripped) or Parquet file."""
+    """Column names of a CSV (plain or gzip, BOM stripped, any ``DELIMITERS``) or Parquet file."""
+    return _read_header(path)[0]
+
+
+def _read_header(path: Path) -> tuple[list[str], str]:
+    """Column names and the field separator (``,`` for Parquet)."""
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         try:
-            return list(pq.read_schema(path).names)
+            return list(pq.read_schema(path).names), ","
         except Exception as exc:  # pyarrow raises several types for non-Parquet input
             raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
     try:
         with _open_text(path) as text:
-            first = next(csv.reader(text), None)
+            line = text.readline()
+        delimiter = next((d for d in DELIMITERS if d in line), ",")
+        first = next(csv.reader([line], delimiter=delimiter), None)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         raise SourceError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
     if not first or not any(cell.strip() for cell in first):
         raise SourceError(path, "empty file: no header row")
-    return [cell.strip().lstrip("\ufeff").strip() for cell in first]
+    return [cell.strip().lstrip("\ufeff").strip() for cell in first], delimiter
 
 
 def parquet_nested(path: Path) -> frozenset[int]:
@@ -119,7 +138,8 @@ def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> t
     return matched, extras
 
 
-def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str | None = None) -> str:
+def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str | None = None,
+                   delimiter: str = ",") -> str:
     """ActualCost or AmortizedCost for Azure cost files (forced, from the path, else from the rows); else FOCUS."""
     if source != "azure-cost":
         return "FOCUS"
@@ -130,16 +150,16 @@ def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str
             return "AmortizedCost"
         if "actual" in part.lower():
             return "ActualCost"
-    return "ActualCost" if path.suffix.lower() == ".parquet" else _dataset_from_rows(path, columns)
+    return "ActualCost" if path.suffix.lower() == ".parquet" else _dataset_from_rows(path, columns, delimiter)
 
 
-def _dataset_from_rows(path: Path, columns: dict[str, int]) -> str:
+def _dataset_from_rows(path: Path, columns: dict[str, int], delimiter: str) -> str:
     """Amortized data shows commitment usage with a cost, or unused-commitment rows; actual data does not."""
     charge, model, cost = (columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
     if charge is None or model is None or cost is None:
         return "ActualCost"
     with _open_text(path) as text:
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=delimiter)
         next(reader, None)
         for i, row in enumerate(reader):
             if i >= DATASET_SAMPLE_ROWS or len(row) <= max(charge, model, cost):
@@ -162,19 +182,19 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     """Read a file's header and detect its format; refuse files that are not billing data."""
     if not path.is_file():
         raise SourceError(path, "no such file")
-    header = read_header(path)
+    header, delimiter = _read_header(path)
     source = forced_source or detect_source(header)
     if source is None:
         raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
                                 f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
-    sf = SourceFile(path=path, source=source, dataset="", header=header)
+    sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter)
     if sf.is_parquet:
         sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
     missing = _missing_required(sf)
     if missing:
         raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")
-    sf.dataset = detect_dataset(path, source, sf.columns, forced_dataset)
+    sf.dataset = detect_dataset(path, source, sf.columns, forced_dataset, delimiter)
     return sf
 
 

@@ -74,8 +74,10 @@ class Warehouse(ABC):
         """Run a query and return its output in ClickHouse format ``fmt``."""
 
     @abstractmethod
-    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
-        """Run ``INSERT … SELECT … FROM {source}`` where the source relation reads file ``path``."""
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
+                    settings: dict[str, str] | None = None) -> None:
+        """Run ``INSERT … SELECT … FROM {source}`` where the source relation reads file ``path`` (``settings``: the
+        file's own read settings, e.g. its CSV delimiter)."""
 
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (JSON types: numbers as ClickHouse renders them)."""
@@ -134,11 +136,12 @@ class EmbeddedWarehouse(Warehouse):
     def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         return self._run(sql, fmt, params)
 
-    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
+                    settings: dict[str, str] | None = None) -> None:
         with _glob_free(path) as readable:
             args = [quote(str(readable)), quote(fmt)] + ([quote(structure)] if structure else [])
             relation = f"file({', '.join(args)})"
-            read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in FILE_SETTINGS.items())
+            read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in {**FILE_SETTINGS, **(settings or {})}.items())
             self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
 
     def close(self) -> None:
@@ -179,13 +182,15 @@ class ServerWarehouse(Warehouse):
     def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         return self._post(f"{sql}\nFORMAT {fmt}", params=params)
 
-    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
+                    settings: dict[str, str] | None = None) -> None:
         if not structure:
             raise WarehouseError(f"{path}: Parquet files load through the embedded engine only; convert to CSV")
         sql = insert_sql.replace(source, f"input({quote(structure)})") + f"\nFORMAT {fmt}"
         gz = path.suffix == ".gz"
         with open(path, "rb") as body:
-            self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None, settings=FILE_SETTINGS)
+            self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None,
+                       settings={**FILE_SETTINGS, **(settings or {})})
 
 
 @contextmanager

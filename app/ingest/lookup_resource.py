@@ -35,7 +35,8 @@ class StatementRecorder(Warehouse):
     def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         return b""
 
-    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str) -> None:
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
+                    settings: dict[str, str] | None = None) -> None:
         raise NotImplementedError("no files are read while recording")
 
 

@@ -155,3 +155,18 @@ def test_a_header_with_trailing_commas_does_not_make_every_row_short(wh, tmp_pat
     path.write_text("\n".join([header + ",,", *rows]) + "\n")
     f = load(wh, path).files[0]
     assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 3, 3, 0)
+
+
+def test_semicolon_and_tab_separated_exports_load_like_comma_separated(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 4)
+    parsed = list(__import__("csv").reader([header, *rows]))
+    totals = []
+    for name, delimiter in (("semicolon_actual.csv", ";"), ("tab_actual.csv", "\t")):
+        path = tmp_path / name
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            __import__("csv").writer(handle, delimiter=delimiter).writerows(parsed)
+        f = load(wh, path).files[0]
+        assert (f.error, f.rows_read, f.rows_loaded) == (None, 4, 4), f
+        totals.append(total(wh, "BilledCost", f"x_SourceFile = '{path}'"))
+        assert focus_rows(wh, "toJSONString(Tags) AS t", f"x_SourceFile = '{path}'")[0]["t"].startswith('{"')
+    assert totals[0] == totals[1] > 0

@@ -49,12 +49,16 @@ def test_server_load_equals_the_embedded_load(server: Server, samples: Path, tmp
         reader = csv.DictReader(handle)
         header, first = list(reader.fieldnames or []), next(reader)
     bad = write_csv(tmp_path / "bad.csv", header, [first, {**first, "Cost": "2,5O"}])
+    semicolons = tmp_path / "semicolons" / "amortized.csv"  # another scope: a separator the server must be told
+    semicolons.parent.mkdir()
+    semicolons.write_text(sample.read_text(encoding="utf-8-sig").replace(",", ";"), encoding="utf-8")
     remote = ServerWarehouse(f"http://127.0.0.1:{server.port}/abi")
     local = EmbeddedWarehouse(tmp_path / "embedded")
     try:
-        results = [ingest(wh, [sample, bad]) for wh in (remote, local)]
+        results = [ingest(wh, [sample, bad, semicolons]) for wh in (remote, local)]
         assert all(r.ok for r in results)
-        assert [f.rows_quarantined for f in results[0].files] == [0, 1]
+        assert [f.rows_quarantined for f in results[0].files] == [0, 1, 0]
+        assert results[0].files[2].rows_loaded == 11
         assert remote.rows(ROWS) == local.rows(ROWS)
         assert remote.rows(QUARANTINE) == local.rows(QUARANTINE)
         assert remote.rows(ROWS) and remote.rows(QUARANTINE)[0]["source_row"] == 2
