@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.core.conventions import normalized
 from app.core.sources import SourceFile
 from app.core.warehouse import quote
 
@@ -60,7 +61,8 @@ def _row_errors(sf: SourceFile) -> str:
 
 def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1") -> str:
     """SELECT over ``{file}`` exposing the format's canonical columns, ``_extra``, ``_raw``, ``_row`` and lineage."""
-    cols = [f"{_value(sf, i)} AS `{name}`" for name, i in sf.columns.items()]
+    cols = [f"{normalized(sf.source, sf.conventions, name, _value(sf, i))} AS `{name}`"
+            for name, i in sf.columns.items()]
     cols += [f"CAST(NULL AS Nullable(String)) AS `{name}`" for name in sf.canonical if name not in sf.columns]
     extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
     cols.append(f"mapFilter((k, v) -> v != '', map({extras})) AS _extra" if extras

@@ -12,10 +12,12 @@ import gzip
 import io
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import formats
+from app.core import conventions, formats
+from app.core.conventions import Conventions
 
 SOURCES = ("azure-cost", "azure-focus", "focus")
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
@@ -48,6 +50,8 @@ class SourceFile:
     """Positions of Parquet columns holding maps, lists or structs (their text is JSON, e.g. Tags as a map)."""
     delimiter: str = ","
     """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
+    conventions: Conventions = Conventions()
+    """How the file writes numbers and dates (decimal comma, day-first dates), read from its first rows."""
 
     @property
     def is_parquet(self) -> bool:
@@ -104,9 +108,21 @@ def parquet_nested(path: Path) -> frozenset[int]:
     return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path, errors: str = "strict") -> io.TextIOBase:
     raw = gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors=errors)
+
+
+def _first_rows(path: Path, delimiter: str, limit: int) -> Iterator[list[str]]:
+    """Up to ``limit`` data rows after the header (bytes that are not UTF-8 read as U+FFFD here)."""
+    csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
+    try:
+        with _open_text(path, errors="replace") as text:
+            reader = csv.reader(text, delimiter=delimiter)
+            next(reader, None)
+            yield from (row for _, row in zip(range(limit), reader, strict=False))
+    except (OSError, EOFError, zlib.error, csv.Error) as exc:
+        raise SourceError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
 
 
 def spelling(name: str) -> str:
@@ -158,24 +174,31 @@ def _dataset_from_rows(path: Path, columns: dict[str, int], delimiter: str) -> s
     charge, model, cost = (columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
     if charge is None or model is None or cost is None:
         return "ActualCost"
-    with _open_text(path) as text:
-        reader = csv.reader(text, delimiter=delimiter)
-        next(reader, None)
-        for i, row in enumerate(reader):
-            if i >= DATASET_SAMPLE_ROWS or len(row) <= max(charge, model, cost):
-                break
-            kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
-            if kind.startswith("unused") or (kind == "usage" and pricing in ("reservation", "savingsplan")
-                                             and _nonzero(row[cost])):
-                return "AmortizedCost"
+    for row in _first_rows(path, delimiter, DATASET_SAMPLE_ROWS):
+        if len(row) <= max(charge, model, cost):
+            break
+        kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
+        if kind.startswith("unused") or (kind == "usage" and pricing in ("reservation", "savingsplan")
+                                         and _nonzero(row[cost])):
+            return "AmortizedCost"
     return "ActualCost"
 
 
 def _nonzero(text: str) -> bool:
-    try:
-        return float(text) != 0.0
-    except ValueError:
-        return False
+    for number in (text, text.replace(".", "").replace(",", ".")):  # the second: a decimal comma
+        try:
+            return float(number) != 0.0
+        except ValueError:
+            continue
+    return False
+
+
+def _sniff_conventions(sf: SourceFile) -> Conventions:
+    """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows."""
+    numbers, dates = conventions.typed_columns(sf.source)
+    sample = _first_rows(sf.path, sf.delimiter, conventions.SAMPLE_ROWS)
+    return conventions.sniff(sample, [i for n, i in sf.columns.items() if n in numbers],
+                             [i for n, i in sf.columns.items() if n in dates])
 
 
 def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None) -> SourceFile:
@@ -191,6 +214,8 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     if sf.is_parquet:
         sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
+    if not sf.is_parquet:
+        sf.conventions = _sniff_conventions(sf)
     missing = _missing_required(sf)
     if missing:
         raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")

@@ -1,0 +1,82 @@
+"""Number and date conventions of a CSV billing file, read from its first rows.
+
+A file re-saved by a spreadsheet in another locale writes ``0,5`` for 0.5 and ``01.10.2026`` or ``31/10/2026`` for
+dates. ABI reads such a file's convention from its first rows (the billing period's end date, day 28–31, tells the
+order of day and month in nearly every row) and the relation rewrites those cells to the dot decimal and ISO dates
+the mappings parse: a file's locale never changes its numbers or silently swaps days and months. Files in the
+formats' own conventions (Azure's ``MM/DD/YYYY``, ISO dates, dot decimals) are read as they are, at no cost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+SAMPLE_ROWS = 2_000
+AZURE_NUMBER_COLUMNS = (
+    "Quantity", "EffectivePrice", "CostInBillingCurrency", "UnitPrice", "PayGPrice", "CostInPricingCurrency",
+    "ExchangeRatePricingToBilling", "PaygCostInBillingCurrency", "CostInUsd", "PaygCostInUsd")
+AZURE_DATE_COLUMNS = ("Date", "BillingPeriodStartDate", "BillingPeriodEndDate", "ServicePeriodStartDate",
+                      "ServicePeriodEndDate", "ExchangeRateDate")
+NATIVE_DAY_FIRST = {"azure-cost": False, "azure-focus": True, "focus": True}
+"""How each format's mapping reads an ambiguous date: Azure exports are ``MM/DD/YYYY``; the FOCUS mapping reads
+ClickHouse's best effort (day first)."""
+
+DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?")
+DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
+SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2\d{2,4}\b")
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """``decimal_comma``: numbers are written ``1234,5`` (or ``1.234,5``); ``day_first``: short dates are
+    ``DD/MM/YYYY`` (True), ``MM/DD/YYYY`` (False) or show no evidence either way (None)."""
+
+    decimal_comma: bool = False
+    day_first: bool | None = None
+
+
+def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int]) -> Conventions:
+    """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions)."""
+    comma = dot = day = month = 0
+    for row in rows:
+        for i in numbers:
+            cell = row[i].strip() if i < len(row) else ""
+            comma += bool(DECIMAL_COMMA.fullmatch(cell))
+            dot += bool(DECIMAL_DOT.fullmatch(cell))
+        for i in dates:
+            match = SHORT_DATE.match(row[i]) if i < len(row) else None
+            if match:
+                first, separator, second = int(match[1]), match[2], int(match[3])
+                day += separator == "." or first > 12 >= second
+                month += separator != "." and second > 12 >= first
+    return Conventions(decimal_comma=comma > 0 and dot == 0,
+                       day_first=(day > 0) if bool(day) != bool(month) else None)
+
+
+@cache
+def typed_columns(source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The canonical number and date columns of ``source`` (FOCUS files: derived from the FOCUS table's types)."""
+    if source == "azure-cost":
+        return frozenset(AZURE_NUMBER_COLUMNS), frozenset(AZURE_DATE_COLUMNS)
+    from app.core import schema
+    from app.models.names import FOCUS_TABLE
+
+    types = schema.columns(FOCUS_TABLE)
+    return (frozenset(n for n, t in types if "Decimal" in t),
+            frozenset(n for n, t in types if "DateTime" in t))
+
+
+def normalized(source: str, conventions: Conventions, name: str, expr: str) -> str:
+    """SQL for canonical column ``name`` (text ``expr``) in the format's own convention; unparseable text stays
+    as written, so its quarantine reason quotes the file."""
+    numbers, dates = typed_columns(source)
+    if name in numbers and conventions.decimal_comma:
+        dotted = f"replaceOne(replaceAll({expr}, '.', ''), ',', '.')"
+        return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"
+    if name in dates and conventions.day_first not in (None, NATIVE_DAY_FIRST[source]):
+        parse = "parseDateTimeBestEffortOrNull" if conventions.day_first else "parseDateTimeBestEffortUSOrNull"
+        return f"ifNull(toString({parse}({expr})), {expr})"
+    return expr

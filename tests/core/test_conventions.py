@@ -1,0 +1,74 @@
+"""Files re-saved in another locale: decimal commas and day-first dates read as the numbers and days they mean."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+
+import pytest
+from abitest import focus_rows, load
+
+from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, sniff
+from app.core.demo import generate
+
+
+def _resave(source, target, date_format: str, delimiter: str = ";") -> None:
+    """Write ``source`` (an Azure export) as a European spreadsheet would: decimal commas, ``date_format`` dates."""
+    with open(source, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for column in AZURE_NUMBER_COLUMNS:
+            if row.get(column):
+                row[column] = row[column].replace(".", ",")
+        for column in AZURE_DATE_COLUMNS:
+            if row.get(column):
+                row[column] = datetime.strptime(row[column], "%m/%d/%Y").strftime(date_format)
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("date_format", ["%d.%m.%Y", "%d/%m/%Y"])
+def test_a_european_resave_loads_the_same_costs_and_days_as_the_export(wh, tmp_path, date_format):
+    original = generate(tmp_path / "demo").actual
+    resaved = tmp_path / "resaved" / original.name
+    resaved.parent.mkdir()
+    _resave(original, resaved, date_format)
+    by_day = []
+    for path in (original, resaved):  # same export scope: the second load replaces the first
+        f = load(wh, path).files[0]
+        assert f.error is None and f.rows_quarantined == 0, f
+        by_day.append(wh.rows("SELECT toDate(ChargePeriodStart) AS d, count() AS n, toString(sum(BilledCost)) AS c, "
+                              "toString(sum(PricingQuantity)) AS q FROM abi.focus_cost GROUP BY d ORDER BY d"))
+    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
+    assert focus_rows(wh, "x_SourceFile AS f")[0]["f"] == str(resaved)
+
+
+def test_a_number_not_written_in_the_files_convention_is_quarantined_as_written(wh, tmp_path):
+    original = generate(tmp_path / "demo").actual
+    path = tmp_path / "resaved_actual.csv"
+    _resave(original, path, "%d.%m.%Y")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cost = lines[0].split(";").index("CostInBillingCurrency")
+    cells = lines[1].split(";")
+    cells[cost] = "12,5,0"
+    lines[1] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined) == (None, 1)
+    reasons = wh.scalar("SELECT reasons FROM abi.focus_quarantine")
+    assert reasons[0] == 'CostInBillingCurrency: not a number: "12,5,0"'  # as the file writes it
+
+
+@pytest.mark.parametrize(("numbers", "dates", "expected"), [
+    (["0,5", "12"], ["31/10/2026"], Conventions(decimal_comma=True, day_first=True)),
+    (["0.5", "1,5"], ["10/31/2026"], Conventions(decimal_comma=False, day_first=False)),
+    (["1.234,5"], ["01.10.2026"], Conventions(decimal_comma=True, day_first=True)),
+    (["1e-07"], ["10/01/2026", "2026-10-31"], Conventions()),
+    ([""], ["13/10/2026", "10/13/2026"], Conventions()),
+])
+def test_conventions_are_read_from_the_sample_rows(numbers, dates, expected):
+    rows = [[n, d] for n, d in zip(numbers + numbers[-1:] * len(dates), dates + dates[-1:] * len(numbers),
+                                   strict=False)]
+    assert sniff(rows, [0], [1]) == expected
