@@ -24,6 +24,9 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
 DELIMITERS = (",", ";", "\t")
 """CSV field separators, in order of preference: a header with a comma is comma-separated."""
 DATASET_SAMPLE_ROWS = 20_000
+PREAMBLE_LINES = 10
+"""Lines a title or notes may take above the header (e.g. a report name and its date)."""
+HEADER_MAX_CHARS = 1 << 20
 
 
 class SourceError(ValueError):
@@ -50,6 +53,8 @@ class SourceFile:
     """Positions of Parquet columns holding maps, lists or structs (their text is JSON, e.g. Tags as a map)."""
     delimiter: str = ","
     """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
+    header_line: int = 0
+    """0-based line of the header: the lines above it (a preamble) are skipped."""
     conventions: Conventions = Conventions()
     """How the file writes numbers and dates (decimal comma, day-first dates), read from its first rows."""
 
@@ -64,10 +69,11 @@ class SourceFile:
     @property
     def read_settings(self) -> dict[str, str]:
         """Settings the engine needs to read this file beyond ``warehouse.FILE_SETTINGS``."""
+        preamble = {"input_format_csv_skip_first_lines": str(self.header_line)} if self.header_line else {}
         if self.delimiter == ",":
-            return {}
+            return preamble
         tab = {"input_format_csv_allow_whitespace_or_tab_as_delimiter": "1"} if self.delimiter.isspace() else {}
-        return {"format_csv_delimiter": self.delimiter, **tab}
+        return {"format_csv_delimiter": self.delimiter, **tab, **preamble}
 
     @property
     def canonical(self) -> dict[str, tuple[str, ...]]:
@@ -79,25 +85,35 @@ def read_header(path: Path) -> list[str]:
     return _read_header(path)[0]
 
 
-def _read_header(path: Path) -> tuple[list[str], str]:
-    """Column names and the field separator (``,`` for Parquet)."""
+def _read_header(path: Path) -> tuple[list[str], str, int]:
+    """Column names, the field separator (``,`` for Parquet) and the header's line (0-based): the first line of
+    the first ``PREAMBLE_LINES + 1`` that is a billing header (a title or notes may precede it), else the first."""
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         try:
-            return list(pq.read_schema(path).names), ","
+            return list(pq.read_schema(path).names), ",", 0
         except Exception as exc:  # pyarrow raises several types for non-Parquet input
             raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
     try:
-        with _open_text(path) as text:
-            line = text.readline()
-        delimiter = next((d for d in DELIMITERS if d in line), ",")
-        first = next(csv.reader([line], delimiter=delimiter), None)
+        with _open_text(path, errors="replace") as text:  # a non-UTF-8 byte in a row is data, in the header not
+            lines = [text.readline(HEADER_MAX_CHARS) for _ in range(PREAMBLE_LINES + 1)]
+        candidates = [(*_cells(line), i) for i, line in enumerate(lines)]
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         raise SourceError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
-    if not first or not any(cell.strip() for cell in first):
+    header, delimiter, line = next((c for c in candidates if detect_source(c[0])), candidates[0])
+    if not any(header):
         raise SourceError(path, "empty file: no header row")
-    return [cell.strip().lstrip("\ufeff").strip() for cell in first], delimiter
+    if any("\ufffd" in name for name in header):
+        raise SourceError(path, "cannot be read (the header is not UTF-8 text)")
+    return header, delimiter, line
+
+
+def _cells(line: str) -> tuple[list[str], str]:
+    """A header line's names (trimmed, BOM stripped) and its field separator."""
+    delimiter = next((d for d in DELIMITERS if d in line), ",")
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    return [cell.strip().lstrip("\ufeff").strip() for cell in cells], delimiter
 
 
 def parquet_nested(path: Path) -> frozenset[int]:
@@ -113,16 +129,18 @@ def _open_text(path: Path, errors: str = "strict") -> io.TextIOBase:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors=errors)
 
 
-def _first_rows(path: Path, delimiter: str, limit: int) -> Iterator[list[str]]:
+def _first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` data rows after the header (bytes that are not UTF-8 read as U+FFFD here)."""
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
-        with _open_text(path, errors="replace") as text:
-            reader = csv.reader(text, delimiter=delimiter)
+        with _open_text(sf.path, errors="replace") as text:
+            for _ in range(sf.header_line):
+                text.readline()
+            reader = csv.reader(text, delimiter=sf.delimiter)
             next(reader, None)
             yield from (row for _, row in zip(range(limit), reader, strict=False))
     except (OSError, EOFError, zlib.error, csv.Error) as exc:
-        raise SourceError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
+        raise SourceError(sf.path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
 
 
 def spelling(name: str) -> str:
@@ -154,10 +172,10 @@ def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> t
     return matched, extras
 
 
-def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str | None = None,
-                   delimiter: str = ",") -> str:
+def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
     """ActualCost or AmortizedCost for Azure cost files (forced, from the path, else from the rows); else FOCUS."""
-    if source != "azure-cost":
+    path = sf.path
+    if sf.source != "azure-cost":
         return "FOCUS"
     if forced:
         return forced
@@ -166,15 +184,15 @@ def detect_dataset(path: Path, source: str, columns: dict[str, int], forced: str
             return "AmortizedCost"
         if "actual" in part.lower():
             return "ActualCost"
-    return "ActualCost" if path.suffix.lower() == ".parquet" else _dataset_from_rows(path, columns, delimiter)
+    return "ActualCost" if sf.is_parquet else _dataset_from_rows(sf)
 
 
-def _dataset_from_rows(path: Path, columns: dict[str, int], delimiter: str) -> str:
+def _dataset_from_rows(sf: SourceFile) -> str:
     """Amortized data shows commitment usage with a cost, or unused-commitment rows; actual data does not."""
-    charge, model, cost = (columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
+    charge, model, cost = (sf.columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
     if charge is None or model is None or cost is None:
         return "ActualCost"
-    for row in _first_rows(path, delimiter, DATASET_SAMPLE_ROWS):
+    for row in _first_rows(sf, DATASET_SAMPLE_ROWS):
         if len(row) <= max(charge, model, cost):
             break
         kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
@@ -196,7 +214,7 @@ def _nonzero(text: str) -> bool:
 def _sniff_conventions(sf: SourceFile) -> Conventions:
     """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows."""
     numbers, dates = conventions.typed_columns(sf.source)
-    sample = _first_rows(sf.path, sf.delimiter, conventions.SAMPLE_ROWS)
+    sample = _first_rows(sf, conventions.SAMPLE_ROWS)
     return conventions.sniff(sample, [i for n, i in sf.columns.items() if n in numbers],
                              [i for n, i in sf.columns.items() if n in dates])
 
@@ -205,12 +223,13 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     """Read a file's header and detect its format; refuse files that are not billing data."""
     if not path.is_file():
         raise SourceError(path, "no such file")
-    header, delimiter = _read_header(path)
+    header, delimiter, header_line = _read_header(path)
     source = forced_source or detect_source(header)
     if source is None:
         raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
                                 f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
-    sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter)
+    sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
+                    header_line=header_line)
     if sf.is_parquet:
         sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
@@ -219,7 +238,7 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     missing = _missing_required(sf)
     if missing:
         raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")
-    sf.dataset = detect_dataset(path, source, sf.columns, forced_dataset, delimiter)
+    sf.dataset = detect_dataset(sf, forced_dataset)
     return sf
 
 

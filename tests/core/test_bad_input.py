@@ -170,3 +170,14 @@ def test_semicolon_and_tab_separated_exports_load_like_comma_separated(wh, tmp_p
         totals.append(total(wh, "BilledCost", f"x_SourceFile = '{path}'"))
         assert focus_rows(wh, "toJSONString(Tags) AS t", f"x_SourceFile = '{path}'")[0]["t"].startswith('{"')
     assert totals[0] == totals[1] > 0
+
+
+def test_title_lines_above_the_header_are_skipped(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 4)
+    rows[2] += ",surplus"  # a damaged row keeps its data-row number
+    path = tmp_path / "report_actual.csv"
+    path.write_text("\r\n".join(["Usage Data Extract,", "Generated,10/31/2026", "", header, *rows]) + "\r\n")
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 4, 3, 1)
+    assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [1, 2, 4]
+    assert wh.scalar("SELECT source_row FROM abi.focus_quarantine") == 3
