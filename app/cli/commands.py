@@ -90,7 +90,7 @@ def sql(args) -> int:
         raise CommandError(str(exc).splitlines()[0]) from exc
     finally:
         wh.close()
-    sys.stdout.write(out.decode())
+    sys.stdout.write(out.decode(errors="replace"))
     return 0
 
 

@@ -19,6 +19,8 @@ def _column(name: str, ch_type: str, fmt: str) -> str:
         if fmt == "csv":
             return f"formatDateTime({name}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS {name}"
         return f"toDateTime64({name}, 3, 'UTC') AS {name}"
+    if "String" in ch_type:  # a byte that is not UTF-8 (a file in another encoding) never makes the file invalid
+        return f"toValidUTF8(`{name}`) AS `{name}`"
     return f"`{name}`"
 
 
@@ -36,7 +38,7 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
         alias = key if key.startswith("x_") else f"x_{key}"
         if alias not in taken:
             taken.add(alias)
-            cols.append(f"nullIf(x_SourceColumns[{quote(key)}], '') AS `{alias}`")
+            cols.append(f"nullIf(toValidUTF8(x_SourceColumns[{quote(key)}]), '') AS `{alias}`")
     order = "ORDER BY BillingPeriodStart, BillingAccountId, ChargePeriodStart, x_SourceFile, x_SourceRow"
     return f"SELECT {', '.join(cols)} FROM {table} {where} {order}"
 

@@ -14,7 +14,7 @@ FILE = "{file}"
 def _cell(sf: SourceFile, i: int) -> str:
     """The raw text of column ``i``."""
     if not sf.is_parquet:
-        return f"c{i + 1}"
+        return f"c{i + 1}" if sf.encoding == "utf-8" else f"convertCharset(c{i + 1}, 'windows-1252', 'UTF-8')"
     return f"{'toJSONString' if i in sf.nested else 'toString'}(`{sf.header[i]}`)"
 
 
@@ -56,7 +56,7 @@ def _row_errors(sf: SourceFile) -> str:
     return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{named} IS NULL, ['row: fewer fields than the {named} "
             f"columns of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
-            f"toJSONString(c{n + 1}), ')')])")
+            f"toJSONString({_cell(sf, n)}), ')')])")
 
 
 def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1") -> str:

@@ -7,6 +7,7 @@ format's canonical names case-insensitively, and the relation exposes exactly th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -27,6 +28,8 @@ DATASET_SAMPLE_ROWS = 20_000
 PREAMBLE_LINES = 10
 """Lines a title or notes may take above the header (e.g. a report name and its date)."""
 HEADER_MAX_CHARS = 1 << 20
+ENCODING_SAMPLE_BYTES = 1 << 22
+WINDOWS_1252 = "cp1252"
 
 
 class SourceError(ValueError):
@@ -53,6 +56,8 @@ class SourceFile:
     """Positions of Parquet columns holding maps, lists or structs (their text is JSON, e.g. Tags as a map)."""
     delimiter: str = ","
     """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
+    encoding: str = "utf-8"
+    """``utf-8``, or ``cp1252`` when the file's first bytes are not UTF-8 (saved by a Windows spreadsheet)."""
     header_line: int = 0
     """0-based line of the header: the lines above it (a preamble) are skipped."""
     conventions: Conventions = Conventions()
@@ -85,7 +90,7 @@ def read_header(path: Path) -> list[str]:
     return _read_header(path)[0]
 
 
-def _read_header(path: Path) -> tuple[list[str], str, int]:
+def _read_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str, int]:
     """Column names, the field separator (``,`` for Parquet) and the header's line (0-based): the first line of
     the first ``PREAMBLE_LINES + 1`` that is a billing header (a title or notes may precede it), else the first."""
     if path.suffix.lower() == ".parquet":
@@ -96,7 +101,7 @@ def _read_header(path: Path) -> tuple[list[str], str, int]:
         except Exception as exc:  # pyarrow raises several types for non-Parquet input
             raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
     try:
-        with _open_text(path, errors="replace") as text:  # a non-UTF-8 byte in a row is data, in the header not
+        with _open_text(path, encoding) as text:
             lines = [text.readline(HEADER_MAX_CHARS) for _ in range(PREAMBLE_LINES + 1)]
         candidates = [(*_cells(line), i) for i, line in enumerate(lines)]
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
@@ -105,7 +110,7 @@ def _read_header(path: Path) -> tuple[list[str], str, int]:
     if not any(header):
         raise SourceError(path, "empty file: no header row")
     if any("\ufffd" in name for name in header):
-        raise SourceError(path, "cannot be read (the header is not UTF-8 text)")
+        raise SourceError(path, "cannot be read (the header is not text)")
     return header, delimiter, line
 
 
@@ -124,16 +129,34 @@ def parquet_nested(path: Path) -> frozenset[int]:
     return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
 
 
-def _open_text(path: Path, errors: str = "strict") -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors=errors)
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
+
+
+def _open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
+    """The file as text; a byte its encoding does not define reads as U+FFFD (here only: the engine reads bytes)."""
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                            newline="", errors="replace")
+
+
+def _encoding(path: Path) -> str:
+    """``utf-8`` when the file's first ``ENCODING_SAMPLE_BYTES`` are UTF-8, else Windows-1252."""
+    try:
+        with _open_binary(path) as raw:
+            head = raw.read(ENCODING_SAMPLE_BYTES)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return WINDOWS_1252
+    except (OSError, EOFError, zlib.error):
+        return "utf-8"  # unreadable: the header read names the problem
+    return "utf-8"
 
 
 def _first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` data rows after the header (bytes that are not UTF-8 read as U+FFFD here)."""
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
-        with _open_text(sf.path, errors="replace") as text:
+        with _open_text(sf.path, sf.encoding) as text:
             for _ in range(sf.header_line):
                 text.readline()
             reader = csv.reader(text, delimiter=sf.delimiter)
@@ -223,13 +246,14 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     """Read a file's header and detect its format; refuse files that are not billing data."""
     if not path.is_file():
         raise SourceError(path, "no such file")
-    header, delimiter, header_line = _read_header(path)
+    encoding = "utf-8" if path.suffix.lower() == ".parquet" else _encoding(path)
+    header, delimiter, header_line = _read_header(path, encoding)
     source = forced_source or detect_source(header)
     if source is None:
         raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
                                 f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
-                    header_line=header_line)
+                    encoding=encoding, header_line=header_line)
     if sf.is_parquet:
         sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)

@@ -33,6 +33,7 @@ SESSION_SETTINGS = {
     "output_format_json_quote_decimals": "1",
     "short_circuit_function_evaluation": "force_enable",
     "output_format_json_quote_64bit_integers": "0",
+    "output_format_json_validate_utf8": "1",
     "parallel_view_processing": "1",
     "storage_file_read_method": "pread",
     "min_insert_block_size_rows": "131072",
@@ -40,8 +41,8 @@ SESSION_SETTINGS = {
 }
 """Settings every ABI query runs with: UTC, synchronous mutations, the mapping's name resolution, CSV by position
 (rows with missing or extra fields read, and quarantined when that loses a value; trailing blank lines ignored),
-routing views in parallel, files read with pread (not mmap: a mapped file counts in the process's memory), and
-insert blocks of at most ~128k rows / 128 MiB."""
+routing views in parallel, JSON output always valid UTF-8, files read with pread (not mmap: a mapped file counts
+in the process's memory), and insert blocks of at most ~128k rows / 128 MiB."""
 
 
 FILE_SETTINGS = {

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 
+import pyarrow.parquet as pq
 import pytest
 from abitest import focus_rows, load
 
+from app.core import sources
 from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, sniff
 from app.core.demo import generate
+from app.core.export import export
 
 
 def _resave(source, target, date_format: str, delimiter: str = ";") -> None:
@@ -72,3 +75,37 @@ def test_conventions_are_read_from_the_sample_rows(numbers, dates, expected):
     rows = [[n, d] for n, d in zip(numbers + numbers[-1:] * len(dates), dates + dates[-1:] * len(numbers),
                                    strict=False)]
     assert sniff(rows, [0], [1]) == expected
+
+
+def test_a_windows_1252_file_reads_its_accents_and_exports_valid_utf8(wh, tmp_path):
+    original = generate(tmp_path / "demo").actual
+    text = original.read_text(encoding="utf-8-sig").splitlines()
+    rows = list(csv.reader(text))
+    group = rows[0].index("ResourceGroup")
+    for row in rows[1:6] + rows[-3:]:  # a Windows spreadsheet's "CSV": Windows-1252, accents near the end too
+        row[group] = "Équipe-€"
+    path = tmp_path / "resaved_actual.csv"
+    with open(path, "w", newline="", encoding="cp1252") as handle:
+        csv.writer(handle).writerows(rows)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined) == (None, 0)
+    assert wh.scalar("SELECT countIf(x_ResourceGroupName = 'Équipe-€') FROM abi.focus_cost") == 8
+    assert wh.scalar("SELECT countIf(NOT isValidUTF8(ifNull(x_ResourceGroupName, ''))) FROM abi.focus_cost") == 0
+
+
+def test_bytes_that_are_not_utf8_beyond_the_sample_never_break_output(wh, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is smaller than the sample
+    original = generate(tmp_path / "demo").actual
+    data = original.read_bytes()
+    cut = data.index(b"\n", len(data) - 2000) + 1  # a Windows-1252 byte in one of the last rows only
+    rows = data[cut:].split(b"\n")
+    rows[0] = rows[0].replace(b"rg-", b"rg-\xc9", 1)
+    path = tmp_path / "late_actual.csv"
+    path.write_bytes(data[:cut] + b"\n".join(rows))
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined) == (None, 0)
+    assert any("\ufffd" in (r["g"] or "") for r in wh.rows("SELECT x_ResourceGroupName AS g FROM abi.focus_cost"))
+    out = tmp_path / "focus.parquet"
+    export(wh, "parquet", out)
+    groups = pq.read_table(out, columns=["x_ResourceGroupName"]).column(0).to_pylist()
+    assert len(groups) == f.rows_loaded and any("\ufffd" in (g or "") for g in groups)
