@@ -25,9 +25,10 @@ DICTIONARIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "services_by_resource_type": ("services", "resource_type", SERVICE_ATTRIBUTES),
     "services_by_consumed_service": ("services", "consumed_service", SERVICE_ATTRIBUTES),
     "services_by_meter_category": ("services", "meter_category", SERVICE_ATTRIBUTES),
+    "services_by_name": ("services", "service_name", SERVICE_ATTRIBUTES[1:]),
 }
 """Dictionaries over the lookup tables: name → (lookup, key column, attributes). Services are keyed three ways,
-most specific first (ARM resource type, then consumed service, then meter category)."""
+most specific first (ARM resource type, then consumed service, then meter category); by name for FOCUS files."""
 MAPPING_FILES = {"azure-focus": "focus"}
 """Formats sharing another's mapping: Microsoft FocusCost exports are FOCUS files with Microsoft's x_ columns."""
 SOURCE_TOTALS = (("_source_period", "String"), ("_source_billed", "Nullable(Decimal(38, 18))"),

@@ -12,7 +12,9 @@ SELECT
     AvailabilityZone,
     if(is_commitment_usage, toDecimal128(0, 18), cost) AS BilledCost,
     if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId)) AS BillingAccountId,
-    if(is_mca, BillingProfileName, coalesce(BillingAccountName, BillingProfileName)) AS BillingAccountName,
+    -- An account without a display name is named by its id (FOCUS: the name must not be null).
+    coalesce(if(is_mca, BillingProfileName, coalesce(BillingAccountName, BillingProfileName)),
+             if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId))) AS BillingAccountName,
     if(is_mca, 'Billing Profile', 'Billing Account') AS BillingAccountType,
     upper(BillingCurrencyCode) AS BillingCurrency,
     coalesce(addDays(billing_period_end_day, 1), addMonths(billing_period_start, 1)) AS BillingPeriodEnd,
@@ -83,9 +85,12 @@ SELECT
     if(ProductId IS NULL AND PartNumber IS NULL, NULL, MeterName) AS SkuMeter,
     if(isValidJSON(ifNull(AdditionalInfo, '')) AND startsWith(AdditionalInfo, '{'), AdditionalInfo, '{}')
         AS SkuPriceDetails,
-    MeterId AS SkuPriceId,
+    -- A meter's price belongs to one SKU: the same MeterId sold under another part number or product (EA and MCA
+    -- accounts) is another price.
+    if(MeterId IS NULL OR coalesce(ProductId, PartNumber) IS NULL, MeterId,
+       concat(coalesce(ProductId, PartNumber), '_', MeterId)) AS SkuPriceId,
     SubscriptionId AS SubAccountId,
-    SubscriptionName AS SubAccountName,
+    coalesce(SubscriptionName, SubscriptionId) AS SubAccountName,
     if(SubscriptionId IS NULL, NULL, 'Subscription') AS SubAccountType,
     if(tags_ok, tags_json, '{}') AS Tags,
     AccountName AS x_AccountName,

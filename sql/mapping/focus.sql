@@ -13,7 +13,7 @@ SELECT
     AvailabilityZone AS AvailabilityZone,
     toDecimal128OrNull(BilledCost, 18) AS BilledCost,
     BillingAccountId AS BillingAccountId,
-    BillingAccountName AS BillingAccountName,
+    coalesce(BillingAccountName, BillingAccountId) AS BillingAccountName,
     BillingAccountType AS BillingAccountType,
     BillingCurrency AS BillingCurrency,
     parseDateTimeBestEffortOrNull(BillingPeriodEnd) AS BillingPeriodEnd,
@@ -40,13 +40,25 @@ SELECT
     toDecimal128OrNull(EffectiveCost, 18) AS EffectiveCost,
     InvoiceId AS InvoiceId,
     coalesce(InvoiceIssuerName, ProviderName) AS InvoiceIssuerName,
-    toDecimal128OrNull(ListCost, 18) AS ListCost,
+    -- ListCost = ListUnitPrice × PricingQuantity (FOCUS); a file that leaves it 0 or empty beside a unit price and a
+    -- quantity (e.g. Microsoft's partner-billed FocusCost rows) gets the product.
+    if(ifNull(list_cost, 0) = 0 AND list_unit_price IS NOT NULL AND pricing_quantity IS NOT NULL
+           AND ifNull(ChargeClass, '') != 'Correction',
+       toDecimal128(toDecimal256(list_unit_price, 18) * pricing_quantity, 18), list_cost) AS ListCost,
     toDecimal128OrNull(ListUnitPrice, 18) AS ListUnitPrice,
     PricingCategory AS PricingCategory,
-    PricingCurrency AS PricingCurrency,
-    toDecimal128OrNull(PricingCurrencyContractedUnitPrice, 18) AS PricingCurrencyContractedUnitPrice,
-    toDecimal128OrNull(PricingCurrencyEffectiveCost, 18) AS PricingCurrencyEffectiveCost,
-    toDecimal128OrNull(PricingCurrencyListUnitPrice, 18) AS PricingCurrencyListUnitPrice,
+    -- Files older than FOCUS 1.2 have no PricingCurrency* columns: prices in the billing currency are those columns'
+    -- own values; in another currency they are converted with the file's x_BillingExchangeRate (billing per pricing).
+    coalesce(PricingCurrency, BillingCurrency) AS PricingCurrency,
+    coalesce(toDecimal128OrNull(PricingCurrencyContractedUnitPrice, 18), if(in_billing_currency, contracted_unit_price, if(exchange_rate > 0,
+             toDecimal128(toDecimal256(contracted_unit_price, 36) / exchange_rate, 18), NULL)))
+        AS PricingCurrencyContractedUnitPrice,
+    coalesce(toDecimal128OrNull(PricingCurrencyEffectiveCost, 18), if(in_billing_currency, effective_cost, if(exchange_rate > 0,
+             toDecimal128(toDecimal256(effective_cost, 36) / exchange_rate, 18), NULL)))
+        AS PricingCurrencyEffectiveCost,
+    coalesce(toDecimal128OrNull(PricingCurrencyListUnitPrice, 18), if(in_billing_currency, list_unit_price, if(exchange_rate > 0,
+             toDecimal128(toDecimal256(list_unit_price, 36) / exchange_rate, 18), NULL)))
+        AS PricingCurrencyListUnitPrice,
     toDecimal128OrNull(PricingQuantity, 18) AS PricingQuantity,
     PricingUnit AS PricingUnit,
     ProviderName AS ProviderName,
@@ -58,13 +70,16 @@ SELECT
     ResourceType AS ResourceType,
     ServiceCategory AS ServiceCategory,
     ServiceName AS ServiceName,
-    coalesce(ServiceSubcategory, if(ServiceCategory IS NULL, NULL, concat('Other (', ServiceCategory, ')'))) AS ServiceSubcategory,
+    -- A file without subcategories (FOCUS 1.0) gets the one ABI's service lookup gives its ServiceName, so a service
+    -- has one subcategory whichever file it came from.
+    coalesce(ServiceSubcategory, if(known_service.1 = ServiceCategory AND known_service.2 != '', known_service.2, NULL),
+             if(ServiceCategory IS NULL, NULL, concat('Other (', ServiceCategory, ')'))) AS ServiceSubcategory,
     SkuId AS SkuId,
     SkuMeter AS SkuMeter,
     if(SkuPriceDetails IS NULL, '{}', if(isValidJSON(SkuPriceDetails) AND startsWith(SkuPriceDetails, '{'), SkuPriceDetails, NULL)) AS SkuPriceDetails,
     SkuPriceId AS SkuPriceId,
     SubAccountId AS SubAccountId,
-    SubAccountName AS SubAccountName,
+    if(SubAccountId IS NULL, SubAccountName, coalesce(SubAccountName, SubAccountId)) AS SubAccountName,
     SubAccountType AS SubAccountType,
     if(tags_object IS NULL, '{}',
        if(isValidJSON(tags_object) AND startsWith(tags_object, '{'), tags_object, NULL)) AS Tags,
@@ -150,6 +165,15 @@ FROM
                arrayMap(t -> JSONExtractString(t, 'key'), JSONExtractArrayRaw(ifNull(Tags, ''))),
                arrayMap(t -> if(JSONType(t, 'value') = 'String', JSONExtractString(t, 'value'),
                                 JSONExtractRaw(t, 'value')), JSONExtractArrayRaw(ifNull(Tags, ''))))),
-           Tags) AS tags_object
+           Tags) AS tags_object,
+        toDecimal128OrNull(EffectiveCost, 18) AS effective_cost,
+        toDecimal128OrNull(ListCost, 18) AS list_cost,
+        toDecimal128OrNull(ListUnitPrice, 18) AS list_unit_price,
+        toDecimal128OrNull(ContractedUnitPrice, 18) AS contracted_unit_price,
+        toDecimal128OrNull(PricingQuantity, 18) AS pricing_quantity,
+        PricingCurrency IS NULL OR upper(PricingCurrency) = upper(ifNull(BillingCurrency, '')) AS in_billing_currency,
+        toDecimal128OrNull(x_BillingExchangeRate, 18) AS exchange_rate,
+        dictGet('{dictionary_services_by_name}', ('service_category', 'service_subcategory'), tuple(ifNull(ServiceName, '')))
+            AS known_service
     FROM {source}
 )

@@ -80,3 +80,39 @@ def test_tags_given_as_key_value_pairs_become_a_json_object(wh, tmp_path: Path):
     tags = focus_rows(wh, "toJSONString(Tags) AS t")
     assert [r["t"] for r in tags] == ['{"cost-center":"42"}', "{}", '{"env":"prod","team":"a"}', "{}", "{}"]
     assert wh.rows("SELECT reasons FROM abi.focus_quarantine") == [{"reasons": ['Tags: not a JSON object: "[{"']}]
+
+
+def test_a_focus_1_0_file_gets_the_1_2_values_it_implies(wh, tmp_path: Path):
+    """Microsoft FocusCost 1.0 as partners receive it: no PricingCurrency* columns (prices in USD, billed in EUR at
+    x_BillingExchangeRate), ListCost 0 beside a unit price, no ServiceSubcategory, no BillingAccountName."""
+    base = {"BillingAccountId": "/billingAccounts/1", "BillingAccountName": "", "BillingCurrency": "EUR",
+            "BillingPeriodStart": "2025-10-01T00:00:00Z", "BillingPeriodEnd": "2025-11-01T00:00:00Z",
+            "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based", "ChargePeriodStart": "2025-10-16T00:00:00Z",
+            "ChargePeriodEnd": "2025-10-17T00:00:00Z", "ProviderName": "Microsoft", "PublisherName": "Microsoft",
+            "InvoiceIssuerName": "Partner SARL", "ServiceName": "Azure Monitor",
+            "ServiceCategory": "Management and Governance", "SubAccountId": "/subscriptions/s1", "SubAccountName": "",
+            "x_PricingCurrency": "USD", "x_BillingExchangeRate": "0.8", "PricingQuantity": "13"}
+    rows = [{**base, "BilledCost": "0.8", "EffectiveCost": "0.8", "ContractedCost": "0.8", "ListCost": "0",
+             "ListUnitPrice": "0.0615384615", "ContractedUnitPrice": "0.0615384615"},
+            {**base, "BilledCost": "2", "EffectiveCost": "2", "ContractedCost": "2", "ListCost": "2.6",
+             "ListUnitPrice": "0.2", "ContractedUnitPrice": "0.2", "BillingCurrency": "USD",
+             "ServiceName": "Unheard Of"}]
+    path = write_csv(tmp_path / "focuscost_1.0.csv", [*rows[0]], rows)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded) == (None, 2)
+    got = focus_rows(wh, "PricingCurrency AS pc, toString(PricingCurrencyEffectiveCost) AS pe, "
+                         "toString(PricingCurrencyListUnitPrice) AS pl, toString(ListCost) AS lc, "
+                         "ServiceSubcategory AS sub, BillingAccountName AS ban, SubAccountName AS san")
+    assert got[0] == {"pc": "USD", "pe": "1", "pl": "0.076923076875", "lc": "0.7999999995",
+                      "sub": "Observability", "ban": "/billingAccounts/1", "san": "/subscriptions/s1"}
+    assert (got[1]["pc"], got[1]["pe"], got[1]["pl"], got[1]["lc"]) == ("USD", "2", "0.2", "2.6")
+    assert got[1]["sub"] == "Other (Management and Governance)"
+
+
+def test_a_focus_1_3_file_names_its_provider_service_provider(wh, tmp_path: Path):
+    table = _typed_focus_table().drop(["ProviderName", "PublisherName"])
+    table = table.append_column("ServiceProviderName", pa.array(["AWS"] * table.num_rows))
+    pq.write_table(table, tmp_path / "focus13.parquet")
+    f = load(wh, tmp_path / "focus13.parquet").files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
+    assert {(r["p"], r["q"]) for r in focus_rows(wh, "ProviderName AS p, PublisherName AS q")} == {("AWS", "AWS")}

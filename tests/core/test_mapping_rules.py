@@ -125,3 +125,15 @@ def test_focus_subcategory_not_allowed_in_12_becomes_other_and_is_counted(wh, tm
     assert f.rows_loaded == 1 and f.unmapped == {"subcategory:Relational": 1}
     assert focus_rows(wh, "ServiceSubcategory, toString(ChargePeriodStart) AS s")[0] == {
         "ServiceSubcategory": "Other (Databases)", "s": "2024-01-05 00:00:00"}
+
+
+def test_a_meters_price_id_belongs_to_one_sku_and_names_never_go_missing(wh, tmp_path):
+    meter = "9c150bf9-2bad-430e-a53c-c213804f49ef"
+    ea = mapped(wh, tmp_path, "SkuId, SkuPriceId, BillingAccountName, SubAccountName", MeterId=meter,
+                PartNumber="AAD-84351", BillingAccountName="", SubscriptionName="")
+    assert ea == {"SkuId": "AAD-84351", "SkuPriceId": f"AAD-84351_{meter}", "BillingAccountName": "8611537",
+                  "SubAccountName": "sub-1"}
+    mapped(wh, tmp_path, "SkuId", MeterId=meter, ProductId="DZH318Z0BNXN0033",
+           BillingAccountId="abcd:efgh_2019-05-31", BillingProfileId="PROF-1")  # the same meter on an MCA account
+    assert focus_rows(wh, "SkuId, SkuPriceId", "BillingAccountId = 'PROF-1'") == [
+        {"SkuId": "DZH318Z0BNXN0033", "SkuPriceId": f"DZH318Z0BNXN0033_{meter}"}]
