@@ -88,8 +88,10 @@ FOCUS_ALIASES: dict[str, tuple[str, ...]] = {
     "SkuPriceDetails": ("x_skudetails",),
     "SkuMeter": ("x_skumetername",),
     "ChargeCategory": ("chargetype",),
+    "ProviderName": ("serviceprovidername",),
 }
-"""Older spellings of FOCUS columns (Microsoft FocusCost 1.0 x_ columns, FOCUS 1.0-preview names)."""
+"""Other spellings of FOCUS columns: older (Microsoft FocusCost 1.0 x_ columns, FOCUS 1.0-preview names) and newer
+(FOCUS 1.3 ServiceProviderName, used when a file has no ProviderName)."""
 
 FOCUS_SOURCE_X_COLUMNS = tuple(c for c in X_COLUMNS if c != "x_SourceColumns" and not c.startswith(
     ("x_Source", "x_Ingest")))

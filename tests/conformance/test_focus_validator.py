@@ -18,6 +18,7 @@ validator's DuckDB on the validator's loading of the file (``validator_sql.py``)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -34,6 +35,11 @@ VALIDATOR_ENV = ROOT / ".venv-validator"
 VALIDATOR = VALIDATOR_ENV / "bin" / "focus-validator"
 VALIDATOR_PYTHON = VALIDATOR_ENV / "bin" / "python"
 SAMPLE = ROOT.parent / "shared" / "samples" / "azure" / "EA_ActualCost_Small.csv"
+EXTRA_FILES = [Path(p) for p in os.environ.get("ABI_CONFORMANCE_FILES", "").split(os.pathsep) if p]
+"""More billing files to load into the validated dataset (``ABI_CONFORMANCE_FILES=a.csv:b.parquet``): the same
+strict check on your own exports. Partner-billed (CSP) rows fail BilledCost-C-005-C there: the validator reads
+ProviderName != InvoiceIssuerName as "paid to a third party" and wants BilledCost 0, while the partner does invoice
+that cost (Microsoft's own FocusCost exports carry it; ABI keeps it, so BilledCost reconciles with the invoice)."""
 HELPER = Path(__file__).with_name("validator_sql.py")
 VERSION = "1.2"
 CRITERIA = "ALL"
@@ -83,7 +89,7 @@ def dataset(tmp_path_factory, workdir) -> Path:
     """The FOCUS Parquet export of a demo month plus the real sample, from a fresh warehouse."""
     base = tmp_path_factory.mktemp("abi")
     demo = generate(base / "demo")
-    paths = [demo.actual, demo.amortized] + ([SAMPLE] if SAMPLE.exists() else [])
+    paths = [demo.actual, demo.amortized] + ([SAMPLE] if SAMPLE.exists() else []) + EXTRA_FILES
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ABI_DATA_DIR", str(base / "data"))
         wh = EmbeddedWarehouse(base / "data")
