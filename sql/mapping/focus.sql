@@ -1,8 +1,9 @@
 -- Any FOCUS 1.0 / 1.1 / 1.2 file (AWS, Google Cloud, OCI, Microsoft FocusCost exports, ...) → FOCUS 1.2.
 -- FOCUS columns keep their meaning; values are parsed from text (literal NULL strings are NULL already, date-times
 -- with or without T/Z; Tags given as a list of key/value pairs become an object). 1.2 columns absent from older
--- files stay NULL, with the defaults the 1.2 rules allow for ChargeFrequency, ServiceSubcategory, InvoiceIssuerName
--- and PublisherName.
+-- files are derived where 1.2 defines them from other columns (pricing-currency prices, commitment quantities,
+-- ListCost = ListUnitPrice x PricingQuantity), else take the defaults the 1.2 rules allow (ChargeFrequency,
+-- ServiceSubcategory, InvoiceIssuerName, PublisherName, account types and names); otherwise they stay NULL.
 --
 -- Input  {source}: FOCUS columns and ABI's x_ columns (app/core/formats.py) as Nullable(String), plus _extra
 --                  (other columns, by original name), _row_errors (the row's shape), _row, _ingestion_id,
@@ -14,7 +15,7 @@ SELECT
     toDecimal128OrNull(BilledCost, 18) AS BilledCost,
     BillingAccountId AS BillingAccountId,
     coalesce(BillingAccountName, BillingAccountId) AS BillingAccountName,
-    BillingAccountType AS BillingAccountType,
+    if(BillingAccountId IS NULL, BillingAccountType, coalesce(BillingAccountType, 'Billing Account')) AS BillingAccountType,
     BillingCurrency AS BillingCurrency,
     parseDateTimeBestEffortOrNull(BillingPeriodEnd) AS BillingPeriodEnd,
     parseDateTimeBestEffortOrNull(BillingPeriodStart) AS BillingPeriodStart,
@@ -29,10 +30,12 @@ SELECT
     CommitmentDiscountCategory AS CommitmentDiscountCategory,
     CommitmentDiscountId AS CommitmentDiscountId,
     CommitmentDiscountName AS CommitmentDiscountName,
-    toDecimal128OrNull(CommitmentDiscountQuantity, 18) AS CommitmentDiscountQuantity,
+    commitment_quantity AS CommitmentDiscountQuantity,
     CommitmentDiscountStatus AS CommitmentDiscountStatus,
     CommitmentDiscountType AS CommitmentDiscountType,
-    CommitmentDiscountUnit AS CommitmentDiscountUnit,
+    coalesce(CommitmentDiscountUnit, if(commitment_quantity IS NULL, NULL,
+             multiIf(CommitmentDiscountCategory = 'Spend', upper(BillingCurrency),
+                     CommitmentDiscountCategory = 'Usage', PricingUnit, NULL))) AS CommitmentDiscountUnit,
     toDecimal128OrNull(ConsumedQuantity, 18) AS ConsumedQuantity,
     ConsumedUnit AS ConsumedUnit,
     toDecimal128OrNull(ContractedCost, 18) AS ContractedCost,
@@ -80,7 +83,7 @@ SELECT
     SkuPriceId AS SkuPriceId,
     SubAccountId AS SubAccountId,
     if(SubAccountId IS NULL, SubAccountName, coalesce(SubAccountName, SubAccountId)) AS SubAccountName,
-    SubAccountType AS SubAccountType,
+    if(SubAccountId IS NULL, SubAccountType, coalesce(SubAccountType, 'Sub Account')) AS SubAccountType,
     if(tags_object IS NULL, '{}',
        if(isValidJSON(tags_object) AND startsWith(tags_object, '{'), tags_object, NULL)) AS Tags,
     x_AccountName AS x_AccountName,
@@ -167,6 +170,14 @@ FROM
                                 JSONExtractRaw(t, 'value')), JSONExtractArrayRaw(ifNull(Tags, ''))))),
            Tags) AS tags_object,
         toDecimal128OrNull(EffectiveCost, 18) AS effective_cost,
+        -- Files older than 1.2 have no CommitmentDiscountQuantity: a spend-based commitment counts in currency (the
+        -- purchase's billed cost, the effective cost drawn by usage), a usage-based one in its pricing quantity.
+        coalesce(toDecimal128OrNull(CommitmentDiscountQuantity, 18),
+                 if(CommitmentDiscountId IS NULL OR ifNull(ChargeCategory, '') NOT IN ('Usage', 'Purchase')
+                        OR ifNull(ChargeClass, '') = 'Correction', NULL,
+                    multiIf(CommitmentDiscountCategory = 'Spend',
+                            if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost),
+                            CommitmentDiscountCategory = 'Usage', pricing_quantity, NULL))) AS commitment_quantity,
         toDecimal128OrNull(ListCost, 18) AS list_cost,
         toDecimal128OrNull(ListUnitPrice, 18) AS list_unit_price,
         toDecimal128OrNull(ContractedUnitPrice, 18) AS contracted_unit_price,

@@ -116,3 +116,20 @@ def test_a_focus_1_3_file_names_its_provider_service_provider(wh, tmp_path: Path
     f = load(wh, tmp_path / "focus13.parquet").files[0]
     assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
     assert {(r["p"], r["q"]) for r in focus_rows(wh, "ProviderName AS p, PublisherName AS q")} == {("AWS", "AWS")}
+
+
+def test_a_focus_1_1_file_gets_commitment_quantities_and_account_types(wh, tmp_path: Path):
+    base = {"BillingAccountId": "123", "BillingCurrency": "USD", "BillingPeriodStart": "2024-01-01",
+            "BillingPeriodEnd": "2024-02-01", "ChargePeriodStart": "2024-01-03", "ChargePeriodEnd": "2024-01-04",
+            "ChargeCategory": "Usage", "ProviderName": "AWS", "ServiceName": "Amazon EC2",
+            "ServiceCategory": "Compute", "SubAccountId": "111", "PricingQuantity": "24", "PricingUnit": "Hours",
+            "BilledCost": "0", "EffectiveCost": "1.2", "ListCost": "2.4", "ContractedCost": "2.4",
+            "CommitmentDiscountId": "arn:sp", "CommitmentDiscountCategory": "Spend"}
+    rows = [base, {**base, "CommitmentDiscountId": "arn:ri", "CommitmentDiscountCategory": "Usage"},
+            {**base, "CommitmentDiscountId": "", "CommitmentDiscountCategory": ""}]
+    f = load(wh, write_csv(tmp_path / "focus_1.1.csv", [*base], rows)).files[0]
+    assert (f.error, f.rows_loaded) == (None, 3)
+    got = focus_rows(wh, "toString(CommitmentDiscountQuantity) AS q, CommitmentDiscountUnit AS u, "
+                         "BillingAccountType AS b, SubAccountType AS s")
+    assert [(r["q"], r["u"]) for r in got] == [("1.2", "USD"), ("24", "Hours"), (None, None)]
+    assert {(r["b"], r["s"]) for r in got} == {("Billing Account", "Sub Account")}
