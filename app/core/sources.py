@@ -153,7 +153,10 @@ def _encoding(path: Path) -> str:
 
 
 def _first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
-    """Up to ``limit`` data rows after the header (bytes that are not UTF-8 read as U+FFFD here)."""
+    """Up to ``limit`` data rows after the header as text (bytes that are not UTF-8 read as U+FFFD here)."""
+    if sf.is_parquet:
+        yield from _first_parquet_rows(sf, limit)
+        return
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
         with _open_text(sf.path, sf.encoding) as text:
@@ -164,6 +167,21 @@ def _first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
             yield from (row for _, row in zip(range(limit), reader, strict=False))
     except (OSError, EOFError, zlib.error, csv.Error) as exc:
         raise SourceError(sf.path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _first_parquet_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
+    """Up to ``limit`` rows of a Parquet file as text, read only in the matched columns (the others are '')."""
+    import pyarrow.parquet as pq
+
+    names = {sf.header[i]: i for i in sorted(set(sf.columns.values()) - sf.nested)}
+    for batch in pq.ParquetFile(sf.path).iter_batches(batch_size=limit, columns=list(names)):
+        values = {names[n]: batch.column(n).to_pylist() for n in batch.column_names}
+        for r in range(batch.num_rows):
+            row = [""] * len(sf.header)
+            for i, column in values.items():
+                row[i] = "" if column[r] is None else str(column[r])
+            yield row
+        return
 
 
 def spelling(name: str) -> str:
@@ -207,7 +225,7 @@ def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
             return "AmortizedCost"
         if "actual" in part.lower():
             return "ActualCost"
-    return "ActualCost" if sf.is_parquet else _dataset_from_rows(sf)
+    return _dataset_from_rows(sf)
 
 
 def _dataset_from_rows(sf: SourceFile) -> str:

@@ -123,3 +123,20 @@ def test_commitment_amortization_balances_its_purchases(wh, tmp_path):
     assert len(rows) == 2
     for r in rows:
         assert abs(Decimal(r["used"]) - Decimal(r["bought"])) < Decimal("0.01"), r
+
+
+def test_parquet_exports_are_told_actual_or_amortized_by_their_rows(wh, tmp_path):
+    import pyarrow.csv as pc
+    import pyarrow.parquet as pq
+
+    files = generate(tmp_path / "demo")
+    paths = []
+    for n, source in enumerate((files.actual, files.amortized)):
+        path = tmp_path / f"export{n}" / "20261001-20261031" / "part_0_0001.parquet"  # names say nothing
+        path.parent.mkdir(parents=True)
+        pq.write_table(pc.read_csv(source), path)  # typed as Azure types them: numbers, text dates
+        paths.append(path)
+    result = load(wh, *paths)
+    assert [f.dataset for f in result.files] == ["ActualCost", "AmortizedCost"]
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+    assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
