@@ -1,10 +1,14 @@
-"""Number and date conventions of a CSV billing file, read from its first rows.
+"""Conventions of a billing file: numbers and dates (read from a CSV file's first rows), and enumeration spellings.
 
 A file re-saved by a spreadsheet in another locale writes ``0,5`` for 0.5 and ``01.10.2026`` or ``31/10/2026`` for
 dates. ABI reads such a file's convention from its first rows (the billing period's end date, day 28–31, tells the
 order of day and month in nearly every row) and the relation rewrites those cells to the dot decimal and ISO dates
 the mappings parse: a file's locale never changes its numbers or silently swaps days and months. Files in the
 formats' own conventions (Azure's ``MM/DD/YYYY``, ISO dates, dot decimals) are read as they are, at no cost.
+
+FOCUS files spell a closed-list value in any case or separator (``usage``, ``USAGE``, ``OneTime``) or in an older
+version's word (FOCUS 1.0-preview ``On-Demand``): each is read as the FOCUS 1.2 value it means; anything else
+stays as written and is quarantined as not an allowed value.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+
+from app.core.warehouse import quote
+from app.models.rules import ALLOWED_VALUES, ENUMERATION_ALIASES
 
 SAMPLE_ROWS = 2_000
 AZURE_NUMBER_COLUMNS = (
@@ -79,4 +86,19 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     if name in dates and conventions.day_first not in (None, NATIVE_DAY_FIRST[source]):
         parse = "parseDateTimeBestEffortOrNull" if conventions.day_first else "parseDateTimeBestEffortUSOrNull"
         return f"ifNull(toString({parse}({expr})), {expr})"
+    if name in ALLOWED_VALUES and source in NATIVE_DAY_FIRST and source != "azure-cost":
+        keys, values = _spellings(name)
+        return f"transform(lower({expr}), {keys}, {values}, {expr})"
     return expr
+
+
+@cache
+def _spellings(column: str) -> tuple[str, str]:
+    """SQL arrays: the lower-case spellings of ``column``'s allowed values (and older words), and those values."""
+    spellings = {}
+    for value in ALLOWED_VALUES[column]:
+        lowered = value.lower()
+        for spelling in (lowered, re.sub(r"[\s_-]+", "", lowered), lowered.replace("-", " ")):
+            spellings[spelling] = value
+    spellings.update(ENUMERATION_ALIASES.get(column, {}))
+    return (f"[{', '.join(quote(k) for k in spellings)}]", f"[{', '.join(quote(v) for v in spellings.values())}]")

@@ -32,6 +32,11 @@ ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
 }
 """Columns whose non-null values must come from a closed list (FOCUS 1.2 specification)."""
 
+ENUMERATION_ALIASES: dict[str, dict[str, str]] = {
+    "PricingCategory": {"on-demand": "Standard", "ondemand": "Standard", "commitment-based": "Committed"},
+}
+"""Older words for allowed values (lower case → FOCUS 1.2 value): FOCUS 1.0-preview pricing categories."""
+
 SERVICE_SUBCATEGORIES: dict[str, tuple[str, ...]] = {
     "AI and Machine Learning": (
         "AI Platforms",

@@ -133,3 +133,19 @@ def test_a_focus_1_1_file_gets_commitment_quantities_and_account_types(wh, tmp_p
                          "BillingAccountType AS b, SubAccountType AS s")
     assert [(r["q"], r["u"]) for r in got] == [("1.2", "USD"), ("24", "Hours"), (None, None)]
     assert {(r["b"], r["s"]) for r in got} == {("Billing Account", "Sub Account")}
+
+
+def test_closed_list_values_in_any_case_or_older_words_read_as_focus_1_2(wh, tmp_path: Path):
+    table = _typed_focus_table().drop(["ChargeCategory", "ChargeFrequency", "ServiceCategory"])
+    table = table.append_column("ChargeCategory", pa.array(["usage", "USAGE", "Usage"]))
+    table = table.append_column("ChargeFrequency", pa.array(["UsageBased", "usage-based", "Usage Based"]))
+    table = table.append_column("ServiceCategory", pa.array(["compute", "COMPUTE", "Computing"]))
+    table = table.append_column("PricingCategory", pa.array(["On-Demand", "Commitment-Based", None]))
+    pq.write_table(table, tmp_path / "spellings.parquet")
+    f = load(wh, tmp_path / "spellings.parquet").files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 2, 1)
+    got = focus_rows(wh, "ChargeCategory AS c, ChargeFrequency AS f, ServiceCategory AS s, PricingCategory AS p")
+    assert got == [{"c": "Usage", "f": "Usage-Based", "s": "Compute", "p": "Standard"},
+                   {"c": "Usage", "f": "Usage-Based", "s": "Compute", "p": "Committed"}]
+    assert wh.scalar("SELECT reasons FROM abi.focus_quarantine") == [
+        'ServiceCategory: not an allowed value: "Computing"']
