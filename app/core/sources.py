@@ -24,7 +24,6 @@ SOURCES = ("azure-cost", "azure-focus", "focus")
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
 DELIMITERS = (",", ";", "\t")
 """CSV field separators, in order of preference: a header with a comma is comma-separated."""
-DATASET_SAMPLE_ROWS = 20_000
 PREAMBLE_LINES = 10
 """Lines a title or notes may take above the header (e.g. a report name and its date)."""
 HEADER_MAX_CHARS = 1 << 20
@@ -101,7 +100,7 @@ def _read_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str, i
         except Exception as exc:  # pyarrow raises several types for non-Parquet input
             raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
     try:
-        with _open_text(path, encoding) as text:
+        with open_text(path, encoding) as text:
             lines = [text.readline(HEADER_MAX_CHARS) for _ in range(PREAMBLE_LINES + 1)]
         candidates = [(*_cells(line), i) for i, line in enumerate(lines)]
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
@@ -129,20 +128,20 @@ def parquet_nested(path: Path) -> frozenset[int]:
     return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+def open_binary(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
 
 
-def _open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
+def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
     """The file as text; a byte its encoding does not define reads as U+FFFD (here only: the engine reads bytes)."""
-    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding,
                             newline="", errors="replace")
 
 
 def _encoding(path: Path) -> str:
     """``utf-8`` when the file's first ``ENCODING_SAMPLE_BYTES`` are UTF-8, else Windows-1252."""
     try:
-        with _open_binary(path) as raw:
+        with open_binary(path) as raw:
             head = raw.read(ENCODING_SAMPLE_BYTES)
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -152,14 +151,14 @@ def _encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
+def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` data rows after the header as text (bytes that are not UTF-8 read as U+FFFD here)."""
     if sf.is_parquet:
         yield from _first_parquet_rows(sf, limit)
         return
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
-        with _open_text(sf.path, sf.encoding) as text:
+        with open_text(sf.path, sf.encoding) as text:
             for _ in range(sf.header_line):
                 text.readline()
             reader = csv.reader(text, delimiter=sf.delimiter)
@@ -213,49 +212,10 @@ def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> t
     return matched, extras
 
 
-def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
-    """ActualCost or AmortizedCost for Azure cost files (forced, from the path, else from the rows); else FOCUS."""
-    path = sf.path
-    if sf.source != "azure-cost":
-        return "FOCUS"
-    if forced:
-        return forced
-    for part in (path.name, *(p.name for p in list(path.parents)[:3])):  # the file name, then nearest folders
-        if re.search(r"amorti[sz]", part.lower()):
-            return "AmortizedCost"
-        if "actual" in part.lower():
-            return "ActualCost"
-    return _dataset_from_rows(sf)
-
-
-def _dataset_from_rows(sf: SourceFile) -> str:
-    """Amortized data shows commitment usage with a cost, or unused-commitment rows; actual data does not."""
-    charge, model, cost = (sf.columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
-    if charge is None or model is None or cost is None:
-        return "ActualCost"
-    for row in _first_rows(sf, DATASET_SAMPLE_ROWS):
-        if len(row) <= max(charge, model, cost):
-            break
-        kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
-        if kind.startswith("unused") or (kind == "usage" and pricing in ("reservation", "savingsplan")
-                                         and _nonzero(row[cost])):
-            return "AmortizedCost"
-    return "ActualCost"
-
-
-def _nonzero(text: str) -> bool:
-    for number in (text, text.replace(".", "").replace(",", ".")):  # the second: a decimal comma
-        try:
-            return float(number) != 0.0
-        except ValueError:
-            continue
-    return False
-
-
 def _sniff_conventions(sf: SourceFile) -> Conventions:
     """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows."""
     numbers, dates = conventions.typed_columns(sf.source)
-    sample = _first_rows(sf, conventions.SAMPLE_ROWS)
+    sample = first_rows(sf, conventions.SAMPLE_ROWS)
     return conventions.sniff(sample, [i for n, i in sf.columns.items() if n in numbers],
                              [i for n, i in sf.columns.items() if n in dates])
 
@@ -280,6 +240,8 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     missing = _missing_required(sf)
     if missing:
         raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")
+    from app.core.datasets import detect_dataset  # it samples rows with this module's readers
+
     sf.dataset = detect_dataset(sf, forced_dataset)
     return sf
 
