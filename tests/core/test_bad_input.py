@@ -181,3 +181,14 @@ def test_title_lines_above_the_header_are_skipped(wh, tmp_path):
     assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 4, 3, 1)
     assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [1, 2, 4]
     assert wh.scalar("SELECT source_row FROM abi.focus_quarantine") == 3
+
+
+def test_a_tag_key_given_twice_keeps_the_row_with_the_first_value(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 3)
+    cells = next(__import__("csv").reader([header]))
+    parsed = list(__import__("csv").reader(rows))
+    parsed[1][cells.index("Tags")] = '"env": "prod", "env": "test"'
+    path = write_csv(tmp_path / "dup_tags_actual.csv", cells, [dict(zip(cells, r, strict=True)) for r in parsed])
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
+    assert focus_rows(wh, "toJSONString(Tags) AS t", "x_SourceRow = 2")[0]["t"] == '{"env":"prod"}'
