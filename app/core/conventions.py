@@ -34,6 +34,8 @@ ClickHouse's best effort (day first)."""
 DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?")
 DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
 SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2\d{2,4}\b")
+NAMED_MONTH_DATE = re.compile(r"\s*\d{1,2}[-\s./]+[A-Za-z]{3,9}[-\s./,]+\d{2,4}\b")
+"""``01-Oct-2026`` (a spreadsheet's date format): day first, which Azure's ``MM/DD/YYYY`` parser cannot read."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int]) -> Co
             comma += bool(DECIMAL_COMMA.fullmatch(cell))
             dot += bool(DECIMAL_DOT.fullmatch(cell))
         for i in dates:
-            match = SHORT_DATE.match(row[i]) if i < len(row) else None
+            cell = row[i] if i < len(row) else ""
+            day += bool(NAMED_MONTH_DATE.match(cell))
+            match = SHORT_DATE.match(cell)
             if match:
                 first, separator, second = int(match[1]), match[2], int(match[3])
                 day += separator == "." or first > 12 >= second

@@ -32,7 +32,7 @@ def _resave(source, target, date_format: str, delimiter: str = ";") -> None:
         writer.writerows(rows)
 
 
-@pytest.mark.parametrize("date_format", ["%d.%m.%Y", "%d/%m/%Y"])
+@pytest.mark.parametrize("date_format", ["%d.%m.%Y", "%d/%m/%Y", "%d-%b-%Y"])
 def test_a_european_resave_loads_the_same_costs_and_days_as_the_export(wh, tmp_path, date_format):
     original = generate(tmp_path / "demo").actual
     resaved = tmp_path / "resaved" / original.name
@@ -70,6 +70,7 @@ def test_a_number_not_written_in_the_files_convention_is_quarantined_as_written(
     (["1.234,5"], ["01.10.2026"], Conventions(decimal_comma=True, day_first=True)),
     (["1e-07"], ["10/01/2026", "2026-10-31"], Conventions()),
     ([""], ["13/10/2026", "10/13/2026"], Conventions()),
+    (["2.5"], ["01-Oct-2026"], Conventions(day_first=True)),
 ])
 def test_conventions_are_read_from_the_sample_rows(numbers, dates, expected):
     rows = [[n, d] for n, d in zip(numbers + numbers[-1:] * len(dates), dates + dates[-1:] * len(numbers),
