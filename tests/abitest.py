@@ -58,3 +58,30 @@ def csv_total(path: Path, column: str) -> Decimal:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
         return sum((Decimal(r[column]) for r in csv.DictReader(handle) if r[column].strip()), Decimal(0))
+
+
+EA_USAGE_HEADER = [
+    "AccountOwnerId", "Account Name", "SubscriptionId", "SubscriptionGuid", "Subscription Name", "Date", "Product",
+    "Meter ID", "Meter Category", "Meter Sub-Category", "Meter Region", "Meter Name", "Consumed Quantity",
+    "ResourceRate", "ExtendedCost", "Resource Location", "Consumed Service", "Instance ID", "Tags",
+    "Department Name", "Cost Center", "Unit Of Measure", "Resource Group",
+]
+"""The EA portal's usage detail CSV (before Cost Management): no currency, no enrollment column."""
+EA_SUBSCRIPTION_GUID = "9f8e7d6c-0000-4000-8000-000000000001"
+
+
+def write_ea_usage(tmp_path: Path, n: int = 3) -> Path:
+    """An EA portal usage detail CSV of ``n`` daily rows (before Cost Management)."""
+    rows = [{
+        "AccountOwnerId": "owner@contoso.com", "Account Name": "Contoso Dev", "SubscriptionId": "1234567",
+        "SubscriptionGuid": EA_SUBSCRIPTION_GUID, "Subscription Name": "Dev Sub", "Date": f"10/0{d + 1}/2026",
+        "Product": "Virtual Machines Dv3 Series - D2 v3 - EU West", "Meter ID": "a2b3c4d5-0000-4000-8000-00000000000a",
+        "Meter Category": "Virtual Machines", "Meter Sub-Category": "Dv3 Series", "Meter Region": "EU West",
+        "Meter Name": "D2 v3", "Consumed Quantity": "24", "ResourceRate": "0.096", "ExtendedCost": "2.304",
+        "Resource Location": "westeurope", "Consumed Service": "Microsoft.Compute",
+        "Instance ID": f"/subscriptions/{EA_SUBSCRIPTION_GUID}/resourceGroups/rg-app/providers/"
+                       "Microsoft.Compute/virtualMachines/vm1",
+        "Tags": '"env": "dev"', "Department Name": "Engineering", "Cost Center": "CC100",
+        "Unit Of Measure": "1 Hour", "Resource Group": "rg-app",
+    } for d in range(n)]
+    return write_csv(tmp_path / "ea_usage_detail.csv", EA_USAGE_HEADER, rows)

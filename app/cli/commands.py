@@ -23,10 +23,11 @@ def ingest(args) -> int:
     paths = loader.expand_paths(args.paths)
     if not paths:
         raise CommandError(f"no billing files found in: {' '.join(args.paths)}")
+    given = _given(args.given)
     wh, registry = _publishing_warehouse()
     try:
-        result = _ingest_with_progress(wh, paths, None if args.source == "auto" else args.source,
-                                       DATASETS[args.dataset], quiet=args.json)
+        how = (None if args.source == "auto" else args.source, DATASETS[args.dataset], given)
+        result = _ingest_with_progress(wh, paths, how, quiet=args.json)
     finally:
         wh.close()
         if registry is not None:
@@ -55,12 +56,24 @@ def _publishing_warehouse():
     return LockedWarehouse(wh, registry.publish_lock), registry
 
 
-def _ingest_with_progress(wh, paths: list[Path], source, dataset, quiet: bool):
+def _given(pairs: list[str]) -> dict[str, str]:
+    """``--set COLUMN=VALUE`` pairs."""
+    given = {}
+    for pair in pairs:
+        column, sep, value = pair.partition("=")
+        if not sep or not column.strip() or not value.strip():
+            raise CommandError(f"--set {pair!r}: expected COLUMN=VALUE, e.g. --set BillingCurrency=EUR")
+        given[column.strip()] = value.strip()
+    return given
+
+
+def _ingest_with_progress(wh, paths: list[Path], how: tuple, quiet: bool):
     from tqdm import tqdm
 
+    source, dataset, given = how
     show = sys.stderr.isatty() and not quiet
     with tqdm(total=len(paths), unit="file", desc="ingest", disable=not show) as bar:
-        return loader.ingest(wh, paths, source, dataset, progress=lambda _p: bar.update(1))
+        return loader.ingest(wh, paths, source, dataset, progress=lambda _p: bar.update(1), given=given)
 
 
 def export(args) -> int:
@@ -103,7 +116,7 @@ def demo(args) -> int:
     files = generate(out, month=month, scale=args.scale)
     wh = open_warehouse()
     try:
-        result = _ingest_with_progress(wh, [files.actual, files.amortized], "azure-cost", None, quiet=False)
+        result = _ingest_with_progress(wh, [files.actual, files.amortized], ("azure-cost", None, {}), quiet=False)
         summary.print_ingestion(result)
         summary.print_cost_summary(wh, f"{month:%Y-%m}")
     finally:

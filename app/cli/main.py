@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--source", choices=["auto", "azure-cost", "azure-focus", "focus"], default="auto")
     ingest.add_argument("--dataset", choices=["auto", "actual", "amortized"], default="auto",
                         help="Azure cost files: actual or amortized (default: from the path, else the rows)")
+    ingest.add_argument("--set", action="append", default=[], metavar="COLUMN=VALUE", dest="given",
+                        help="a value for a column the files lack or leave empty, e.g. BillingCurrency=EUR for an old "
+                             "EA usage file with no currency column (repeatable)")
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ingest.set_defaults(run=commands.ingest)
 

@@ -17,7 +17,7 @@ AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
     "BillingProfileName": ("billingprofilename",),
     "AccountOwnerId": ("accountownerid", "accountowneremail"),
     "AccountName": ("accountname",),
-    "SubscriptionId": ("subscriptionid", "subscriptionguid"),
+    "SubscriptionId": ("subscriptionguid", "subscriptionid"),  # legacy EA files: SubscriptionId is a number
     "SubscriptionName": ("subscriptionname",),
     "Date": ("date", "usagedate", "usagedatetime"),
     "ProductName": ("productname", "product"),

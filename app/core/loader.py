@@ -78,16 +78,17 @@ def expand_paths(patterns: list[str]) -> list[Path]:
 
 
 def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset: str | None = None,
-           progress=None, atomic: bool = False) -> IngestionResult:
+           progress=None, atomic: bool = False, given: dict[str, str] | None = None) -> IngestionResult:
     """Load files into FOCUS as one batch; each file is loaded whole or refused whole.
 
     ``atomic``: all files or none (a refused file keeps the others out too: parts of one report).
+    ``given``: values for columns the files lack or leave empty (``abi ingest --set``).
     """
     with wh.exclusive():
-        return _ingest(wh, paths, source, dataset, progress, atomic)
+        return _ingest(wh, paths, (source, dataset, given or {}), progress, atomic)
 
 
-def _ingest(wh: Warehouse, paths: list[Path], source: str | None, dataset: str | None, progress,
+def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None, dict[str, str]], progress,
             atomic: bool) -> IngestionResult:
     ensure_schema(wh)
     result = IngestionResult(ingestion_id=str(uuid.uuid4()), files=[])
@@ -99,7 +100,7 @@ def _ingest(wh: Warehouse, paths: list[Path], source: str | None, dataset: str |
         for n, path in enumerate(paths):
             fr = FileResult(path=str(path), warnings=_missing_parts(path, paths))
             result.files.append(fr)
-            stage = _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, source, dataset)
+            stage = _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, how)
             if stage:
                 stages.append((fr, stage))
             if progress:
@@ -131,10 +132,11 @@ def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
 
 
 def _stage_file(wh: Warehouse, path: Path, fr: FileResult, prefix: str, lineage: dict[str, str],
-                source: str | None, dataset: str | None) -> FileStage | None:
+                how: tuple[str | None, str | None, dict[str, str]]) -> FileStage | None:
+    """Stage one file; ``how``: the forced source and dataset and the ``--set`` values."""
     stage = FileStage(wh, prefix)
     try:
-        sf = open_source(path, source, dataset)
+        sf = open_source(path, *how)
         fr.source, fr.dataset = sf.source, sf.dataset
         stage.create()
         stage.load(sf, {**lineage, "_source_file": str(path)})
@@ -166,6 +168,20 @@ def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> N
     fr.source_totals = stage.source_totals()
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
         f"SELECT item, count() AS n FROM {db}.{stage.unmapped} GROUP BY item ORDER BY n DESC LIMIT 50")}
+    fr.warnings += _missing_everywhere(wh, stage, fr)
+
+
+def _missing_everywhere(wh: Warehouse, stage: FileStage, fr: FileResult) -> list[str]:
+    """A hint for each mandatory FOCUS value that no row of the file has (an old EA usage file has no currency
+    column): every row is quarantined, and ``--set`` can give the file's value."""
+    if not fr.rows_read or fr.rows_quarantined < fr.rows_read:
+        return []
+    missing = [r["column"] for r in wh.rows(
+        f"SELECT splitByString(':', reason)[1] AS column FROM {wh.database}.{stage.quarantine} "
+        f"ARRAY JOIN reasons AS reason WHERE reason LIKE '%: mandatory value missing' GROUP BY column "
+        f"HAVING count() = {fr.rows_read} ORDER BY column")]
+    return [f"{fr.path}: no row has a {column} (mandatory in FOCUS), so all {fr.rows_read} rows are quarantined; "
+            f"when the whole file has one {column}, give it: abi ingest --set {column}=VALUE" for column in missing]
 
 
 def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:

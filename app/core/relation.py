@@ -29,6 +29,14 @@ def _value(sf: SourceFile, i: int) -> str:
     return text_value(_cell(sf, i))
 
 
+def _given(sf: SourceFile, name: str, expr: str) -> str:
+    """``expr``, or the value given for the column (``--set``) where it is NULL."""
+    if name not in sf.given:
+        return expr if expr != "NULL" else "CAST(NULL AS Nullable(String))"
+    value = f"CAST({quote(sf.given[name])} AS Nullable(String))"
+    return value if expr == "NULL" else f"ifNull({expr}, {value})"
+
+
 def _last_named(sf: SourceFile) -> int:
     """Position (1-based) of the header's last named column: a header may end in commas."""
     return max((i + 1 for i, name in enumerate(sf.header) if name), default=1)
@@ -61,9 +69,9 @@ def _row_errors(sf: SourceFile) -> str:
 
 def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1") -> str:
     """SELECT over ``{file}`` exposing the format's canonical columns, ``_extra``, ``_raw``, ``_row`` and lineage."""
-    cols = [f"{normalized(sf.source, sf.conventions, name, _value(sf, i))} AS `{name}`"
+    cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions, name, _value(sf, i)))} AS `{name}`"
             for name, i in sf.columns.items()]
-    cols += [f"CAST(NULL AS Nullable(String)) AS `{name}`" for name in sf.canonical if name not in sf.columns]
+    cols += [f"{_given(sf, name, 'NULL')} AS `{name}`" for name in sf.canonical if name not in sf.columns]
     extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
     cols.append(f"mapFilter((k, v) -> v != '', map({extras})) AS _extra" if extras
                 else "CAST(map(), 'Map(String, String)') AS _extra")

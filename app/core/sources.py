@@ -61,6 +61,9 @@ class SourceFile:
     """0-based line of the header: the lines above it (a preamble) are skipped."""
     conventions: Conventions = Conventions()
     """How the file writes numbers and dates (decimal comma, day-first dates), read from its first rows."""
+    given: dict[str, str] = field(default_factory=dict)
+    """canonical name → a value given by the user (``abi ingest --set``) for a column the file lacks or leaves
+    empty (an old EA usage file has no currency column)."""
 
     @property
     def is_parquet(self) -> bool:
@@ -220,8 +223,23 @@ def _sniff_conventions(sf: SourceFile) -> Conventions:
                              [i for n, i in sf.columns.items() if n in dates])
 
 
-def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None) -> SourceFile:
-    """Read a file's header and detect its format; refuse files that are not billing data."""
+def given_columns(given: dict[str, str], canonical: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """``--set`` values keyed by the canonical column each name spells (``BillingCurrency`` → ``BillingCurrencyCode``
+    in an Azure cost file); ``KeyError`` names one that is no column of the format."""
+    resolved = {}
+    for name, value in given.items():
+        keys = {spelling(name), spelling(name).replace("_", "")}  # billing_currency too
+        column = next((c for c, accepted in canonical.items() if keys & {*accepted, c.lower()}), None)
+        if column is None:
+            raise KeyError(name)
+        resolved[column] = value
+    return resolved
+
+
+def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None,
+                given: dict[str, str] | None = None) -> SourceFile:
+    """Read a file's header and detect its format; refuse files that are not billing data. ``given``: values for
+    columns the file lacks or leaves empty, by any spelling of the format's column names."""
     if not path.is_file():
         raise SourceError(path, "no such file")
     encoding = "utf-8" if path.suffix.lower() == ".parquet" else _encoding(path)
@@ -235,6 +253,10 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     if sf.is_parquet:
         sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
+    try:
+        sf.given = given_columns(given or {}, sf.canonical)
+    except KeyError as exc:
+        raise SourceError(path, f"--set {exc.args[0]}: not a column of {source} files") from None
     if not sf.is_parquet:
         sf.conventions = _sniff_conventions(sf)
     missing = _missing_required(sf)
@@ -248,4 +270,4 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
 
 def _missing_required(sf: SourceFile) -> list[str]:
     required = ("CostInBillingCurrency", "Date") if sf.source == "azure-cost" else ("BilledCost",)
-    return [c for c in required if c not in sf.columns]
+    return [c for c in required if c not in sf.columns and c not in sf.given]

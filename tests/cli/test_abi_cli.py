@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from abitest import PROJECT
+from abitest import PROJECT, write_ea_usage
 
 
 def abi(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -62,3 +62,15 @@ def test_export_csv_has_focus_columns_first(tmp_path, demo_dir):
     first = next(reader)
     assert first["ChargePeriodStart"].endswith("Z") and "T" in first["ChargePeriodStart"]
     assert abi(tmp_path, "export", "--format", "csv", "--out", str(target), "--billing-period", "2026-13").returncode
+
+
+def test_ingest_set_gives_a_column_the_file_lacks(tmp_path):
+    path = write_ea_usage(tmp_path)
+    out = abi(tmp_path, "ingest", str(path), "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["files"][0]["rows_quarantined"] == 3
+    assert "--set BillingCurrency=VALUE" in out.stderr
+    out = abi(tmp_path, "ingest", str(path), "--set", "BillingCurrency=EUR", "--set", "BillingAccountId=8611537",
+              "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["files"][0]["rows_loaded"] == 3, out.stderr
+    out = abi(tmp_path, "ingest", str(path), "--set", "BillingCurrency")
+    assert out.returncode == 2 and "expected COLUMN=VALUE" in out.stderr
