@@ -88,10 +88,18 @@ FOCUS_ALIASES: dict[str, tuple[str, ...]] = {
     "SkuPriceDetails": ("x_skudetails",),
     "SkuMeter": ("x_skumetername",),
     "ChargeCategory": ("chargetype",),
-    "ProviderName": ("serviceprovidername",),
+    "ProviderName": ("serviceprovidername", "provider"),
+    "PublisherName": ("publisher",),
+    "InvoiceIssuerName": ("invoiceissuer",),
+    "BillingCurrency": ("billedcurrency",),
+    "EffectiveCost": ("amortizedcost",),
+    "RegionId": ("region",),
+    "ConsumedQuantity": ("usagequantity",),
+    "ConsumedUnit": ("usageunit",),
 }
-"""Other spellings of FOCUS columns: older (Microsoft FocusCost 1.0 x_ columns, FOCUS 1.0-preview names) and newer
-(FOCUS 1.3 ServiceProviderName, used when a file has no ProviderName)."""
+"""Other spellings of FOCUS columns, used when a file has no column of the 1.2 name: older (FOCUS 0.5 Provider,
+Publisher, InvoiceIssuer, BilledCurrency, AmortizedCost, Region, UsageQuantity/UsageUnit; 1.0-preview ChargeType;
+Microsoft FocusCost 1.0 x_ columns) and newer (FOCUS 1.3 ServiceProviderName)."""
 
 FOCUS_SOURCE_X_COLUMNS = tuple(c for c in X_COLUMNS if c != "x_SourceColumns" and not c.startswith(
     ("x_Source", "x_Ingest")))

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core import replace, schema
+from app.core import mapping, replace, schema
 from app.core.lookups import load_lookups
 from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
 from app.core.staging import FileStage
@@ -176,10 +176,11 @@ def _missing_everywhere(wh: Warehouse, stage: FileStage, fr: FileResult) -> list
     column): every row is quarantined, and ``--set`` can give the file's value."""
     if not fr.rows_read or fr.rows_quarantined < fr.rows_read:
         return []
+    amounts = {n for n, t in mapping.mapped_columns() if "Decimal" in t}  # one cost for every row is no fix
     missing = [r["column"] for r in wh.rows(
         f"SELECT splitByString(':', reason)[1] AS column FROM {wh.database}.{stage.quarantine} "
         f"ARRAY JOIN reasons AS reason WHERE reason LIKE '%: mandatory value missing' GROUP BY column "
-        f"HAVING count() = {fr.rows_read} ORDER BY column")]
+        f"HAVING count() = {fr.rows_read} ORDER BY column") if r["column"] not in amounts]
     return [f"{fr.path}: no row has a {column} (mandatory in FOCUS), so all {fr.rows_read} rows are quarantined; "
             f"when the whole file has one {column}, give it: abi ingest --set {column}=VALUE" for column in missing]
 

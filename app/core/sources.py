@@ -29,6 +29,7 @@ PREAMBLE_LINES = 10
 HEADER_MAX_CHARS = 1 << 20
 ENCODING_SAMPLE_BYTES = 1 << 22
 WINDOWS_1252 = "cp1252"
+TRANSLATED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9_]*)\s*\)\s*$")
 
 
 class SourceError(ValueError):
@@ -191,9 +192,16 @@ def spelling(name: str) -> str:
     return re.sub(r"[\s\-]+", "", name.lower())
 
 
+def header_key(name: str) -> str:
+    """A header name as matched: its ``spelling``, or that of the English name a translated header gives in
+    brackets (``Ressourcenstandort (ResourceLocation)`` → resourcelocation, as Azure writes localized files)."""
+    bracketed = TRANSLATED.search(name)
+    return spelling(bracketed.group(1) if bracketed else name)
+
+
 def detect_source(header: list[str]) -> str | None:
     """The source format a header belongs to, or None."""
-    names = {spelling(h) for h in header}
+    names = {header_key(h) for h in header}
     if len(names & formats.FOCUS_MARKERS) >= 3:
         return "azure-focus" if names & formats.AZURE_FOCUS_MARKERS else "focus"
     if all(names & group for group in formats.AZURE_COST_MARKERS):
@@ -203,7 +211,7 @@ def detect_source(header: list[str]) -> str | None:
 
 def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int]]:
     """Map header positions to canonical names (first accepted spelling wins); the rest are extras."""
-    lowered = [spelling(h) for h in header]
+    lowered = [header_key(h) for h in header]
     matched: dict[str, int] = {}
     for name, accepted in canonical.items():
         for candidate in accepted:

@@ -11,11 +11,11 @@
 SELECT
     AvailabilityZone,
     if(is_commitment_usage, toDecimal128(0, 18), cost) AS BilledCost,
-    if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId)) AS BillingAccountId,
+    account_id AS BillingAccountId,
     -- An account without a display name is named by its id (FOCUS: the name must not be null).
-    coalesce(if(is_mca, BillingProfileName, coalesce(BillingAccountName, BillingProfileName)),
-             if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId))) AS BillingAccountName,
-    if(is_mca, 'Billing Profile', 'Billing Account') AS BillingAccountType,
+    coalesce(multiIf(billed_by_subscription, SubscriptionName, is_mca, BillingProfileName,
+                     coalesce(BillingAccountName, BillingProfileName)), account_id) AS BillingAccountName,
+    multiIf(is_mca, 'Billing Profile', billed_by_subscription, 'Subscription', 'Billing Account') AS BillingAccountType,
     upper(BillingCurrencyCode) AS BillingCurrency,
     coalesce(addDays(billing_period_end_day, 1), addMonths(billing_period_start, 1)) AS BillingPeriodEnd,
     billing_period_start AS BillingPeriodStart,
@@ -97,7 +97,7 @@ SELECT
     AccountOwnerId AS x_AccountOwnerId,
     toDecimal128OrNull(CostInUsd, 18) AS x_BilledCostInUsd,
     toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 36) / focus_block, 18) AS x_BilledUnitPrice,
-    if(is_mca, exchange_rate, NULL) AS x_BillingExchangeRate,
+    if(converts OR ExchangeRatePricingToBilling IS NOT NULL, exchange_rate, NULL) AS x_BillingExchangeRate,
     BillingProfileId AS x_BillingProfileId,
     BillingProfileName AS x_BillingProfileName,
     ChargeType AS x_ChargeType,
@@ -113,7 +113,9 @@ SELECT
     PricingModel AS x_PricingModel,
     UnitOfMeasure AS x_PricingUnitDescription,
     PublisherType AS x_PublisherType,
-    ResourceGroup AS x_ResourceGroupName,
+    if(ResourceGroup IS NULL AND has(id_parts, 'resourcegroups'),
+       nullIf(splitByChar('/', ifNull(ResourceId, ''))[indexOf(id_parts, 'resourcegroups') + 1], ''), ResourceGroup)
+        AS x_ResourceGroupName,
     ProductName AS x_SkuDescription,
     MeterCategory AS x_SkuMeterCategory,
     MeterId AS x_SkuMeterId,
@@ -124,7 +126,7 @@ SELECT
     MeterRegion AS x_SkuRegion,
     ServiceFamily AS x_SkuServiceFamily,
     Term AS x_SkuTerm,
-    if(tags_ok OR Tags IS NULL, map(), map('Tags', Tags)) AS x_SourceColumns,
+    if(tags_ok OR Tags IS NULL, _extra, mapUpdate(_extra, map('Tags', ifNull(Tags, '')))) AS x_SourceColumns,
     _dataset AS x_SourceDataset,
     'azure-cost' AS x_SourceFormat,
     _source_file AS x_SourceFile,
@@ -168,10 +170,19 @@ FROM
         toDecimal128OrNull(PayGPrice, 18) AS payg_price,
         ifNull(toDecimal128OrNull(ExchangeRatePricingToBilling, 18), toDecimal128(1, 18)) AS exchange_rate,
         BillingProfileId IS NOT NULL AND BillingProfileId != ifNull(BillingAccountId, '') AS is_mca,
-        if(is_mca, toDecimal128(toDecimal256(unit_price, 18) * exchange_rate, 18), unit_price) AS unit_price_billing,
-        -- A commitment purchase has no pay-as-you-go price (PayGPrice 0): its list price is its purchase price.
-        if(charge_category = 'Purchase' AND ifNull(payg_price, 0) = 0, unit_price, payg_price) AS list_price,
-        if(is_mca, toDecimal128(toDecimal256(list_price, 18) * exchange_rate, 18), list_price) AS list_unit_price_billing,
+        -- Files with no billing account or profile column (pay-as-you-go usage details, a partner's customer view)
+        -- are billed by subscription: the subscription is the billing account.
+        BillingAccountId IS NULL AND BillingProfileId IS NULL AND SubscriptionId IS NOT NULL AS billed_by_subscription,
+        if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId, SubscriptionId)) AS account_id,
+        -- Prices are in the pricing currency: converted at the file's rate for MCA and wherever the two currencies
+        -- differ (partner and CSP files have no billing profile).
+        is_mca OR upper(ifNull(PricingCurrencyCode, ifNull(BillingCurrencyCode, ''))) != upper(ifNull(BillingCurrencyCode, ''))
+            AS converts,
+        if(converts, toDecimal128(toDecimal256(unit_price, 18) * exchange_rate, 18), unit_price) AS unit_price_billing,
+        -- A row without a pay-as-you-go price (PayGPrice 0 or empty: commitment purchases, older EA files) lists at
+        -- its own unit price, so ListCost is never below ContractedCost.
+        if(ifNull(payg_price, 0) = 0 AND unit_price IS NOT NULL, unit_price, payg_price) AS list_price,
+        if(converts, toDecimal128(toDecimal256(list_price, 18) * exchange_rate, 18), list_price) AS list_unit_price_billing,
         coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
                  toDecimal128(toDecimal256(list_unit_price_billing, 18) * quantity, 18)) AS list_cost,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,
@@ -180,7 +191,9 @@ FROM
             AS billing_period_start_date,
         toDateTime(billing_period_start_date) AS billing_period_start,
         lower(ifNull(ChargeType, '')) AS charge_type,
-        lower(ifNull(PricingModel, '')) AS pricing_model,
+        -- Older EA files name the reservation on covered rows but leave PricingModel empty.
+        lower(ifNull(PricingModel, multiIf(benefit = '', '', benefit LIKE '%/microsoft.billingbenefits/%',
+                                           'savingsplan', 'reservation'))) AS pricing_model,
         lower(ifNull(Frequency, '')) AS frequency,
         lower(ifNull(coalesce(BenefitId, ReservationId), '')) AS benefit,
         multiIf(charge_type IN ('', 'usage', 'unusedreservation', 'unusedsavingsplan'), 'Usage',

@@ -2,8 +2,9 @@
 -- FOCUS columns keep their meaning; values are parsed from text (literal NULL strings are NULL already, date-times
 -- with or without T/Z; Tags given as a list of key/value pairs become an object). 1.2 columns absent from older
 -- files are derived where 1.2 defines them from other columns (pricing-currency prices, commitment quantities,
--- ListCost = ListUnitPrice x PricingQuantity), else take the defaults the 1.2 rules allow (ChargeFrequency,
--- ServiceSubcategory, InvoiceIssuerName, PublisherName, account types and names); otherwise they stay NULL.
+-- ListCost = ListUnitPrice x PricingQuantity, ContractedCost = ContractedUnitPrice x PricingQuantity), else take
+-- the defaults the 1.2 rules allow (ChargeFrequency, ServiceSubcategory, InvoiceIssuerName, PublisherName, account
+-- types and names); otherwise they stay NULL. FOCUS 0.5 names are read as their 1.x columns (app/core/formats.py).
 --
 -- Input  {source}: FOCUS columns and ABI's x_ columns (app/core/formats.py) as Nullable(String), plus _extra
 --                  (other columns, by original name), _row_errors (the row's shape), _row, _ingestion_id,
@@ -38,16 +39,18 @@ SELECT
                      CommitmentDiscountCategory = 'Usage', PricingUnit, NULL))) AS CommitmentDiscountUnit,
     toDecimal128OrNull(ConsumedQuantity, 18) AS ConsumedQuantity,
     ConsumedUnit AS ConsumedUnit,
-    toDecimal128OrNull(ContractedCost, 18) AS ContractedCost,
+    contracted_cost AS ContractedCost,
     toDecimal128OrNull(ContractedUnitPrice, 18) AS ContractedUnitPrice,
     toDecimal128OrNull(EffectiveCost, 18) AS EffectiveCost,
     InvoiceId AS InvoiceId,
     coalesce(InvoiceIssuerName, ProviderName) AS InvoiceIssuerName,
     -- ListCost = ListUnitPrice × PricingQuantity (FOCUS); a file that leaves it 0 or empty beside a unit price and a
     -- quantity (e.g. Microsoft's partner-billed FocusCost rows) gets the product.
-    if(ifNull(list_cost, 0) = 0 AND list_unit_price IS NOT NULL AND pricing_quantity IS NOT NULL
-           AND ifNull(ChargeClass, '') != 'Correction',
-       toDecimal128(toDecimal256(list_unit_price, 18) * pricing_quantity, 18), list_cost) AS ListCost,
+    -- A file without ListCost lists at its contracted cost.
+    coalesce(if(ifNull(list_cost, 0) = 0 AND list_unit_price IS NOT NULL AND pricing_quantity IS NOT NULL
+                    AND ifNull(ChargeClass, '') != 'Correction',
+                toDecimal128(toDecimal256(list_unit_price, 18) * pricing_quantity, 18), list_cost),
+             contracted_cost) AS ListCost,
     toDecimal128OrNull(ListUnitPrice, 18) AS ListUnitPrice,
     PricingCategory AS PricingCategory,
     -- Files older than FOCUS 1.2 have no PricingCurrency* columns: prices in the billing currency are those columns'
@@ -181,6 +184,12 @@ FROM
         toDecimal128OrNull(ListCost, 18) AS list_cost,
         toDecimal128OrNull(ListUnitPrice, 18) AS list_unit_price,
         toDecimal128OrNull(ContractedUnitPrice, 18) AS contracted_unit_price,
+        -- A file without ContractedCost (FOCUS 0.5, some providers' purchase rows) gets ContractedUnitPrice x
+        -- PricingQuantity, else what a purchase was billed and other rows' effective cost (Microsoft's own rule).
+        coalesce(toDecimal128OrNull(ContractedCost, 18),
+                 if(ifNull(ChargeClass, '') = 'Correction', NULL,
+                    toDecimal128(toDecimal256(contracted_unit_price, 18) * pricing_quantity, 18)),
+                 if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost)) AS contracted_cost,
         toDecimal128OrNull(PricingQuantity, 18) AS pricing_quantity,
         PricingCurrency IS NULL OR upper(PricingCurrency) = upper(ifNull(BillingCurrency, '')) AS in_billing_currency,
         toDecimal128OrNull(x_BillingExchangeRate, 18) AS exchange_rate,

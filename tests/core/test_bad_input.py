@@ -114,7 +114,8 @@ def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
     header, rows = _demo_lines(tmp_path, 1)
     row = dict(zip(HEADER, next(__import__("csv").reader(rows)), strict=True))
     path = write_csv(tmp_path / "nulls_actual.csv", HEADER,
-                     [{**row, "CostCenter": "\\N", "ResourceGroup": "  ", "InvoiceSectionName": "null"}])
+                     [{**row, "CostCenter": "\\N", "ResourceGroup": "  ", "InvoiceSectionName": "null",
+                       "ResourceId": ""}])
     path.write_text(path.read_text().replace(",  ,", ',"  ",', 1))  # a quoted blank: the reader keeps it
     assert load(wh, path).files[0].rows_loaded == 1
     assert focus_rows(wh, "x_CostCenter, x_ResourceGroupName, x_InvoiceSectionName") == [

@@ -149,3 +149,23 @@ def test_closed_list_values_in_any_case_or_older_words_read_as_focus_1_2(wh, tmp
                    {"c": "Usage", "f": "Usage-Based", "s": "Compute", "p": "Committed"}]
     assert wh.scalar("SELECT reasons FROM abi.focus_quarantine") == [
         'ServiceCategory: not an allowed value: "Computing"']
+
+
+def test_a_focus_0_5_file_reads_its_older_names_and_gets_contracted_and_list_costs(wh, tmp_path: Path):
+    """FOCUS 0.5 (InvoiceIssuer, Provider, Publisher, BilledCurrency, AmortizedCost, Region, UsageQuantity), and a
+    purchase that leaves ContractedCost empty: its contracted and list costs are what it was billed."""
+    base = {"InvoiceIssuer": "AWS", "Provider": "AWS", "Publisher": "AWS", "BillingAccountId": "a1",
+            "BillingAccountName": "NULL", "BilledCurrency": "USD", "BillingPeriodStart": "2023-06-01T00:00:00Z",
+            "BillingPeriodEnd": "2023-07-01T00:00:00Z", "ChargePeriodStart": "2023-06-01T00:00:00Z",
+            "ChargePeriodEnd": "2023-06-02T00:00:00Z", "ChargeType": "Usage", "ServiceName": "Amazon EC2",
+            "ServiceCategory": "Compute", "Region": "us-east-1", "UsageQuantity": "24", "BilledCost": "2.4",
+            "AmortizedCost": "2.4", "ContractedCost": ""}
+    rows = [base, {**base, "ChargeType": "Purchase", "BilledCost": "553000", "AmortizedCost": "0"}]
+    f = load(wh, write_csv(tmp_path / "focus_0.5.csv", [*base], rows)).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 2, 0)
+    got = focus_rows(wh, "InvoiceIssuerName AS i, ProviderName AS p, PublisherName AS u, BillingCurrency AS c, "
+                         "RegionId AS r, toString(ConsumedQuantity) AS q, toString(EffectiveCost) AS e, "
+                         "toString(ContractedCost) AS cc, toString(ListCost) AS lc")
+    assert got[0] == {"i": "AWS", "p": "AWS", "u": "AWS", "c": "USD", "r": "us-east-1", "q": "24", "e": "2.4",
+                      "cc": "2.4", "lc": "2.4"}
+    assert (got[1]["e"], got[1]["cc"], got[1]["lc"]) == ("0", "553000", "553000")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from abitest import EA_SUBSCRIPTION_GUID, focus_rows, load
+from abitest import EA_SUBSCRIPTION_GUID, focus_rows, load, write_csv
 from abitest import write_ea_usage as _ea_usage
 
 
@@ -12,7 +12,7 @@ def test_a_file_without_currency_is_quarantined_with_a_hint(wh, tmp_path):
     f = load(wh, _ea_usage(tmp_path)).files[0]
     assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (3, 0, 3)
     hints = " ".join(f.warnings)
-    assert "--set BillingCurrency=VALUE" in hints and "--set BillingAccountId=VALUE" in hints
+    assert "--set BillingCurrency=VALUE" in hints and "BillingAccountId" not in hints  # billed by subscription
 
 
 def test_given_currency_and_enrollment_load_every_row(wh, tmp_path):
@@ -40,3 +40,13 @@ def test_a_name_that_is_no_column_refuses_the_file(wh, tmp_path):
     f = load(wh, path, given={"Currencyy": "EUR"}).files[0]
     assert f.error == f"{path}: --set Currencyy: not a column of azure-cost files"
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
+
+
+def test_no_hint_to_give_one_cost_for_every_row(wh, tmp_path):
+    row = {"BillingAccountId": "a1", "BillingCurrency": "USD", "BillingPeriodStart": "2024-01-01",
+           "BillingPeriodEnd": "2024-02-01", "ChargePeriodStart": "2024-01-03", "ChargePeriodEnd": "2024-01-04",
+           "ChargeCategory": "Usage", "ProviderName": "AWS", "ServiceName": "Amazon EC2", "ServiceCategory": "Compute",
+           "BilledCost": "1"}
+    f = load(wh, write_csv(tmp_path / "no_effective_cost.csv", list(row), [row])).files[0]
+    assert (f.rows_quarantined, f.warnings) == (1, [])
+    assert "EffectiveCost: mandatory value missing" in wh.scalar("SELECT reasons FROM abi.focus_quarantine")

@@ -1,0 +1,61 @@
+"""Azure files as they come from older portals, partners and other tools (shapes seen in public files: opencost and
+koku test data, EA portal downloads), each pinned on a one-row file."""
+
+from __future__ import annotations
+
+from abitest import focus_rows, load, write_csv
+from core.test_mapping_rules import BASE, mapped
+
+RESOURCE_ID = "/subscriptions/s-1/resourceGroups/Example-RG/providers/Microsoft.Network/loadBalancers/lb1"
+
+
+def _one(wh, tmp_path, row: dict[str, str], columns: str, name: str = "one_actual.csv") -> dict:
+    f = load(wh, write_csv(tmp_path / name, list(row), [row])).files[0]
+    assert (f.error, f.rows_loaded) == (None, 1), wh.rows("SELECT reasons FROM abi.focus_quarantine")
+    return focus_rows(wh, columns)[0]
+
+
+def test_a_partner_file_converts_prices_at_its_exchange_rate(wh, tmp_path):
+    """A CSP customer view has no billing profile, yet prices in USD and bills in EUR at its exchange rate."""
+    row = {"SubscriptionId": "s-1", "date": "02/02/2021", "meterCategory": "Virtual Network", "quantity": "3",
+           "effectivePrice": "0.004", "PayGPrice": "0.004", "unitOfMeasure": "1 Hour", "billingCurrency": "EUR",
+           "pricingCurrency": "USD", "costInBillingCurrency": "0.0108", "exchangeRatePricingToBilling": "0.9",
+           "partnerName": "Partner SARL", "chargeType": "Usage"}
+    got = _one(wh, tmp_path, row, "toString(ListUnitPrice) AS l, toString(ListCost) AS lc, "
+                                  "toString(x_BillingExchangeRate) AS x, PricingCurrency AS pc, InvoiceIssuerName AS i")
+    assert got == {"l": "0.0036", "lc": "0.0108", "x": "0.9", "pc": "USD", "i": "Partner SARL"}
+
+
+def test_a_file_without_billing_account_is_billed_by_subscription(wh, tmp_path):
+    """Pay-as-you-go usage details (PreTaxCost, UsageDateTime) name no billing account: each subscription is one."""
+    row = {"SubscriptionGuid": "s-1", "SubscriptionName": "Dev", "UsageDateTime": "2021-02-02", "MeterCategory":
+           "Load Balancer", "UsageQuantity": "3", "ResourceRate": "0.025", "PreTaxCost": "0.075", "Currency": "USD",
+           "InstanceId": RESOURCE_ID}
+    got = _one(wh, tmp_path, row, "BillingAccountId AS id, BillingAccountName AS n, BillingAccountType AS t")
+    assert got == {"id": "s-1", "n": "Dev", "t": "Subscription"}
+
+
+def test_translated_headers_are_read_by_the_english_name_in_brackets(wh, tmp_path):
+    row = {"Abonnement-GUID (SubscriptionGuid)": "s-1", "Ressourcenstandort (ResourceLocation)": "US East",
+           "UsageDateTime (UsageDateTime)": "2021-02-02", "Kategorie der Verbrauchseinheit (MeterCategory)":
+           "Load Balancer", "UsageQuantity (UsageQuantity)": "3", "PreTaxCost (PreTaxCost)": "0.075",
+           "Maßeinheit (UnitOfMeasure)": "100 Hours", "Currency": "USD", "ServiceTier": "Std Load Balancer",
+           "InstanceId (InstanceId)": RESOURCE_ID}
+    got = _one(wh, tmp_path, row, "RegionId AS r, PricingUnit AS u, toString(PricingQuantity) AS q, "
+                                  "x_ResourceGroupName AS g, x_SourceColumns AS extra", name="German.csv")
+    assert got == {"r": "eastus", "u": "Hours", "q": "300", "g": "Example-RG",
+                   "extra": {"ServiceTier": "Std Load Balancer"}}  # columns with no FOCUS home are kept
+
+
+def test_a_reservation_named_without_pricing_model_is_a_commitment(wh, tmp_path):
+    row = mapped(wh, tmp_path, "PricingCategory AS p, CommitmentDiscountId AS id, CommitmentDiscountStatus AS s, "
+                               "toString(BilledCost) AS b", PricingModel="", ReservationId="ri-1",
+                 ReservationName="RI", CostInBillingCurrency="0")
+    assert row == {"p": "Committed", "id": "ri-1", "s": "Used", "b": "0"}
+
+
+def test_a_row_without_payg_price_lists_at_its_unit_price(wh, tmp_path):
+    row = mapped(wh, tmp_path, "toString(ListCost) AS l, toString(ContractedCost) AS c, toString(ListUnitPrice) AS u",
+                 PayGPrice="0")
+    assert row == {"l": "3", "c": "3", "u": "0.15"}
+    assert BASE["UnitPrice"] == "1.5" and BASE["UnitOfMeasure"] == "10 Hours"
