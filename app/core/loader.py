@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import logging
-import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from app.core import mapping, replace, schema
 from app.core.lookups import load_lookups
+from app.core.runs import EXPORT_PART, earlier_runs, overlaps
 from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
 from app.core.staging import FileStage
 from app.core.warehouse import Warehouse, WarehouseError, quote
@@ -19,8 +19,6 @@ from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 from app.views.refresh import ensure_views
 
 log = logging.getLogger(__name__)
-EXPORT_PART = re.compile(r"^part_\d+_\d+\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
-"""Azure Cost Management export parts (``<run>/part_0_0001.csv``): one export, to be loaded together."""
 
 
 @dataclass
@@ -39,6 +37,8 @@ class FileResult:
     source_totals: dict[str, dict[str, str]] = field(default_factory=dict)
     """The file's own cost per billing month and metric, over every row read (what FOCUS must reconcile to)."""
     error: str | None = None
+    skipped: str | None = None
+    """Why the file was not read: an earlier run of an export whose later run is in the same load."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -96,11 +96,12 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     lineage = {"_ingestion_id": result.ingestion_id, "_ingested_at": started}
     prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
     stages: list[tuple[FileResult, FileStage]] = []
+    earlier = earlier_runs(paths)
     try:
         for n, path in enumerate(paths):
-            fr = FileResult(path=str(path), warnings=_missing_parts(path, paths))
+            fr = FileResult(path=str(path), warnings=_missing_parts(path, paths), skipped=earlier.get(path))
             result.files.append(fr)
-            stage = _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, how)
+            stage = None if fr.skipped else _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, how)
             if stage:
                 stages.append((fr, stage))
             if progress:
@@ -108,12 +109,22 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
         if atomic and not result.ok:
             _hold_back(stages)
         else:
+            if not atomic:  # an atomic load is the parts of one report
+                _warn_overlaps(wh, stages, result)
             _commit(wh, f"{prefix}_batch", stages)
         _log(wh, result, started)
     finally:
         for _, stage in stages:
             stage.drop()
     return result
+
+
+def _warn_overlaps(wh: Warehouse, stages: list[tuple[FileResult, FileStage]], result: IngestionResult) -> None:
+    warnings = overlaps(wh, {fr.path: stage.focus for fr, stage in stages})
+    for warning in warnings:
+        log.warning("%s", warning)
+        first = next(f for f in result.files if warning.startswith(f.path))
+        first.warnings.append(warning)
 
 
 def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
@@ -211,7 +222,8 @@ def _log(wh: Warehouse, result: IngestionResult, started: str) -> None:
     for fr in result.files:
         row = {
             "ingestion_id": result.ingestion_id, "source_file": fr.path, "source_format": fr.source or "",
-            "source_dataset": fr.dataset or "", "status": "refused" if fr.error else "loaded",
+            "source_dataset": fr.dataset or "",
+            "status": "refused" if fr.error else "skipped" if fr.skipped else "loaded",
             "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, "rows_quarantined": fr.rows_quarantined,
             "rows_superseded": fr.rows_superseded, "billing_periods": fr.billing_periods,
             "unmapped": fr.unmapped, "error": fr.error, "started_at": started, "finished_at": finished,

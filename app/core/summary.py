@@ -10,7 +10,7 @@ from app.models.names import FOCUS_TABLE
 def print_ingestion(result: IngestionResult) -> None:
     print(f"ingestion {result.ingestion_id}")
     for f in result.files:
-        state = f"REFUSED: {f.error}" if f.error else (
+        state = f"REFUSED: {f.error}" if f.error else f"SKIPPED: {f.skipped}" if f.skipped else (
             f"{f.rows_read} read, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined, "
             f"{f.rows_superseded} superseded by amortized data")
         print(f"  {f.path} [{f.source or '?'} {f.dataset or ''}] {state}")

@@ -1,6 +1,7 @@
 """Constants of the Cost Management exports plugin."""
 
-MANIFEST_NAMES = ("manifest.json", "_manifest.json")
+from app.core.runs import MANIFEST_NAMES  # noqa: F401  (the manifest names the core knows too)
+
 DATASETS = {  # exportConfig.type → (core source format, dataset hint)
     "ActualCost": ("azure-cost", "ActualCost"),
     "AmortizedCost": ("azure-cost", "AmortizedCost"),

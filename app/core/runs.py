@@ -1,0 +1,101 @@
+"""Cost Management export runs among the files of one load, and files of one load that repeat each other.
+
+Exports write each run to ``<export>/<YYYYMMDD-YYYYMMDD>/<run id>/`` beside a ``manifest.json``; a month-to-date
+export runs daily, so a folder synced from storage holds the same month several times. Only the latest run of an
+export, dataset and month is loaded (as the ``azure-exports`` connector does); the files of earlier runs are
+skipped with the reason, never summed with it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.core.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAMES = ("manifest.json", "_manifest.json")
+EXPORT_PART = re.compile(r"^part_\d+_\d+\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
+"""Azure Cost Management export parts (``<run>/part_0_0001.csv``): one export, to be loaded together."""
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    """One run folder, from its manifest."""
+
+    export: str
+    dataset: str
+    month: str
+    submitted: str
+    folder: Path
+
+    @property
+    def scope(self) -> tuple[str, str, str]:
+        return self.export, self.dataset, self.month
+
+
+def read_run(folder: Path) -> ExportRun | None:
+    """The run described by the folder's manifest, or None (no manifest, or one that does not say)."""
+    manifest = next((folder / n for n in MANIFEST_NAMES if (folder / n).is_file()), None)
+    if manifest is None:
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8-sig"))
+        config, run = data.get("exportConfig") or {}, data.get("runInfo") or {}
+        month = str(run["startDate"])[:7]
+        export = str(config.get("exportName") or folder.parent.parent.name)
+        submitted = str(run.get("submittedTime") or "") or datetime.fromtimestamp(
+            manifest.stat().st_mtime, UTC).isoformat()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s: not read as an export manifest (%s); its folder's files load as given", manifest, exc)
+        return None
+    return ExportRun(export, str(config.get("type") or ""), month, submitted, folder)
+
+
+def earlier_runs(paths: list[Path]) -> dict[Path, str]:
+    """Files of ``paths`` in export runs that a later run of the same export, dataset and month in ``paths``
+    supersedes, each with the reason it is skipped."""
+    runs = {folder: read_run(folder) for folder in {p.parent for p in paths}}
+    latest: dict[tuple[str, str, str], ExportRun] = {}
+    for run in sorted((r for r in runs.values() if r), key=lambda r: (r.submitted, str(r.folder))):
+        latest[run.scope] = run
+    skipped = {}
+    for path in paths:
+        run = runs[path.parent]
+        if run and latest[run.scope] != run:
+            newer = latest[run.scope]
+            skipped[path] = (f"{path}: skipped: an earlier run ({run.submitted}) of export {run.export} "
+                             f"{run.dataset} {run.month}; the latest run in this load ({newer.submitted}, "
+                             f"{newer.folder}) holds the same month")
+    return skipped
+
+
+def overlaps(wh: Warehouse, staged: dict[str, str]) -> list[str]:
+    """A warning for each group of staged files (path → stage table) holding rows of the same days, dataset,
+    billing account and sub account, unless they are the parts of one export run: a re-run or re-download loaded
+    beside the original would count those costs twice."""
+    if len(staged) < 2:
+        return []
+    union = " UNION ALL ".join(
+        f"SELECT DISTINCT x_SourceFile AS file, x_SourceDataset AS d, BillingAccountId AS a, "
+        f"ifNull(SubAccountId, '') AS s, toDate(ChargePeriodStart) AS day FROM {wh.database}.{t}"
+        for t in staged.values())
+    groups = wh.rows(
+        f"SELECT files, count() AS n, toString(min(day)) AS first, toString(max(day)) AS last FROM ("
+        f"SELECT arraySort(groupUniqArray(file)) AS files, day FROM ({union}) "
+        f"GROUP BY d, a, s, day HAVING length(files) > 1) GROUP BY files ORDER BY files")
+    return [f"{', '.join(g['files'])} hold rows of the same {g['n']} account-days ({g['first']} … {g['last']}; "
+            f"same dataset, billing account and sub account): if one repeats the other (a re-run or a "
+            f"re-download), this load counts those costs twice; load only the latest"
+            for g in groups if not _one_run(g["files"])]
+
+
+def _one_run(files: list[str]) -> bool:
+    """Parts of one export run: ``part_*`` files of one folder."""
+    paths = [Path(f) for f in files]
+    return len({p.parent for p in paths}) == 1 and all(EXPORT_PART.search(p.name) for p in paths)

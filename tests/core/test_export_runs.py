@@ -1,0 +1,73 @@
+"""A folder synced from export storage holds every daily run of a month-to-date export: only the latest run of an
+export, dataset and month is loaded, the earlier runs' files are skipped with the reason (never summed)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from abitest import csv_total, load, total
+from connectortest import demo_month, write_export_run
+
+from app.core.loader import expand_paths
+from app.core.runs import earlier_runs
+
+MONTH = date(2026, 10, 1)
+
+
+def _first_days(source, target, last_day: int):
+    """The month-to-date file an earlier run wrote: the rows up to ``last_day``."""
+    with open(source, newline="", encoding="utf-8-sig") as src, open(target, "w", newline="") as out:
+        reader, writer = csv.reader(src), csv.writer(out)
+        header = next(reader)
+        writer.writerow(header)
+        day = header.index("Date")
+        writer.writerows(r for r in reader if int(r[day].split("/")[1]) <= last_day)
+    return target
+
+
+def test_only_the_latest_run_of_a_month_loads(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    early = _first_days(files.actual, tmp_path / "mtd_15.csv", 15)
+    root = tmp_path / "container"
+    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-15", "2026-10-16T05:00:00Z", early)
+    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    result = load(wh, *expand_paths([str(root)]))
+    assert result.ok and {f.path for f in result.files if f.skipped} == {str(p) for p in old}
+    assert all(f.rows_loaded > 0 for f in result.files if f.path in {str(p) for p in new})
+    assert all("earlier run (2026-10-16T05:00:00Z) of export mtd-actual ActualCost 2026-10" in f.skipped
+               for f in result.files if f.skipped)
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+    assert wh.scalar("SELECT countIf(status = 'skipped') FROM abi.ingestion_log") == len(old)
+
+
+def test_runs_of_other_months_or_datasets_all_load_and_files_without_manifest_are_kept(tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    root = tmp_path / "container"
+    runs = [write_export_run(root, "e", "ActualCost", MONTH, "r1", "2026-11-01T00:00:00Z", files.actual),
+            write_export_run(root, "e", "AmortizedCost", MONTH, "r2", "2026-11-02T00:00:00Z", files.amortized),
+            write_export_run(root, "e", "ActualCost", date(2026, 9, 1), "r3", "2026-11-03T00:00:00Z", files.actual)]
+    broken = write_export_run(root, "e", "ActualCost", MONTH, "r0", "2026-10-01T00:00:00Z", files.actual)
+    (broken[0].parent / "manifest.json").write_text("{not json")
+    paths = [p for run in [*runs, broken] for p in run] + [files.actual]
+    assert earlier_runs(paths) == {}
+
+
+def test_files_of_one_load_that_repeat_each_other_are_named(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    copy = tmp_path / "download" / "cost-details (1).csv"
+    copy.parent.mkdir()
+    copy.write_bytes(_first_days(files.actual, tmp_path / "first_week.csv", 7).read_bytes())
+    result = load(wh, files.actual, copy, files.amortized)
+    warned = [w for f in result.files for w in f.warnings]
+    assert len(warned) == 1 and str(copy) in warned[0] and str(files.actual) in warned[0]
+    assert "2026-10-01 … 2026-10-07" in warned[0] and "counts those costs twice" in warned[0]
+
+
+def test_parts_of_one_export_run_and_atomic_loads_are_not_overlaps(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    parts = write_export_run(tmp_path / "c", "e", "ActualCost", MONTH, "r1", "2026-11-01T00:00:00Z", files.actual,
+                             parts=3)
+    assert all(not f.warnings for f in load(wh, *parts).files)
+    first_week = _first_days(files.actual, tmp_path / "first_week.csv", 7)
+    assert all(not f.warnings for f in load(wh, files.actual, first_week, atomic=True).files)
