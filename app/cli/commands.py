@@ -43,6 +43,16 @@ def ingest(args) -> int:
     return 0 if result.ok else 1
 
 
+def _existing_warehouse():
+    """The warehouse to read: an embedded one must already exist (a mistyped ``ABI_DATA_DIR`` is no empty one)."""
+    from app.core import settings
+
+    if not settings.clickhouse_url() and not settings.data_dir().is_dir():
+        raise CommandError(f"no warehouse in {settings.data_dir()} (ABI_DATA_DIR): load data first with "
+                           "abi ingest or abi demo")
+    return open_warehouse()
+
+
 def _publishing_warehouse():
     """The warehouse; a ClickHouse server's loads take the registry's publish lock, as connector syncs and workflow
     workers sharing that server do (the embedded engine is one process's already)."""
@@ -81,7 +91,7 @@ def export(args) -> int:
 
     if args.billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.billing_period):
         raise CommandError(f"--billing-period must be YYYY-MM, got {args.billing_period!r}")
-    wh = open_warehouse()
+    wh = _existing_warehouse()
     try:
         loader.ensure_schema(wh)
         rows = run_export(wh, args.format, Path(args.out), args.billing_period)
@@ -95,7 +105,7 @@ def sql(args) -> int:
     if not READ_ONLY.match(args.query) or ";" in args.query.strip().rstrip(";"):
         raise CommandError("only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed")
     fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
-    wh = open_warehouse()
+    wh = _existing_warehouse()
     try:
         loader.ensure_schema(wh)
         out = wh.raw(f"{args.query.strip().rstrip(';')}\nSETTINGS readonly = 2", fmt)

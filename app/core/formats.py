@@ -59,7 +59,7 @@ AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
     "ChargeType": ("chargetype",),
     "Frequency": ("frequency", "chargefrequency"),
     "PublisherType": ("publishertype",),
-    "PayGPrice": ("paygprice",),
+    "PayGPrice": ("paygprice", "marketprice"),
     "PricingModel": ("pricingmodel",),
     "CostAllocationRuleName": ("costallocationrulename",),
     "BenefitId": ("benefitid",),

@@ -179,21 +179,27 @@ def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> N
     fr.source_totals = stage.source_totals()
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
         f"SELECT item, count() AS n FROM {db}.{stage.unmapped} GROUP BY item ORDER BY n DESC LIMIT 50")}
-    fr.warnings += _missing_everywhere(wh, stage, fr)
+    fr.warnings += _nothing_loaded(wh, stage, fr)
 
 
-def _missing_everywhere(wh: Warehouse, stage: FileStage, fr: FileResult) -> list[str]:
-    """A hint for each mandatory FOCUS value that no row of the file has (an old EA usage file has no currency
-    column): every row is quarantined, and ``--set`` can give the file's value."""
-    if not fr.rows_read or fr.rows_quarantined < fr.rows_read:
+def _nothing_loaded(wh: Warehouse, stage: FileStage, fr: FileResult) -> list[str]:
+    """Warnings for a file that loads no row: it has none, or every row is quarantined (with its top reasons, and a
+    ``--set`` hint for each mandatory value no row has, as in an old EA usage file without a currency column)."""
+    if not fr.rows_read:
+        return [f"{fr.path}: no data rows (a header only): nothing to load"]
+    if fr.rows_quarantined < fr.rows_read:
         return []
+    top = [r["reason"] for r in wh.rows(
+        f"SELECT reason, count() AS n FROM {wh.database}.{stage.quarantine} ARRAY JOIN reasons AS reason "
+        f"GROUP BY reason ORDER BY n DESC, reason LIMIT 3")]
+    quarantined = f"{fr.path}: all {fr.rows_read} rows quarantined (e.g. {'; '.join(top)}): see focus_quarantine"
     amounts = {n for n, t in mapping.mapped_columns() if "Decimal" in t}  # one cost for every row is no fix
     missing = [r["column"] for r in wh.rows(
         f"SELECT splitByString(':', reason)[1] AS column FROM {wh.database}.{stage.quarantine} "
         f"ARRAY JOIN reasons AS reason WHERE reason LIKE '%: mandatory value missing' GROUP BY column "
         f"HAVING count() = {fr.rows_read} ORDER BY column") if r["column"] not in amounts]
-    return [f"{fr.path}: no row has a {column} (mandatory in FOCUS), so all {fr.rows_read} rows are quarantined; "
-            f"when the whole file has one {column}, give it: abi ingest --set {column}=VALUE" for column in missing]
+    return [quarantined] + [f"{fr.path}: no row has a {column} (mandatory in FOCUS); when the whole file has one "
+                            f"{column}, give it: abi ingest --set {column}=VALUE" for column in missing]
 
 
 def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:

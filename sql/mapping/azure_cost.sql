@@ -10,7 +10,9 @@
 --         month, summed over every row read, quarantined or not (what reconciliation compares FOCUS with).
 SELECT
     AvailabilityZone,
-    if(is_commitment_usage, toDecimal128(0, 18), cost) AS BilledCost,
+    -- Commitment-covered usage is billed by its purchase (Microsoft: 0). Actual-cost rows are the invoice as they
+    -- are: covered usage already costs 0 there, and a row that does not must keep its cost (it reconciles).
+    if(is_commitment_usage AND _dataset != 'ActualCost', toDecimal128(0, 18), cost) AS BilledCost,
     account_id AS BillingAccountId,
     -- An account without a display name is named by its id (FOCUS: the name must not be null).
     coalesce(multiIf(billed_by_subscription, SubscriptionName, is_mca, BillingProfileName,
@@ -32,7 +34,7 @@ SELECT
     multiIf(benefit LIKE '%/microsoft.capacity/%', 'Usage', benefit LIKE '%/microsoft.billingbenefits/%', 'Spend',
             is_commitment AND pricing_model = 'reservation', 'Usage',
             is_commitment AND pricing_model = 'savingsplan', 'Spend', NULL) AS CommitmentDiscountCategory,
-    if(is_commitment, coalesce(BenefitId, ReservationId), NULL) AS CommitmentDiscountId,
+    if(is_commitment, benefit_id, NULL) AS CommitmentDiscountId,
     if(is_commitment, coalesce(BenefitName, ReservationName), NULL) AS CommitmentDiscountName,
     -- Usage-based commitments (reservations) count in the pricing unit, spend-based ones (savings plans) in the
     -- billing currency (Microsoft: UnitOfMeasure / BillingCurrency). Null for corrections and other rows.
@@ -195,7 +197,10 @@ FROM
         lower(ifNull(PricingModel, multiIf(benefit = '', '', benefit LIKE '%/microsoft.billingbenefits/%',
                                            'savingsplan', 'reservation'))) AS pricing_model,
         lower(ifNull(Frequency, '')) AS frequency,
-        lower(ifNull(coalesce(BenefitId, ReservationId), '')) AS benefit,
+        -- The API writes an all-zero GUID where no commitment applies.
+        coalesce(nullIf(BenefitId, '00000000-0000-0000-0000-000000000000'),
+                 nullIf(ReservationId, '00000000-0000-0000-0000-000000000000')) AS benefit_id,
+        lower(ifNull(benefit_id, '')) AS benefit,
         multiIf(charge_type IN ('', 'usage', 'unusedreservation', 'unusedsavingsplan'), 'Usage',
                 charge_type IN ('purchase', 'refund'), 'Purchase', charge_type = 'tax', 'Tax',
                 charge_type = 'credit', 'Credit', 'Adjustment') AS charge_category,

@@ -74,3 +74,10 @@ def test_ingest_set_gives_a_column_the_file_lacks(tmp_path):
     assert out.returncode == 0 and json.loads(out.stdout)["files"][0]["rows_loaded"] == 3, out.stderr
     out = abi(tmp_path, "ingest", str(path), "--set", "BillingCurrency")
     assert out.returncode == 2 and "expected COLUMN=VALUE" in out.stderr
+
+
+def test_reading_a_warehouse_that_does_not_exist_says_so_and_creates_none(tmp_path):
+    for command in (["sql", "SELECT count() FROM focus_cost"], ["export", "--format", "csv", "--out", "x.csv"]):
+        out = abi(tmp_path, *command)
+        assert out.returncode == 2 and "no warehouse in" in out.stderr and "ABI_DATA_DIR" in out.stderr
+    assert not (tmp_path / "data").exists()

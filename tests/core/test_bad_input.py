@@ -193,3 +193,9 @@ def test_a_tag_key_given_twice_keeps_the_row_with_the_first_value(wh, tmp_path):
     f = load(wh, path).files[0]
     assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
     assert focus_rows(wh, "toJSONString(Tags) AS t", "x_SourceRow = 2")[0]["t"] == '{"env":"prod"}'
+
+
+def test_a_header_only_file_loads_nothing_and_says_so(wh, samples):
+    f = load(wh, samples / "azure" / "EA_NoRows.csv").files[0]
+    assert (f.error, f.rows_read) == (None, 0)
+    assert f.warnings == [f"{f.path}: no data rows (a header only): nothing to load"]

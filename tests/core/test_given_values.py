@@ -48,5 +48,8 @@ def test_no_hint_to_give_one_cost_for_every_row(wh, tmp_path):
            "ChargeCategory": "Usage", "ProviderName": "AWS", "ServiceName": "Amazon EC2", "ServiceCategory": "Compute",
            "BilledCost": "1"}
     f = load(wh, write_csv(tmp_path / "no_effective_cost.csv", list(row), [row])).files[0]
-    assert (f.rows_quarantined, f.warnings) == (1, [])
+    assert f.rows_quarantined == 1 and not any("--set" in w for w in f.warnings)
+    assert f.warnings == [f"{f.path}: all 1 rows quarantined (e.g. ContractedCost: mandatory value missing; "
+                          "EffectiveCost: mandatory value missing; ListCost: mandatory value missing): "
+                          "see focus_quarantine"]
     assert "EffectiveCost: mandatory value missing" in wh.scalar("SELECT reasons FROM abi.focus_quarantine")

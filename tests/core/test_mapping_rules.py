@@ -16,9 +16,9 @@ BASE = {
 }
 
 
-def mapped(wh, tmp_path, columns: str, **overrides) -> dict:
+def mapped(wh, tmp_path, columns: str, dataset: str = "actual", **overrides) -> dict:
     row = BASE | overrides
-    path = write_csv(tmp_path / "one_actual.csv", list(row), [row])
+    path = write_csv(tmp_path / f"one_{dataset}.csv", list(row), [row])
     f = load(wh, path).files[0]
     assert f.rows_loaded == 1, (f, wh.rows("SELECT reasons FROM abi.focus_quarantine"))
     return focus_rows(wh, columns)[0]
@@ -41,16 +41,18 @@ def test_charge_category_class_and_commitment_status(wh, tmp_path, charge_type, 
     assert row == {"ChargeCategory": category, "ChargeClass": klass, "CommitmentDiscountStatus": status}
 
 
-@pytest.mark.parametrize(("charge_type", "model", "billed", "effective"), [
-    ("Usage", "OnDemand", "3", "3"),
-    ("Usage", "Reservation", "0", "3"),
-    ("Usage", "SavingsPlan", "0", "3"),
-    ("UnusedReservation", "Reservation", "0", "3"),
-    ("Purchase", "Reservation", "3", "0"),
-    ("Purchase", "OnDemand", "3", "3"),
+@pytest.mark.parametrize(("charge_type", "model", "dataset", "billed", "effective"), [
+    ("Usage", "OnDemand", "amortized", "3", "3"),
+    ("Usage", "Reservation", "amortized", "0", "3"),
+    ("Usage", "SavingsPlan", "amortized", "0", "3"),
+    ("UnusedReservation", "Reservation", "amortized", "0", "3"),
+    ("Purchase", "Reservation", "amortized", "3", "0"),
+    ("Purchase", "OnDemand", "amortized", "3", "3"),
+    ("Purchase", "Reservation", "actual", "3", "0"),
+    ("Usage", "Reservation", "actual", "3", "3"),  # an actual row is the invoice: it keeps the cost it carries
 ])
-def test_billed_and_effective_cost(wh, tmp_path, charge_type, model, billed, effective):
-    row = mapped(wh, tmp_path, "BilledCost, EffectiveCost", ChargeType=charge_type, PricingModel=model)
+def test_billed_and_effective_cost(wh, tmp_path, charge_type, model, dataset, billed, effective):
+    row = mapped(wh, tmp_path, "BilledCost, EffectiveCost", dataset, ChargeType=charge_type, PricingModel=model)
     assert row == {"BilledCost": billed, "EffectiveCost": effective}
 
 

@@ -59,3 +59,12 @@ def test_a_row_without_payg_price_lists_at_its_unit_price(wh, tmp_path):
                  PayGPrice="0")
     assert row == {"l": "3", "c": "3", "u": "0.15"}
     assert BASE["UnitPrice"] == "1.5" and BASE["UnitOfMeasure"] == "10 Hours"
+
+
+def test_an_all_zero_benefit_id_is_no_commitment_and_market_price_is_the_list_price(wh, tmp_path):
+    """The Consumption API's usage details: benefitId 00000000-… where no commitment applies, marketPrice."""
+    row = {k: v for k, v in BASE.items() if k not in ("PricingModel", "PayGPrice")}
+    row |= {"benefitId": "00000000-0000-0000-0000-000000000000", "marketPrice": "2"}
+    got = _one(wh, tmp_path, row, "PricingCategory AS p, CommitmentDiscountId AS id, toString(BilledCost) AS b, "
+                                  "toString(ListUnitPrice) AS l")
+    assert got == {"p": "Standard", "id": None, "b": "3", "l": "0.2"}
