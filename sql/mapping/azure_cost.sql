@@ -25,7 +25,9 @@ SELECT
     CAST(NULL AS Nullable(String)) AS CapacityReservationStatus,
     charge_category AS ChargeCategory,
     if(charge_type = 'refund', 'Correction', NULL) AS ChargeClass,
-    ProductName AS ChargeDescription,
+    -- Older files have no ProductName: the meter's names describe the charge.
+    if(ProductName IS NULL, nullIf(arrayStringConcat(arrayFilter(x -> x != '', [ifNull(MeterCategory, ''),
+       ifNull(MeterSubCategory, ''), ifNull(MeterName, '')]), ' - '), ''), ProductName) AS ChargeDescription,
     multiIf(frequency = 'onetime', 'One-Time', frequency = 'recurring', 'Recurring',
             frequency = 'usagebased', 'Usage-Based', charge_category = 'Purchase', 'One-Time', 'Usage-Based')
         AS ChargeFrequency,
@@ -63,7 +65,7 @@ SELECT
     -- Azure prices in the pricing currency (MCA: often USD) and bills in the billing currency. EA prices and bills
     -- in one currency: there the PricingCurrency* columns equal their billing-currency counterparts.
     upper(coalesce(PricingCurrencyCode, BillingCurrencyCode)) AS PricingCurrency,
-    toDecimal128(toDecimal256(unit_price, 36) / focus_block, 18) AS PricingCurrencyContractedUnitPrice,
+    toDecimal128(toDecimal256(contracted_price, 36) / focus_block, 18) AS PricingCurrencyContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18),
        coalesce(toDecimal128OrNull(CostInPricingCurrency, 18),
                 if(exchange_rate = 0, cost, toDecimal128(toDecimal256(cost, 36) / exchange_rate, 18)))) AS PricingCurrencyEffectiveCost,
@@ -83,8 +85,9 @@ SELECT
     coalesce(if(service_known, service.1, NULL),
              MeterCategory, ConsumedService, 'Unknown') AS ServiceName,
     if(service_known, service.3, 'Other (Other)') AS ServiceSubcategory,
-    coalesce(ProductId, PartNumber) AS SkuId,
-    if(ProductId IS NULL AND PartNumber IS NULL, NULL, MeterName) AS SkuMeter,
+    -- Files with neither ProductId nor PartNumber (older usage details) name the SKU by its meter.
+    coalesce(ProductId, PartNumber, MeterId) AS SkuId,
+    if(SkuId IS NULL, NULL, coalesce(MeterName, ProductName)) AS SkuMeter,
     if(isValidJSON(ifNull(AdditionalInfo, '')) AND startsWith(AdditionalInfo, '{'), AdditionalInfo, '{}')
         AS SkuPriceDetails,
     -- A meter's price belongs to one SKU: the same MeterId sold under another part number or product (EA and MCA
@@ -180,10 +183,15 @@ FROM
         -- differ (partner and CSP files have no billing profile).
         is_mca OR upper(ifNull(PricingCurrencyCode, ifNull(BillingCurrencyCode, ''))) != upper(ifNull(BillingCurrencyCode, ''))
             AS converts,
-        if(converts, toDecimal128(toDecimal256(unit_price, 18) * exchange_rate, 18), unit_price) AS unit_price_billing,
+        -- A file without UnitPrice (pay-as-you-go usage details: ResourceRate) is priced at its effective price
+        -- where no commitment applies, else at its pay-as-you-go price.
+        if(UnitPrice IS NOT NULL, unit_price, coalesce(if(is_commitment, NULL, toDecimal128OrNull(EffectivePrice, 18)),
+                                                       payg_price)) AS contracted_price,
+        if(converts, toDecimal128(toDecimal256(contracted_price, 18) * exchange_rate, 18), contracted_price)
+            AS unit_price_billing,
         -- A row without a pay-as-you-go price (PayGPrice 0 or empty: commitment purchases, older EA files) lists at
         -- its own unit price, so ListCost is never below ContractedCost.
-        if(ifNull(payg_price, 0) = 0 AND unit_price IS NOT NULL, unit_price, payg_price) AS list_price,
+        if(ifNull(payg_price, 0) = 0 AND contracted_price IS NOT NULL, contracted_price, payg_price) AS list_price,
         if(converts, toDecimal128(toDecimal256(list_price, 18) * exchange_rate, 18), list_price) AS list_unit_price_billing,
         coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
                  toDecimal128(toDecimal256(list_unit_price_billing, 18) * quantity, 18)) AS list_cost,

@@ -40,7 +40,7 @@ SELECT
     toDecimal128OrNull(ConsumedQuantity, 18) AS ConsumedQuantity,
     ConsumedUnit AS ConsumedUnit,
     contracted_cost AS ContractedCost,
-    toDecimal128OrNull(ContractedUnitPrice, 18) AS ContractedUnitPrice,
+    contracted_unit_price AS ContractedUnitPrice,
     toDecimal128OrNull(EffectiveCost, 18) AS EffectiveCost,
     InvoiceId AS InvoiceId,
     coalesce(InvoiceIssuerName, ProviderName) AS InvoiceIssuerName,
@@ -51,7 +51,7 @@ SELECT
                     AND ifNull(ChargeClass, '') != 'Correction',
                 toDecimal128(toDecimal256(list_unit_price, 18) * pricing_quantity, 18), list_cost),
              contracted_cost) AS ListCost,
-    toDecimal128OrNull(ListUnitPrice, 18) AS ListUnitPrice,
+    list_unit_price AS ListUnitPrice,
     PricingCategory AS PricingCategory,
     -- Files older than FOCUS 1.2 have no PricingCurrency* columns: prices in the billing currency are those columns'
     -- own values; in another currency they are converted with the file's x_BillingExchangeRate (billing per pricing).
@@ -182,13 +182,20 @@ FROM
                             if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost),
                             CommitmentDiscountCategory = 'Usage', pricing_quantity, NULL))) AS commitment_quantity,
         toDecimal128OrNull(ListCost, 18) AS list_cost,
-        toDecimal128OrNull(ListUnitPrice, 18) AS list_unit_price,
-        toDecimal128OrNull(ContractedUnitPrice, 18) AS contracted_unit_price,
+        -- A usage or purchase row without unit prices (FOCUS requires them) gets the ones its costs imply:
+        -- cost / PricingQuantity.
+        ChargeCategory IN ('Usage', 'Purchase') AND ifNull(ChargeClass, '') != 'Correction'
+            AND ifNull(pricing_quantity, 0) != 0 AS prices_implied,
+        coalesce(toDecimal128OrNull(ListUnitPrice, 18), if(prices_implied AND list_cost IS NOT NULL,
+                 toDecimal128(toDecimal256(list_cost, 36) / pricing_quantity, 18), NULL)) AS list_unit_price,
+        toDecimal128OrNull(ContractedUnitPrice, 18) AS given_contracted_unit_price,
+        coalesce(given_contracted_unit_price, if(prices_implied,
+                 toDecimal128(toDecimal256(contracted_cost, 36) / pricing_quantity, 18), NULL)) AS contracted_unit_price,
         -- A file without ContractedCost (FOCUS 0.5, some providers' purchase rows) gets ContractedUnitPrice x
         -- PricingQuantity, else what a purchase was billed and other rows' effective cost (Microsoft's own rule).
         coalesce(toDecimal128OrNull(ContractedCost, 18),
                  if(ifNull(ChargeClass, '') = 'Correction', NULL,
-                    toDecimal128(toDecimal256(contracted_unit_price, 18) * pricing_quantity, 18)),
+                    toDecimal128(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, 18)),
                  if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost)) AS contracted_cost,
         toDecimal128OrNull(PricingQuantity, 18) AS pricing_quantity,
         PricingCurrency IS NULL OR upper(PricingCurrency) = upper(ifNull(BillingCurrency, '')) AS in_billing_currency,

@@ -169,3 +169,17 @@ def test_a_focus_0_5_file_reads_its_older_names_and_gets_contracted_and_list_cos
     assert got[0] == {"i": "AWS", "p": "AWS", "u": "AWS", "c": "USD", "r": "us-east-1", "q": "24", "e": "2.4",
                       "cc": "2.4", "lc": "2.4"}
     assert (got[1]["e"], got[1]["cc"], got[1]["lc"]) == ("0", "553000", "553000")
+
+
+def test_a_usage_or_purchase_row_without_unit_prices_gets_the_ones_its_costs_imply(wh, tmp_path: Path):
+    row = {"BillingAccountId": "b1", "BillingCurrency": "USD", "BillingPeriodStart": "2026-01-01T00:00:00Z",
+           "BillingPeriodEnd": "2026-02-01T00:00:00Z", "ChargePeriodStart": "2026-01-01T00:00:00Z",
+           "ChargePeriodEnd": "2026-02-01T00:00:00Z", "ChargeCategory": "Purchase", "ProviderName": "Google Cloud",
+           "ServiceName": "Compute Engine", "ServiceCategory": "Compute", "BilledCost": "553000",
+           "EffectiveCost": "0", "ListCost": "600000", "ContractedCost": "", "PricingQuantity": "2",
+           "PricingUnit": "Commitment", "ListUnitPrice": "", "ContractedUnitPrice": ""}
+    f = load(wh, write_csv(tmp_path / "gcp_purchase.csv", [*row], [row])).files[0]
+    assert (f.error, f.rows_loaded) == (None, 1)
+    got = focus_rows(wh, "toString(ContractedCost) AS c, toString(ContractedUnitPrice) AS cu, "
+                         "toString(ListUnitPrice) AS lu, toString(PricingCurrencyListUnitPrice) AS pl")[0]
+    assert got == {"c": "553000", "cu": "276500", "lu": "300000", "pl": "300000"}

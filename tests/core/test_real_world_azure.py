@@ -68,3 +68,15 @@ def test_an_all_zero_benefit_id_is_no_commitment_and_market_price_is_the_list_pr
     got = _one(wh, tmp_path, row, "PricingCategory AS p, CommitmentDiscountId AS id, toString(BilledCost) AS b, "
                                   "toString(ListUnitPrice) AS l")
     assert got == {"p": "Standard", "id": None, "b": "3", "l": "0.2"}
+
+
+def test_older_usage_details_get_the_description_prices_and_sku_focus_needs(wh, tmp_path):
+    """Pay-as-you-go usage details carry no ProductName, UnitPrice, PayGPrice, ProductId or PartNumber."""
+    row = {"SubscriptionGuid": "s-1", "UsageDateTime": "2021-02-02", "MeterCategory": "Load Balancer",
+           "MeterSubCategory": "Standard", "MeterName": "Data Processed", "MeterId": "m-1", "UsageQuantity": "3",
+           "ResourceRate": "0.025", "PreTaxCost": "0.075", "Currency": "USD", "UnitOfMeasure": "1 GB"}
+    got = _one(wh, tmp_path, row, "ChargeDescription AS d, toString(ContractedUnitPrice) AS c, "
+                                  "toString(ListUnitPrice) AS l, toString(ContractedCost) AS cc, SkuId AS s, "
+                                  "SkuMeter AS m, SkuPriceId AS p")
+    assert got == {"d": "Load Balancer - Standard - Data Processed", "c": "0.025", "l": "0.025", "cc": "0.075",
+                   "s": "m-1", "m": "Data Processed", "p": "m-1"}
