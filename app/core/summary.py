@@ -19,11 +19,12 @@ def print_ingestion(result: IngestionResult) -> None:
 
 
 def cost_summary_rows(wh: Warehouse, billing_period: str, dimension: str) -> list[dict]:
+    """BilledCost and EffectiveCost by ``dimension`` and billing currency (amounts in two currencies never add)."""
     return wh.rows(
-        f"SELECT {dimension} AS name, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, "
-        "any(BillingCurrency) AS currency "
+        f"SELECT {dimension} AS name, BillingCurrency AS currency, sum(BilledCost) AS billed, "
+        "sum(EffectiveCost) AS effective "
         f"FROM {wh.database}.{FOCUS_TABLE} WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {{p:String}} "
-        "GROUP BY name ORDER BY effective DESC", {"p": billing_period})
+        "GROUP BY name, currency ORDER BY currency, effective DESC", {"p": billing_period})
 
 
 def print_cost_summary(wh: Warehouse, billing_period: str) -> None:
@@ -34,6 +35,7 @@ def print_cost_summary(wh: Warehouse, billing_period: str) -> None:
         print(f"  {'':40} {'BilledCost':>16} {'EffectiveCost':>16}")
         for r in rows:
             print(f"  {r['name'][:40]:40} {float(r['billed']):>16,.2f} {float(r['effective']):>16,.2f} {r['currency']}")
-        total_b = sum(float(r["billed"]) for r in rows)
-        total_e = sum(float(r["effective"]) for r in rows)
-        print(f"  {'TOTAL':40} {total_b:>16,.2f} {total_e:>16,.2f}")
+        for currency in sorted({r["currency"] for r in rows}):
+            total_b = sum(float(r["billed"]) for r in rows if r["currency"] == currency)
+            total_e = sum(float(r["effective"]) for r in rows if r["currency"] == currency)
+            print(f"  {'TOTAL':40} {total_b:>16,.2f} {total_e:>16,.2f} {currency}")
