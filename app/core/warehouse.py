@@ -8,7 +8,7 @@ import logging
 import re
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,11 @@ class Warehouse(ABC):
         """Keep the first ``exclusive()`` taken inside this block until the block ends (see ``app.core.locked``)."""
         return nullcontext()
 
+    def reporting(self, callback: Callable[[dict[str, int]], None] | None) -> AbstractContextManager[Any]:
+        """Call ``callback`` with the engine's progress (``read_bytes``, ``total_bytes_to_read``, ``read_rows``…)
+        while queries run inside the block: the embedded engine reports; elsewhere nothing is called."""
+        return nullcontext()
+
     def close(self) -> None:
         """Release the engine."""
 
@@ -138,6 +143,25 @@ class EmbeddedWarehouse(Warehouse):
 
     def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         return self._run(sql, fmt, params)
+
+    @contextmanager
+    def reporting(self, callback: Callable[[dict[str, int]], None] | None) -> Iterator[None]:
+        connection = getattr(self._session, "_conn", None)  # chdb's progress hook lives on the connection
+        if callback is None or not hasattr(connection, "set_progress_callback"):
+            yield
+            return
+
+        def report(payload: dict[str, int]) -> None:
+            try:
+                callback(payload)
+            except Exception:  # a display problem must never fail a load
+                log.debug("progress callback failed", exc_info=True)
+
+        connection.set_progress_callback(report)
+        try:
+            yield
+        finally:
+            connection.set_progress_callback(None)
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:

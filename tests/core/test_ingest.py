@@ -140,3 +140,19 @@ def test_parquet_exports_are_told_actual_or_amortized_by_their_rows(wh, tmp_path
     assert [f.dataset for f in result.files] == ["ActualCost", "AmortizedCost"]
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
     assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
+
+
+def test_the_engine_reports_the_bytes_it_reads_of_a_file(wh, tmp_path):
+    """What `abi ingest` shows as its `reading` bar on a terminal; a failing display never fails a load."""
+    files = generate(tmp_path / "demo")
+    payloads: list[dict] = []
+    with wh.reporting(payloads.append):
+        assert load(wh, files.actual).ok
+    with wh.reporting(lambda _p: 1 / 0):
+        assert load(wh, files.amortized).ok
+    size = files.actual.stat().st_size
+    reads = [p["read_bytes"] for p in payloads if p.get("total_bytes_to_read") == size]
+    assert reads and max(reads) >= size
+    payloads.clear()
+    load(wh, files.actual)
+    assert payloads == []  # outside the block nothing is reported
