@@ -51,11 +51,11 @@ def _shows_amortization(sf: SourceFile) -> bool:
 
 def _sample(sf: SourceFile) -> Iterator[list[str]]:
     yield from first_rows(sf, HEAD_ROWS)
-    size = sf.path.stat().st_size
-    if sf.is_parquet or sf.path.suffix.lower() == ".gz" or size < SPREAD_MIN_BYTES:
+    size = sf.readable.stat().st_size
+    if sf.is_parquet or sf.readable.suffix.lower() == ".gz" or size < SPREAD_MIN_BYTES:
         return
     try:
-        with open_binary(sf.path) as raw:
+        with open_binary(sf.readable) as raw:
             for k in range(1, SPREAD_WINDOWS + 1):
                 raw.seek(size * k // (SPREAD_WINDOWS + 1))
                 window = raw.read(WINDOW_BYTES).decode(sf.encoding, errors="replace")

@@ -146,6 +146,7 @@ def _stage_file(wh: Warehouse, path: Path, fr: FileResult, prefix: str, lineage:
                 how: tuple[str | None, str | None, dict[str, str]]) -> FileStage | None:
     """Stage one file; ``how``: the forced source and dataset and the ``--set`` values."""
     stage = FileStage(wh, prefix)
+    sf = None
     try:
         sf = open_source(path, *how)
         fr.source, fr.dataset = sf.source, sf.dataset
@@ -157,6 +158,9 @@ def _stage_file(wh: Warehouse, path: Path, fr: FileResult, prefix: str, lineage:
         fr.error = _explain(path, exc)
         log.warning("refused %s: %s", path, fr.error)
         return None
+    finally:
+        if sf is not None:
+            sf.discard()  # a UTF-16 file's UTF-8 copy
     _count(wh, stage, fr, sf)
     return stage
 

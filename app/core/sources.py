@@ -7,9 +7,7 @@ format's canonical names case-insensitively, and the relation exposes exactly th
 
 from __future__ import annotations
 
-import codecs
 import csv
-import gzip
 import io
 import re
 import zlib
@@ -17,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import conventions, formats
+from app.core import conventions, encodings, formats
 from app.core.conventions import Conventions
+from app.core.encodings import open_binary
 
 SOURCES = ("azure-cost", "azure-focus", "focus")
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
@@ -27,8 +26,6 @@ DELIMITERS = (",", ";", "\t")
 PREAMBLE_LINES = 10
 """Lines a title or notes may take above the header (e.g. a report name and its date)."""
 HEADER_MAX_CHARS = 1 << 20
-ENCODING_SAMPLE_BYTES = 1 << 22
-WINDOWS_1252 = "cp1252"
 TRANSLATED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9_]*)\s*\)\s*$")
 
 
@@ -62,9 +59,22 @@ class SourceFile:
     """0-based line of the header: the lines above it (a preamble) are skipped."""
     conventions: Conventions = Conventions()
     """How the file writes numbers and dates (decimal comma, day-first dates), read from its first rows."""
+    data_path: Path | None = None
+    """A UTF-8 copy the engine reads instead of ``path`` (a UTF-16 file: see ``encodings``); ``discard`` removes it."""
     given: dict[str, str] = field(default_factory=dict)
     """canonical name → a value given by the user (``abi ingest --set``) for a column the file lacks or leaves
     empty (an old EA usage file has no currency column)."""
+
+    @property
+    def readable(self) -> Path:
+        """The file the readers open: ``path``, or its UTF-8 copy."""
+        return self.data_path or self.path
+
+    def discard(self) -> None:
+        """Remove the UTF-8 copy, if one was made."""
+        if self.data_path is not None:
+            encodings.discard(self.data_path)
+            self.data_path = None
 
     @property
     def is_parquet(self) -> bool:
@@ -93,9 +103,11 @@ def read_header(path: Path) -> list[str]:
     return _read_header(path)[0]
 
 
-def _read_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str, int]:
+def _read_header(path: Path, encoding: str = "utf-8", origin: Path | None = None) -> tuple[list[str], str, int]:
     """Column names, the field separator (``,`` for Parquet) and the header's line (0-based): the first line of
-    the first ``PREAMBLE_LINES + 1`` that is a billing header (a title or notes may precede it), else the first."""
+    the first ``PREAMBLE_LINES + 1`` that is a billing header (a title or notes may precede it), else the first.
+    ``origin``: the file to name in errors when ``path`` is its UTF-8 copy."""
+    shown = origin or path
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
@@ -108,12 +120,12 @@ def _read_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str, i
             lines = [text.readline(HEADER_MAX_CHARS) for _ in range(PREAMBLE_LINES + 1)]
         candidates = [(*_cells(line), i) for i, line in enumerate(lines)]
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
-        raise SourceError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
+        raise SourceError(shown, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
     header, delimiter, line = next((c for c in candidates if detect_source(c[0])), candidates[0])
     if not any(header):
-        raise SourceError(path, "empty file: no header row")
+        raise SourceError(shown, "empty file: no header row")
     if any("\ufffd" in name for name in header):
-        raise SourceError(path, "cannot be read (the header is not text)")
+        raise SourceError(shown, "cannot be read (the header is not text)")
     return header, delimiter, line
 
 
@@ -132,27 +144,10 @@ def parquet_nested(path: Path) -> frozenset[int]:
     return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
 
 
-def open_binary(path: Path) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
-
-
 def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
     """The file as text; a byte its encoding does not define reads as U+FFFD (here only: the engine reads bytes)."""
     return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding,
                             newline="", errors="replace")
-
-
-def _encoding(path: Path) -> str:
-    """``utf-8`` when the file's first ``ENCODING_SAMPLE_BYTES`` are UTF-8, else Windows-1252."""
-    try:
-        with open_binary(path) as raw:
-            head = raw.read(ENCODING_SAMPLE_BYTES)
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return WINDOWS_1252
-    except (OSError, EOFError, zlib.error):
-        return "utf-8"  # unreadable: the header read names the problem
-    return "utf-8"
 
 
 def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
@@ -162,7 +157,7 @@ def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
         return
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
-        with open_text(sf.path, sf.encoding) as text:
+        with open_text(sf.readable, sf.encoding) as text:
             for _ in range(sf.header_line):
                 text.readline()
             reader = csv.reader(text, delimiter=sf.delimiter)
@@ -250,14 +245,37 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     columns the file lacks or leaves empty, by any spelling of the format's column names."""
     if not path.is_file():
         raise SourceError(path, "no such file")
-    encoding = "utf-8" if path.suffix.lower() == ".parquet" else _encoding(path)
-    header, delimiter, header_line = _read_header(path, encoding)
+    encoding = "utf-8" if path.suffix.lower() == ".parquet" else encodings.detect(path)
+    copy = _utf8_copy(path) if encoding == encodings.UTF_16 else None
+    try:
+        sf = _open(path, copy, "utf-8" if copy else encoding, forced_source, given)
+        from app.core.datasets import detect_dataset  # it samples rows with this module's readers
+
+        sf.dataset = detect_dataset(sf, forced_dataset)
+    except BaseException:
+        if copy:
+            encodings.discard(copy)
+        raise
+    return sf
+
+
+def _utf8_copy(path: Path) -> Path:
+    try:
+        return encodings.utf8_copy(path)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise SourceError(path, f"cannot be read as UTF-16 text ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | None,
+          given: dict[str, str] | None) -> SourceFile:
+    """The SourceFile of ``path`` (read through ``copy`` when given), its dataset not yet known."""
+    header, delimiter, header_line = _read_header(copy or path, encoding, origin=path)
     source = forced_source or detect_source(header)
     if source is None:
         raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
                                 f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
-                    encoding=encoding, header_line=header_line)
+                    encoding=encoding, header_line=header_line, data_path=copy)
     if sf.is_parquet:
         sf.nested = parquet_nested(path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
@@ -270,9 +288,6 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     missing = _missing_required(sf)
     if missing:
         raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")
-    from app.core.datasets import detect_dataset  # it samples rows with this module's readers
-
-    sf.dataset = detect_dataset(sf, forced_dataset)
     return sf
 
 

@@ -86,7 +86,7 @@ class FileStage:
         source = relation_sql(sf, {**lineage, "_dataset": sf.dataset, "_format": sf.source}, row_number)
         select = mapping.mapped_select(sf.source).replace(mapping.SOURCE, source)
         insert = f"INSERT INTO {self.wh.database}.{self.prefix}_mapped\n{select}"
-        self.wh.insert_file(insert, FILE, sf.path, sf.clickhouse_format, structure(sf), sf.read_settings)
+        self.wh.insert_file(insert, FILE, sf.readable, sf.clickhouse_format, structure(sf), sf.read_settings)
         if self.wh.scalar(f"SELECT count() FROM {self.wh.database}.{self.pending}"):
             self._attach_raw_rows(sf, source)
 
@@ -98,7 +98,7 @@ class FileStage:
         insert = (f"INSERT INTO {db}.{self.quarantine} SELECT q.ingestion_id, q.source_file, q.source_row, "
                   f"q.source_format, q.reasons, r.raw_row, q.quarantined_at FROM {pending} AS q "
                   f"LEFT ANY JOIN ({raw}) AS r ON r.source_row = q.source_row")
-        self.wh.insert_file(insert, FILE, sf.path, sf.clickhouse_format, structure(sf), sf.read_settings)
+        self.wh.insert_file(insert, FILE, sf.readable, sf.clickhouse_format, structure(sf), sf.read_settings)
 
     def drop_views(self) -> None:
         """Detach the routing views (the stage tables stay for the commit)."""

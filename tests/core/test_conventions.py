@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 from datetime import datetime
 
 import pyarrow.parquet as pq
 import pytest
-from abitest import focus_rows, load
+from abitest import csv_total, focus_rows, load, total
 
-from app.core import sources
+from app.core import encodings
 from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, sniff
 from app.core.demo import generate
 from app.core.export import export
@@ -95,7 +97,7 @@ def test_a_windows_1252_file_reads_its_accents_and_exports_valid_utf8(wh, tmp_pa
 
 
 def test_bytes_that_are_not_utf8_beyond_the_sample_never_break_output(wh, tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is smaller than the sample
+    monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is smaller than the sample
     original = generate(tmp_path / "demo").actual
     data = original.read_bytes()
     cut = data.index(b"\n", len(data) - 2000) + 1  # a Windows-1252 byte in one of the last rows only
@@ -110,3 +112,36 @@ def test_bytes_that_are_not_utf8_beyond_the_sample_never_break_output(wh, tmp_pa
     export(wh, "parquet", out)
     groups = pq.read_table(out, columns=["x_ResourceGroupName"]).column(0).to_pylist()
     assert len(groups) == f.rows_loaded and any("\ufffd" in (g or "") for g in groups)
+
+
+def _unicode_text(source, target, encoding: str = "utf-16") -> None:
+    """``source`` as Excel's "Unicode Text" saves it: UTF-16 with a byte order mark, tab-separated."""
+    out = io.StringIO()
+    with open(source, newline="", encoding="utf-8-sig") as handle:
+        csv.writer(out, delimiter="\t").writerows(csv.reader(handle))
+    opener = gzip.open if target.suffix == ".gz" else open
+    with opener(target, "wb") as raw:
+        raw.write(out.getvalue().encode(encoding))
+
+
+@pytest.mark.parametrize("name", ["cost_actual.txt.csv", "cost_actual.csv.gz"])
+def test_utf16_files_load_through_a_utf8_copy_that_is_removed(wh, tmp_path, monkeypatch, name):
+    made = []
+    real = encodings.utf8_copy
+    monkeypatch.setattr(encodings, "utf8_copy", lambda p: made.append(real(p)) or made[-1])
+    files = generate(tmp_path / "demo")
+    path = tmp_path / name
+    _unicode_text(files.actual, path)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined, f.rows_read) == (None, 0, f.rows_loaded)
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+    assert wh.scalar("SELECT any(x_SourceFile) FROM abi.focus_cost") == str(path)
+    assert made and not made[0].parent.exists()
+
+
+def test_a_truncated_utf16_file_is_refused_by_its_own_name(wh, tmp_path):
+    path = tmp_path / "cut_actual.csv"
+    _unicode_text(generate(tmp_path / "demo").actual, path)
+    path.write_bytes(path.read_bytes()[:-1])  # half a character at the end
+    f = load(wh, path).files[0]
+    assert f.error.startswith(f"{path}: cannot be read as UTF-16 text")

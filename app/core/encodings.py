@@ -1,0 +1,59 @@
+"""Text encodings of billing files: UTF-8 (the engine reads it as is), Windows-1252 (converted in SQL), and
+UTF-16 (Excel's "Unicode Text"), which the engine cannot read: such a file is read through a UTF-8 copy."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import shutil
+import tempfile
+import zlib
+from pathlib import Path
+
+ENCODING_SAMPLE_BYTES = 1 << 22
+WINDOWS_1252 = "cp1252"
+UTF_16 = "utf-16"
+UTF_16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+CHUNK_CHARS = 1 << 20
+
+
+def open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
+
+
+def detect(path: Path) -> str:
+    """``utf-16`` for a file that starts with a UTF-16 byte order mark, ``utf-8`` when its first
+    ``ENCODING_SAMPLE_BYTES`` are UTF-8, else Windows-1252."""
+    try:
+        with open_binary(path) as raw:
+            head = raw.read(ENCODING_SAMPLE_BYTES)
+        if head.startswith(UTF_16_BOMS):
+            return UTF_16
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return WINDOWS_1252
+    except (OSError, EOFError, zlib.error):
+        return "utf-8"  # unreadable: the header read names the problem
+    return "utf-8"
+
+
+def utf8_copy(path: Path) -> Path:
+    """The UTF-16 file ``path`` (plain or gzip) as a UTF-8 CSV in a new temporary folder (``discard`` removes it);
+    ``UnicodeDecodeError``, ``OSError`` or ``EOFError`` when it cannot be read whole."""
+    folder = Path(tempfile.mkdtemp(prefix="abi-utf16-"))
+    copy = folder / f"{path.name.removesuffix('.gz')}.utf8.csv"
+    try:
+        with io.TextIOWrapper(open_binary(path), encoding=UTF_16, newline="") as text, \
+                open(copy, "w", encoding="utf-8", newline="") as out:
+            while chunk := text.read(CHUNK_CHARS):
+                out.write(chunk)
+    except BaseException:
+        discard(copy)
+        raise
+    return copy
+
+
+def discard(copy: Path) -> None:
+    """Remove a copy made by ``utf8_copy`` and its folder."""
+    shutil.rmtree(copy.parent, ignore_errors=True)
