@@ -33,6 +33,9 @@ ClickHouse's best effort (day first)."""
 
 DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?")
 DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
+THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+"""``1,234.5``: a spreadsheet that saved numbers as formatted, with thousands separators (dot decimals)."""
+THOUSANDS_SQL = "^[+-]?[0-9]{1,3}(,[0-9]{3})+(\\\\.[0-9]+)?$"
 SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2\d{2,4}\b")
 NAMED_MONTH_DATE = re.compile(r"\s*\d{1,2}[-\s./]+[A-Za-z]{3,9}[-\s./,]+\d{2,4}\b")
 """``01-Oct-2026`` (a spreadsheet's date format): day first, which Azure's ``MM/DD/YYYY`` parser cannot read."""
@@ -40,21 +43,24 @@ NAMED_MONTH_DATE = re.compile(r"\s*\d{1,2}[-\s./]+[A-Za-z]{3,9}[-\s./,]+\d{2,4}\
 
 @dataclass(frozen=True)
 class Conventions:
-    """``decimal_comma``: numbers are written ``1234,5`` (or ``1.234,5``); ``day_first``: short dates are
-    ``DD/MM/YYYY`` (True), ``MM/DD/YYYY`` (False) or show no evidence either way (None)."""
+    """``decimal_comma``: numbers are written ``1234,5`` (or ``1.234,5``); ``thousands_comma``: dot decimals with
+    thousands separators (``1,234.5``); ``day_first``: short dates are ``DD/MM/YYYY`` (True), ``MM/DD/YYYY``
+    (False) or show no evidence either way (None)."""
 
     decimal_comma: bool = False
     day_first: bool | None = None
+    thousands_comma: bool = False
 
 
 def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int]) -> Conventions:
     """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions)."""
-    comma = dot = day = month = 0
+    comma = dot = thousands = day = month = 0
     for row in rows:
         for i in numbers:
             cell = row[i].strip() if i < len(row) else ""
             comma += bool(DECIMAL_COMMA.fullmatch(cell))
             dot += bool(DECIMAL_DOT.fullmatch(cell))
+            thousands += bool(THOUSANDS_COMMA.fullmatch(cell)) and "." in cell
         for i in dates:
             cell = row[i] if i < len(row) else ""
             day += bool(NAMED_MONTH_DATE.match(cell))
@@ -63,8 +69,9 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int]) -> Co
                 first, separator, second = int(match[1]), match[2], int(match[3])
                 day += separator == "." or first > 12 >= second
                 month += separator != "." and second > 12 >= first
-    return Conventions(decimal_comma=comma > 0 and dot == 0,
-                       day_first=(day > 0) if bool(day) != bool(month) else None)
+    return Conventions(decimal_comma=comma > 0 and dot == 0 and thousands == 0,
+                       day_first=(day > 0) if bool(day) != bool(month) else None,
+                       thousands_comma=thousands > 0)
 
 
 @cache
@@ -87,6 +94,8 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     if name in numbers and conventions.decimal_comma:
         dotted = f"replaceOne(replaceAll({expr}, '.', ''), ',', '.')"
         return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"
+    if name in numbers and conventions.thousands_comma:
+        return f"if(match({expr}, '{THOUSANDS_SQL}'), replaceAll({expr}, ',', ''), {expr})"
     if name in dates and conventions.day_first not in (None, NATIVE_DAY_FIRST[source]):
         parse = "parseDateTimeBestEffortOrNull" if conventions.day_first else "parseDateTimeBestEffortUSOrNull"
         return f"ifNull(toString({parse}({expr})), {expr})"

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 from datetime import datetime
+from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
@@ -50,6 +51,29 @@ def test_a_european_resave_loads_the_same_costs_and_days_as_the_export(wh, tmp_p
     assert focus_rows(wh, "x_SourceFile AS f")[0]["f"] == str(resaved)
 
 
+def test_numbers_saved_with_thousands_separators_load_as_the_export(wh, tmp_path):
+    """A spreadsheet that saves numbers as formatted: ``1,234.56`` (quoted in a comma-separated file)."""
+    with open(generate(tmp_path / "demo").actual, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    for n, row in enumerate(rows[:40]):
+        row["CostInBillingCurrency"] = f"{1234.5 * (n + 1) ** 3:.4f}"
+    expected = sum((Decimal(r["CostInBillingCurrency"]) for r in rows[1:]), Decimal(0))
+    for row in rows:
+        whole, _, fraction = row["CostInBillingCurrency"].partition(".")
+        if whole.isdigit():
+            row["CostInBillingCurrency"] = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
+    rows[0]["Quantity"] = "1,2"  # not a number in this convention
+    path = tmp_path / "formatted_actual.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined) == (None, 1)
+    assert wh.scalar("SELECT reasons FROM abi.focus_quarantine") == ['Quantity: not a number: "1,2"']
+    assert total(wh, "BilledCost") == expected
+
+
 def test_a_number_not_written_in_the_files_convention_is_quarantined_as_written(wh, tmp_path):
     original = generate(tmp_path / "demo").actual
     path = tmp_path / "resaved_actual.csv"
@@ -73,6 +97,7 @@ def test_a_number_not_written_in_the_files_convention_is_quarantined_as_written(
     (["1e-07"], ["10/01/2026", "2026-10-31"], Conventions()),
     ([""], ["13/10/2026", "10/13/2026"], Conventions()),
     (["2.5"], ["01-Oct-2026"], Conventions(day_first=True)),
+    (["1,234.5", "0.5"], ["2026-10-31"], Conventions(thousands_comma=True)),
 ])
 def test_conventions_are_read_from_the_sample_rows(numbers, dates, expected):
     rows = [[n, d] for n, d in zip(numbers + numbers[-1:] * len(dates), dates + dates[-1:] * len(numbers),
