@@ -76,23 +76,34 @@ def earlier_runs(paths: list[Path]) -> dict[Path, str]:
 
 
 def overlaps(wh: Warehouse, staged: dict[str, str]) -> list[str]:
-    """A warning for each group of staged files (path → stage table) holding rows of the same days, dataset,
-    billing account and sub account, unless they are the parts of one export run: a re-run or re-download loaded
-    beside the original would count those costs twice."""
+    """Warnings for staged files (path → stage table) that would count the same costs twice: files holding rows of
+    the same days, dataset, billing account and sub account (a re-run or re-download beside the original; the parts
+    of one export run are not), and a Microsoft FOCUS export beside cost details of the same subscriptions' days
+    (two views of the same charges)."""
     if len(staged) < 2:
         return []
     union = " UNION ALL ".join(
-        f"SELECT DISTINCT x_SourceFile AS file, x_SourceDataset AS d, BillingAccountId AS a, "
-        f"ifNull(SubAccountId, '') AS s, toDate(ChargePeriodStart) AS day FROM {wh.database}.{t}"
-        for t in staged.values())
-    groups = wh.rows(
-        f"SELECT files, count() AS n, toString(min(day)) AS first, toString(max(day)) AS last FROM ("
-        f"SELECT arraySort(groupUniqArray(file)) AS files, day FROM ({union}) "
-        f"GROUP BY d, a, s, day HAVING length(files) > 1) GROUP BY files ORDER BY files")
+        f"SELECT DISTINCT x_SourceFile AS file, x_SourceDataset AS d, x_SourceFormat AS f, BillingAccountId AS a, "
+        f"lower(splitByChar('/', ifNull(SubAccountId, ''))[-1]) AS s, toDate(ChargePeriodStart) AS day "
+        f"FROM {wh.database}.{t}" for t in dict.fromkeys(staged.values()))
+    same = _groups(wh, union, "d, a, s, day", "1")
+    views = _groups(wh, union, "s, day", "s != '' AND has(groupUniqArray(f), 'azure-focus') "
+                                          "AND has(groupUniqArray(f), 'azure-cost')")
     return [f"{', '.join(g['files'])} hold rows of the same {g['n']} account-days ({g['first']} … {g['last']}; "
             f"same dataset, billing account and sub account): if one repeats the other (a re-run or a "
             f"re-download), this load counts those costs twice; load only the latest"
-            for g in groups if not _one_run(g["files"])]
+            for g in same if not _one_run(g["files"])] + [
+            f"{', '.join(g['files'])} hold the same {g['n']} subscription-days ({g['first']} … {g['last']}) as a "
+            f"FOCUS export and as cost details: two views of the same charges, which this load counts twice; "
+            f"load one of them" for g in views]
+
+
+def _groups(wh: Warehouse, union: str, key: str, having: str) -> list[dict]:
+    """Sets of files sharing rows by ``key`` (with ``having``): each set with its count of keys and days."""
+    return wh.rows(
+        f"SELECT files, count() AS n, toString(min(day)) AS first, toString(max(day)) AS last FROM ("
+        f"SELECT arraySort(groupUniqArray(file)) AS files, any(day) AS day FROM ({union}) "
+        f"GROUP BY {key} HAVING length(files) > 1 AND {having}) GROUP BY files ORDER BY files")
 
 
 def _one_run(files: list[str]) -> bool:

@@ -71,3 +71,26 @@ def test_parts_of_one_export_run_and_atomic_loads_are_not_overlaps(wh, tmp_path)
     assert all(not f.warnings for f in load(wh, *parts).files)
     first_week = _first_days(files.actual, tmp_path / "first_week.csv", 7)
     assert all(not f.warnings for f in load(wh, files.actual, first_week, atomic=True).files)
+
+
+def test_a_focus_export_beside_cost_details_of_the_same_days_is_named(wh, tmp_path):
+    """Cost Management can export both: the FocusCost dataset is a second view of the same charges."""
+    files = demo_month(tmp_path, MONTH)
+    with open(files.actual, newline="", encoding="utf-8-sig") as handle:
+        first = next(csv.DictReader(handle))
+    focus = {"BillingAccountId": "/providers/Microsoft.Billing/billingAccounts/1", "BillingCurrency": "USD",
+             "BillingPeriodStart": "2026-10-01T00:00:00Z", "BillingPeriodEnd": "2026-11-01T00:00:00Z",
+             "ChargeCategory": "Usage", "ChargePeriodStart": "2026-10-01T00:00:00Z",
+             "ChargePeriodEnd": "2026-10-02T00:00:00Z", "ProviderName": "Microsoft", "ServiceName": "Virtual Machines",
+             "ServiceCategory": "Compute", "SubAccountId": f"/subscriptions/{first['SubscriptionId'].upper()}",
+             "BilledCost": "1", "EffectiveCost": "1", "ListCost": "1", "ContractedCost": "1", "x_SkuMeterId": "m"}
+    export = tmp_path / "focuscost" / "part_0_0001.csv"
+    export.parent.mkdir()
+    with open(export, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(focus))
+        writer.writeheader()
+        writer.writerow(focus)
+    result = load(wh, files.actual, export)
+    warned = [w for f in result.files for w in f.warnings]
+    assert len(warned) == 1 and "as a FOCUS export and as cost details" in warned[0]
+    assert str(export) in warned[0] and str(files.actual) in warned[0] and "2026-10-01 … 2026-10-01" in warned[0]
