@@ -26,7 +26,7 @@ DELIMITERS = (",", ";", "\t")
 PREAMBLE_LINES = 10
 """Lines a title or notes may take above the header (e.g. a report name and its date)."""
 HEADER_MAX_CHARS = 1 << 20
-TRANSLATED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9_]*)\s*\)\s*$")
+TRANSLATED = re.compile(r"\(([^()]+)\)\s*$")
 
 
 class SourceError(ValueError):
@@ -187,16 +187,19 @@ def spelling(name: str) -> str:
     return re.sub(r"[\s\-]+", "", name.lower())
 
 
-def header_key(name: str) -> str:
-    """A header name as matched: its ``spelling``, or that of the English name a translated header gives in
-    brackets (``Ressourcenstandort (ResourceLocation)`` → resourcelocation, as Azure writes localized files)."""
+def header_keys(name: str) -> tuple[str, ...]:
+    """A header name as matched: its ``spelling``, and for a translated header those of the name in brackets and
+    of the name before them (``Ressourcenstandort (ResourceLocation)`` → resourcelocation, as Azure writes
+    localized files; ``ResourceLocation (Ressourcenstandort)`` too)."""
     bracketed = TRANSLATED.search(name)
-    return spelling(bracketed.group(1) if bracketed else name)
+    if not bracketed:
+        return (spelling(name),)
+    return spelling(name), spelling(bracketed.group(1)), spelling(name[:bracketed.start()])
 
 
 def detect_source(header: list[str]) -> str | None:
     """The source format a header belongs to, or None."""
-    names = {header_key(h) for h in header}
+    names = {key for h in header for key in header_keys(h)}
     if len(names & formats.FOCUS_MARKERS) >= 3:
         return "azure-focus" if names & formats.AZURE_FOCUS_MARKERS else "focus"
     if all(names & group for group in formats.AZURE_COST_MARKERS):
@@ -206,13 +209,13 @@ def detect_source(header: list[str]) -> str | None:
 
 def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int]]:
     """Map header positions to canonical names (first accepted spelling wins); the rest are extras."""
-    lowered = [header_key(h) for h in header]
+    keys = [header_keys(h) for h in header]
     matched: dict[str, int] = {}
     for name, accepted in canonical.items():
-        for candidate in accepted:
-            if candidate in lowered and lowered.index(candidate) not in matched.values():
-                matched[name] = lowered.index(candidate)
-                break
+        position = next((i for candidate in accepted for i, k in enumerate(keys)
+                         if candidate in k and i not in matched.values()), None)
+        if position is not None:
+            matched[name] = position
     used = set(matched.values())
     extras = {header[i]: i for i in range(len(header)) if i not in used and header[i]}
     return matched, extras

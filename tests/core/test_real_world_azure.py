@@ -80,3 +80,11 @@ def test_older_usage_details_get_the_description_prices_and_sku_focus_needs(wh, 
                                   "SkuMeter AS m, SkuPriceId AS p")
     assert got == {"d": "Load Balancer - Standard - Data Processed", "c": "0.025", "l": "0.025", "cc": "0.075",
                    "s": "m-1", "m": "Data Processed", "p": "m-1"}
+
+
+def test_a_header_with_the_english_name_first_and_a_translation_in_brackets_is_read(wh, tmp_path):
+    row = {"SubscriptionGuid (Abonnement-GUID)": "s-1", "UsageDateTime (Verbrauchsdatum)": "2021-02-02",
+           "MeterCategory (Kategorie)": "Load Balancer", "UsageQuantity (Menge)": "3", "PreTaxCost (Kosten)": "0.075",
+           "Currency (Währung)": "EUR", "ResourceLocation (Standort)": "US East"}
+    got = _one(wh, tmp_path, row, "SubAccountId AS s, BillingCurrency AS c, RegionId AS r, toString(BilledCost) AS b")
+    assert got == {"s": "s-1", "c": "EUR", "r": "eastus", "b": "0.075"}
