@@ -109,8 +109,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
         if atomic and not result.ok:
             _hold_back(stages)
         else:
-            if not atomic:  # an atomic load is the parts of one report
-                _warn_overlaps(wh, stages, result)
+            _warn_overlaps(wh, stages, result, repeats=not atomic)  # an atomic load is the parts of one report
             _commit(wh, f"{prefix}_batch", stages)
         _log(wh, result, started)
     finally:
@@ -119,8 +118,9 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     return result
 
 
-def _warn_overlaps(wh: Warehouse, stages: list[tuple[FileResult, FileStage]], result: IngestionResult) -> None:
-    warnings = overlaps(wh, {fr.path: stage.focus for fr, stage in stages})
+def _warn_overlaps(wh: Warehouse, stages: list[tuple[FileResult, FileStage]], result: IngestionResult,
+                   repeats: bool) -> None:
+    warnings = overlaps(wh, {fr.path: stage.focus for fr, stage in stages}, FOCUS_TABLE, repeats)
     for warning in warnings:
         log.warning("%s", warning)
         first = next(f for f in result.files if warning.startswith(f.path))

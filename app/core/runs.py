@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.core.replace import SCOPE
 from app.core.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -75,27 +76,48 @@ def earlier_runs(paths: list[Path]) -> dict[Path, str]:
     return skipped
 
 
-def overlaps(wh: Warehouse, staged: dict[str, str]) -> list[str]:
+def overlaps(wh: Warehouse, staged: dict[str, str], target: str | None = None, repeats: bool = True) -> list[str]:
     """Warnings for staged files (path → stage table) that would count the same costs twice: files holding rows of
     the same days, dataset, billing account and sub account (a re-run or re-download beside the original; the parts
     of one export run are not), and a Microsoft FOCUS export beside cost details of the same subscriptions' days
-    (two views of the same charges)."""
-    if len(staged) < 2:
+    (two views of the same charges), also when one of them was loaded earlier into ``target`` (the FOCUS table)
+    and this load leaves it in place. ``repeats``: look for files that repeat each other (not in the parts of one
+    report)."""
+    if not staged:
         return []
-    union = " UNION ALL ".join(
-        f"SELECT DISTINCT x_SourceFile AS file, x_SourceDataset AS d, x_SourceFormat AS f, BillingAccountId AS a, "
-        f"lower(splitByChar('/', ifNull(SubAccountId, ''))[-1]) AS s, toDate(ChargePeriodStart) AS day "
-        f"FROM {wh.database}.{t}" for t in dict.fromkeys(staged.values()))
-    same = _groups(wh, union, "d, a, s, day", "1")
-    views = _groups(wh, union, "s, day", "s != '' AND has(groupUniqArray(f), 'azure-focus') "
-                                          "AND has(groupUniqArray(f), 'azure-cost')")
+    union = " UNION ALL ".join(f"SELECT DISTINCT {DAYS} FROM {wh.database}.{t}" for t in dict.fromkeys(staged.values()))
+    same = _groups(wh, union, "d, a, s, day", "1") if repeats and len(staged) > 1 else []
+    views = _groups(wh, union + _earlier(wh, union, target), "s, day",
+                    "s != '' AND has(groupUniqArray(f), 'azure-focus') AND has(groupUniqArray(f), 'azure-cost')")
     return [f"{', '.join(g['files'])} hold rows of the same {g['n']} account-days ({g['first']} … {g['last']}; "
             f"same dataset, billing account and sub account): if one repeats the other (a re-run or a "
             f"re-download), this load counts those costs twice; load only the latest"
             for g in same if not _one_run(g["files"])] + [
-            f"{', '.join(g['files'])} hold the same {g['n']} subscription-days ({g['first']} … {g['last']}) as a "
-            f"FOCUS export and as cost details: two views of the same charges, which this load counts twice; "
-            f"load one of them" for g in views]
+            f"{', '.join(sorted(g['files'], key=lambda f: (f.endswith(EARLIER), f)))} hold the same {g['n']} "
+            f"subscription-days ({g['first']} … {g['last']}) as a "
+            f"FOCUS export and as cost details: two views of the same charges, which {_counted(g['files'])} "
+            f"twice; load one of them" for g in views]
+
+
+DAYS = (f"x_SourceFile AS file, x_SourceDataset AS d, x_SourceFormat AS f, BillingAccountId AS a, "
+        f"lower(splitByChar('/', ifNull(SubAccountId, ''))[-1]) AS s, toDate(ChargePeriodStart) AS day, "
+        f"toYYYYMM(BillingPeriodStart) AS m, {SCOPE} AS scope")
+"""Per file, the days of each dataset, billing account and subscription (with the billing month and scope)."""
+EARLIER = " (loaded earlier)"
+
+
+def _earlier(wh: Warehouse, union: str, target: str | None) -> str:
+    """Rows of Azure FOCUS exports and cost details already in ``target`` that this load keeps (other scopes of
+    the billing months it touches), labelled as loaded earlier; empty without a target."""
+    if target is None:
+        return ""
+    return (f" UNION ALL SELECT DISTINCT {DAYS.replace('x_SourceFile AS', f'concat(x_SourceFile, {EARLIER!r}) AS')} "
+            f"FROM {wh.database}.{target} WHERE x_SourceFormat IN ('azure-focus', 'azure-cost') "
+            f"AND m IN (SELECT DISTINCT m FROM ({union})) AND scope NOT IN (SELECT scope FROM ({union}))")
+
+
+def _counted(files: list[str]) -> str:
+    return "the warehouse now counts" if any(f.endswith(EARLIER) for f in files) else "this load counts"
 
 
 def _groups(wh: Warehouse, union: str, key: str, having: str) -> list[dict]:

@@ -73,9 +73,8 @@ def test_parts_of_one_export_run_and_atomic_loads_are_not_overlaps(wh, tmp_path)
     assert all(not f.warnings for f in load(wh, files.actual, first_week, atomic=True).files)
 
 
-def test_a_focus_export_beside_cost_details_of_the_same_days_is_named(wh, tmp_path):
-    """Cost Management can export both: the FocusCost dataset is a second view of the same charges."""
-    files = demo_month(tmp_path, MONTH)
+def _focus_export(files, folder):
+    """A one-row Microsoft FOCUS export of a day and subscription the cost details ``files`` also hold."""
     with open(files.actual, newline="", encoding="utf-8-sig") as handle:
         first = next(csv.DictReader(handle))
     focus = {"BillingAccountId": "/providers/Microsoft.Billing/billingAccounts/1", "BillingCurrency": "USD",
@@ -84,13 +83,40 @@ def test_a_focus_export_beside_cost_details_of_the_same_days_is_named(wh, tmp_pa
              "ChargePeriodEnd": "2026-10-02T00:00:00Z", "ProviderName": "Microsoft", "ServiceName": "Virtual Machines",
              "ServiceCategory": "Compute", "SubAccountId": f"/subscriptions/{first['SubscriptionId'].upper()}",
              "BilledCost": "1", "EffectiveCost": "1", "ListCost": "1", "ContractedCost": "1", "x_SkuMeterId": "m"}
-    export = tmp_path / "focuscost" / "part_0_0001.csv"
+    export = folder / "part_0_0001.csv"
     export.parent.mkdir()
     with open(export, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(focus))
         writer.writeheader()
         writer.writerow(focus)
+    return export
+
+
+def test_a_focus_export_beside_cost_details_of_the_same_days_is_named(wh, tmp_path):
+    """Cost Management can export both: the FocusCost dataset is a second view of the same charges."""
+    files = demo_month(tmp_path, MONTH)
+    export = _focus_export(files, tmp_path / "focuscost")
     result = load(wh, files.actual, export)
     warned = [w for f in result.files for w in f.warnings]
     assert len(warned) == 1 and "as a FOCUS export and as cost details" in warned[0]
     assert str(export) in warned[0] and str(files.actual) in warned[0] and "2026-10-01 … 2026-10-01" in warned[0]
+    assert "this load counts" in warned[0]
+
+
+def test_a_focus_export_loaded_after_cost_details_of_the_same_days_is_named(wh, tmp_path):
+    """The two views loaded on different days stay side by side in the warehouse: the later load says so."""
+    files = demo_month(tmp_path, MONTH)
+    export = _focus_export(files, tmp_path / "focuscost")
+    assert all(not f.warnings for f in load(wh, files.actual, files.amortized).files)
+    warned = load(wh, export).files[0].warnings
+    assert len(warned) == 1 and warned[0].startswith(str(export)), warned
+    assert f"{files.amortized} (loaded earlier)" in warned[0]  # its usage superseded the actual file's
+    assert "the warehouse now counts" in warned[0] and "2026-10-01 … 2026-10-01" in warned[0]
+    again = load(wh, files.actual).files[0].warnings  # and the other way round
+    assert len(again) == 1 and f"{export} (loaded earlier)" in again[0], again
+
+
+def test_reloading_one_view_alone_is_no_overlap(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    assert all(not f.warnings for f in load(wh, files.actual).files)
+    assert all(not f.warnings for f in load(wh, files.actual).files)  # the same scopes: replaced, not doubled
