@@ -43,6 +43,33 @@ def ingest(args) -> int:
     return 0 if result.ok else 1
 
 
+def remove(args) -> int:
+    from app.core import removal
+
+    wh = _existing_warehouse()
+    try:
+        loader.ensure_schema(wh)
+        names = {name: str(Path(name).resolve()) for name in args.files}
+        found = removal.loaded_files(wh, list(dict.fromkeys([*names.values(), *names])))
+        files = {name: found.get(path) or found.get(name) for name, path in names.items()}
+        unknown = [name for name, f in files.items() if f is None]
+        if unknown:
+            raise CommandError(f"no rows loaded from {', '.join(unknown)} (nothing removed); the loaded files: "
+                               f"abi sql \"SELECT DISTINCT x_SourceFile FROM abi.focus_cost\"")
+        done = removal.remove(wh, sorted(set(files.values())))
+    finally:
+        wh.close()
+    if args.json:
+        print(json.dumps({"removal_id": done.removal_id, "rows": done.rows, "quarantined": done.quarantined,
+                          "billing_periods": done.billing_periods, "notes": done.notes}))
+    for f in sorted(set(files.values())):
+        print(f"removed {f}: {done.rows.get(f, 0)} rows, {done.quarantined.get(f, 0)} quarantined rows",
+              file=sys.stderr)
+    for note in done.notes:
+        print(f"abi: note: {note}", file=sys.stderr)
+    return 0
+
+
 def _existing_warehouse():
     """The warehouse to read: an embedded one must already exist (a mistyped ``ABI_DATA_DIR`` is no empty one)."""
     from app.core import settings

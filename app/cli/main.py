@@ -1,4 +1,4 @@
-"""``abi``: the command line of ABI (ingest, export, sql, demo)."""
+"""``abi``: the command line of ABI (ingest, export, remove, sql, demo)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.add_argument("--billing-period", help="YYYY-MM")
     export.set_defaults(run=commands.export)
+
+    remove = sub.add_parser("remove", help="take the rows loaded from files back out (a file loaded by mistake)")
+    remove.add_argument("files", nargs="+",
+                        help="a file as loaded: its path, or a name only one loaded file ends with")
+    remove.add_argument("--json", action="store_true", help="print one JSON object")
+    remove.set_defaults(run=commands.remove)
 
     sql = sub.add_parser("sql", help="run a read-only query on the warehouse")
     sql.add_argument("query")

@@ -92,7 +92,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
             atomic: bool) -> IngestionResult:
     ensure_schema(wh)
     result = IngestionResult(ingestion_id=str(uuid.uuid4()), files=[])
-    started = _now()
+    started = timestamp_now()
     lineage = {"_ingestion_id": result.ingestion_id, "_ingested_at": started}
     prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
     stages: list[tuple[FileResult, FileStage]] = []
@@ -228,7 +228,7 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
 
 
 def _log(wh: Warehouse, result: IngestionResult, started: str) -> None:
-    finished = _now()
+    finished = timestamp_now()
     for fr in result.files:
         row = {
             "ingestion_id": result.ingestion_id, "source_file": fr.path, "source_format": fr.source or "",
@@ -247,5 +247,5 @@ def _json(row: dict) -> str:
     return json.dumps(row)
 
 
-def _now() -> str:
+def timestamp_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]

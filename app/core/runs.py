@@ -96,7 +96,7 @@ def overlaps(wh: Warehouse, staged: dict[str, str], target: str | None = None, r
             f"{', '.join(sorted(g['files'], key=lambda f: (f.endswith(EARLIER), f)))} hold the same {g['n']} "
             f"subscription-days ({g['first']} … {g['last']}) as a "
             f"FOCUS export and as cost details: two views of the same charges, which {_counted(g['files'])} "
-            f"twice; load one of them" for g in views]
+            f"twice; keep one of them (abi remove FILE takes a loaded file back out)" for g in views]
 
 
 DAYS = (f"x_SourceFile AS file, x_SourceDataset AS d, x_SourceFormat AS f, BillingAccountId AS a, "

@@ -29,7 +29,7 @@ class IngestionFile(BaseModel):
     source_format: Enum
     source_dataset: Enum
     status: Enum
-    """loaded or refused."""
+    """loaded, skipped, refused, or removed (``abi remove``)."""
     rows_read: int
     rows_loaded: int
     rows_quarantined: int

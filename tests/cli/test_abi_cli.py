@@ -81,3 +81,18 @@ def test_reading_a_warehouse_that_does_not_exist_says_so_and_creates_none(tmp_pa
         out = abi(tmp_path, *command)
         assert out.returncode == 2 and "no warehouse in" in out.stderr and "ABI_DATA_DIR" in out.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_remove_takes_a_loaded_file_back_out(tmp_path, demo_dir):
+    count = "SELECT count() AS n FROM focus_cost"
+    before = json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"]
+    unknown = abi(tmp_path, "remove", "never-loaded.csv", str(demo_dir / "nothing.csv"))
+    assert unknown.returncode == 2 and "never-loaded.csv" in unknown.stderr and "nothing removed" in unknown.stderr
+    assert json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"] == before
+    amortized = next(p for p in demo_dir.iterdir() if "amortized" in p.name.lower())
+    out = abi(tmp_path, "remove", amortized.name, "--json")  # a name only one loaded file ends with
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert list(payload["rows"]) == [str(amortized.resolve())] and payload["notes"]
+    after = json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"]
+    assert after == before - payload["rows"][str(amortized.resolve())]
