@@ -14,7 +14,8 @@ from app.ingest.raw import SOURCE_COLUMNS
 from app.models.focus import ALL_COLUMNS
 
 MAPPING_SETTINGS = ("session_timezone", "prefer_column_name_to_alias", "json_type_escape_dots_in_keys",
-                    "short_circuit_function_evaluation")
+                    "short_circuit_function_evaluation", "input_format_try_infer_dates",
+                    "input_format_try_infer_datetimes")
 """Settings the mapping relies on; a materialized view applies its SELECT's SETTINGS clause on every insert."""
 
 STREAM_INGESTION_ID = "ingest-api"

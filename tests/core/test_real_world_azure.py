@@ -88,3 +88,12 @@ def test_a_header_with_the_english_name_first_and_a_translation_in_brackets_is_r
            "Currency (Währung)": "EUR", "ResourceLocation (Standort)": "US East"}
     got = _one(wh, tmp_path, row, "SubAccountId AS s, BillingCurrency AS c, RegionId AS r, toString(BilledCost) AS b")
     assert got == {"s": "s-1", "c": "EUR", "r": "eastus", "b": "0.075"}
+
+
+def test_dates_inside_tags_and_additional_info_are_kept_as_written(wh, tmp_path):
+    """Tags such as CreatedOn and AdditionalInfo's ConsumptionBeginTime hold ISO timestamps: text, never rewritten."""
+    got = mapped(wh, tmp_path, "toJSONString(Tags) AS t, toJSONString(SkuPriceDetails) AS d",
+                 Tags='"CreatedOn": "2023-03-05T00:00:00Z", "day": "2023-03-05"',
+                 AdditionalInfo='{"ConsumptionBeginTime": "2023-03-05T10:00:00Z"}')
+    assert '"CreatedOn":"2023-03-05T00:00:00Z"' in got["t"] and '"day":"2023-03-05"' in got["t"]
+    assert '"2023-03-05T10:00:00Z"' in got["d"]
