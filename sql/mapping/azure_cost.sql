@@ -21,8 +21,11 @@ SELECT
     upper(BillingCurrencyCode) AS BillingCurrency,
     coalesce(addDays(billing_period_end_day, 1), addMonths(billing_period_start, 1)) AS BillingPeriodEnd,
     billing_period_start AS BillingPeriodStart,
-    CAST(NULL AS Nullable(String)) AS CapacityReservationId,
-    CAST(NULL AS Nullable(String)) AS CapacityReservationStatus,
+    capacity_reservation_id AS CapacityReservationId,
+    -- The capacity reservation's own row is its unused part; a VM's row in it uses it.
+    if(capacity_reservation_id IS NULL OR charge_category != 'Usage', NULL,
+       if(arm_type = 'microsoft.compute/capacityreservationgroups/capacityreservations', 'Unused', 'Used'))
+        AS CapacityReservationStatus,
     charge_category AS ChargeCategory,
     if(charge_type = 'refund', 'Correction', NULL) AS ChargeClass,
     -- Older files have no ProductName: the meter's names describe the charge.
@@ -38,16 +41,18 @@ SELECT
             is_commitment AND pricing_model = 'savingsplan', 'Spend', NULL) AS CommitmentDiscountCategory,
     if(is_commitment, benefit_id, NULL) AS CommitmentDiscountId,
     if(is_commitment, coalesce(BenefitName, ReservationName), NULL) AS CommitmentDiscountName,
-    -- Usage-based commitments (reservations) count in the pricing unit, spend-based ones (savings plans) in the
-    -- billing currency (Microsoft: UnitOfMeasure / BillingCurrency). Null for corrections and other rows.
+    -- Usage-based commitments (reservations) count in the pricing unit, normalized to the reservation's size
+    -- (instance size flexibility: AdditionalInfo's RINormalizationRatio); spend-based ones (savings plans) in the
+    -- pricing currency they are bought in (Microsoft's conversion). Null for corrections and other rows.
     multiIf(NOT is_commitment OR charge_category NOT IN ('Usage', 'Purchase') OR charge_type = 'refund', NULL,
-            CommitmentDiscountCategory = 'Spend', cost, focus_quantity) AS CommitmentDiscountQuantity,
+            CommitmentDiscountCategory = 'Spend', cost_pricing,
+            toDecimal128(toDecimal256(focus_quantity, 18) * normalization_ratio, 18)) AS CommitmentDiscountQuantity,
     multiIf(charge_type IN ('unusedreservation', 'unusedsavingsplan'), 'Unused',
             is_commitment_usage, 'Used', NULL) AS CommitmentDiscountStatus,
     multiIf(CommitmentDiscountCategory = 'Usage', 'Reservation',
             CommitmentDiscountCategory = 'Spend', 'Savings Plan', NULL) AS CommitmentDiscountType,
     multiIf(CommitmentDiscountQuantity IS NULL, NULL, CommitmentDiscountCategory = 'Spend',
-            upper(BillingCurrencyCode), focus_unit) AS CommitmentDiscountUnit,
+            upper(coalesce(PricingCurrencyCode, BillingCurrencyCode)), focus_unit) AS CommitmentDiscountUnit,
     -- Nothing is consumed by the unused part of a commitment (UnusedReservation / UnusedSavingsPlan rows).
     if(is_consumption, focus_quantity, NULL) AS ConsumedQuantity,
     if(is_consumption AND quantity IS NOT NULL, focus_unit, NULL) AS ConsumedUnit,
@@ -66,9 +71,7 @@ SELECT
     -- in one currency: there the PricingCurrency* columns equal their billing-currency counterparts.
     upper(coalesce(PricingCurrencyCode, BillingCurrencyCode)) AS PricingCurrency,
     toDecimal128(toDecimal256(contracted_price, 36) / focus_block, 18) AS PricingCurrencyContractedUnitPrice,
-    if(is_commitment_purchase, toDecimal128(0, 18),
-       coalesce(toDecimal128OrNull(CostInPricingCurrency, 18),
-                if(exchange_rate = 0, cost, toDecimal128(toDecimal256(cost, 36) / exchange_rate, 18)))) AS PricingCurrencyEffectiveCost,
+    if(is_commitment_purchase, toDecimal128(0, 18), cost_pricing) AS PricingCurrencyEffectiveCost,
     toDecimal128(toDecimal256(list_price, 36) / focus_block, 18) AS PricingCurrencyListUnitPrice,
     focus_quantity AS PricingQuantity,
     if(quantity IS NULL, NULL, focus_unit) AS PricingUnit,
@@ -100,8 +103,9 @@ SELECT
     if(tags_ok, tags_json, '{}') AS Tags,
     AccountName AS x_AccountName,
     AccountOwnerId AS x_AccountOwnerId,
-    toDecimal128OrNull(CostInUsd, 18) AS x_BilledCostInUsd,
-    toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 36) / focus_block, 18) AS x_BilledUnitPrice,
+    if(is_commitment_usage AND _dataset != 'ActualCost', toDecimal128(0, 18), toDecimal128OrNull(CostInUsd, 18))
+        AS x_BilledCostInUsd,
+    toDecimal128(toDecimal256(effective_price_billing, 36) / focus_block, 18) AS x_BilledUnitPrice,
     if(converts OR ExchangeRatePricingToBilling IS NOT NULL, exchange_rate, NULL) AS x_BillingExchangeRate,
     BillingProfileId AS x_BillingProfileId,
     BillingProfileName AS x_BillingProfileName,
@@ -109,8 +113,8 @@ SELECT
     CAST(NULL AS Nullable(Decimal(38, 18))) AS x_ContractedCostInUsd,
     CostAllocationRuleName AS x_CostAllocationRuleName,
     CostCenter AS x_CostCenter,
-    toDecimal128OrNull(CostInUsd, 18) AS x_EffectiveCostInUsd,
-    toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 36) / focus_block, 18) AS x_EffectiveUnitPrice,
+    if(is_commitment_purchase, toDecimal128(0, 18), toDecimal128OrNull(CostInUsd, 18)) AS x_EffectiveCostInUsd,
+    toDecimal128(toDecimal256(effective_price_billing, 36) / focus_block, 18) AS x_EffectiveUnitPrice,
     InvoiceSectionId AS x_InvoiceSectionId,
     InvoiceSectionName AS x_InvoiceSectionName,
     toDecimal128OrNull(PaygCostInUsd, 18) AS x_ListCostInUsd,
@@ -189,6 +193,10 @@ FROM
                                                        payg_price)) AS contracted_price,
         if(converts, toDecimal128(toDecimal256(contracted_price, 18) * exchange_rate, 18), contracted_price)
             AS unit_price_billing,
+        if(converts, toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 18) * exchange_rate, 18),
+           toDecimal128OrNull(EffectivePrice, 18)) AS effective_price_billing,
+        coalesce(toDecimal128OrNull(CostInPricingCurrency, 18),
+                 if(exchange_rate = 0, cost, toDecimal128(toDecimal256(cost, 36) / exchange_rate, 18))) AS cost_pricing,
         -- A row without a pay-as-you-go price (PayGPrice 0 or empty: commitment purchases, older EA files) lists at
         -- its own unit price, so ListCost is never below ContractedCost.
         if(ifNull(payg_price, 0) = 0 AND contracted_price IS NOT NULL, contracted_price, payg_price) AS list_price,
@@ -197,9 +205,9 @@ FROM
                  toDecimal128(toDecimal256(list_unit_price_billing, 18) * quantity, 18)) AS list_cost,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodEndDate)) AS billing_period_end_day,
-        toStartOfMonth(coalesce(parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate), charge_day))
-            AS billing_period_start_date,
-        toDateTime(billing_period_start_date) AS billing_period_start,
+        -- The file's own billing period (a pay-as-you-go period can start mid-month), else the charge's month.
+        coalesce(toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate)),
+                 toDateTime(toStartOfMonth(charge_day))) AS billing_period_start,
         lower(ifNull(ChargeType, '')) AS charge_type,
         -- Older EA files name the reservation on covered rows but leave PricingModel empty.
         lower(ifNull(PricingModel, multiIf(benefit = '', '', benefit LIKE '%/microsoft.billingbenefits/%',
@@ -225,8 +233,9 @@ FROM
                  * multiIf(match(unit_key, '^[0-9.]+\\s*k\\b'), 1000, match(unit_key, '^[0-9.]+\\s*m\\b'), 1000000, 1),
                  toDecimal128('0.000000000000000001', 18)) AS block_fallback_raw,
         toDecimal128(block_fallback_raw, 18) AS block_fallback,
-        if(trimBoth(replaceRegexpOne(ifNull(UnitOfMeasure, ''), '^\\s*[0-9.]+\\s*[KkMm]?\\b\\s*', '')) = '', 'Units',
-           trimBoth(replaceRegexpOne(ifNull(UnitOfMeasure, ''), '^\\s*[0-9.]+\\s*[KkMm]?\\b\\s*', ''))) AS unit_fallback,
+        trimBoth(replaceRegexpOne(ifNull(UnitOfMeasure, ''), '^\\s*[0-9.]+\\s*[KkMm]?\\b\\s*', '')) AS unit_rest,
+        -- What an unknown unit names after its block size; a bare count per period (10K/Month) counts Units.
+        multiIf(unit_rest = '', 'Units', startsWith(unit_rest, '/'), concat('Units', unit_rest), unit_rest) AS unit_fallback,
         splitByChar('/', lower(ifNull(ResourceId, ''))) AS id_parts,
         arraySlice(id_parts, length(id_parts) - indexOf(arrayReverse(id_parts), 'providers') + 2) AS provider_parts,
         if(has(id_parts, 'providers'),
@@ -236,6 +245,15 @@ FROM
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_json,
         Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,
+        -- AdditionalInfo facts (looked for only where named): the reservation units an hour of a flexible VM size
+        -- draws, and the capacity reservation a VM ran in.
+        if(is_commitment AND position(ifNull(AdditionalInfo, ''), 'RINormalizationRatio') > 0,
+           ifNull(nullIf(toDecimal128OrNull(replaceAll(JSONExtractRaw(AdditionalInfo, 'RINormalizationRatio'), '"', ''),
+                                            18), 0), toDecimal128(1, 18)), toDecimal128(1, 18)) AS normalization_ratio,
+        coalesce(if(position(ifNull(AdditionalInfo, ''), 'VMCapacityReservationId') > 0,
+                    nullIf(JSONExtractString(AdditionalInfo, 'VMCapacityReservationId'), ''), NULL),
+                 if(arm_type = 'microsoft.compute/capacityreservationgroups/capacityreservations', ResourceId, NULL))
+            AS capacity_reservation_id,
         dictHas('{dictionary_pricing_units}', tuple(unit_key)) AS unit_known,
         dictHas('{dictionary_regions}', tuple(location_key)) AS region_known,
         multiIf(dictHas('{dictionary_services_by_resource_type}', tuple(arm_type)),

@@ -18,15 +18,23 @@ SELECT
     coalesce(BillingAccountName, BillingAccountId) AS BillingAccountName,
     if(BillingAccountId IS NULL, BillingAccountType, coalesce(BillingAccountType, 'Billing Account')) AS BillingAccountType,
     BillingCurrency AS BillingCurrency,
-    parseDateTimeBestEffortOrNull(BillingPeriodEnd) AS BillingPeriodEnd,
+    -- Ends are exclusive: an inclusive last instant (Microsoft's 23:59:59.999Z) is the next day's start.
+    if(formatDateTime(parseDateTimeBestEffortOrNull(BillingPeriodEnd), '%H:%i:%S') = '23:59:59',
+       addDays(toStartOfDay(parseDateTimeBestEffortOrNull(BillingPeriodEnd)), 1), parseDateTimeBestEffortOrNull(BillingPeriodEnd)) AS BillingPeriodEnd,
     parseDateTimeBestEffortOrNull(BillingPeriodStart) AS BillingPeriodStart,
-    CapacityReservationId AS CapacityReservationId,
-    CapacityReservationStatus AS CapacityReservationStatus,
+    capacity_reservation_id AS CapacityReservationId,
+    coalesce(CapacityReservationStatus, if(capacity_reservation_id IS NULL OR ChargeCategory != 'Usage', NULL,
+             if(lower(ifNull(ResourceId, '')) LIKE '%/capacityreservationgroups/%/capacityreservations/%'
+                    AND capacity_reservation_id = ResourceId, 'Unused', 'Used'))) AS CapacityReservationStatus,
     ChargeCategory AS ChargeCategory,
     ChargeClass AS ChargeClass,
     ChargeDescription AS ChargeDescription,
-    coalesce(ChargeFrequency, multiIf(ChargeCategory = 'Purchase', 'One-Time', ChargeCategory = 'Usage', 'Usage-Based', 'Recurring')) AS ChargeFrequency,
-    parseDateTimeBestEffortOrNull(ChargePeriodEnd) AS ChargePeriodEnd,
+    -- Microsoft's FOCUS 1.0 exports call monthly savings plan purchases Usage-Based (fixed as Microsoft's hubs do).
+    if(microsoft_purchase AND ChargeFrequency = 'Usage-Based', 'Recurring',
+       coalesce(ChargeFrequency, multiIf(ChargeCategory = 'Purchase', 'One-Time', ChargeCategory = 'Usage', 'Usage-Based', 'Recurring')))
+        AS ChargeFrequency,
+    if(formatDateTime(parseDateTimeBestEffortOrNull(ChargePeriodEnd), '%H:%i:%S') = '23:59:59',
+       addDays(toStartOfDay(parseDateTimeBestEffortOrNull(ChargePeriodEnd)), 1), parseDateTimeBestEffortOrNull(ChargePeriodEnd)) AS ChargePeriodEnd,
     parseDateTimeBestEffortOrNull(ChargePeriodStart) AS ChargePeriodStart,
     CommitmentDiscountCategory AS CommitmentDiscountCategory,
     CommitmentDiscountId AS CommitmentDiscountId,
@@ -35,13 +43,13 @@ SELECT
     CommitmentDiscountStatus AS CommitmentDiscountStatus,
     CommitmentDiscountType AS CommitmentDiscountType,
     coalesce(CommitmentDiscountUnit, if(commitment_quantity IS NULL, NULL,
-             multiIf(CommitmentDiscountCategory = 'Spend', upper(BillingCurrency),
+             multiIf(CommitmentDiscountCategory = 'Spend', upper(coalesce(PricingCurrency, BillingCurrency)),
                      CommitmentDiscountCategory = 'Usage', PricingUnit, NULL))) AS CommitmentDiscountUnit,
     toDecimal128OrNull(ConsumedQuantity, 18) AS ConsumedQuantity,
     ConsumedUnit AS ConsumedUnit,
     contracted_cost AS ContractedCost,
     contracted_unit_price AS ContractedUnitPrice,
-    toDecimal128OrNull(EffectiveCost, 18) AS EffectiveCost,
+    effective_cost AS EffectiveCost,
     InvoiceId AS InvoiceId,
     coalesce(InvoiceIssuerName, ProviderName) AS InvoiceIssuerName,
     -- ListCost = ListUnitPrice × PricingQuantity (FOCUS); a file that leaves it 0 or empty beside a unit price and a
@@ -59,9 +67,8 @@ SELECT
     coalesce(toDecimal128OrNull(PricingCurrencyContractedUnitPrice, 18), if(in_billing_currency, contracted_unit_price, if(exchange_rate > 0,
              toDecimal128(toDecimal256(contracted_unit_price, 36) / exchange_rate, 18), NULL)))
         AS PricingCurrencyContractedUnitPrice,
-    coalesce(toDecimal128OrNull(PricingCurrencyEffectiveCost, 18), if(in_billing_currency, effective_cost, if(exchange_rate > 0,
-             toDecimal128(toDecimal256(effective_cost, 36) / exchange_rate, 18), NULL)))
-        AS PricingCurrencyEffectiveCost,
+    if(microsoft_purchase, toDecimal128(0, 18), coalesce(toDecimal128OrNull(PricingCurrencyEffectiveCost, 18),
+             effective_pricing)) AS PricingCurrencyEffectiveCost,
     coalesce(toDecimal128OrNull(PricingCurrencyListUnitPrice, 18), if(in_billing_currency, list_unit_price, if(exchange_rate > 0,
              toDecimal128(toDecimal256(list_unit_price, 36) / exchange_rate, 18), NULL)))
         AS PricingCurrencyListUnitPrice,
@@ -100,7 +107,7 @@ SELECT
     toDecimal128OrNull(x_ContractedCostInUsd, 18) AS x_ContractedCostInUsd,
     x_CostAllocationRuleName AS x_CostAllocationRuleName,
     x_CostCenter AS x_CostCenter,
-    toDecimal128OrNull(x_EffectiveCostInUsd, 18) AS x_EffectiveCostInUsd,
+    if(microsoft_purchase, toDecimal128(0, 18), toDecimal128OrNull(x_EffectiveCostInUsd, 18)) AS x_EffectiveCostInUsd,
     toDecimal128OrNull(x_EffectiveUnitPrice, 18) AS x_EffectiveUnitPrice,
     x_InvoiceSectionId AS x_InvoiceSectionId,
     x_InvoiceSectionName AS x_InvoiceSectionName,
@@ -159,7 +166,7 @@ SELECT
     ifNull(formatDateTime(toStartOfMonth(parseDateTimeBestEffortOrNull(BillingPeriodStart)), '%Y-%m'), '')
         AS _source_period,
     toDecimal128OrNull(BilledCost, 18) AS _source_billed,
-    toDecimal128OrNull(EffectiveCost, 18) AS _source_effective
+    effective_cost AS _source_effective
 FROM
 (
     SELECT
@@ -172,14 +179,37 @@ FROM
                arrayMap(t -> if(JSONType(t, 'value') = 'String', JSONExtractString(t, 'value'),
                                 JSONExtractRaw(t, 'value')), JSONExtractArrayRaw(ifNull(Tags, ''))))),
            Tags) AS tags_object,
-        toDecimal128OrNull(EffectiveCost, 18) AS effective_cost,
-        -- Files older than 1.2 have no CommitmentDiscountQuantity: a spend-based commitment counts in currency (the
-        -- purchase's billed cost, the effective cost drawn by usage), a usage-based one in its pricing quantity.
+        -- Microsoft's FOCUS exports (and files made from them): known export defects are fixed as Microsoft's own
+        -- FinOps hubs fix them. A commitment purchase is amortized, so its EffectiveCost is 0.
+        ProviderName = 'Microsoft' OR _format = 'azure-focus' AS microsoft,
+        microsoft AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL AS microsoft_purchase,
+        if(microsoft_purchase, toDecimal128(0, 18), toDecimal128OrNull(EffectiveCost, 18)) AS effective_cost,
+        if(in_billing_currency, effective_cost,
+           if(exchange_rate > 0, toDecimal128(toDecimal256(effective_cost, 36) / exchange_rate, 18), NULL))
+            AS effective_pricing,
+        -- Microsoft's SKU details (x_SkuDetails, read as SkuPriceDetails when the file has no such column; keys
+        -- x_-prefixed in SkuPriceDetails): the capacity reservation a VM ran in, the reservation units it drew.
+        if(microsoft, coalesce(nullIf(_extra['x_SkuDetails'], ''), SkuPriceDetails, ''), '') AS sku_details,
+        coalesce(CapacityReservationId, if(position(sku_details, 'VMCapacityReservationId') = 0, NULL,
+                 coalesce(nullIf(JSONExtractString(sku_details, 'VMCapacityReservationId'), ''),
+                          nullIf(JSONExtractString(sku_details, 'x_VMCapacityReservationId'), ''))))
+            AS capacity_reservation_id,
+        if(position(sku_details, 'RINormalizationRatio') = 0, toDecimal128(1, 18), ifNull(nullIf(toDecimal128OrNull(
+            replaceAll(coalesce(nullIf(JSONExtractRaw(sku_details, 'RINormalizationRatio'), ''),
+                                JSONExtractRaw(sku_details, 'x_RINormalizationRatio')), '"', ''), 18), 0),
+            toDecimal128(1, 18))) AS normalization_ratio,
+        -- Files older than 1.2 have no CommitmentDiscountQuantity: a spend-based commitment counts in the currency it
+        -- is bought in (the purchase's billed cost, the effective cost drawn by usage, in the pricing currency), a
+        -- usage-based one in its pricing quantity (Microsoft: per block, normalized to the reservation's size).
         coalesce(toDecimal128OrNull(CommitmentDiscountQuantity, 18),
                  if(CommitmentDiscountId IS NULL OR ifNull(ChargeCategory, '') NOT IN ('Usage', 'Purchase')
                         OR ifNull(ChargeClass, '') = 'Correction', NULL,
                     multiIf(CommitmentDiscountCategory = 'Spend',
-                            if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost),
+                            if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_pricing),
+                            CommitmentDiscountCategory = 'Usage' AND microsoft,
+                            toDecimal128(toDecimal256(pricing_quantity, 36) / greatest(ifNull(
+                                toDecimal128OrNull(x_PricingBlockSize, 18), 1), toDecimal128('0.000001', 18))
+                                * normalization_ratio, 18),
                             CommitmentDiscountCategory = 'Usage', pricing_quantity, NULL))) AS commitment_quantity,
         toDecimal128OrNull(ListCost, 18) AS list_cost,
         -- A usage or purchase row without unit prices (FOCUS requires them) gets the ones its costs imply:
@@ -193,7 +223,13 @@ FROM
                  toDecimal128(toDecimal256(contracted_cost, 36) / pricing_quantity, 18), NULL)) AS contracted_unit_price,
         -- A file without ContractedCost (FOCUS 0.5, some providers' purchase rows) gets ContractedUnitPrice x
         -- PricingQuantity, else what a purchase was billed and other rows' effective cost (Microsoft's own rule).
-        coalesce(toDecimal128OrNull(ContractedCost, 18),
+        -- Microsoft's exports carry some ContractedCost values that are not ContractedUnitPrice × PricingQuantity.
+        if(microsoft AND pricing_quantity IS NOT NULL AND x_PricingBlockSize IS NOT NULL
+               AND given_contracted_unit_price IS NOT NULL,
+           toDecimal128(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, 18), NULL) AS microsoft_contracted,
+        coalesce(if(abs(toDecimal256(ifNull(toDecimal128OrNull(ContractedCost, 18), microsoft_contracted), 18)
+                        - toDecimal256(microsoft_contracted, 18)) >= toDecimal256('0.0001', 18),
+                    microsoft_contracted, toDecimal128OrNull(ContractedCost, 18)),
                  if(ifNull(ChargeClass, '') = 'Correction', NULL,
                     toDecimal128(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, 18)),
                  if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost)) AS contracted_cost,

@@ -1,0 +1,84 @@
+"""Rules of Microsoft's conversion for commitments, currencies and periods that analysts sum and filter on: USD
+costs follow the FOCUS cost rules, MCA prices are in the billing currency, savings plans count in the currency they
+are bought in, reservations in normalized units, capacity reservations, unknown per-period units, billing periods."""
+
+from __future__ import annotations
+
+from test_mapping_rules import BASE, mapped
+
+RESERVATION = "/providers/Microsoft.Capacity/reservationOrders/o/reservations/r"
+SAVINGS_PLAN = "/providers/Microsoft.BillingBenefits/savingsPlanOrders/o/savingsPlans/s"
+
+
+def _dir(tmp_path, name: str):
+    """A second one-row file of the same scope (it replaces the first)."""
+    (tmp_path / name).mkdir()
+    return tmp_path / name
+
+
+MCA = {"BillingAccountId": "abcd:efgh_2019-05-31", "BillingProfileId": "PROF-1", "BillingCurrencyCode": "EUR",
+       "PricingCurrencyCode": "USD", "ExchangeRatePricingToBilling": "0.9"}
+
+
+def test_usd_costs_follow_the_billed_and_effective_rules(wh, tmp_path):
+    covered = mapped(wh, tmp_path, "BilledCost, x_BilledCostInUsd, EffectiveCost, x_EffectiveCostInUsd",
+                     "amortized", PricingModel="Reservation", benefitId=RESERVATION, CostInUsd="3.3")
+    assert covered == {"BilledCost": "0", "x_BilledCostInUsd": "0", "EffectiveCost": "3", "x_EffectiveCostInUsd": "3.3"}
+
+
+def test_a_commitment_purchase_has_no_effective_usd_cost(wh, tmp_path):
+    bought = mapped(wh, tmp_path, "BilledCost, x_BilledCostInUsd, EffectiveCost, x_EffectiveCostInUsd", "actual",
+                    ChargeType="Purchase", PricingModel="Reservation", benefitId=RESERVATION, CostInUsd="3.3")
+    assert bought == {"BilledCost": "3", "x_BilledCostInUsd": "3.3", "EffectiveCost": "0", "x_EffectiveCostInUsd": "0"}
+
+
+def test_mca_effective_unit_prices_are_in_the_billing_currency(wh, tmp_path):
+    row = mapped(wh, tmp_path, "BillingCurrency, ContractedUnitPrice, x_EffectiveUnitPrice, x_BilledUnitPrice",
+                 **MCA, UnitOfMeasure="1 Hour", EffectivePrice="1.5", CostInBillingCurrency="2.7")
+    assert row == {"BillingCurrency": "EUR", "ContractedUnitPrice": "1.35", "x_EffectiveUnitPrice": "1.35",
+                   "x_BilledUnitPrice": "1.35"}  # 1.35 EUR × 2 hours = the 2.7 EUR the row costs
+
+
+def test_a_savings_plan_counts_in_the_currency_it_is_bought_in(wh, tmp_path):
+    row = mapped(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit", "amortized", **MCA,
+                 PricingModel="SavingsPlan", benefitId=SAVINGS_PLAN, CostInBillingCurrency="2.7",
+                 CostInPricingCurrency="3")
+    assert row == {"CommitmentDiscountQuantity": "3", "CommitmentDiscountUnit": "USD"}
+    row = mapped(wh, _dir(tmp_path, "x"), "CommitmentDiscountQuantity", "amortized", **MCA, PricingModel="SavingsPlan",
+                 benefitId=SAVINGS_PLAN, CostInBillingCurrency="2.7")  # no pricing-currency cost: converted back
+    assert row == {"CommitmentDiscountQuantity": "3"}
+
+
+def test_reservation_usage_counts_normalized_units(wh, tmp_path):
+    info = '{"ServiceType": "Standard_D4s_v3", "RINormalizationRatio": "2", "ConsumedQuantity": 2}'
+    row = mapped(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit, ConsumedQuantity", "amortized",
+                 UnitOfMeasure="1 Hour", PricingModel="Reservation", benefitId=RESERVATION, AdditionalInfo=info)
+    assert row == {"CommitmentDiscountQuantity": "4", "CommitmentDiscountUnit": "Hours", "ConsumedQuantity": "2"}
+    plain = mapped(wh, _dir(tmp_path, "x"), "CommitmentDiscountQuantity", "amortized", UnitOfMeasure="1 Hour",
+                   PricingModel="Reservation", benefitId=RESERVATION, AdditionalInfo='{"RINormalizationRatio": 0}')
+    assert plain == {"CommitmentDiscountQuantity": "2"}
+
+
+def test_capacity_reservations_used_and_unused(wh, tmp_path):
+    crid = ("/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Compute/capacityReservationGroups/g/"
+            "capacityReservations/c")
+    used = mapped(wh, tmp_path, "CapacityReservationId, CapacityReservationStatus",
+                  AdditionalInfo=f'{{"VMCapacityReservationId": "{crid}"}}')
+    assert used == {"CapacityReservationId": crid, "CapacityReservationStatus": "Used"}
+    unused = mapped(wh, _dir(tmp_path, "x"), "CapacityReservationId, CapacityReservationStatus", ResourceId=crid)
+    assert unused == {"CapacityReservationId": crid, "CapacityReservationStatus": "Unused"}
+    none = mapped(wh, _dir(tmp_path, "y"), "CapacityReservationId, CapacityReservationStatus")
+    assert none == {"CapacityReservationId": None, "CapacityReservationStatus": None}
+
+
+def test_an_unknown_count_per_period_counts_units(wh, tmp_path):
+    row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize", UnitOfMeasure="5K/Fortnight")
+    assert row == {"PricingUnit": "Units/Fortnight", "x_PricingBlockSize": "5000"}
+
+
+def test_a_billing_period_starting_mid_month_is_kept(wh, tmp_path):
+    """Pay-as-you-go subscriptions are billed from their sign-up day: the period is the file's own."""
+    row = mapped(wh, tmp_path, "toString(BillingPeriodStart) AS s, toString(BillingPeriodEnd) AS e",
+                 BillingPeriodStartDate="09/15/2023", BillingPeriodEndDate="10/14/2023", Date="09/20/2023")
+    assert row == {"s": "2023-09-15 00:00:00", "e": "2023-10-15 00:00:00"}
+    assert BASE["BillingPeriodStartDate"] == "09/01/2023"

@@ -1,0 +1,65 @@
+"""Microsoft's FocusCost exports: their known defects fixed as Microsoft's own FinOps hubs fix them (commitment
+purchases carry an EffectiveCost, some ContractedCost values are not ContractedUnitPrice × PricingQuantity, monthly
+savings plan purchases are called Usage-Based, period ends are inclusive), and facts taken from x_SkuDetails."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from abitest import focus_rows, load, write_csv
+
+RESERVATION = "/providers/microsoft.capacity/reservationorders/o/reservations/r"
+SAVINGS_PLAN = "/providers/microsoft.billingbenefits/savingsplanorders/o/savingsplans/s"
+ROW = {
+    "BilledCost": "0", "BillingAccountId": "/providers/Microsoft.Billing/billingAccounts/1", "BillingCurrency": "EUR",
+    "BillingPeriodStart": "2026-05-01T00:00:00Z", "BillingPeriodEnd": "2026-05-31T23:59:59.999Z",
+    "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based", "ChargePeriodStart": "2026-05-02T00:00Z",
+    "ChargePeriodEnd": "2026-05-03T00:00Z", "CommitmentDiscountCategory": "", "CommitmentDiscountId": "",
+    "CommitmentDiscountStatus": "", "ConsumedQuantity": "8", "ConsumedUnit": "Hours", "ContractedCost": "0.8",
+    "ContractedUnitPrice": "0.1", "EffectiveCost": "0.8", "ListCost": "1", "ListUnitPrice": "0.125",
+    "PricingQuantity": "8", "PricingUnit": "Hours", "ProviderName": "Microsoft", "PublisherName": "Microsoft",
+    "InvoiceIssuerName": "Microsoft", "ServiceName": "Virtual Machines", "ServiceCategory": "Compute",
+    "SubAccountId": "/subscriptions/s-1", "x_BillingExchangeRate": "0.9", "x_EffectiveCostInUsd": "0.88",
+    "x_PricingBlockSize": "1", "x_PricingCurrency": "USD", "x_SkuDetails": "", "x_SkuMeterId": "m",
+}
+
+
+def _load(wh, tmp_path, columns: str, **changes) -> dict:
+    row = ROW | changes
+    path = write_csv(tmp_path / "part_0_0001.csv", list(row), [row])
+    f = load(wh, path).files[0]
+    assert (f.source, f.rows_loaded) == ("azure-focus", 1), (f, wh.rows("SELECT reasons FROM abi.focus_quarantine"))
+    return focus_rows(wh, columns)[0]
+
+
+def test_a_commitment_purchase_is_amortized_so_its_effective_cost_is_0(wh, tmp_path):
+    got = _load(wh, tmp_path, "BilledCost, EffectiveCost, x_EffectiveCostInUsd, PricingCurrencyEffectiveCost, "
+                              "ChargeFrequency", ChargeCategory="Purchase", BilledCost="300", EffectiveCost="300",
+                CommitmentDiscountId=SAVINGS_PLAN, CommitmentDiscountCategory="Spend", x_EffectiveCostInUsd="330")
+    assert got == {"BilledCost": "300", "EffectiveCost": "0", "x_EffectiveCostInUsd": "0",
+                   "PricingCurrencyEffectiveCost": "0", "ChargeFrequency": "Recurring"}
+
+
+def test_a_contracted_cost_that_is_not_price_times_quantity_is_recomputed(wh, tmp_path):
+    assert _load(wh, tmp_path, "ContractedCost", ContractedCost="1.2") == {"ContractedCost": "0.8"}
+
+
+def test_inclusive_period_ends_become_exclusive(wh, tmp_path):
+    got = _load(wh, tmp_path, "toString(BillingPeriodEnd) AS b, toString(ChargePeriodEnd) AS c, "
+                              "toString(ChargePeriodStart) AS s", ChargePeriodEnd="2026-05-02T23:59:59Z")
+    assert got == {"b": "2026-06-01 00:00:00", "c": "2026-05-03 00:00:00", "s": "2026-05-02 00:00:00"}
+
+
+def test_commitment_quantities_and_capacity_reservations_from_sku_details(wh, tmp_path):
+    details = '{"RINormalizationRatio": "2", "VMCapacityReservationId": "/subscriptions/s-1/cr"}'
+    got = _load(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit, CapacityReservationId, "
+                              "CapacityReservationStatus", CommitmentDiscountId=RESERVATION,
+                CommitmentDiscountCategory="Usage", CommitmentDiscountStatus="Used", x_SkuDetails=details)
+    assert got == {"CommitmentDiscountQuantity": "16", "CommitmentDiscountUnit": "Hours",
+                   "CapacityReservationId": "/subscriptions/s-1/cr", "CapacityReservationStatus": "Used"}
+
+
+def test_a_savings_plan_counts_in_its_pricing_currency(wh, tmp_path):
+    got = _load(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit", CommitmentDiscountId=SAVINGS_PLAN,
+                CommitmentDiscountCategory="Spend", CommitmentDiscountStatus="Used", EffectiveCost="0.9")
+    assert Decimal(got["CommitmentDiscountQuantity"]) == Decimal("1") and got["CommitmentDiscountUnit"] == "USD"
