@@ -97,9 +97,9 @@ SELECT
     -- accounts) is another price.
     if(MeterId IS NULL OR coalesce(ProductId, PartNumber) IS NULL, MeterId,
        concat(coalesce(ProductId, PartNumber), '_', MeterId)) AS SkuPriceId,
-    SubscriptionId AS SubAccountId,
-    coalesce(SubscriptionName, SubscriptionId) AS SubAccountName,
-    if(SubscriptionId IS NULL, NULL, 'Subscription') AS SubAccountType,
+    subscription_id AS SubAccountId,
+    coalesce(SubscriptionName, subscription_id) AS SubAccountName,
+    if(subscription_id IS NULL, NULL, 'Subscription') AS SubAccountType,
     if(tags_ok, tags_json, '{}') AS Tags,
     AccountName AS x_AccountName,
     AccountOwnerId AS x_AccountOwnerId,
@@ -181,8 +181,11 @@ FROM
         BillingProfileId IS NOT NULL AND BillingProfileId != ifNull(BillingAccountId, '') AS is_mca,
         -- Files with no billing account or profile column (pay-as-you-go usage details, a partner's customer view)
         -- are billed by subscription: the subscription is the billing account.
-        BillingAccountId IS NULL AND BillingProfileId IS NULL AND SubscriptionId IS NOT NULL AS billed_by_subscription,
-        if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId, SubscriptionId)) AS account_id,
+        -- A file without a subscription column names it in each ResourceId.
+        coalesce(SubscriptionId, nullIf(extract(ifNull(ResourceId, ''), '(?i)^/subscriptions/([^/]+)'), ''))
+            AS subscription_id,
+        BillingAccountId IS NULL AND BillingProfileId IS NULL AND subscription_id IS NOT NULL AS billed_by_subscription,
+        if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId, subscription_id)) AS account_id,
         -- Prices are in the pricing currency: converted at the file's rate for MCA and wherever the two currencies
         -- differ (partner and CSP files have no billing profile).
         is_mca OR upper(ifNull(PricingCurrencyCode, ifNull(BillingCurrencyCode, ''))) != upper(ifNull(BillingCurrencyCode, ''))
@@ -241,7 +244,10 @@ FROM
         if(has(id_parts, 'providers'),
            arrayStringConcat(arrayFilter((p, i) -> i = 1 OR i % 2 = 0, provider_parts,
                                          arrayEnumerate(provider_parts)), '/'), '') AS arm_type,
-        lower(ifNull(ConsumedService, '')) AS consumed_service_key,
+        -- A commitment's own rows (purchase, refund, unused part) without a consumed service are its service's.
+        lower(coalesce(ConsumedService, if(charge_type NOT IN ('purchase', 'refund', 'unusedreservation',
+              'unusedsavingsplan'), '', multiIf(benefit LIKE '%/microsoft.capacity/%', 'microsoft.capacity',
+              benefit LIKE '%/microsoft.billingbenefits/%', 'microsoft.billingbenefits', '')))) AS consumed_service_key,
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_json,
         Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,

@@ -97,3 +97,17 @@ def test_dates_inside_tags_and_additional_info_are_kept_as_written(wh, tmp_path)
                  AdditionalInfo='{"ConsumptionBeginTime": "2023-03-05T10:00:00Z"}')
     assert '"CreatedOn":"2023-03-05T00:00:00Z"' in got["t"] and '"day":"2023-03-05"' in got["t"]
     assert '"2023-03-05T10:00:00Z"' in got["d"]
+
+
+def test_a_file_without_subscription_column_takes_it_from_the_resource_id(wh, tmp_path):
+    row = {k: v for k, v in BASE.items() if k not in ("SubscriptionId", "SubscriptionName")}
+    got = _one(wh, tmp_path, row, "SubAccountId, SubAccountName, SubAccountType")
+    assert got == {"SubAccountId": "sub-1", "SubAccountName": "sub-1", "SubAccountType": "Subscription"}
+
+
+def test_an_unused_commitment_without_consumed_service_is_the_commitments_service(wh, tmp_path):
+    plan = "/providers/Microsoft.BillingBenefits/savingsPlanOrders/o/savingsPlans/s"
+    row = BASE | {"ConsumedService": "", "ResourceId": "", "MeterCategory": "", "ChargeType": "UnusedSavingsPlan",
+                  "PricingModel": "SavingsPlan", "BenefitId": plan}
+    got = _one(wh, tmp_path, row, "ServiceName", name="one_amortized.csv")
+    assert got == {"ServiceName": "Savings plans"}
