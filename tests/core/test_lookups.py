@@ -96,6 +96,7 @@ def test_microsoft_units_map_to_focus_units_and_blocks(wh, tmp_path, unit, prici
     ("SingaporeCentral", "singaporecentral", "Singapore Central"),
     ("dallas", "southcentralus", "South Central US"),  # Microsoft: ussouthcentral, its own spelling of this id
     ("useast2euap", "eastus2euap", "East US 2 EUAP"),  # Microsoft: useast2euap, a second id for the canary
+    ("All Regions", None, None),  # a charge of no one region (EA support, global plans): no made-up id
 ])
 def test_microsoft_region_spellings_map_to_region_ids(wh, tmp_path, location, region_id, region_name):
     row, unmapped = one_row(wh, tmp_path, "RegionId, RegionName", ResourceLocation=location)
