@@ -182,8 +182,8 @@ FROM
         -- Files with no billing account or profile column (pay-as-you-go usage details, a partner's customer view)
         -- are billed by subscription: the subscription is the billing account.
         -- A file without a subscription column names it in each ResourceId.
-        coalesce(SubscriptionId, nullIf(extract(ifNull(ResourceId, ''), '(?i)^/subscriptions/([^/]+)'), ''))
-            AS subscription_id,
+        if(SubscriptionId IS NULL, nullIf(extract(ifNull(ResourceId, ''), '(?i)^/subscriptions/([^/]+)'), ''),
+           SubscriptionId) AS subscription_id,
         BillingAccountId IS NULL AND BillingProfileId IS NULL AND subscription_id IS NOT NULL AS billed_by_subscription,
         if(is_mca, BillingProfileId, coalesce(BillingAccountId, BillingProfileId, subscription_id)) AS account_id,
         -- Prices are in the pricing currency: converted at the file's rate for MCA and wherever the two currencies
