@@ -88,7 +88,8 @@ def create_table_sql(table: str, database: str, name: str | None = None, engine:
 
 
 def ensure_table(wh: Warehouse, table: str) -> list[str]:
-    """Create a declared table if missing, else bring its column types to the declaration; returns changed columns.
+    """Create a declared table if missing, else bring its columns to the declaration (a new column added in its
+    place, a changed type altered); returns the columns whose type changed.
 
     A type change is made in place when ClickHouse allows it (e.g. ``DateTime`` → ``DateTime('UTC')``), else the
     table is copied into the declared structure and swapped in (e.g. a ``Date`` sort-key column → ``Date32``).
@@ -98,7 +99,13 @@ def ensure_table(wh: Warehouse, table: str) -> list[str]:
     existing = {r["name"]: r["type"] for r in wh.rows(
         "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
         {"db": db, "t": table})}
-    changed = [(n, t) for n, t in columns(table) if existing.get(n, t) != t]
+    declared = columns(table)
+    for i, (name, ch_type) in enumerate(declared):  # a column declared since the table was made, in its place
+        if name not in existing:
+            place = f"AFTER `{declared[i - 1][0]}`" if i else "FIRST"
+            wh.command(f"ALTER TABLE {db}.`{table}` ADD COLUMN IF NOT EXISTS `{name}` {ch_type} {place}")
+            existing[name] = ch_type
+    changed = [(n, t) for n, t in declared if existing.get(n, t) != t]
     try:
         for name, ch_type in changed:
             wh.command(f"ALTER TABLE {db}.`{table}` MODIFY COLUMN `{name}` {ch_type}")

@@ -86,3 +86,15 @@ def test_tables_from_before_a_type_change_are_brought_to_the_declaration(wh):
     assert wh.rows(f"SELECT toString(ChargeDate) AS d, BillingAccountId AS a, toString(BilledCost) AS b "
                    f"FROM abi.{DAILY_COST_TABLE}") == [{"d": "2026-10-02", "a": "acct", "b": "1.5"}]
     assert "DateTime('UTC')" in dict(schema.columns(FOCUS_TABLE))["ChargePeriodStart"]
+
+
+def test_a_column_declared_since_a_table_was_made_is_added_in_its_place(wh):
+    from app.core.loader import ensure_schema
+
+    ensure_schema(wh)
+    names = [n for n, _ in schema.columns(FOCUS_TABLE)]
+    wh.command(f"ALTER TABLE abi.{FOCUS_TABLE} DROP COLUMN x_SkuDescription")
+    ensure_schema(wh)
+    held = [r["name"] for r in wh.rows("SELECT name FROM system.columns WHERE database = 'abi' "
+                                       "AND table = {t:String} ORDER BY position", {"t": FOCUS_TABLE})]
+    assert held == names
