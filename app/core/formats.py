@@ -84,6 +84,8 @@ AZURE_COST_COLUMNS: dict[str, tuple[str, ...]] = {
 
 FOCUS_ALIASES: dict[str, tuple[str, ...]] = {
     "InvoiceId": ("x_invoiceid",),
+    "ContractedCost": ("x_ondemandcost",),
+    "ContractedUnitPrice": ("x_ondemandunitprice",),
     "PricingCurrency": ("x_pricingcurrency",),
     "SkuPriceDetails": ("x_skudetails",),
     "SkuMeter": ("x_skumetername",),
@@ -99,7 +101,8 @@ FOCUS_ALIASES: dict[str, tuple[str, ...]] = {
 }
 """Other spellings of FOCUS columns, used when a file has no column of the 1.2 name: older (FOCUS 0.5 Provider,
 Publisher, InvoiceIssuer, BilledCurrency, AmortizedCost, Region, UsageQuantity/UsageUnit; 1.0-preview ChargeType;
-Microsoft FocusCost 1.0 x_ columns) and newer (FOCUS 1.3 ServiceProviderName)."""
+Microsoft FocusCost 1.0 x_ columns, 1.0-preview x_OnDemandCost / x_OnDemandUnitPrice: the contracted ones) and
+newer (FOCUS 1.3 ServiceProviderName)."""
 
 FOCUS_SOURCE_X_COLUMNS = tuple(c for c in X_COLUMNS if c != "x_SourceColumns" and not c.startswith(
     ("x_Source", "x_Ingest")))

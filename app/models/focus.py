@@ -80,6 +80,9 @@ class FocusCost(BaseModel):
     x_AccountOwnerId: Optional[str] = None
     x_BilledCostInUsd: Optional[Money] = None
     x_BilledUnitPrice: Optional[Money] = None
+    x_BillingAccountId: Optional[str] = None
+    """The Microsoft billing account (MCA: above the billing profile that FOCUS bills)."""
+    x_BillingAccountName: Optional[str] = None
     x_BillingExchangeRate: Optional[Money] = None
     x_BillingProfileId: Optional[str] = None
     x_BillingProfileName: Optional[str] = None
@@ -97,6 +100,8 @@ class FocusCost(BaseModel):
     x_PricingUnitDescription: Optional[Enum] = None
     x_PublisherType: Optional[Enum] = None
     x_ResourceGroupName: Optional[str] = None
+    x_ResourceType: Optional[Enum] = None
+    """The ARM resource type (``microsoft.compute/virtualmachines``); ResourceType is its display name."""
     x_SkuDescription: Optional[str] = None
     x_SkuMeterCategory: Optional[Enum] = None
     x_SkuMeterId: Optional[str] = None

@@ -83,7 +83,7 @@ SELECT
        nullIf(location_text, '')) AS RegionName,
     ResourceId,
     coalesce(ResourceName, nullIf(splitByChar('/', ifNull(ResourceId, ''))[-1], '')) AS ResourceName,
-    coalesce(ResourceType, nullIf(arm_type, '')) AS ResourceType,
+    resource_type AS ResourceType,
     if(service_known, service.2, 'Other') AS ServiceCategory,
     coalesce(if(service_known, service.1, NULL),
              MeterCategory, ConsumedService, 'Unknown') AS ServiceName,
@@ -107,6 +107,8 @@ SELECT
         AS x_BilledCostInUsd,
     toDecimal128(toDecimal256(effective_price_billing, 36) / focus_block, 18) AS x_BilledUnitPrice,
     if(converts OR ExchangeRatePricingToBilling IS NOT NULL, exchange_rate, NULL) AS x_BillingExchangeRate,
+    BillingAccountId AS x_BillingAccountId,
+    BillingAccountName AS x_BillingAccountName,
     BillingProfileId AS x_BillingProfileId,
     BillingProfileName AS x_BillingProfileName,
     ChargeType AS x_ChargeType,
@@ -125,6 +127,7 @@ SELECT
     if(ResourceGroup IS NULL AND has(id_parts, 'resourcegroups'),
        nullIf(splitByChar('/', ifNull(ResourceId, ''))[indexOf(id_parts, 'resourcegroups') + 1], ''), ResourceGroup)
         AS x_ResourceGroupName,
+    resource_type AS x_ResourceType,
     ProductName AS x_SkuDescription,
     MeterCategory AS x_SkuMeterCategory,
     MeterId AS x_SkuMeterId,
@@ -135,7 +138,17 @@ SELECT
     MeterRegion AS x_SkuRegion,
     ServiceFamily AS x_SkuServiceFamily,
     Term AS x_SkuTerm,
-    if(tags_ok OR Tags IS NULL, _extra, mapUpdate(_extra, map('Tags', ifNull(Tags, '')))) AS x_SourceColumns,
+    -- Azure columns with no FOCUS or x_ home are kept by name, with the file's other columns (and Tags that are
+    -- not JSON, as written).
+    mapUpdate(_extra, mapFilter((k, v) -> v != '', map(
+        'ConsumedService', ifNull(ConsumedService, ''), 'ServiceInfo1', ifNull(ServiceInfo1, ''),
+        'ServiceInfo2', ifNull(ServiceInfo2, ''), 'ProductOrderId', ifNull(ProductOrderId, ''),
+        'ProductOrderName', ifNull(ProductOrderName, ''), 'IsAzureCreditEligible', ifNull(IsAzureCreditEligible, ''),
+        'PlanName', ifNull(PlanName, ''), 'ExchangeRateDate', ifNull(ExchangeRateDate, ''),
+        'PreviousInvoiceId', ifNull(PreviousInvoiceId, ''), 'ResellerName', ifNull(ResellerName, ''),
+        'ServicePeriodStartDate', ifNull(ServicePeriodStartDate, ''),
+        'ServicePeriodEndDate', ifNull(ServicePeriodEndDate, ''),
+        'Tags', if(tags_ok, '', ifNull(Tags, ''))))) AS x_SourceColumns,
     _dataset AS x_SourceDataset,
     'azure-cost' AS x_SourceFormat,
     _source_file AS x_SourceFile,
@@ -246,8 +259,10 @@ FROM
                                          arrayEnumerate(provider_parts)), '/'), '') AS arm_type,
         -- A commitment's own rows (purchase, refund, unused part) without a consumed service are its service's.
         lower(coalesce(ConsumedService, if(charge_type NOT IN ('purchase', 'refund', 'unusedreservation',
-              'unusedsavingsplan'), '', multiIf(benefit LIKE '%/microsoft.capacity/%', 'microsoft.capacity',
-              benefit LIKE '%/microsoft.billingbenefits/%', 'microsoft.billingbenefits', '')))) AS consumed_service_key,
+              'unusedsavingsplan'), '', multiIf(pricing_model = 'reservation', 'microsoft.capacity',
+              pricing_model = 'savingsplan', 'microsoft.billingbenefits', '')))) AS consumed_service_key,
+        -- The ARM resource type: the file's own column, else the type the ResourceId names.
+        nullIf(lower(coalesce(ResourceType, arm_type)), '') AS resource_type,
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_json,
         Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,

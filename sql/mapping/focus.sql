@@ -27,7 +27,7 @@ SELECT
              if(lower(ifNull(ResourceId, '')) LIKE '%/capacityreservationgroups/%/capacityreservations/%'
                     AND capacity_reservation_id = ResourceId, 'Unused', 'Used'))) AS CapacityReservationStatus,
     ChargeCategory AS ChargeCategory,
-    ChargeClass AS ChargeClass,
+    coalesce(ChargeClass, if(charge_subcategory = 'refund', 'Correction', NULL)) AS ChargeClass,
     ChargeDescription AS ChargeDescription,
     -- Microsoft's FOCUS 1.0 exports call monthly savings plan purchases Usage-Based (fixed as Microsoft's hubs do).
     if(microsoft_purchase AND ChargeFrequency = 'Usage-Based', 'Recurring',
@@ -40,13 +40,14 @@ SELECT
     CommitmentDiscountId AS CommitmentDiscountId,
     CommitmentDiscountName AS CommitmentDiscountName,
     commitment_quantity AS CommitmentDiscountQuantity,
-    CommitmentDiscountStatus AS CommitmentDiscountStatus,
+    commitment_status AS CommitmentDiscountStatus,
     CommitmentDiscountType AS CommitmentDiscountType,
     coalesce(CommitmentDiscountUnit, if(commitment_quantity IS NULL, NULL,
              multiIf(CommitmentDiscountCategory = 'Spend', upper(coalesce(PricingCurrency, BillingCurrency)),
                      CommitmentDiscountCategory = 'Usage', PricingUnit, NULL))) AS CommitmentDiscountUnit,
-    toDecimal128OrNull(ConsumedQuantity, 18) AS ConsumedQuantity,
-    ConsumedUnit AS ConsumedUnit,
+    -- Nothing is consumed by a purchase, a credit or the unused part of a commitment (FOCUS 1.2).
+    if(consumes, toDecimal128OrNull(ConsumedQuantity, 18), NULL) AS ConsumedQuantity,
+    if(consumes, ConsumedUnit, NULL) AS ConsumedUnit,
     contracted_cost AS ContractedCost,
     contracted_unit_price AS ContractedUnitPrice,
     effective_cost AS EffectiveCost,
@@ -76,8 +77,14 @@ SELECT
     PricingUnit AS PricingUnit,
     ProviderName AS ProviderName,
     coalesce(PublisherName, ProviderName) AS PublisherName,
-    RegionId AS RegionId,
-    RegionName AS RegionName,
+    -- A file with a region but no RegionName (FOCUS 0.5 / 1.0-preview Region: "East US") gets the Azure region's
+    -- id and name where ABI's region table knows it, else its own value as the name.
+    if(RegionName IS NULL AND dictHas('{dictionary_regions}', tuple(lower(ifNull(RegionId, '')))),
+       nullIf(dictGet('{dictionary_regions}', 'region_id', tuple(lower(ifNull(RegionId, '')))), ''), RegionId)
+        AS RegionId,
+    if(RegionName IS NULL AND dictHas('{dictionary_regions}', tuple(lower(ifNull(RegionId, '')))),
+       nullIf(dictGet('{dictionary_regions}', 'region_name', tuple(lower(ifNull(RegionId, '')))), ''),
+       coalesce(RegionName, RegionId)) AS RegionName,
     ResourceId AS ResourceId,
     ResourceName AS ResourceName,
     ResourceType AS ResourceType,
@@ -101,6 +108,8 @@ SELECT
     toDecimal128OrNull(x_BilledCostInUsd, 18) AS x_BilledCostInUsd,
     toDecimal128OrNull(x_BilledUnitPrice, 18) AS x_BilledUnitPrice,
     toDecimal128OrNull(x_BillingExchangeRate, 18) AS x_BillingExchangeRate,
+    x_BillingAccountId AS x_BillingAccountId,
+    x_BillingAccountName AS x_BillingAccountName,
     x_BillingProfileId AS x_BillingProfileId,
     x_BillingProfileName AS x_BillingProfileName,
     x_ChargeType AS x_ChargeType,
@@ -117,6 +126,7 @@ SELECT
     x_PricingUnitDescription AS x_PricingUnitDescription,
     x_PublisherType AS x_PublisherType,
     x_ResourceGroupName AS x_ResourceGroupName,
+    x_ResourceType AS x_ResourceType,
     x_SkuDescription AS x_SkuDescription,
     x_SkuMeterCategory AS x_SkuMeterCategory,
     x_SkuMeterId AS x_SkuMeterId,
@@ -184,6 +194,12 @@ FROM
         ProviderName = 'Microsoft' OR _format = 'azure-focus' AS microsoft,
         microsoft AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL AS microsoft_purchase,
         if(microsoft_purchase, toDecimal128(0, 18), toDecimal128OrNull(EffectiveCost, 18)) AS effective_cost,
+        -- FOCUS 1.0-preview told used and unused commitments, and refunds, by ChargeSubcategory.
+        lower(_extra['ChargeSubcategory']) AS charge_subcategory,
+        coalesce(CommitmentDiscountStatus, if(CommitmentDiscountId IS NULL, NULL,
+                 multiIf(charge_subcategory = 'used commitment', 'Used', charge_subcategory = 'unused commitment',
+                         'Unused', NULL))) AS commitment_status,
+        ChargeCategory = 'Usage' AND ifNull(commitment_status, '') != 'Unused' AS consumes,
         if(in_billing_currency, effective_cost,
            if(exchange_rate > 0, toDecimal128(toDecimal256(effective_cost, 36) / exchange_rate, 18), NULL))
             AS effective_pricing,

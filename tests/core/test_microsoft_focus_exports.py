@@ -24,8 +24,8 @@ ROW = {
 }
 
 
-def _load(wh, tmp_path, columns: str, **changes) -> dict:
-    row = ROW | changes
+def _load(wh, tmp_path, columns: str, base: dict | None = None, **changes) -> dict:
+    row = (ROW if base is None else base) | changes
     path = write_csv(tmp_path / "part_0_0001.csv", list(row), [row])
     f = load(wh, path).files[0]
     assert (f.source, f.rows_loaded) == ("azure-focus", 1), (f, wh.rows("SELECT reasons FROM abi.focus_quarantine"))
@@ -63,3 +63,17 @@ def test_a_savings_plan_counts_in_its_pricing_currency(wh, tmp_path):
     got = _load(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit", CommitmentDiscountId=SAVINGS_PLAN,
                 CommitmentDiscountCategory="Spend", CommitmentDiscountStatus="Used", EffectiveCost="0.9")
     assert Decimal(got["CommitmentDiscountQuantity"]) == Decimal("1") and got["CommitmentDiscountUnit"] == "USD"
+
+
+def test_a_focus_1_0_preview_export_reads_its_older_columns(wh, tmp_path):
+    """FocusCost 1.0-preview(v1): contracted values in x_OnDemand*, commitment use in ChargeSubcategory, a Region
+    display name, UsageQuantity on every row."""
+    preview = {k: v for k, v in ROW.items() if k not in (
+        "ContractedCost", "ContractedUnitPrice", "CommitmentDiscountStatus", "ConsumedQuantity", "ConsumedUnit")}
+    preview |= {"x_OnDemandCost": "4.32", "x_OnDemandUnitPrice": "0.18", "ChargeSubcategory": "Unused Commitment",
+                "Region": "East US", "UsageQuantity": "24", "UsageUnit": "Hours", "PricingQuantity": "24",
+                "CommitmentDiscountId": RESERVATION, "CommitmentDiscountCategory": "Usage", "EffectiveCost": "2.16"}
+    got = _load(wh, tmp_path, "ContractedCost, ContractedUnitPrice, CommitmentDiscountStatus, RegionId, RegionName, "
+                              "ConsumedQuantity", base=preview)
+    assert got == {"ContractedCost": "4.32", "ContractedUnitPrice": "0.18", "CommitmentDiscountStatus": "Unused",
+                   "RegionId": "eastus", "RegionName": "East US", "ConsumedQuantity": None}

@@ -111,3 +111,26 @@ def test_an_unused_commitment_without_consumed_service_is_the_commitments_servic
                   "PricingModel": "SavingsPlan", "BenefitId": plan}
     got = _one(wh, tmp_path, row, "ServiceName", name="one_amortized.csv")
     assert got == {"ServiceName": "Savings plans"}
+
+
+def test_every_azure_column_is_kept_somewhere(wh, tmp_path):
+    """Columns with no FOCUS home (the MCA billing account above the billed profile, the consumed service, order,
+    plan, service period, previous invoice…) stay in x_ columns or x_SourceColumns, never dropped."""
+    kept = {"ConsumedService": "Microsoft.Compute", "ServiceInfo1": "info", "ProductOrderId": "po-1",
+            "ProductOrderName": "Order", "IsAzureCreditEligible": "True", "PlanName": "byol-plan",
+            "ExchangeRateDate": "09/01/2023", "PreviousInvoiceId": "G011111111", "ResellerName": "Reseller One",
+            "ServicePeriodStartDate": "09/01/2023", "ServicePeriodEndDate": "09/30/2023", "MyOwnColumn": "x"}
+    row = BASE | kept | {"BillingAccountId": "abcd:efgh_2019-05-31", "BillingAccountName": "Contoso Group",
+                         "BillingProfileId": "PROF-1"}
+    got = _one(wh, tmp_path, row, "BillingAccountId, x_BillingAccountId, x_BillingAccountName, x_ResourceType, "
+                                  "ResourceType, x_SourceColumns")
+    assert (got["BillingAccountId"], got["x_BillingAccountId"], got["x_BillingAccountName"]) == (
+        "PROF-1", "abcd:efgh_2019-05-31", "Contoso Group")
+    assert got["x_ResourceType"] == "microsoft.compute/virtualmachines"
+    assert got["x_SourceColumns"] == kept
+
+
+def test_an_older_reservation_purchase_without_benefit_path_is_the_reservations_service(wh, tmp_path):
+    row = BASE | {"ChargeType": "Purchase", "PricingModel": "Reservation", "ConsumedService": "", "ResourceId": "",
+                  "MeterCategory": "", "ReservationId": "6ef7a3b1-0000-4000-8000-000000000001"}
+    assert _one(wh, tmp_path, row, "ServiceName")["ServiceName"] == "Reservations"
