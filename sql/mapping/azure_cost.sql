@@ -56,13 +56,16 @@ SELECT
     -- Nothing is consumed by the unused part of a commitment (UnusedReservation / UnusedSavingsPlan rows).
     if(is_consumption, focus_quantity, NULL) AS ConsumedQuantity,
     if(is_consumption AND quantity IS NOT NULL, focus_unit, NULL) AS ConsumedUnit,
-    coalesce(toDecimal128(toDecimal256(unit_price_billing, 18) * quantity, 18), EffectiveCost) AS ContractedCost,
+    -- A refund returns money: its contracted and list costs take the sign of its cost (its quantity may not).
+    coalesce(toDecimal128(if(refunds, -abs(toDecimal256(unit_price_billing, 18) * quantity),
+                             toDecimal256(unit_price_billing, 18) * quantity), 18), EffectiveCost) AS ContractedCost,
     toDecimal128(toDecimal256(unit_price_billing, 36) / focus_block, 18) AS ContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18), cost) AS EffectiveCost,
     InvoiceId,
     coalesce(PartnerName, 'Microsoft') AS InvoiceIssuerName,
     toDecimal128(multiIf(charge_category = 'Purchase' AND ifNull(list_cost, 0) = 0, cost,
-                         coalesce(list_cost, ContractedCost)), 18) AS ListCost,
+                         list_cost IS NOT NULL, if(refunds, -abs(list_cost), list_cost), ContractedCost), 18)
+        AS ListCost,
     toDecimal128(toDecimal256(list_unit_price_billing, 36) / focus_block, 18) AS ListUnitPrice,
     if(charge_category IN ('Usage', 'Purchase'),
        multiIf(pricing_model IN ('', 'ondemand'), 'Standard', pricing_model = 'spot', 'Dynamic',
@@ -225,6 +228,7 @@ FROM
         coalesce(toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate)),
                  toDateTime(toStartOfMonth(charge_day))) AS billing_period_start,
         lower(ifNull(ChargeType, '')) AS charge_type,
+        charge_type = 'refund' AND ifNull(cost, 0) < 0 AS refunds,
         -- Older EA files name the reservation on covered rows but leave PricingModel empty.
         lower(ifNull(PricingModel, multiIf(benefit = '', '', benefit LIKE '%/microsoft.billingbenefits/%',
                                            'savingsplan', 'reservation'))) AS pricing_model,

@@ -82,3 +82,12 @@ def test_a_billing_period_starting_mid_month_is_kept(wh, tmp_path):
                  BillingPeriodStartDate="09/15/2023", BillingPeriodEndDate="10/14/2023", Date="09/20/2023")
     assert row == {"s": "2023-09-15 00:00:00", "e": "2023-10-15 00:00:00"}
     assert BASE["BillingPeriodStartDate"] == "09/01/2023"
+
+
+def test_a_refund_returns_its_contracted_and_list_costs(wh, tmp_path):
+    row = mapped(wh, tmp_path, "BilledCost, ContractedCost, ListCost, ChargeClass", ChargeType="Refund",
+                 PricingModel="Reservation", benefitId=RESERVATION, CostInBillingCurrency="-3", Quantity="2")
+    assert row == {"BilledCost": "-3", "ContractedCost": "-3", "ListCost": "-4", "ChargeClass": "Correction"}
+    row = mapped(wh, _dir(tmp_path, "x"), "ListCost", ChargeType="Refund", PricingModel="Reservation",
+                 benefitId=RESERVATION, CostInBillingCurrency="-3", Quantity="-2", PaygCostInBillingCurrency="-4")
+    assert row == {"ListCost": "-4"}
