@@ -16,7 +16,7 @@ from app.models.names import FOCUS_TABLE
 from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217, SERVICE_SUBCATEGORIES
 
 SOURCE = "{source}"
-LOOKUPS = ("pricing_units", "regions", "services")
+LOOKUPS = ("pricing_units", "regions", "services", "resource_types")
 SERVICE_ATTRIBUTES = (("service_name", "String"), ("service_category", "String"), ("service_subcategory", "String"))
 DICTIONARIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "pricing_units": ("pricing_units", "unit_of_measure",
@@ -26,6 +26,7 @@ DICTIONARIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "services_by_consumed_service": ("services", "consumed_service", SERVICE_ATTRIBUTES),
     "services_by_meter_category": ("services", "meter_category", SERVICE_ATTRIBUTES),
     "services_by_name": ("services", "service_name", SERVICE_ATTRIBUTES[1:]),
+    "resource_types": ("resource_types", "resource_type", (("resource_type_name", "String"),)),
 }
 """Dictionaries over the lookup tables: name → (lookup, key column, attributes). Services are keyed three ways,
 most specific first (ARM resource type, then consumed service, then meter category); by name for FOCUS files."""

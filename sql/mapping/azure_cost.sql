@@ -86,7 +86,10 @@ SELECT
        nullIf(location_text, '')) AS RegionName,
     ResourceId,
     coalesce(ResourceName, nullIf(splitByChar('/', ifNull(ResourceId, ''))[-1], '')) AS ResourceName,
-    resource_type AS ResourceType,
+    -- The resource type's display name (Microsoft's resource types table), else the file's own, else the ARM type.
+    if(dictHas('{dictionary_resource_types}', tuple(ifNull(resource_type, ''))),
+       dictGet('{dictionary_resource_types}', 'resource_type_name', tuple(ifNull(resource_type, ''))),
+       coalesce(if(position(ifNull(ResourceType, ''), '/') > 0, NULL, ResourceType), resource_type)) AS ResourceType,
     if(service_known, service.2, 'Other') AS ServiceCategory,
     coalesce(if(service_known, service.1, NULL),
              MeterCategory, ConsumedService, 'Unknown') AS ServiceName,
@@ -265,8 +268,8 @@ FROM
         lower(coalesce(ConsumedService, if(charge_type NOT IN ('purchase', 'refund', 'unusedreservation',
               'unusedsavingsplan'), '', multiIf(pricing_model = 'reservation', 'microsoft.capacity',
               pricing_model = 'savingsplan', 'microsoft.billingbenefits', '')))) AS consumed_service_key,
-        -- The ARM resource type: the file's own column, else the type the ResourceId names.
-        nullIf(lower(coalesce(ResourceType, arm_type)), '') AS resource_type,
+        -- The ARM resource type: the file's own column where it holds one, else the type the ResourceId names.
+        nullIf(lower(if(position(ifNull(ResourceType, ''), '/') > 0, ResourceType, arm_type)), '') AS resource_type,
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_json,
         Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,

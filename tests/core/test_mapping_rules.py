@@ -89,10 +89,10 @@ def test_pricing_unit_block_size_and_unit_prices(wh, tmp_path):
 def test_regions_services_resource_type_and_periods(wh, tmp_path):
     row = mapped(wh, tmp_path, "RegionId, RegionName, ServiceName, ServiceCategory, ResourceType, "
                                 "toString(ChargePeriodStart) AS s, toString(ChargePeriodEnd) AS e, "
-                                "toString(BillingPeriodEnd) AS be, x_ResourceGroupName")
+                                "toString(BillingPeriodEnd) AS be, x_ResourceGroupName, x_ResourceType")
     assert row["RegionId"] == "eastus2" and row["RegionName"] == "East US 2"
     assert row["ServiceCategory"] == "Compute" and row["ServiceName"]
-    assert row["ResourceType"] == "microsoft.compute/virtualmachines"
+    assert (row["ResourceType"], row["x_ResourceType"]) == ("Virtual machine", "microsoft.compute/virtualmachines")
     assert (row["s"], row["e"], row["be"]) == ("2023-09-02 00:00:00", "2023-09-03 00:00:00", "2023-10-01 00:00:00")
 
 

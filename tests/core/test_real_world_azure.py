@@ -126,7 +126,7 @@ def test_every_azure_column_is_kept_somewhere(wh, tmp_path):
                                   "ResourceType, x_SourceColumns")
     assert (got["BillingAccountId"], got["x_BillingAccountId"], got["x_BillingAccountName"]) == (
         "PROF-1", "abcd:efgh_2019-05-31", "Contoso Group")
-    assert got["x_ResourceType"] == "microsoft.compute/virtualmachines"
+    assert (got["ResourceType"], got["x_ResourceType"]) == ("Virtual machine", "microsoft.compute/virtualmachines")
     assert got["x_SourceColumns"] == kept
 
 
@@ -134,3 +134,14 @@ def test_an_older_reservation_purchase_without_benefit_path_is_the_reservations_
     row = BASE | {"ChargeType": "Purchase", "PricingModel": "Reservation", "ConsumedService": "", "ResourceId": "",
                   "MeterCategory": "", "ReservationId": "6ef7a3b1-0000-4000-8000-000000000001"}
     assert _one(wh, tmp_path, row, "ServiceName")["ServiceName"] == "Reservations"
+
+
+def test_resource_types_given_by_the_file_or_unknown_to_the_table(wh, tmp_path):
+    """A ResourceType column holding the ARM type is looked up; one holding a name is kept; an unknown type stays."""
+    arm = _one(wh, tmp_path, BASE | {"ResourceType": "Microsoft.Storage/storageAccounts"},
+               "ResourceType, x_ResourceType")
+    assert arm == {"ResourceType": "Storage account", "x_ResourceType": "microsoft.storage/storageaccounts"}
+    (tmp_path / "b").mkdir()
+    new = _one(wh, tmp_path / "b", BASE | {"ResourceId": "/subscriptions/s/resourceGroups/rg/providers/"
+                                                         "Contoso.Widgets/gadgets/g1"}, "ResourceType, x_ResourceType")
+    assert new == {"ResourceType": "contoso.widgets/gadgets", "x_ResourceType": "contoso.widgets/gadgets"}
