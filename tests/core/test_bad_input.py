@@ -134,7 +134,7 @@ def test_header_names_with_spaces_and_hyphens_match(wh, tmp_path):
     assert focus_rows(wh, "x_SkuMeterSubcategory, x_ResourceGroupName, SubAccountName, ResourceType, "
                           "toString(PricingQuantity) AS q, BillingAccountId") == [
         {"x_SkuMeterSubcategory": "Tables", "x_ResourceGroupName": "rg", "SubAccountName": "Prod",
-         "ResourceType": "microsoft.storage/storageaccounts", "q": "20000", "BillingAccountId": "42"}]
+         "ResourceType": "Storage account", "q": "20000", "BillingAccountId": "42"}]
     assert total(wh, "BilledCost") == __import__("decimal").Decimal("0.75")
 
 
