@@ -94,15 +94,18 @@ SELECT
     coalesce(if(service_known, service.1, NULL),
              MeterCategory, ConsumedService, 'Unknown') AS ServiceName,
     if(service_known, service.3, 'Other (Other)') AS ServiceSubcategory,
-    -- Files with neither ProductId nor PartNumber (older usage details) name the SKU by its meter.
-    coalesce(ProductId, PartNumber, MeterId) AS SkuId,
+    -- Files with neither ProductId nor PartNumber (older usage details) name the SKU by its meter; a purchase with
+    -- no product or meter id (EA reservation and savings plan purchases) by its product.
+    if(charge_category = 'Tax', NULL, coalesce(ProductId, PartNumber, MeterId, ProductName)) AS SkuId,
     if(SkuId IS NULL, NULL, coalesce(MeterName, ProductName)) AS SkuMeter,
     if(isValidJSON(ifNull(AdditionalInfo, '')) AND startsWith(AdditionalInfo, '{'), AdditionalInfo, '{}')
         AS SkuPriceDetails,
     -- A meter's price belongs to one SKU: the same MeterId sold under another part number or product (EA and MCA
     -- accounts) is another price.
-    if(MeterId IS NULL OR coalesce(ProductId, PartNumber) IS NULL, MeterId,
-       concat(coalesce(ProductId, PartNumber), '_', MeterId)) AS SkuPriceId,
+    -- A meterless purchase has one price per SKU and term.
+    multiIf(SkuId IS NULL, NULL, MeterId IS NULL, concat(SkuId, if(Term IS NULL, '', concat('_', Term))),
+            coalesce(ProductId, PartNumber) IS NULL, MeterId, concat(coalesce(ProductId, PartNumber), '_', MeterId))
+        AS SkuPriceId,
     subscription_id AS SubAccountId,
     coalesce(SubscriptionName, subscription_id) AS SubAccountName,
     if(subscription_id IS NULL, NULL, 'Subscription') AS SubAccountType,

@@ -95,9 +95,12 @@ SELECT
     coalesce(ServiceSubcategory, if(known_service.1 = ServiceCategory AND known_service.2 != '', known_service.2, NULL),
              if(ServiceCategory IS NULL, NULL, concat('Other (', ServiceCategory, ')'))) AS ServiceSubcategory,
     SkuId AS SkuId,
-    SkuMeter AS SkuMeter,
+    -- Microsoft's exports leave a commitment purchase's meter and price id empty: its SKU's description and term.
+    coalesce(SkuMeter, if(microsoft AND SkuId IS NOT NULL, coalesce(x_SkuDescription, ChargeDescription), NULL))
+        AS SkuMeter,
     if(SkuPriceDetails IS NULL, '{}', if(isValidJSON(SkuPriceDetails) AND startsWith(SkuPriceDetails, '{'), SkuPriceDetails, NULL)) AS SkuPriceDetails,
-    SkuPriceId AS SkuPriceId,
+    coalesce(SkuPriceId, if(microsoft AND SkuId IS NOT NULL AND x_SkuMeterId IS NULL,
+             concat(SkuId, if(x_SkuTerm IS NULL, '', concat('_', x_SkuTerm))), NULL)) AS SkuPriceId,
     SubAccountId AS SubAccountId,
     if(SubAccountId IS NULL, SubAccountName, coalesce(SubAccountName, SubAccountId)) AS SubAccountName,
     if(SubAccountId IS NULL, SubAccountType, coalesce(SubAccountType, 'Sub Account')) AS SubAccountType,

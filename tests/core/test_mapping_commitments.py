@@ -91,3 +91,15 @@ def test_a_refund_returns_its_contracted_and_list_costs(wh, tmp_path):
     row = mapped(wh, _dir(tmp_path, "x"), "ListCost", ChargeType="Refund", PricingModel="Reservation",
                  benefitId=RESERVATION, CostInBillingCurrency="-3", Quantity="-2", PaygCostInBillingCurrency="-4")
     assert row == {"ListCost": "-4"}
+
+
+def test_a_meterless_purchase_still_names_its_sku_and_price(wh, tmp_path):
+    """EA reservation and savings plan purchases carry no meter, product or part number (FOCUS: SkuId and
+    SkuPriceId MUST NOT be null on purchases)."""
+    product = "Reserved VM Instance, Standard_D2s_v3, US East, 1 Year"
+    row = mapped(wh, tmp_path, "SkuId, SkuPriceId, SkuMeter", ChargeType="Purchase", PricingModel="Reservation",
+                 benefitId=RESERVATION, MeterId="", MeterName="", ProductName=product, Term="12")
+    assert row == {"SkuId": product, "SkuPriceId": f"{product}_12", "SkuMeter": product}
+    tax = mapped(wh, _dir(tmp_path, "t"), "SkuId, SkuPriceId", ChargeType="Tax", PricingModel="", MeterId="",
+                 ProductName="VAT")
+    assert tax == {"SkuId": None, "SkuPriceId": None}  # FOCUS: no SKU on tax rows

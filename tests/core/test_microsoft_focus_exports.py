@@ -77,3 +77,11 @@ def test_a_focus_1_0_preview_export_reads_its_older_columns(wh, tmp_path):
                               "ConsumedQuantity", base=preview)
     assert got == {"ContractedCost": "4.32", "ContractedUnitPrice": "0.18", "CommitmentDiscountStatus": "Unused",
                    "RegionId": "eastus", "RegionName": "East US", "ConsumedQuantity": None}
+
+
+def test_a_commitment_purchase_gets_a_price_id_and_meter(wh, tmp_path):
+    sku = "DZH318Z0BQ4L/00TG"
+    got = _load(wh, tmp_path, "SkuId, SkuPriceId, SkuMeter", ChargeCategory="Purchase",
+                CommitmentDiscountId=RESERVATION, SkuId=sku, x_SkuMeterId="", x_SkuTerm="12",
+                x_SkuDescription="Reserved VM Instance")
+    assert got == {"SkuId": sku, "SkuPriceId": f"{sku}_12", "SkuMeter": "Reserved VM Instance"}
