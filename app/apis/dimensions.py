@@ -11,7 +11,7 @@ from app.views.daily_cost import DAILY_COST_TABLE
 
 METRICS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity")
 
-FOCUS_ONLY = ("ResourceId", "ResourceName", "ResourceType")
+FOCUS_ONLY = ("ResourceId", "ResourceName", "ResourceType", "x_ResourceType", "x_BillingAccountId")
 """Dimensions only the FOCUS table has (too many values for the daily aggregate)."""
 
 AGGREGATED = (

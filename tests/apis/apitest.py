@@ -29,7 +29,7 @@ FACT_COLUMNS = (
     "BillingAccountId", "BillingCurrency", "SubAccountId", "SubAccountName", "ServiceCategory", "ServiceName",
     "RegionId", "RegionName", "x_ResourceGroupName", "ResourceId", "ResourceName", "ResourceType", "ChargeCategory",
     "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountType",
-    "CommitmentDiscountStatus", "x_SourceDataset", "x_IngestionId",
+    "CommitmentDiscountStatus", "x_SourceDataset", "x_IngestionId", "x_ResourceType", "x_BillingAccountId",
 )
 METRICS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity")
 

@@ -67,8 +67,8 @@ def test_breakdown_two_dimensions_and_a_tag_reads_focus_cost(demo):
     assert any(r["tag:env"] is None for r in result.rows), "rows without the tag have a null key"
 
 
-@pytest.mark.parametrize("dimension", ["ResourceId", "ResourceType", "x_ResourceGroupName", "RegionName",
-                                       "PricingCategory", "CommitmentDiscountId", "BillingAccountId",
+@pytest.mark.parametrize("dimension", ["ResourceId", "ResourceType", "x_ResourceType", "x_ResourceGroupName",
+                                       "RegionName", "PricingCategory", "CommitmentDiscountId", "BillingAccountId",
                                        "ServiceCategory", "SubAccountId", "BillingCurrency"])
 def test_breakdown_each_dimension(demo, dimension):
     result = breakdown(demo, group_by=[dimension], metric="ListCost", limit=1000)
