@@ -85,10 +85,12 @@ def overlaps(wh: Warehouse, staged: dict[str, str], target: str | None = None, r
     report)."""
     if not staged:
         return []
-    union = " UNION ALL ".join(f"SELECT DISTINCT {DAYS} FROM {wh.database}.{t}" for t in dict.fromkeys(staged.values()))
+    stages = list(dict.fromkeys(staged.values()))
+    union = " UNION ALL ".join(f"SELECT DISTINCT {DAYS} FROM {wh.database}.{t}" for t in stages)
     same = _groups(wh, union, "d, a, s, day", "1") if repeats and len(staged) > 1 else []
     views = _groups(wh, union + _earlier(wh, union, target), "s, day",
-                    "s != '' AND has(groupUniqArray(f), 'azure-focus') AND has(groupUniqArray(f), 'azure-cost')")
+                    "s != '' AND has(groupUniqArray(f), 'azure-focus') AND has(groupUniqArray(f), 'azure-cost')"
+                    ) if _both_views(wh, stages, target) else []
     return [f"{', '.join(g['files'])} hold rows of the same {g['n']} account-days ({g['first']} … {g['last']}; "
             f"same dataset, billing account and sub account): if one repeats the other (a re-run or a "
             f"re-download), this load counts those costs twice; load only the latest"
@@ -104,6 +106,8 @@ DAYS = (f"x_SourceFile AS file, x_SourceDataset AS d, x_SourceFormat AS f, Billi
         f"toYYYYMM(BillingPeriodStart) AS m, {SCOPE} AS scope")
 """Per file, the days of each dataset, billing account and subscription (with the billing month and scope)."""
 EARLIER = " (loaded earlier)"
+VIEWS = ("azure-focus", "azure-cost")
+"""The two views of the same Azure charges: Microsoft's FOCUS export and cost details."""
 
 
 def _earlier(wh: Warehouse, union: str, target: str | None) -> str:
@@ -114,6 +118,19 @@ def _earlier(wh: Warehouse, union: str, target: str | None) -> str:
     return (f" UNION ALL SELECT DISTINCT {DAYS.replace('x_SourceFile AS', f'concat(x_SourceFile, {EARLIER!r}) AS')} "
             f"FROM {wh.database}.{target} WHERE x_SourceFormat IN ('azure-focus', 'azure-cost') "
             f"AND m IN (SELECT DISTINCT m FROM ({union})) AND scope NOT IN (SELECT scope FROM ({union}))")
+
+
+def _both_views(wh: Warehouse, stages: list[str], target: str | None) -> bool:
+    """Whether a FOCUS export and cost details can meet in this load: both staged, or one staged and the other in
+    ``target`` in a billing month the load touches (a cheap test that spares the day-by-day one most loads)."""
+    staged = " UNION ALL ".join(f"SELECT x_SourceFormat AS f, toYYYYMM(BillingPeriodStart) AS m "
+                                f"FROM {wh.database}.{t}" for t in stages)
+    formats = {r["f"] for r in wh.rows(f"SELECT DISTINCT f FROM ({staged}) WHERE f IN {VIEWS}")}
+    if len(formats) != 1 or target is None:
+        return len(formats) == len(VIEWS)
+    (other,) = set(VIEWS) - formats
+    return bool(wh.rows(f"SELECT 1 FROM {wh.database}.{target} WHERE x_SourceFormat = '{other}' "
+                        f"AND toYYYYMM(BillingPeriodStart) IN (SELECT DISTINCT m FROM ({staged})) LIMIT 1"))
 
 
 def _counted(files: list[str]) -> str:

@@ -133,9 +133,8 @@ SELECT
     PricingModel AS x_PricingModel,
     UnitOfMeasure AS x_PricingUnitDescription,
     PublisherType AS x_PublisherType,
-    if(ResourceGroup IS NULL AND has(id_parts, 'resourcegroups'),
-       nullIf(splitByChar('/', ifNull(ResourceId, ''))[indexOf(id_parts, 'resourcegroups') + 1], ''), ResourceGroup)
-        AS x_ResourceGroupName,
+    if(ResourceGroup IS NULL, nullIf(extract(ifNull(ResourceId, ''), '(?i)(?:^|/)resourcegroups/([^/]*)'), ''),
+       ResourceGroup) AS x_ResourceGroupName,
     resource_type AS x_ResourceType,
     ProductName AS x_SkuDescription,
     MeterCategory AS x_SkuMeterCategory,
@@ -262,11 +261,10 @@ FROM
         trimBoth(replaceRegexpOne(ifNull(UnitOfMeasure, ''), '^\\s*[0-9.]+\\s*[KkMm]?\\b\\s*', '')) AS unit_rest,
         -- What an unknown unit names after its block size; a bare count per period (10K/Month) counts Units.
         multiIf(unit_rest = '', 'Units', startsWith(unit_rest, '/'), concat('Units', unit_rest), unit_rest) AS unit_fallback,
-        splitByChar('/', lower(ifNull(ResourceId, ''))) AS id_parts,
-        arraySlice(id_parts, length(id_parts) - indexOf(arrayReverse(id_parts), 'providers') + 2) AS provider_parts,
-        if(has(id_parts, 'providers'),
-           arrayStringConcat(arrayFilter((p, i) -> i = 1 OR i % 2 = 0, provider_parts,
-                                         arrayEnumerate(provider_parts)), '/'), '') AS arm_type,
+        -- The ARM type after the last 'providers' segment: the namespace, then every other segment (the types, not
+        -- the names). Worked out once per distinct ResourceId of a block (a low-cardinality column).
+        replaceRegexpAll(extract(lower(toLowCardinality(ifNull(ResourceId, ''))), '^(?:.*/)?providers/(.*)$'),
+                         '(/[^/]*)/[^/]*', '\\1') AS arm_type,
         -- A commitment's own rows (purchase, refund, unused part) without a consumed service are its service's.
         lower(coalesce(ConsumedService, if(charge_type NOT IN ('purchase', 'refund', 'unusedreservation',
               'unusedsavingsplan'), '', multiIf(pricing_model = 'reservation', 'microsoft.capacity',

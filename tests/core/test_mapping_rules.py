@@ -96,6 +96,24 @@ def test_regions_services_resource_type_and_periods(wh, tmp_path):
     assert (row["s"], row["e"], row["be"]) == ("2023-09-02 00:00:00", "2023-09-03 00:00:00", "2023-10-01 00:00:00")
 
 
+@pytest.mark.parametrize(("resource_id", "arm_type", "group"), [
+    ("/subscriptions/s/resourceGroups/RG-One/providers/Microsoft.Compute/virtualMachines/vm1/extensions/ext1",
+     "microsoft.compute/virtualmachines/extensions", "RG-One"),
+    ("/subscriptions/s/resourcegroups/rg2/providers/Microsoft.Sql/servers/s1/providers/Microsoft.Insights/"
+     "diagnosticSettings/d1", "microsoft.insights/diagnosticsettings", "rg2"),
+    ("/subscriptions/s/providers/Microsoft.Capacity/reservationOrders/o1/reservations/r1",
+     "microsoft.capacity/reservationorders/reservations", None),
+    ("/subscriptions/s/resourceGroups/rg3/providers/Microsoft.Web/sites", "microsoft.web/sites", "rg3"),
+    ("/subscriptions/s/resourceGroups/rg4", None, "rg4"),
+    ("", None, None),
+])
+def test_arm_type_and_resource_group_from_the_resource_id(wh, tmp_path, resource_id, arm_type, group):
+    """The ARM type is the namespace and types after the last ``providers`` segment (child resources and extension
+    resources included); a file without ResourceGroup takes the group from the id, as written."""
+    row = mapped(wh, tmp_path, "x_ResourceType, x_ResourceGroupName", ResourceId=resource_id, ResourceGroup="")
+    assert row == {"x_ResourceType": arm_type, "x_ResourceGroupName": group}
+
+
 def test_mca_billing_account_is_the_billing_profile(wh, tmp_path):
     row = mapped(wh, tmp_path, "BillingAccountId, BillingAccountType, x_BillingProfileId",
                  BillingAccountId="abcd:efgh_2019-05-31", BillingProfileId="PROF-1", BillingProfileName="Profile")
