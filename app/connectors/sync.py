@@ -13,10 +13,8 @@ import logging
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from app.connectors.registry import Registry
 from app.connectors.secrets import scrub, unseal
 from app.core import loader
 from app.core.locked import LockedWarehouse
+from app.core.staging import summed_totals
 from app.core.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,8 @@ class UnitResult:
     rows_quarantined: int = 0
     billing_periods: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
-    source_totals: dict[str, dict[str, str]] = field(default_factory=dict)
-    """The unit's own cost per billing month and metric (summed over its files), for reconciliation."""
+    source_totals: list[dict[str, str]] = field(default_factory=list)
+    """The unit's own cost per billing month, currency and metric (summed over its files), for reconciliation."""
     error: str | None = None
     extract_seconds: float = 0.0
     load_seconds: float = 0.0
@@ -147,17 +146,13 @@ def _run_unit(registry: Registry, wh: Warehouse, name: str, unit: Unit, loaded: 
         first = next(f.error for f in ingested.files if f.error and "atomic batch" not in f.error)
         out.error = f"{unit.key}: nothing loaded: {first}"
         return out
-    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for f in ingested.files:
         out.rows_read += f.rows_read
         out.rows_loaded += f.rows_loaded
         out.rows_quarantined += f.rows_quarantined
         out.billing_periods = sorted(set(out.billing_periods) | set(f.billing_periods))
         out.paths.append(f.path)
-        for period, metrics in f.source_totals.items():
-            for metric, value in metrics.items():
-                totals[period][metric] += Decimal(value)
-    out.source_totals = {p: {m: str(v) for m, v in ms.items()} for p, ms in sorted(totals.items())}
+    out.source_totals = summed_totals(t for f in ingested.files for t in f.source_totals)
     registry.mark_loaded(name, unit.key, unit.fingerprint or "", out.rows_read)
     return out
 

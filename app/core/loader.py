@@ -34,8 +34,9 @@ class FileResult:
     rows_superseded: int = 0
     billing_periods: list[str] = field(default_factory=list)
     unmapped: dict[str, int] = field(default_factory=dict)
-    source_totals: dict[str, dict[str, str]] = field(default_factory=dict)
-    """The file's own cost per billing month and metric, over every row read (what FOCUS must reconcile to)."""
+    source_totals: list[dict[str, str]] = field(default_factory=list)
+    """The file's own cost per billing month, currency and metric, over every row read (what FOCUS must reconcile
+    to): ``{"billing_period", "currency", "metric", "total"}`` each."""
     error: str | None = None
     skipped: str | None = None
     """Why the file was not read: an earlier run of an export whose later run is in the same load."""

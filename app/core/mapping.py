@@ -33,8 +33,8 @@ most specific first (ARM resource type, then consumed service, then meter catego
 MAPPING_FILES = {"azure-focus": "focus"}
 """Formats sharing another's mapping: Microsoft FocusCost exports are FOCUS files with Microsoft's x_ columns."""
 SOURCE_TOTALS = (("_source_period", "String"), ("_source_billed", "Nullable(Decimal(38, 18))"),
-                 ("_source_effective", "Nullable(Decimal(38, 18))"))
-"""The file's own costs per row (before any rule), summed per billing month for reconciliation."""
+                 ("_source_effective", "Nullable(Decimal(38, 18))"), ("_source_currency", "String"))
+"""The file's own costs per row (before any rule), summed per billing month and currency for reconciliation."""
 EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"), *SOURCE_TOTALS)
 
 

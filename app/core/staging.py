@@ -9,7 +9,10 @@ that fails mid-read leaves nothing behind: its stage objects are dropped.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from app.core import mapping, schema
 from app.core.relation import FILE, relation_sql, structure
@@ -66,15 +69,16 @@ class FileStage:
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.quarantine))
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.pending))
         self.wh.command(f"CREATE TABLE {db}.{self.unmapped} (item String) ENGINE = MergeTree ORDER BY tuple()")
-        self.wh.command(f"CREATE TABLE {db}.{self.totals} (period String, billed {MONEY}, effective {MONEY}) "
-                        "ENGINE = MergeTree ORDER BY tuple()")
+        self.wh.command(f"CREATE TABLE {db}.{self.totals} (period String, currency String, billed {MONEY}, "
+                        f"effective {MONEY}) ENGINE = MergeTree ORDER BY tuple()")
         columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
         self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
         self._view("quarantine", self.pending,
                    f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
         self._view("unmapped", self.unmapped, f"SELECT arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
-        self._view("totals", self.totals, f"SELECT _source_period AS period, sum(_source_billed) AS billed, "
-                   f"sum(_source_effective) AS effective FROM {db}.{p}_mapped GROUP BY period")
+        self._view("totals", self.totals, f"SELECT _source_period AS period, _source_currency AS currency, "
+                   f"sum(_source_billed) AS billed, sum(_source_effective) AS effective FROM {db}.{p}_mapped "
+                   "GROUP BY period, currency")
 
     def _view(self, kind: str, target: str, select: str) -> None:
         db = self.wh.database
@@ -105,12 +109,24 @@ class FileStage:
         for name in self._objects()[:len(VIEWS) + 1]:
             self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
 
-    def source_totals(self) -> dict[str, dict[str, str]]:
-        """The file's own cost by billing month: ``{"2026-10": {"BilledCost": "12.5"}}`` (metrics it carries)."""
-        rows = self.wh.rows(f"SELECT period, toString(sum(billed)) AS BilledCost, toString(sum(effective)) AS "
-                            f"EffectiveCost FROM {self.wh.database}.{self.totals} GROUP BY period ORDER BY period")
-        return {r.pop("period"): {m: v for m, v in r.items() if v is not None} for r in rows}
+    def source_totals(self) -> list[dict[str, str]]:
+        """The file's own cost by billing month, currency and the metrics it carries: ``[{"billing_period":
+        "2026-10", "currency": "EUR", "metric": "BilledCost", "total": "12.5"}]`` (amounts in two currencies never
+        add up)."""
+        rows = self.wh.rows(f"SELECT period, currency, toString(sum(billed)) AS BilledCost, toString(sum(effective)) "
+                            f"AS EffectiveCost FROM {self.wh.database}.{self.totals} GROUP BY period, currency "
+                            "ORDER BY period, currency")
+        return [{"billing_period": r["period"], "currency": r["currency"], "metric": metric, "total": r[metric]}
+                for r in rows for metric in ("BilledCost", "EffectiveCost") if r[metric] is not None]
 
     def drop(self) -> None:
         for name in self._objects():
             self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
+
+
+def summed_totals(totals: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """Source totals of several files (``FileStage.source_totals``) added up per billing month, currency, metric."""
+    sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for t in totals:
+        sums[(t["billing_period"], t["currency"], t["metric"])] += Decimal(t["total"])
+    return [{"billing_period": p, "currency": c, "metric": m, "total": str(v)} for (p, c, m), v in sorted(sums.items())]

@@ -13,13 +13,13 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from app.connectors.base import PluginError, add_months, month_end, months
 from app.connectors.registry import NotFound, Registry
 from app.connectors.service import parse_month
 from app.core.loader import ensure_schema
 from app.core.locked import LockedWarehouse
+from app.core.staging import summed_totals
 from app.core.warehouse import Warehouse, open_warehouse
 from app.workflows import store
 from app.workflows.types import (
@@ -173,13 +173,8 @@ def _month_load(task: MonthTask, result) -> MonthLoad:
                      rows_read=sum(u.rows_read for u in loaded), rows_loaded=sum(u.rows_loaded for u in loaded),
                      rows_quarantined=sum(u.rows_quarantined for u in loaded),
                      billing_periods=sorted({p for u in loaded for p in u.billing_periods}))
-    summed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for unit in loaded:
-        for period, metrics in unit.source_totals.items():
-            for metric, value in metrics.items():
-                summed[(period, metric)] += Decimal(value)
     load.files = sorted(p for u in loaded for p in u.paths)
-    load.totals = [SourceTotal(p, m, str(v)) for (p, m), v in sorted(summed.items())]
+    load.totals = [SourceTotal(**t) for t in summed_totals(t for u in loaded for t in u.source_totals)]
     load.seconds = {"extract": round(sum(u.extract_seconds for u in result.units), 3),
                     "load": round(sum(u.load_seconds for u in result.units), 3)}
     return load

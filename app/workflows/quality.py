@@ -62,34 +62,37 @@ def _accounts(wh: Warehouse, files: list[str]) -> dict[str, set[str]]:
 def reconcile(wh: Warehouse, loads: list[MonthLoad], accounts: dict[str, set[str]], s: QualitySettings,
               ) -> list[dict]:
     """One result per billing period and metric the source delivered a total for."""
-    source: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    source: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for load in loads:
         for t in load.totals:
-            source[(t.billing_period, t.metric)] += Decimal(t.total)
+            source[(t.billing_period, t.metric, t.currency)] += Decimal(t.total)
     focus = _focus_totals(wh, accounts)
     out = []
-    for (period, metric), expected in sorted(source.items()):
-        actual = focus.get((period, metric), Decimal(0))
+    for (period, metric, currency), expected in sorted(source.items()):
+        actual = focus.get((period, metric, currency), Decimal(0))
         diff = actual - expected
         ok = abs(diff) <= Decimal(str(s.tolerance))
+        subject = f"{metric} = {METRIC_SOURCES[metric]}" + (f", {currency}" if currency else "")
         out.append({"check": "reconciliation", "billing_period": period,
-                    "subject": f"{metric} = {METRIC_SOURCES[metric]}", "status": "pass" if ok else "fail",
+                    "subject": subject, "status": "pass" if ok else "fail",
                     "source_value": str(expected), "focus_value": str(actual), "difference": str(diff),
                     "value": float(abs(diff)), "threshold": s.tolerance,
                     "details": "" if ok else f"FOCUS {actual} vs source {expected} (difference {diff})"})
     return out
 
 
-def _focus_totals(wh: Warehouse, accounts: dict[str, set[str]]) -> dict[tuple[str, str], Decimal]:
+def _focus_totals(wh: Warehouse, accounts: dict[str, set[str]]) -> dict[tuple[str, str, str], Decimal]:
+    """FOCUS BilledCost and EffectiveCost per (billing period, metric, billing currency) over ``accounts``."""
     pairs = [f"({quote(p)}, {quote(a)})" for p, accts in accounts.items() for a in accts]
     if not pairs:
         return {}
-    rows = wh.rows(f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, toString(sum(BilledCost)) AS b, "
-                   f"toString(sum(EffectiveCost)) AS e FROM {wh.database}.{FOCUS_TABLE} "
-                   f"WHERE (p, BillingAccountId) IN ({', '.join(pairs)}) GROUP BY p")
+    rows = wh.rows(f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingCurrency AS c, "
+                   f"toString(sum(BilledCost)) AS b, toString(sum(EffectiveCost)) AS e "
+                   f"FROM {wh.database}.{FOCUS_TABLE} WHERE (p, BillingAccountId) IN ({', '.join(pairs)}) "
+                   "GROUP BY p, c")
     out = {}
     for r in rows:
-        out[(r["p"], "BilledCost")], out[(r["p"], "EffectiveCost")] = Decimal(r["b"]), Decimal(r["e"])
+        out[(r["p"], "BilledCost", r["c"])], out[(r["p"], "EffectiveCost", r["c"])] = Decimal(r["b"]), Decimal(r["e"])
     return out
 
 

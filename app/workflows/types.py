@@ -119,6 +119,8 @@ class SourceTotal:
     """BilledCost (actual cost) or EffectiveCost (amortized cost)."""
     total: str
     """Exact decimal text."""
+    currency: str = ""
+    """The billing currency the total is in (amounts in two currencies are never added)."""
 
 
 @dataclass

@@ -6,8 +6,9 @@
 --                  _row, _ingestion_id, _source_file, _dataset, _ingested_at.
 -- Output: every FOCUS column (nullable here; sql/validate.sql enforces the rules), ABI's x_ columns, lineage,
 --         _errors (values that do not parse, by column) and _unmapped (lookup misses, as 'kind:value');
---         _source_period/_source_billed/_source_effective: the file's own cost (its dataset's metric) by billing
---         month, summed over every row read, quarantined or not (what reconciliation compares FOCUS with).
+--         _source_period/_source_billed/_source_effective/_source_currency: the file's own cost (its dataset's
+--         metric) by billing month and currency, summed over every row read, quarantined or not (what
+--         reconciliation compares FOCUS with).
 SELECT
     AvailabilityZone,
     -- Commitment-covered usage is billed by its purchase (Microsoft: 0). Actual-cost rows are the invoice as they
@@ -187,6 +188,7 @@ SELECT
     ifNull(formatDateTime(billing_period_start, '%Y-%m'), '') AS _source_period,
     if(_dataset = 'AmortizedCost', NULL, cost) AS _source_billed,
     if(_dataset = 'AmortizedCost', cost, NULL) AS _source_effective,
+    upper(ifNull(BillingCurrencyCode, '')) AS _source_currency,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'pricing_unit', tuple(unit_key)), unit_fallback) AS focus_unit,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'block_size', tuple(unit_key)), block_fallback) AS focus_block,
     toDecimal128(toDecimal256(quantity, 18) * focus_block, 18) AS focus_quantity

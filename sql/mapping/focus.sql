@@ -10,7 +10,8 @@
 --                  (other columns, by original name), _row_errors (the row's shape), _row, _ingestion_id,
 --                  _source_file, _dataset, _ingested_at.
 -- Output: FOCUS and x_ columns (nullable here; sql/validate.sql enforces the rules), _errors, _unmapped, and
---         _source_period/_source_billed/_source_effective: the file's own costs by billing month (reconciliation).
+--         _source_period/_source_billed/_source_effective/_source_currency: the file's own costs by billing month
+--         and currency (reconciliation).
 SELECT
     AvailabilityZone AS AvailabilityZone,
     toDecimal128OrNull(BilledCost, 18) AS BilledCost,
@@ -179,7 +180,8 @@ SELECT
     ifNull(formatDateTime(toStartOfMonth(parseDateTimeBestEffortOrNull(BillingPeriodStart)), '%Y-%m'), '')
         AS _source_period,
     toDecimal128OrNull(BilledCost, 18) AS _source_billed,
-    effective_cost AS _source_effective
+    effective_cost AS _source_effective,
+    upper(ifNull(BillingCurrency, '')) AS _source_currency
 FROM
 (
     SELECT

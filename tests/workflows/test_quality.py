@@ -12,6 +12,7 @@ from abitest import csv_total, write_csv
 
 from app.core.demo import generate
 from app.core.loader import ingest
+from app.core.staging import summed_totals
 from app.workflows.anomalies import detect
 from app.workflows.quality import check
 from app.workflows.store import ensure_workflow_schema
@@ -75,14 +76,14 @@ def demo_load(wh, tmp_path) -> tuple[MonthLoad, list]:
     files = generate(tmp_path / "demo", month=START)
     result = ingest(wh, [files.actual, files.amortized])
     assert result.ok
-    totals = {}
-    for f in result.files:
-        for period, metrics in f.source_totals.items():
-            for metric, value in metrics.items():
-                totals[(period, metric)] = totals.get((period, metric), Decimal(0)) + Decimal(value)
-    load = MonthLoad("demo", "2026-06", "loaded", files=sorted(f.path for f in result.files),
-                     totals=[SourceTotal(p, m, str(v)) for (p, m), v in totals.items()], billing_periods=["2026-06"])
-    return load, [files.actual, files.amortized]
+    return month_load(result), [files.actual, files.amortized]
+
+
+def month_load(result) -> MonthLoad:
+    """The month's load as the sync workflow reports it (its files' source totals added up)."""
+    totals = summed_totals(t for f in result.files for t in f.source_totals)
+    return MonthLoad("demo", "2026-06", "loaded", files=sorted(f.path for f in result.files),
+                     totals=[SourceTotal(**t) for t in totals], billing_periods=["2026-06"])
 
 
 def reconciliation(wh, run_id: str) -> dict[str, dict]:
@@ -124,10 +125,39 @@ def test_source_totals_count_every_row_read_quarantined_ones_too(wh, tmp_path):
     result = ingest(wh, [bad, files.amortized])
     assert [f.rows_quarantined for f in result.files] == [2, 0]
     billed = sum(Decimal(r["CostInBillingCurrency"]) for r in rows if r["CostInBillingCurrency"] != "n/a")
-    assert list(result.files[0].source_totals) == ["2026-06"]
-    assert {m: Decimal(v) for m, v in result.files[0].source_totals["2026-06"].items()} == {"BilledCost": billed}
-    effective = Decimal(result.files[1].source_totals["2026-06"]["EffectiveCost"])
-    assert effective == csv_total(files.amortized, "CostInBillingCurrency")
+    euro = Decimal(rows[5]["CostInBillingCurrency"])
+    first = [(t["billing_period"], t["currency"], t["metric"], Decimal(t["total"]))
+             for t in result.files[0].source_totals]
+    assert first == [("2026-06", "EURO", "BilledCost", euro), ("2026-06", "USD", "BilledCost", billed - euro)]
+    assert [(t["currency"], t["metric"], Decimal(t["total"])) for t in result.files[1].source_totals] == [
+        ("USD", "EffectiveCost", csv_total(files.amortized, "CostInBillingCurrency"))]
+
+
+def test_reconciliation_is_per_billing_currency(wh, tmp_path):
+    """An MCA account billed in two currencies: each currency reconciles on its own (amounts never added)."""
+    ensure_workflow_schema(wh)
+    files = generate(tmp_path / "demo", month=START)
+    paths = []
+    for path in (files.actual, files.amortized):
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header, rows = list(reader.fieldnames or []), list(reader)
+        for row in rows[::3]:
+            row["BillingCurrencyCode"] = "EUR"
+        paths.append(write_csv(tmp_path / path.name, header, rows))
+    load = month_load(ingest(wh, paths))
+    assert {(t.currency, t.metric) for t in load.totals} == {
+        (c, m) for c in ("EUR", "USD") for m in ("BilledCost", "EffectiveCost")}
+    wh.command("DELETE FROM abi.focus_cost WHERE BillingCurrency = 'EUR' AND BilledCost > 1 AND "
+               "x_SourceDataset = 'AmortizedCost' AND x_SourceRow = (SELECT min(x_SourceRow) FROM abi.focus_cost "
+               "WHERE BillingCurrency = 'EUR' AND BilledCost > 1 AND x_SourceDataset = 'AmortizedCost')")
+    check(wh, CheckInput("currencies", "demo", [load], today="2026-07-01",
+                         settings=QualitySettings(freshness_days=10_000)))
+    results = {r["subject"]: r["status"] for r in wh.rows(
+        "SELECT subject, status FROM abi.data_quality_results WHERE `check` = 'reconciliation' "
+        "AND run_id = 'currencies'")}
+    assert results == {"BilledCost = actual cost, EUR": "fail", "EffectiveCost = amortized cost, EUR": "fail",
+                       "BilledCost = actual cost, USD": "pass", "EffectiveCost = amortized cost, USD": "pass"}
 
 
 def test_anomalies_in_the_warehouse_flag_a_tampered_day_once(wh, tmp_path):
