@@ -179,7 +179,8 @@ SELECT
            concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), '')
     ])) AS _errors,
     arrayFilter(e -> e != '', [
-        if(NOT service_known,
+        -- Tax, credit and adjustment rows belong to no service (Other): no lookup missed.
+        if(NOT service_known AND charge_category IN ('Usage', 'Purchase'),
            concat('service:', coalesce(ConsumedService, MeterCategory, '')), ''),
         if(UnitOfMeasure IS NOT NULL AND NOT unit_known, concat('unit:', UnitOfMeasure), ''),
         if(location_text != '' AND NOT region_known, concat('region:', location_text), ''),

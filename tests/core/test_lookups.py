@@ -121,3 +121,13 @@ def test_microsoft_service_keys_map_to_focus_services(wh, tmp_path, consumed, pr
                             ConsumedService=consumed, ResourceId=resource_id, MeterCategory=meter)
     assert (row["ServiceName"], row["ServiceCategory"], row["ServiceSubcategory"]) == expected
     assert not any(k.startswith("service:") for k in unmapped)
+
+
+@pytest.mark.parametrize("charge", ["Tax", "Credit", "RoundingAdjustment"])
+def test_rows_of_no_service_are_other_and_no_lookup_miss(wh, tmp_path, charge):
+    """A tax, credit or adjustment line names no consumed service or resource: service category Other, named by its
+    meter category, and not counted as a lookup that fell back (only usage and purchases are)."""
+    row, unmapped = one_row(wh, tmp_path, "ServiceName, ServiceCategory, ChargeCategory", ChargeType=charge,
+                            MeterCategory=charge, ConsumedService="", ResourceId="", PricingModel="")
+    assert (row["ServiceName"], row["ServiceCategory"]) == (charge, "Other")
+    assert not any(k.startswith("service:") for k in unmapped), unmapped
