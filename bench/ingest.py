@@ -7,7 +7,7 @@ then in fresh processes (each on a fresh data directory):
 1. ``abi ingest FILE --json`` (mapping, validation, quarantine routing, partition replace);
 2. the reference: ``CREATE TABLE … ENGINE = MergeTree … AS SELECT * FROM file(FILE, CSVWithNames)`` (no mapping);
 3. a breakdown: the file read as text alone, then read + mapping + validation with no write.
-Prints wall time, rows/s and peak memory (max RSS) of each, the ratio ABI / raw, and where ABI's time goes.
+Prints wall time, rows/s, peak memory (max RSS) and CPU seconds of each, the ratio ABI / raw, and where ABI's time goes.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ WARM_UP = "from app.core import schema; from app.models import columns; schema.i
 """Derives the cached declaration facts (app.core.derived) so the timing measures the load, not a first run."""
 
 
-def run(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MiB) of this child alone (from wait4), stdout."""
+def run(cmd: list[str], env: dict | None = None) -> tuple[float, int, str, float]:
+    """Wall seconds, peak RSS (MiB) of this child alone (from wait4), stdout, CPU seconds (user + system)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
@@ -67,7 +67,7 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{cmd[:4]} failed with exit code {proc.returncode}")
-    return seconds, usage.ru_maxrss // 1024, out
+    return seconds, usage.ru_maxrss // 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -85,17 +85,20 @@ def main() -> None:
               f"in {time.perf_counter() - t0:.1f}s")
         env = {"ABI_DATA_DIR": str(work / "abi"), "PATH": "/usr/bin:/bin"}
         run([sys.executable, "-c", WARM_UP], env=env)  # once per code version, as any earlier abi command does
-        abi_s, abi_mem, out = run([sys.executable, "-m", "app.cli.main", "ingest", str(files.actual), "--json"],
-                                  env=env)
+        abi_s, abi_mem, out, abi_cpu = run(
+            [sys.executable, "-m", "app.cli.main", "ingest", str(files.actual), "--json"], env=env)
         rows = json.loads(out)["files"][0]["rows_read"]
-        raw_s, raw_mem, raw_out = run([sys.executable, "-c", RAW_LOAD, str(work / "raw"), str(files.actual)])
+        raw_s, raw_mem, raw_out, raw_cpu = run(
+            [sys.executable, "-c", RAW_LOAD, str(work / "raw"), str(files.actual)])
         raw_rows = int(raw_out.strip())
-        parts_s, _, parts_out = run([sys.executable, "-c", BREAKDOWN, str(work / "parts"), str(files.actual)], env=env)
+        parts_s, _, parts_out, _ = run(
+            [sys.executable, "-c", BREAKDOWN, str(work / "parts"), str(files.actual)], env=env)
         parts = {k: float(v) for k, v in (line.split() for line in parts_out.splitlines())}
         parts["start"] = parts_s - parts["read"] - parts["map"]  # interpreter, engine and schema: ABI's too
     print(f"rows: {rows:,} (raw load: {raw_rows:,})")
-    print(f"abi ingest : {abi_s:7.2f} s  {rows / abi_s:>12,.0f} rows/s  peak RSS {abi_mem:,} MiB")
-    print(f"raw load   : {raw_s:7.2f} s  {raw_rows / raw_s:>12,.0f} rows/s  peak RSS {raw_mem:,} MiB")
+    for name, s, n, mem, cpu in (("abi ingest", abi_s, rows, abi_mem, abi_cpu), ("raw load", raw_s, raw_rows, raw_mem,
+                                                                                  raw_cpu)):
+        print(f"{name:11}: {s:7.2f} s  {n / s:>12,.0f} rows/s  peak RSS {mem:,} MiB  CPU {cpu:.1f} s")
     print(f"ratio (abi rows/s ÷ raw rows/s): {(rows / abi_s) / (raw_rows / raw_s):.2f}  (target >= 0.9)")
     print(f"where abi's time goes: start {parts['start']:.2f} s, reading the text {parts['read']:.2f} s, "
           f"mapping + validation {parts['map'] - parts['read']:.2f} s, writing FOCUS + quarantine and publishing "
