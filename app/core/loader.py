@@ -13,12 +13,13 @@ from app.core import mapping, replace, schema
 from app.core.lookups import load_lookups
 from app.core.runs import EXPORT_PART, earlier_runs, overlaps
 from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
-from app.core.staging import FileStage
+from app.core.staging import FileStage, group_files
 from app.core.warehouse import Warehouse, WarehouseError, quote
 from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 from app.views.refresh import ensure_views
 
 log = logging.getLogger(__name__)
+
 
 
 @dataclass
@@ -98,15 +99,13 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
     stages: list[tuple[FileResult, FileStage]] = []
     earlier = earlier_runs(paths)
+    result.files = [FileResult(str(p), warnings=_missing_parts(p, paths), skipped=earlier.get(p)) for p in paths]
+    progress = progress or (lambda _path: None)
     try:
-        for n, path in enumerate(paths):
-            fr = FileResult(path=str(path), warnings=_missing_parts(path, paths), skipped=earlier.get(path))
-            result.files.append(fr)
-            stage = None if fr.skipped else _stage_file(wh, path, fr, f"{prefix}_{n}", lineage, how)
-            if stage:
-                stages.append((fr, stage))
-            if progress:
-                progress(path)
+        for fr in result.files:
+            if fr.skipped:
+                progress(Path(fr.path))
+        _stage_files(wh, [fr for fr in result.files if not fr.skipped], (prefix, lineage, how), progress, stages)
         if atomic and not result.ok:
             _hold_back(stages)
         else:
@@ -143,27 +142,53 @@ def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
             f"accounts are replaced by this batch, so load the parts together (the folder, or a glob)"]
 
 
-def _stage_file(wh: Warehouse, path: Path, fr: FileResult, prefix: str, lineage: dict[str, str],
-                how: tuple[str | None, str | None, dict[str, str]]) -> FileStage | None:
-    """Stage one file; ``how``: the forced source and dataset and the ``--set`` values."""
-    stage = FileStage(wh, prefix)
-    sf = None
-    try:
-        sf = open_source(path, *how)
+def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[str, str], tuple], progress,
+                 staged: list[tuple[FileResult, FileStage]]) -> None:
+    """Stage the files into ``staged``; ``load``: the stage names' prefix, the lineage, and how to read the files
+    (the forced source and dataset and the ``--set`` values)."""
+    prefix, lineage, how = load
+    opened: list[tuple[FileResult, SourceFile]] = []
+    for fr in files:
+        try:
+            sf = open_source(Path(fr.path), *how)
+        except SourceError as exc:
+            _refuse(fr, exc)
+            progress(Path(fr.path))
+            continue
         fr.source, fr.dataset = sf.source, sf.dataset
+        opened.append((fr, sf))
+    try:
+        for n, group in enumerate(group_files(wh, opened)):
+            staged += _stage_group(wh, group, f"{prefix}_{n}", lineage)
+            for fr, _ in group:
+                progress(Path(fr.path))
+    finally:
+        for _, sf in opened:
+            sf.discard()  # a UTF-16 file's UTF-8 copy
+
+
+def _stage_group(wh: Warehouse, group: list[tuple[FileResult, SourceFile]], prefix: str,
+                 lineage: dict[str, str]) -> list[tuple[FileResult, FileStage]]:
+    """Stage files of one layout together; when one cannot be read, each on its own (refusing that one only)."""
+    stage = FileStage(wh, prefix)
+    try:
         stage.create()
-        stage.load(sf, {**lineage, "_source_file": str(path)})
+        stage.load([sf for _, sf in group], lineage)
         stage.drop_views()
     except (SourceError, WarehouseError) as exc:
         stage.drop()
-        fr.error = _explain(path, exc)
-        log.warning("refused %s: %s", path, fr.error)
-        return None
-    finally:
-        if sf is not None:
-            sf.discard()  # a UTF-16 file's UTF-8 copy
-    _count(wh, stage, fr, sf)
-    return stage
+        if len(group) > 1:
+            return [s for m, one in enumerate(group) for s in _stage_group(wh, [one], f"{prefix}_{m}", lineage)]
+        _refuse(group[0][0], exc)
+        return []
+    for fr, sf in group:
+        _count(wh, stage, fr, sf)
+    return [(fr, stage) for fr, _ in group]
+
+
+def _refuse(fr: FileResult, exc: Exception) -> None:
+    fr.error = _explain(Path(fr.path), exc)
+    log.warning("refused %s: %s", fr.path, fr.error)
 
 
 def _explain(path: Path, exc: Exception) -> str:
@@ -175,15 +200,17 @@ def _explain(path: Path, exc: Exception) -> str:
 
 
 def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> None:
-    db = wh.database
-    fr.rows_loaded = int(wh.scalar(f"SELECT count() FROM {db}.{stage.focus}"))
-    fr.rows_quarantined = int(wh.scalar(f"SELECT count() FROM {db}.{stage.quarantine}"))
+    db, file = wh.database, quote(fr.path)
+    fr.rows_loaded = int(wh.scalar(f"SELECT count() FROM {db}.{stage.focus} WHERE x_SourceFile = {file}"))
+    fr.rows_quarantined = int(wh.scalar(f"SELECT count() FROM {db}.{stage.quarantine} WHERE source_file = {file}"))
     fr.rows_read = fr.rows_loaded + fr.rows_quarantined
     fr.billing_periods = [r["p"] for r in wh.rows(
-        f"SELECT DISTINCT formatDateTime(BillingPeriodStart, '%Y-%m') AS p FROM {db}.{stage.focus} ORDER BY p")]
-    fr.source_totals = stage.source_totals()
+        f"SELECT DISTINCT formatDateTime(BillingPeriodStart, '%Y-%m') AS p FROM {db}.{stage.focus} "
+        f"WHERE x_SourceFile = {file} ORDER BY p")]
+    fr.source_totals = stage.source_totals(fr.path)
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
-        f"SELECT item, count() AS n FROM {db}.{stage.unmapped} GROUP BY item ORDER BY n DESC LIMIT 50")}
+        f"SELECT item, count() AS n FROM {db}.{stage.unmapped} WHERE file = {file} GROUP BY item "
+        f"ORDER BY n DESC LIMIT 50")}
     fr.warnings += _nothing_loaded(wh, stage, fr)
 
 
@@ -194,14 +221,14 @@ def _nothing_loaded(wh: Warehouse, stage: FileStage, fr: FileResult) -> list[str
         return [f"{fr.path}: no data rows (a header only): nothing to load"]
     if fr.rows_quarantined < fr.rows_read:
         return []
+    quarantine = f"{wh.database}.{stage.quarantine} ARRAY JOIN reasons AS reason WHERE source_file = {quote(fr.path)}"
     top = [r["reason"] for r in wh.rows(
-        f"SELECT reason, count() AS n FROM {wh.database}.{stage.quarantine} ARRAY JOIN reasons AS reason "
-        f"GROUP BY reason ORDER BY n DESC, reason LIMIT 3")]
+        f"SELECT reason, count() AS n FROM {quarantine} GROUP BY reason ORDER BY n DESC, reason LIMIT 3")]
     quarantined = f"{fr.path}: all {fr.rows_read} rows quarantined (e.g. {'; '.join(top)}): see focus_quarantine"
     amounts = {n for n, t in mapping.mapped_columns() if "Decimal" in t}  # one cost for every row is no fix
     missing = [r["column"] for r in wh.rows(
-        f"SELECT splitByString(':', reason)[1] AS column FROM {wh.database}.{stage.quarantine} "
-        f"ARRAY JOIN reasons AS reason WHERE reason LIKE '%: mandatory value missing' GROUP BY column "
+        f"SELECT splitByString(':', reason)[1] AS column FROM {quarantine} "
+        f"AND reason LIKE '%: mandatory value missing' GROUP BY column "
         f"HAVING count() = {fr.rows_read} ORDER BY column") if r["column"] not in amounts]
     return [quarantined] + [f"{fr.path}: no row has a {column} (mandatory in FOCUS); when the whole file has one "
                             f"{column}, give it: abi ingest --set {column}=VALUE" for column in missing]
@@ -218,14 +245,15 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
     db = wh.database
     replace.create_batch(wh, batch)
     try:
-        superseded = replace.publish(wh, batch, [stage.focus for _, stage in stages])
+        superseded = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)))
     finally:
         wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
-    for fr, stage in stages:
+    for fr, _ in stages:
         fr.rows_superseded = superseded.get(fr.path, 0)
         fr.rows_loaded -= fr.rows_superseded
         wh.command(f"DELETE FROM {db}.{QUARANTINE_TABLE} WHERE source_file = {quote(fr.path)}")
-        wh.command(f"INSERT INTO {db}.{QUARANTINE_TABLE} SELECT * FROM {db}.{stage.quarantine}")
+    for quarantine in dict.fromkeys(stage.quarantine for _, stage in stages):  # a stage may hold several files
+        wh.command(f"INSERT INTO {db}.{QUARANTINE_TABLE} SELECT * FROM {db}.{quarantine}")
 
 
 def _log(wh: Warehouse, result: IngestionResult, started: str) -> None:

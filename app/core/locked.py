@@ -41,6 +41,11 @@ class LockedWarehouse(Warehouse):
         with self.lock:
             self.inner.insert_file(insert_sql, source, path, fmt, structure, settings)
 
+    def insert_files(self, insert_sql: str, source: str, paths: list[Path], fmt: str, structure: str,
+                     settings: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.inner.insert_files(insert_sql, source, paths, fmt, structure, settings)  # type: ignore[attr-defined]
+
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """The warehouse for this thread alone (kept past the block inside :meth:`holding`)."""

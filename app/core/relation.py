@@ -67,8 +67,10 @@ def _row_errors(sf: SourceFile) -> str:
             f"toJSONString({_cell(sf, n)}), ')')])")
 
 
-def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1") -> str:
-    """SELECT over ``{file}`` exposing the format's canonical columns, ``_extra``, ``_raw``, ``_row`` and lineage."""
+def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1",
+                 computed: dict[str, str] | None = None) -> str:
+    """SELECT over ``{file}`` exposing the format's canonical columns, ``_extra``, ``_raw``, ``_row`` and lineage
+    (``lineage``: values; ``computed``: SQL, e.g. the source file of each row when ``{file}`` reads several)."""
     cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions, name, _value(sf, i)))} AS `{name}`"
             for name, i in sf.columns.items()]
     cols += [f"{_given(sf, name, 'NULL')} AS `{name}`" for name in sf.canonical if name not in sf.columns]
@@ -80,4 +82,5 @@ def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_ro
     cols.append(f"toJSONString(map({raw})) AS _raw")
     cols.append(f"toInt64({row_number}) AS _row")
     cols += [f"{quote(value)} AS {name}" for name, value in lineage.items()]
+    cols += [f"{sql} AS {name}" for name, sql in (computed or {}).items()]
     return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {FILE})"

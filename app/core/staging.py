@@ -1,10 +1,11 @@
-"""Per-file staging: one pass over a file routes each row to the FOCUS stage or the quarantine stage.
+"""Staging: one pass over a file routes each row to the FOCUS stage or the quarantine stage.
 
-For each file ABI creates a Null-engine ``mapped`` table with four materialized views: valid rows to a FOCUS
-stage, invalid rows (with every reason) to a pending quarantine stage, lookup misses to an unmapped stage, and the
-file's own cost per billing month (every row, for reconciliation) to a totals stage. The
-raw text of quarantined rows is fetched afterwards, for those rows only (so valid rows never pay for it). A file
-that fails mid-read leaves nothing behind: its stage objects are dropped.
+For each file (or several small files of one layout, read as one relation: planning the mapping costs ~0.2 s a
+statement) ABI creates a Null-engine ``mapped`` table with four materialized views: valid rows to a FOCUS stage,
+invalid rows (with every reason) to a pending quarantine stage, lookup misses to an unmapped stage, and each file's
+own cost per billing month and currency (every row, for reconciliation) to a totals stage. The raw text of
+quarantined rows is fetched afterwards, for those rows only (so valid rows never pay for it). A file that fails
+mid-read leaves nothing behind: its stage objects are dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from decimal import Decimal
 from app.core import mapping, schema
 from app.core.relation import FILE, relation_sql, structure
 from app.core.sources import SourceFile
-from app.core.warehouse import Warehouse
+from app.core.warehouse import Warehouse, linked_names, quote
 from app.models.columns import ALL_COLUMNS
 from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 
@@ -25,6 +26,10 @@ QUARANTINE_SELECT = (
     "x_IngestionId AS ingestion_id, x_SourceFile AS source_file, x_SourceRow AS source_row, "
     "x_SourceFormat AS source_format, _reasons AS reasons, '' AS raw_row, x_IngestedAt AS quarantined_at"
 )
+
+GROUP_BYTES, GROUP_TOTAL, GROUP_FILES = 32 * 2**20, 256 * 2**20, 50
+"""Files up to 32 MiB of one layout are read by one statement, up to 50 and 256 MiB at a time: planning the mapping
+costs ~0.2 s a statement, as much as reading 15 MiB (26 files of 31 MB: 12.8 s instead of 21.5; peak RSS 1.35 GB)."""
 
 VIEWS = ("focus", "quarantine", "unmapped", "totals")
 MONEY = "Nullable(Decimal(38, 18))"
@@ -68,54 +73,71 @@ class FileStage:
         self.wh.command(schema.create_table_sql(FOCUS_TABLE, db, name=self.focus))
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.quarantine))
         self.wh.command(schema.create_table_sql(QUARANTINE_TABLE, db, name=self.pending))
-        self.wh.command(f"CREATE TABLE {db}.{self.unmapped} (item String) ENGINE = MergeTree ORDER BY tuple()")
-        self.wh.command(f"CREATE TABLE {db}.{self.totals} (period String, currency String, billed {MONEY}, "
-                        f"effective {MONEY}) ENGINE = MergeTree ORDER BY tuple()")
+        self.wh.command(f"CREATE TABLE {db}.{self.unmapped} (file String, item String) ENGINE = MergeTree "
+                        "ORDER BY tuple()")
+        self.wh.command(f"CREATE TABLE {db}.{self.totals} (file String, period String, currency String, "
+                        f"billed {MONEY}, effective {MONEY}) ENGINE = MergeTree ORDER BY tuple()")
         columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
         self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
         self._view("quarantine", self.pending,
                    f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
-        self._view("unmapped", self.unmapped, f"SELECT arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
-        self._view("totals", self.totals, f"SELECT _source_period AS period, _source_currency AS currency, "
-                   f"sum(_source_billed) AS billed, sum(_source_effective) AS effective FROM {db}.{p}_mapped "
-                   "GROUP BY period, currency")
+        self._view("unmapped", self.unmapped,
+                   f"SELECT x_SourceFile AS file, arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
+        self._view("totals", self.totals, f"SELECT x_SourceFile AS file, _source_period AS period, "
+                   f"_source_currency AS currency, sum(_source_billed) AS billed, sum(_source_effective) AS "
+                   f"effective FROM {db}.{p}_mapped GROUP BY file, period, currency")
 
     def _view(self, kind: str, target: str, select: str) -> None:
         db = self.wh.database
         self.wh.command(f"CREATE MATERIALIZED VIEW {db}.{self.prefix}_mv_{kind} TO {db}.{target} AS {select}")
 
-    def load(self, sf: SourceFile, lineage: dict[str, str]) -> None:
-        """Map and route every row of ``sf`` (one read of the file)."""
+    def load(self, files: list[SourceFile], lineage: dict[str, str]) -> None:
+        """Map and route every row of ``files`` (one ``layout``; several are read as one relation, so the mapping is
+        planned once), each read once; ``lineage``: the load's columns (``_source_file`` is each file's path)."""
+        sf = files[0]
         row_number = "_row_number + 1" if self.wh.embedded else "rowNumberInAllBlocks() + 1"
-        source = relation_sql(sf, {**lineage, "_dataset": sf.dataset, "_format": sf.source}, row_number)
+        lineage = {**lineage, "_dataset": sf.dataset, "_format": sf.source}
+        if len(files) == 1:
+            source = relation_sql(sf, {**lineage, "_source_file": str(sf.path)}, row_number)
+        else:  # the engine names each file by its link (warehouse.linked_names)
+            names = ", ".join(quote(n) for n in linked_names([f.readable for f in files]))
+            paths = ", ".join(quote(str(f.path)) for f in files)
+            source = relation_sql(sf, lineage, row_number, {"_source_file": f"transform(_file, [{names}], [{paths}])"})
         select = mapping.mapped_select(sf.source).replace(mapping.SOURCE, source)
-        insert = f"INSERT INTO {self.wh.database}.{self.prefix}_mapped\n{select}"
-        self.wh.insert_file(insert, FILE, sf.readable, sf.clickhouse_format, structure(sf), sf.read_settings)
+        self._insert(f"INSERT INTO {self.wh.database}.{self.prefix}_mapped\n{select}", files)
         if self.wh.scalar(f"SELECT count() FROM {self.wh.database}.{self.pending}"):
-            self._attach_raw_rows(sf, source)
+            self._attach_raw_rows(files, source)
 
-    def _attach_raw_rows(self, sf: SourceFile, source: str) -> None:
-        """Second, mapping-free read of the file for the raw text of its quarantined rows only."""
+    def _insert(self, insert: str, files: list[SourceFile]) -> None:
+        sf = files[0]
+        if len(files) == 1:
+            self.wh.insert_file(insert, FILE, sf.readable, sf.clickhouse_format, structure(sf), sf.read_settings)
+        else:
+            self.wh.insert_files(insert, FILE, [f.readable for f in files], sf.clickhouse_format, structure(sf),
+                                 sf.read_settings)
+
+    def _attach_raw_rows(self, files: list[SourceFile], source: str) -> None:
+        """Second, mapping-free read of the files for the raw text of their quarantined rows only."""
         db, pending = self.wh.database, f"{self.wh.database}.{self.pending}"
-        raw = (f"SELECT _row AS source_row, _raw AS raw_row FROM {source} "
-               f"WHERE _row IN (SELECT source_row FROM {pending})")
+        raw = (f"SELECT _source_file AS source_file, _row AS source_row, _raw AS raw_row FROM {source} "
+               f"WHERE (_source_file, _row) IN (SELECT source_file, source_row FROM {pending})")
         insert = (f"INSERT INTO {db}.{self.quarantine} SELECT q.ingestion_id, q.source_file, q.source_row, "
                   f"q.source_format, q.reasons, r.raw_row, q.quarantined_at FROM {pending} AS q "
-                  f"LEFT ANY JOIN ({raw}) AS r ON r.source_row = q.source_row")
-        self.wh.insert_file(insert, FILE, sf.readable, sf.clickhouse_format, structure(sf), sf.read_settings)
+                  f"LEFT ANY JOIN ({raw}) AS r ON r.source_file = q.source_file AND r.source_row = q.source_row")
+        self._insert(insert, files)
 
     def drop_views(self) -> None:
         """Detach the routing views (the stage tables stay for the commit)."""
         for name in self._objects()[:len(VIEWS) + 1]:
             self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
 
-    def source_totals(self) -> list[dict[str, str]]:
-        """The file's own cost by billing month, currency and the metrics it carries: ``[{"billing_period":
+    def source_totals(self, path: str) -> list[dict[str, str]]:
+        """File ``path``'s own cost by billing month, currency and the metrics it carries: ``[{"billing_period":
         "2026-10", "currency": "EUR", "metric": "BilledCost", "total": "12.5"}]`` (amounts in two currencies never
         add up)."""
         rows = self.wh.rows(f"SELECT period, currency, toString(sum(billed)) AS BilledCost, toString(sum(effective)) "
-                            f"AS EffectiveCost FROM {self.wh.database}.{self.totals} GROUP BY period, currency "
-                            "ORDER BY period, currency")
+                            f"AS EffectiveCost FROM {self.wh.database}.{self.totals} WHERE file = {quote(path)} "
+                            "GROUP BY period, currency ORDER BY period, currency")
         return [{"billing_period": r["period"], "currency": r["currency"], "metric": metric, "total": r[metric]}
                 for r in rows for metric in ("BilledCost", "EffectiveCost") if r[metric] is not None]
 
@@ -130,3 +152,30 @@ def summed_totals(totals: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     for t in totals:
         sums[(t["billing_period"], t["currency"], t["metric"])] += Decimal(t["total"])
     return [{"billing_period": p, "currency": c, "metric": m, "total": str(v)} for (p, c, m), v in sorted(sums.items())]
+
+
+def layout(sf: SourceFile) -> tuple:
+    """What files read by one statement share: format, dataset, columns and how the engine reads them."""
+    return (sf.source, sf.dataset, sf.clickhouse_format, structure(sf), tuple(sorted(sf.read_settings.items())),
+            relation_sql(sf, {}))
+
+
+def group_files[T](wh: Warehouse, opened: list[tuple[T, SourceFile]]) -> list[list[tuple[T, SourceFile]]]:
+    """The files in the groups read by one statement each: small files of one layout together (up to
+    ``GROUP_FILES`` and ``GROUP_TOTAL`` bytes); a larger file, a Parquet file, or any file loaded into a ClickHouse
+    server, alone."""
+    groups: list[list[tuple[T, SourceFile]]] = []
+    open_groups: dict[tuple, tuple[list[tuple[T, SourceFile]], list[int]]] = {}
+    for item, sf in opened:
+        size = sf.readable.stat().st_size
+        if not wh.embedded or size > GROUP_BYTES or sf.is_parquet:  # Parquet: each file's own column types
+            groups.append([(item, sf)])
+            continue
+        key = layout(sf)
+        group, sizes = open_groups.get(key, ([], []))
+        if not group or len(group) >= GROUP_FILES or sum(sizes) + size > GROUP_TOTAL:
+            group, sizes = open_groups[key] = ([], [])
+            groups.append(group)
+        group.append((item, sf))
+        sizes.append(size)
+    return groups

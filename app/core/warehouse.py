@@ -169,10 +169,24 @@ class EmbeddedWarehouse(Warehouse):
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:
         with _glob_free(path) as readable:
-            args = [quote(str(readable)), quote(fmt)] + ([quote(structure)] if structure else [])
-            relation = f"file({', '.join(args)})"
-            read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in {**FILE_SETTINGS, **(settings or {})}.items())
-            self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
+            self._insert(insert_sql, source, str(readable), fmt, structure, settings)
+
+    def insert_files(self, insert_sql: str, source: str, paths: list[Path], fmt: str, structure: str,
+                     settings: dict[str, str] | None = None) -> None:
+        """``insert_file`` over several files of one layout read as one relation (planned once): the relation's
+        ``_file`` is each file's name in ``linked_names(paths)``."""
+        with tempfile.TemporaryDirectory(prefix="abi-files-") as tmp:
+            names = linked_names(paths)
+            for name, path in zip(names, paths, strict=True):
+                (Path(tmp) / name).symlink_to(path.resolve())
+            self._insert(insert_sql, source, f"{tmp}/{{{','.join(names)}}}", fmt, structure, settings)
+
+    def _insert(self, insert_sql: str, source: str, pattern: str, fmt: str, structure: str,
+                settings: dict[str, str] | None) -> None:
+        args = [quote(pattern), quote(fmt)] + ([quote(structure)] if structure else [])
+        read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in {**FILE_SETTINGS, **(settings or {})}.items())
+        relation = "file(" + ", ".join(args) + ")"
+        self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
 
     def close(self) -> None:
         if not self._lock.closed:
@@ -230,12 +244,21 @@ def _glob_free(path: Path) -> Iterator[Path]:
     if not GLOB_CHARACTERS.search(str(path)):
         yield path
         return
-    name = path.name.lower()
-    suffix = ".parquet" if name.endswith(".parquet") else ".csv.gz" if name.endswith(".gz") else ".csv"
     with tempfile.TemporaryDirectory(prefix="abi-file-") as tmp:
-        link = Path(tmp) / f"billing{suffix}"
+        link = Path(tmp) / f"billing{_suffix(path)}"
         link.symlink_to(path.resolve())
         yield link
+
+
+def _suffix(path: Path) -> str:
+    """The suffix the engine reads a billing file's format and compression from."""
+    name = path.name.lower()
+    return ".parquet" if name.endswith(".parquet") else ".csv.gz" if name.endswith(".gz") else ".csv"
+
+
+def linked_names(paths: list[Path]) -> list[str]:
+    """Plain names (``f0.csv``, ``f1.csv.gz``…) under which ``insert_files`` reads ``paths``, in order."""
+    return [f"f{i}{_suffix(path)}" for i, path in enumerate(paths)]
 
 
 def quote(value: str) -> str:
