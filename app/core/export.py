@@ -10,6 +10,20 @@ from app.models.columns import FOCUS_COLUMNS, X_COLUMNS
 from app.models.names import FOCUS_TABLE
 
 JSON_COLUMNS = ("Tags", "SkuPriceDetails")
+EXPORT_SETTINGS = {
+    "format_csv_null_representation": "NULL",
+    "output_format_parquet_string_as_string": "1",
+    "max_bytes_before_external_sort": str(256 * 2**20),
+    "output_format_parquet_row_group_size_bytes": str(128 * 2**20),
+    "max_block_size": "8192",
+}
+"""NULL written ``NULL`` in CSV, text as Parquet strings, Parquet row groups of up to 128 MiB, and blocks of 8k rows
+(the table is read in its sorting key's order, merging its parts: 1.17 GB peak for 1 M rows, 1.25 GB for 3 M; a
+full sort by billing period peaked at 1.4 / 2.4 GB, and the whole file in memory at 3.7 GB for 1 M rows)."""
+
+
+def _where(billing_period: str | None) -> str:
+    return f"WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {quote(billing_period)}" if billing_period else ""
 
 
 def _column(name: str, ch_type: str, fmt: str) -> str:
@@ -28,7 +42,7 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
     """SELECT of the export: FOCUS columns, ABI's x_ columns, then source x_ columns expanded from the map."""
     types = dict(schema.columns(FOCUS_TABLE))
     table = f"{wh.database}.{FOCUS_TABLE}"
-    where = f"WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {quote(billing_period)}" if billing_period else ""
+    where = _where(billing_period)
     extra_keys = [r["k"] for r in wh.rows(
         f"SELECT DISTINCT arrayJoin(mapKeys(x_SourceColumns)) AS k FROM {table} {where} ORDER BY k")]
     cols = [_column(n, types[n], fmt) for n in FOCUS_COLUMNS]
@@ -39,15 +53,13 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
         if alias not in taken:
             taken.add(alias)
             cols.append(f"nullIf(toValidUTF8(x_SourceColumns[{quote(key)}]), '') AS `{alias}`")
-    order = "ORDER BY BillingPeriodStart, BillingAccountId, ChargePeriodStart, x_SourceFile, x_SourceRow"
+    order = f"ORDER BY {schema.sort_key(FOCUS_TABLE)}, x_SourceFile, x_SourceRow"  # read in the table's order
     return f"SELECT {', '.join(cols)} FROM {table} {where} {order}"
 
 
 def export(wh: Warehouse, fmt: str, out: Path, billing_period: str | None = None) -> int:
-    """Write the dataset to ``out`` (``parquet`` or ``csv``); returns the number of rows."""
-    sql = export_sql(wh, fmt, billing_period)
-    ch_format = "Parquet" if fmt == "parquet" else "CSVWithNames"
-    settings = "SETTINGS format_csv_null_representation = 'NULL', output_format_parquet_string_as_string = 1"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(wh.raw(f"{sql} {settings}", ch_format))
-    return int(wh.scalar(f"SELECT count() FROM ({sql})"))
+    """Write the dataset to ``out`` (``parquet`` or ``csv``) as it is read (never whole in memory: see
+    ``EXPORT_SETTINGS``); returns the number of rows."""
+    wh.write_file(export_sql(wh, fmt, billing_period), "Parquet" if fmt == "parquet" else "CSVWithNames", out,
+                  EXPORT_SETTINGS)
+    return int(wh.scalar(f"SELECT count() FROM {wh.database}.{FOCUS_TABLE} {_where(billing_period)}"))

@@ -36,6 +36,10 @@ class LockedWarehouse(Warehouse):
         with self.lock:
             return self.inner.raw(sql, fmt, params)
 
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.inner.write_file(sql, fmt, out, settings)
+
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:
         with self.lock:

@@ -73,6 +73,14 @@ def columns(table: str) -> list[tuple[str, str]]:
     return [(c["name"], column_type(c)) for c in infra_tables()[table]["columns"]]
 
 
+def sort_key(table: str) -> str:
+    """The declared table's sorting key as a list of expressions (``a, toDate(b)``), for ORDER BY clauses that
+    read in its order."""
+    order = infra_tables()[table]["orderBy"]
+    text = order if isinstance(order, str) else ", ".join(f"`{c}`" for c in order)
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
 def create_table_sql(table: str, database: str, name: str | None = None, engine: str | None = None) -> str:
     """``CREATE TABLE IF NOT EXISTS`` for a declared table (optionally under another name or engine)."""
     spec = infra_tables()[table]

@@ -85,6 +85,11 @@ class Warehouse(ABC):
         """Run ``INSERT … SELECT … FROM {source}`` where the source relation reads file ``path`` (``settings``: the
         file's own read settings, e.g. its CSV delimiter)."""
 
+    @abstractmethod
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        """Write the output of query ``sql`` in format ``fmt`` to file ``out`` as it is produced (never whole in
+        memory); ``out`` appears only once complete (a failed query leaves no file, nor a half of one)."""
+
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (JSON types: numbers as ClickHouse renders them)."""
         out = self.raw(sql, "JSONEachRow", params)
@@ -184,9 +189,14 @@ class EmbeddedWarehouse(Warehouse):
     def _insert(self, insert_sql: str, source: str, pattern: str, fmt: str, structure: str,
                 settings: dict[str, str] | None) -> None:
         args = [quote(pattern), quote(fmt)] + ([quote(structure)] if structure else [])
-        read_settings = ", ".join(f"{k} = {quote(v)}" for k, v in {**FILE_SETTINGS, **(settings or {})}.items())
         relation = "file(" + ", ".join(args) + ")"
+        read_settings = _settings({**FILE_SETTINGS, **(settings or {})})
         self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
+
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        with _partial(out) as part:
+            with_settings = f" SETTINGS {_settings(settings)}" if settings else ""
+            self.command(f"{sql} INTO OUTFILE {quote(str(part))} TRUNCATE FORMAT {fmt}{with_settings}")
 
     def close(self) -> None:
         if not self._lock.closed:
@@ -209,22 +219,35 @@ class ServerWarehouse(Warehouse):
         self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
 
     def _post(self, sql: str, data: Any = None, headers: dict | None = None, database: str | None = None,
-              params: dict[str, Any] | None = None, settings: dict[str, str] | None = None) -> bytes:
+              params: dict[str, Any] | None = None, settings: dict[str, str] | None = None, out: Path | None = None,
+              ) -> bytes:
+        """Run ``sql`` (with ``data`` as the body, else as the body itself); its output returned, or streamed to
+        file ``out``."""
         query = {"database": database or self.database, **SESSION_SETTINGS, **(settings or {})}
         query.update({f"param_{k}": _param(v) for k, v in (params or {}).items()})
         body = data if data is not None else sql.encode()
         if data is not None:
             query["query"] = sql
-        resp = self._http.post(self._url, params=query, data=body, headers=headers, auth=self._auth, timeout=3600)
-        if resp.status_code != 200:
-            raise WarehouseError(resp.text.strip())
-        return resp.content
+        with self._http.post(self._url, params=query, data=body, headers=headers, auth=self._auth, timeout=3600,
+                             stream=out is not None) as resp:
+            if resp.status_code != 200:
+                raise WarehouseError(resp.text.strip())
+            if out is None:
+                return resp.content
+            with open(out, "wb") as f:
+                for chunk in resp.iter_content(chunk_size=1 << 20):
+                    f.write(chunk)
+            return b""
 
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self._post(sql, params=params)
 
     def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         return self._post(f"{sql}\nFORMAT {fmt}", params=params)
+
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        with _partial(out) as part:
+            self._post(f"{sql}\nFORMAT {fmt}", settings=settings, out=part)
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:
@@ -235,6 +258,22 @@ class ServerWarehouse(Warehouse):
         with open(path, "rb") as body:
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None,
                        settings={**FILE_SETTINGS, **(settings or {})})
+
+
+@contextmanager
+def _partial(out: Path) -> Iterator[Path]:
+    """A hidden file beside ``out`` to write, renamed to ``out`` when the block succeeds, removed when it fails."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(f".{out.name}.partial")
+    try:
+        yield part
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _settings(settings: dict[str, str]) -> str:
+    return ", ".join(f"{k} = {quote(v)}" for k, v in settings.items())
 
 
 @contextmanager

@@ -39,6 +39,9 @@ class StatementRecorder(Warehouse):
                     settings: dict[str, str] | None = None) -> None:
         raise NotImplementedError("no files are read while recording")
 
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        raise NotImplementedError("no files are written while recording")
+
 
 def recorded_statements() -> list[str]:
     """Every statement ``load_lookups`` runs on an empty warehouse."""

@@ -9,7 +9,7 @@ from abitest import load, total
 
 from app.core.demo import generate
 from app.core.export import export
-from app.core.warehouse import EmbeddedWarehouse
+from app.core.warehouse import EmbeddedWarehouse, WarehouseError
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -32,3 +32,19 @@ def test_export_then_ingest_as_focus_keeps_every_row_and_total(wh, tmp_path: Pat
         assert second.scalar("SELECT countIf(toJSONString(Tags) != '{}') FROM abi.focus_cost") == tagged
     finally:
         second.close()
+
+
+def test_an_export_is_written_in_the_tables_order_and_a_failed_one_leaves_no_file(wh, tmp_path: Path):
+    files = generate(tmp_path / "demo")
+    load(wh, files.actual, files.amortized)
+    first, second = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert export(wh, "csv", first) == export(wh, "csv", second) == wh.scalar("SELECT count() FROM abi.focus_cost")
+    assert first.read_bytes() == second.read_bytes()  # the same dataset, the same file
+    order = ("SELECT groupArray((BillingAccountId, left(toString(ChargePeriodStart), 10), ServiceCategory, "
+             "ServiceName, x_SourceFile, x_SourceRow)) AS k FROM file({path:String}, CSVWithNames)")
+    keys = [tuple(k) for k in wh.rows(order, {"path": str(first)})[0]["k"]]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    with pytest.raises(WarehouseError, match="throwIf|FUNCTION_THROW"):
+        wh.write_file("SELECT throwIf(number = 150000) FROM numbers(200000)", "CSV", first)
+    assert first.read_bytes() == second.read_bytes()  # the earlier file stays whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "one.csv", "two.csv", "warehouse"]

@@ -19,8 +19,9 @@ from abitest import write_csv
 from stacktest import Server, run_server
 
 from app.connectors.registry import Registry
+from app.core.export import export
 from app.core.loader import ingest
-from app.core.warehouse import EmbeddedWarehouse, ServerWarehouse
+from app.core.warehouse import EmbeddedWarehouse, ServerWarehouse, WarehouseError
 
 ROWS = "SELECT * EXCEPT (x_IngestionId, x_IngestedAt) FROM abi.focus_cost ORDER BY x_SourceFile, x_SourceRow"
 QUARANTINE = "SELECT source_file, source_row, reasons, raw_row FROM abi.focus_quarantine ORDER BY source_row"
@@ -62,8 +63,28 @@ def test_server_load_equals_the_embedded_load(server: Server, samples: Path, tmp
         assert remote.rows(ROWS) == local.rows(ROWS)
         assert remote.rows(QUARANTINE) == local.rows(QUARANTINE)
         assert remote.rows(ROWS) and remote.rows(QUARANTINE)[0]["source_row"] == 2
+        exported = {name: _without_run_ids(wh, tmp_path / f"{name}.csv") for name, wh in (("remote", remote),
+                                                                                           ("local", local))}
+        assert exported["remote"] == exported["local"] and len(exported["local"]) == 13  # the export streams
     finally:
         local.close()
+
+
+def _without_run_ids(wh, out: Path) -> list[dict[str, str]]:
+    assert export(wh, "csv", out) == 13
+    with open(out, newline="", encoding="utf-8") as handle:
+        return [{k: v for k, v in row.items() if k not in ("x_IngestionId", "x_IngestedAt")}
+                for row in csv.DictReader(handle)]
+
+
+def test_a_failed_query_written_to_a_file_leaves_the_earlier_file_and_no_part(server: Server,
+                                                                             tmp_path: Path) -> None:
+    remote, out = ServerWarehouse(f"http://127.0.0.1:{server.port}/abi"), tmp_path / "out.csv"
+    remote.write_file("SELECT number FROM numbers(3)", "CSV", out)
+    assert out.read_text() == "0\n1\n2\n"
+    with pytest.raises(WarehouseError, match="FUNCTION_THROW_IF_VALUE_IS_NON_ZERO|throwIf"):
+        remote.write_file("SELECT throwIf(number = 150000) FROM numbers(200000)", "CSV", out)
+    assert out.read_text() == "0\n1\n2\n" and list(tmp_path.iterdir()) == [out]
 
 
 def test_cli_ingest_into_a_server_waits_for_the_registrys_publish_lock(server: Server, samples: Path,
