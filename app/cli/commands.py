@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +14,10 @@ from app.core import loader, summary
 from app.core.warehouse import WarehouseError, open_warehouse
 
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
+QUOTED_OR_COMMENT = re.compile(
+    r"'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+"""String literals, quoted names and comments: text, not SQL, when a query is checked."""
+INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
 DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
 
 
@@ -152,19 +158,35 @@ def export(args) -> int:
 
 
 def sql(args) -> int:
-    if not READ_ONLY.match(args.query) or ";" in args.query.strip().rstrip(";"):
+    query = args.query.strip().rstrip(";").strip()
+    code = QUOTED_OR_COMMENT.sub(" ", query)  # what the engine reads as SQL, not as text
+    if not READ_ONLY.match(code) or ";" in code:
         raise CommandError("only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed")
+    if INTO_OUTFILE.search(code):
+        raise CommandError("a query may not write files (INTO OUTFILE): redirect its output, e.g. "
+                           "abi sql '…' --format csv > out.csv")
     fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
     wh = _existing_warehouse()
-    try:
-        loader.ensure_schema(wh)
-        out = wh.raw(f"{args.query.strip().rstrip(';')}\nSETTINGS readonly = 2", fmt)
-    except WarehouseError as exc:
-        raise CommandError(str(exc).splitlines()[0]) from exc
-    finally:
-        wh.close()
-    sys.stdout.write(out.decode(errors="replace"))
+    with tempfile.TemporaryDirectory(prefix="abi-sql-") as tmp:
+        out = Path(tmp) / "result"
+        try:
+            loader.ensure_schema(wh)
+            wh.write_file(query, fmt, out, {"readonly": "2"})  # streamed: a large result never sits in memory
+        except WarehouseError as exc:
+            raise CommandError(str(exc).splitlines()[0]) from exc
+        finally:
+            wh.close()
+        _copy_text(out, sys.stdout)
     return 0
+
+
+def _copy_text(path: Path, stream) -> None:
+    """Copy file ``path`` to text ``stream`` in chunks (bytes that are not UTF-8 shown as U+FFFD)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            stream.write(decoder.decode(chunk))
+    stream.write(decoder.decode(b"", final=True))
 
 
 def demo(args) -> int:

@@ -196,7 +196,7 @@ class EmbeddedWarehouse(Warehouse):
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
         with _partial(out) as part:
             with_settings = f" SETTINGS {_settings(settings)}" if settings else ""
-            self.command(f"{sql} INTO OUTFILE {quote(str(part))} TRUNCATE FORMAT {fmt}{with_settings}")
+            self.command(f"{sql}\nINTO OUTFILE {quote(str(part))} TRUNCATE FORMAT {fmt}{with_settings}")
 
     def close(self) -> None:
         if not self._lock.closed:

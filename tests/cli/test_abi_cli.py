@@ -46,9 +46,14 @@ def test_sql_reads_and_refuses_writes(tmp_path, demo_dir):
     out = abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json")
     assert out.returncode == 0 and json.loads(out.stdout)["n"] > 0
     for query in ("DROP TABLE focus_cost", "INSERT INTO focus_cost SELECT * FROM focus_cost",
-                  "SELECT 1; DROP TABLE focus_cost", "ALTER TABLE focus_cost DELETE WHERE 1"):
+                  "SELECT 1; DROP TABLE focus_cost", "ALTER TABLE focus_cost DELETE WHERE 1",
+                  f"SELECT 1 INTO OUTFILE '{tmp_path / 'written.csv'}' FORMAT CSV",
+                  f"SELECT 1 /* ; */ into\n outfile '{tmp_path / 'written.csv'}'"):
         refused = abi(tmp_path, "sql", query)
-        assert refused.returncode != 0, query
+        assert refused.returncode != 0 and "abi: " in refused.stderr, query
+    assert not (tmp_path / "written.csv").exists()
+    quoted = abi(tmp_path, "sql", "SELECT 'a;b' AS s, 'into outfile' AS t -- ; comment", "--format", "csv")
+    assert quoted.returncode == 0 and quoted.stdout == '"s","t"\n"a;b","into outfile"\n', quoted.stderr
     assert json.loads(abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json").stdout)["n"] > 0
 
 
