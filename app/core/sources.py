@@ -86,7 +86,11 @@ class SourceFile:
 
     @property
     def read_settings(self) -> dict[str, str]:
-        """Settings the engine needs to read this file beyond ``warehouse.FILE_SETTINGS``."""
+        """Settings the engine needs to read this file beyond ``warehouse.FILE_SETTINGS``: a Parquet file is read
+        ahead up to 256 MiB, not 4 GiB (1 M rows in 333 k-row groups: peak RSS 1.81-1.95 GB instead of 2.26-2.51);
+        a CSV file's delimiter and title lines."""
+        if self.is_parquet:
+            return {"input_format_parquet_memory_high_watermark": str(256 * 2**20)}
         preamble = {"input_format_csv_skip_first_lines": str(self.header_line)} if self.header_line else {}
         if self.delimiter == ",":
             return preamble
