@@ -140,6 +140,13 @@ def _cells(line: str) -> tuple[list[str], str]:
     return [cell.strip().lstrip("\ufeff").strip() for cell in cells], delimiter
 
 
+def parquet_schema(path: Path) -> str:
+    """A Parquet file's column names and types, from its footer."""
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).to_string(show_field_metadata=False, show_schema_metadata=False)
+
+
 def parquet_nested(path: Path) -> frozenset[int]:
     """Positions of a Parquet file's nested columns (map, list, struct)."""
     import pyarrow.parquet as pq

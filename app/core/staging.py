@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from app.core import mapping, schema
 from app.core.relation import FILE, relation_sql, structure
-from app.core.sources import SourceFile
+from app.core.sources import SourceFile, parquet_schema
 from app.core.warehouse import Warehouse, linked_names, quote
 from app.models.columns import ALL_COLUMNS
 from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
@@ -155,20 +155,20 @@ def summed_totals(totals: Iterable[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def layout(sf: SourceFile) -> tuple:
-    """What files read by one statement share: format, dataset, columns and how the engine reads them."""
+    """What files read by one statement share: format, dataset, columns and how the engine reads them (a Parquet
+    file: its column types too, which the engine takes from the first file of a statement)."""
     return (sf.source, sf.dataset, sf.clickhouse_format, structure(sf), tuple(sorted(sf.read_settings.items())),
-            relation_sql(sf, {}))
+            relation_sql(sf, {}), parquet_schema(sf.readable) if sf.is_parquet else "")
 
 
 def group_files[T](wh: Warehouse, opened: list[tuple[T, SourceFile]]) -> list[list[tuple[T, SourceFile]]]:
     """The files in the groups read by one statement each: small files of one layout together (up to
-    ``GROUP_FILES`` and ``GROUP_TOTAL`` bytes); a larger file, a Parquet file, or any file loaded into a ClickHouse
-    server, alone."""
+    ``GROUP_FILES`` and ``GROUP_TOTAL`` bytes); a larger file, or any file loaded into a ClickHouse server, alone."""
     groups: list[list[tuple[T, SourceFile]]] = []
     open_groups: dict[tuple, tuple[list[tuple[T, SourceFile]], list[int]]] = {}
     for item, sf in opened:
         size = sf.readable.stat().st_size
-        if not wh.embedded or size > GROUP_BYTES or sf.is_parquet:  # Parquet: each file's own column types
+        if not wh.embedded or size > GROUP_BYTES:
             groups.append([(item, sf)])
             continue
         key = layout(sf)

@@ -87,3 +87,30 @@ def test_an_unreadable_file_of_a_group_is_refused_alone(wh, tmp_path):
                          f"WHERE x_SourceFile = '{path}'")[0]
         assert (loaded["n"], Decimal(loaded["billed"])) == (len(_read(path)), csv_total(path, "CostInBillingCurrency"))
     assert wh.scalar(f"SELECT count() FROM abi.focus_cost WHERE x_SourceFile = '{parts[-1]}'") == 0
+
+
+def test_small_parquet_files_of_one_schema_are_read_together_each_keeping_its_rows(wh, tmp_path):
+    import pyarrow as pa
+    import pyarrow.csv as pc
+    import pyarrow.parquet as pq
+
+    table = pc.read_csv(generate(tmp_path / "demo").actual)  # typed: numbers as doubles, dates as text
+    (tmp_path / "pq").mkdir()
+    n = 4
+    parts = [tmp_path / "pq" / f"part_0_000{i}.parquet" for i in range(n)]
+    for i, path in enumerate(parts):
+        pq.write_table(table.take(list(range(i, table.num_rows, n))), path)
+    as_text = table.take(list(range(0, table.num_rows, n)))  # the same columns, Quantity written as text
+    other = tmp_path / "pq" / "quantity_as_text.parquet"
+    column = as_text.schema.get_field_index("Quantity")
+    pq.write_table(as_text.set_column(column, "Quantity", pa.compute.cast(as_text["Quantity"], pa.string())), other)
+    groups = staging.group_files(wh, [(None, open_source(p)) for p in [*parts, other]])
+    assert [[sf.path for _, sf in g] for g in groups] == [parts, [other]]
+    result = load(wh, *parts)  # one statement
+    assert result.ok
+    for i, (path, f) in enumerate(zip(parts, result.files, strict=True)):
+        own = table.take(list(range(i, table.num_rows, n)))
+        assert (f.rows_read, f.rows_loaded) == (own.num_rows, own.num_rows), f
+        row = wh.rows(f"SELECT x_SourceRow AS r, toString(BilledCost) AS c FROM abi.focus_cost WHERE x_SourceFile = "
+                      f"'{path}' ORDER BY r DESC LIMIT 1")[0]
+        assert (row["r"], Decimal(row["c"])) == (own.num_rows, Decimal(str(own["CostInBillingCurrency"][-1])))
