@@ -141,10 +141,14 @@ def _cells(line: str) -> tuple[list[str], str]:
 
 
 def parquet_schema(path: Path) -> str:
-    """A Parquet file's column names and types, from its footer."""
+    """A Parquet file's column names and types, from its footer (its path when the footer cannot be read: it is then
+    like no other file)."""
     import pyarrow.parquet as pq
 
-    return pq.read_schema(path).to_string(show_field_metadata=False, show_schema_metadata=False)
+    try:
+        return pq.read_schema(path).to_string(show_field_metadata=False, show_schema_metadata=False)
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        return f"unreadable: {path}"
 
 
 def parquet_nested(path: Path) -> frozenset[int]:
