@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.core import mapping, schema
+from app.core.files import linked_names
 from app.core.relation import FILE, relation_sql, structure
 from app.core.sources import SourceFile, parquet_schema
-from app.core.warehouse import Warehouse, linked_names, quote
+from app.core.warehouse import Warehouse, quote
 from app.models.columns import ALL_COLUMNS
 from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 
@@ -99,7 +100,7 @@ class FileStage:
         lineage = {**lineage, "_dataset": sf.dataset, "_format": sf.source}
         if len(files) == 1:
             source = relation_sql(sf, {**lineage, "_source_file": str(sf.path)}, row_number)
-        else:  # the engine names each file by its link (warehouse.linked_names)
+        else:  # the engine names each file by its link (files.linked_names)
             names = ", ".join(quote(n) for n in linked_names([f.readable for f in files]))
             paths = ", ".join(quote(str(f.path)) for f in files)
             source = relation_sql(sf, lineage, row_number, {"_source_file": f"transform(_file, [{names}], [{paths}])"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import re
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from app.core import settings
+from app.core.files import glob_free, linked_names, written_whole
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,6 @@ FILE_SETTINGS = {
 }
 """Settings of the queries that read billing files: an empty CSV field reads as '' and a field missing from a short
 row as NULL (so a short row can be told apart; the relation maps '', 'NULL' and \\N to NULL itself)."""
-
-
-GLOB_CHARACTERS = re.compile(r"[*?{}\[\]]")
 
 
 class WarehouseError(RuntimeError):
@@ -173,7 +170,7 @@ class EmbeddedWarehouse(Warehouse):
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:
-        with _glob_free(path) as readable:
+        with glob_free(path) as readable:
             self._insert(insert_sql, source, str(readable), fmt, structure, settings)
 
     def insert_files(self, insert_sql: str, source: str, paths: list[Path], fmt: str, structure: str,
@@ -194,7 +191,7 @@ class EmbeddedWarehouse(Warehouse):
         self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
 
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
-        with _partial(out) as part:
+        with written_whole(out) as part:
             with_settings = f" SETTINGS {_settings(settings)}" if settings else ""
             self.command(f"{sql}\nINTO OUTFILE {quote(str(part))} TRUNCATE FORMAT {fmt}{with_settings}")
 
@@ -246,7 +243,7 @@ class ServerWarehouse(Warehouse):
         return self._post(f"{sql}\nFORMAT {fmt}", params=params)
 
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
-        with _partial(out) as part:
+        with written_whole(out) as part:
             self._post(f"{sql}\nFORMAT {fmt}", settings=settings, out=part)
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
@@ -260,44 +257,8 @@ class ServerWarehouse(Warehouse):
                        settings={**FILE_SETTINGS, **(settings or {})})
 
 
-@contextmanager
-def _partial(out: Path) -> Iterator[Path]:
-    """A hidden file beside ``out`` to write, renamed to ``out`` when the block succeeds, removed when it fails."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.partial")
-    try:
-        yield part
-        part.replace(out)
-    finally:
-        part.unlink(missing_ok=True)
-
-
 def _settings(settings: dict[str, str]) -> str:
     return ", ".join(f"{k} = {quote(v)}" for k, v in settings.items())
-
-
-@contextmanager
-def _glob_free(path: Path) -> Iterator[Path]:
-    """``path``, or a link to it with a plain name when it holds characters ``file()`` reads as a glob
-    (``*?{}[]``: ``cost {2024}.csv`` would otherwise name no file, and load nothing)."""
-    if not GLOB_CHARACTERS.search(str(path)):
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="abi-file-") as tmp:
-        link = Path(tmp) / f"billing{_suffix(path)}"
-        link.symlink_to(path.resolve())
-        yield link
-
-
-def _suffix(path: Path) -> str:
-    """The suffix the engine reads a billing file's format and compression from."""
-    name = path.name.lower()
-    return ".parquet" if name.endswith(".parquet") else ".csv.gz" if name.endswith(".gz") else ".csv"
-
-
-def linked_names(paths: list[Path]) -> list[str]:
-    """Plain names (``f0.csv``, ``f1.csv.gz``…) under which ``insert_files`` reads ``paths``, in order."""
-    return [f"f{i}{_suffix(path)}" for i, path in enumerate(paths)]
 
 
 def quote(value: str) -> str:
