@@ -111,28 +111,34 @@ def _given(pairs: list[str]) -> dict[str, str]:
 
 
 def _ingest_with_progress(wh, paths: list[Path], how: tuple, quiet: bool):
-    """Load with two bars on a terminal: files done, and the bytes of the file being read."""
+    """Load with two bars on a terminal: files done, and the bytes of the files being read."""
     from tqdm import tqdm
 
     source, dataset, given = how
     show = sys.stderr.isatty() and not quiet
     with tqdm(total=len(paths), unit="file", desc="ingest", disable=not show) as files, \
-            tqdm(total=0, unit="B", unit_scale=True, desc="reading", disable=not show, leave=False) as reading, \
-            wh.reporting(_bytes_read(reading, files, paths) if show else None):
-        return loader.ingest(wh, paths, source, dataset, progress=lambda _p: files.update(1), given=given)
+            tqdm(total=0, unit="B", unit_scale=True, desc="reading", disable=not show, leave=False) as reading:
+        bytes_bar = BytesRead(reading)
+        with wh.reporting(bytes_bar.show if show else None):
+            return loader.ingest(wh, paths, source, dataset, progress=lambda _p: files.update(1), given=given,
+                                 reading=bytes_bar.start)
 
 
-def _bytes_read(bar, files, paths: list[Path]):
-    """A progress callback showing the bytes read of the file being loaded (``files.n`` of ``paths``): only the
-    engine's reads of that file move the bar, not its other queries."""
-    def show(payload: dict[str, int]) -> None:
-        total = int(payload.get("total_bytes_to_read") or 0)
-        if files.n >= len(paths) or total != _size(paths[files.n]):
+class BytesRead:
+    """The bytes read of the files being loaded (one, or a group read together), from the engine's progress: only
+    the queries that read those files move the bar, not the others of the load."""
+
+    def __init__(self, bar) -> None:
+        self.bar, self.total = bar, -1
+
+    def start(self, paths: list[Path]) -> None:
+        self.total = sum(max(0, _size(p)) for p in paths)
+        self.bar.reset(total=self.total)
+
+    def show(self, payload: dict[str, int]) -> None:
+        if int(payload.get("total_bytes_to_read") or 0) != self.total:
             return
-        if bar.total != total:
-            bar.reset(total=total)
-        bar.update(max(0, min(int(payload.get("read_bytes") or 0), total) - bar.n))
-    return show
+        self.bar.update(max(0, min(int(payload.get("read_bytes") or 0), self.total) - self.bar.n))
 
 
 def _size(path: Path) -> int:

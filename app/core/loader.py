@@ -80,17 +80,20 @@ def expand_paths(patterns: list[str]) -> list[Path]:
 
 
 def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset: str | None = None,
-           progress=None, atomic: bool = False, given: dict[str, str] | None = None) -> IngestionResult:
+           progress=None, atomic: bool = False, given: dict[str, str] | None = None,
+           reading=None) -> IngestionResult:
     """Load files into FOCUS as one batch; each file is loaded whole or refused whole.
 
     ``atomic``: all files or none (a refused file keeps the others out too: parts of one report).
     ``given``: values for columns the files lack or leave empty (``abi ingest --set``).
+    ``progress(path)``: called as each file is done; ``reading(paths)``: as the engine starts reading files (one, or
+    several small ones of one layout read together).
     """
     with wh.exclusive():
-        return _ingest(wh, paths, (source, dataset, given or {}), progress, atomic)
+        return _ingest(wh, paths, (source, dataset, given or {}), (progress, reading), atomic)
 
 
-def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None, dict[str, str]], progress,
+def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None, dict[str, str]], progress: tuple,
             atomic: bool) -> IngestionResult:
     ensure_schema(wh)
     result = IngestionResult(ingestion_id=str(uuid.uuid4()), files=[])
@@ -100,12 +103,14 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     stages: list[tuple[FileResult, FileStage]] = []
     earlier = earlier_runs(paths)
     result.files = [FileResult(str(p), warnings=_missing_parts(p, paths), skipped=earlier.get(p)) for p in paths]
+    progress, reading = progress
     progress = progress or (lambda _path: None)
     try:
         for fr in result.files:
             if fr.skipped:
                 progress(Path(fr.path))
-        _stage_files(wh, [fr for fr in result.files if not fr.skipped], (prefix, lineage, how), progress, stages)
+        _stage_files(wh, [fr for fr in result.files if not fr.skipped], (prefix, lineage, how), (progress, reading),
+                     stages)
         if atomic and not result.ok:
             _hold_back(stages)
         else:
@@ -142,11 +147,13 @@ def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
             f"accounts are replaced by this batch, so load the parts together (the folder, or a glob)"]
 
 
-def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[str, str], tuple], progress,
+def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[str, str], tuple], progress: tuple,
                  staged: list[tuple[FileResult, FileStage]]) -> None:
     """Stage the files into ``staged``; ``load``: the stage names' prefix, the lineage, and how to read the files
-    (the forced source and dataset and the ``--set`` values)."""
+    (the forced source and dataset and the ``--set`` values); ``progress``: the ``progress`` and ``reading``
+    callbacks of ``ingest``."""
     prefix, lineage, how = load
+    progress, reading = progress
     opened: list[tuple[FileResult, SourceFile]] = []
     for fr in files:
         try:
@@ -159,6 +166,8 @@ def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[s
         opened.append((fr, sf))
     try:
         for n, group in enumerate(group_files(wh, opened)):
+            if reading is not None:
+                reading([Path(fr.path) for fr, _ in group])
             staged += _stage_group(wh, group, f"{prefix}_{n}", lineage)
             for fr, _ in group:
                 progress(Path(fr.path))

@@ -114,3 +114,24 @@ def test_small_parquet_files_of_one_schema_are_read_together_each_keeping_its_ro
         row = wh.rows(f"SELECT x_SourceRow AS r, toString(BilledCost) AS c FROM abi.focus_cost WHERE x_SourceFile = "
                       f"'{path}' ORDER BY r DESC LIMIT 1")[0]
         assert (row["r"], Decimal(row["c"])) == (own.num_rows, Decimal(str(own["CostInBillingCurrency"][-1])))
+
+
+def test_the_reading_bar_follows_the_bytes_of_a_group_read_together(wh, tmp_path):
+    from app.cli.commands import BytesRead
+
+    class Bar:
+        total, n = 0, 0
+
+        def reset(self, total):
+            self.total, self.n = total, 0
+
+        def update(self, k):
+            self.n += k
+
+    parts, bar, started, shown = _parts(tmp_path, 4), Bar(), [], []
+    bytes_read = BytesRead(bar)
+    with wh.reporting(lambda p: (bytes_read.show(p), shown.append(bar.n))):
+        assert load(wh, *parts, reading=lambda paths: (started.append(paths), bytes_read.start(paths))).ok
+    assert started == [parts]  # one group
+    assert bar.total == sum(p.stat().st_size for p in parts) and bar.n == bar.total
+    assert shown == sorted(shown) and shown[-1] == bar.total  # forward only, to the end
