@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.core import mapping, replace, schema
 from app.core.lookups import load_lookups
+from app.core.reconciliation import reconcile
 from app.core.runs import EXPORT_PART, earlier_runs, overlaps
 from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
@@ -48,13 +49,16 @@ class FileResult:
 class IngestionResult:
     ingestion_id: str
     files: list[FileResult]
+    reconciliation: list[dict[str, str]] = field(default_factory=list)
+    """FOCUS against the files' own totals per billing month, currency and metric (``app.core.reconciliation``)."""
 
     @property
     def ok(self) -> bool:
         return all(f.error is None for f in self.files)
 
     def as_dict(self) -> dict:
-        return {"ingestion_id": self.ingestion_id, "files": [asdict(f) for f in self.files]}
+        return {"ingestion_id": self.ingestion_id, "files": [asdict(f) for f in self.files],
+                "reconciliation": self.reconciliation}
 
 
 def ensure_schema(wh: Warehouse) -> None:
@@ -116,6 +120,8 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
         else:
             _warn_overlaps(wh, stages, result, repeats=not atomic)  # an atomic load is the parts of one report
             _commit(wh, f"{prefix}_batch", stages)
+            result.reconciliation = reconcile(wh, list(dict.fromkeys(stage.focus for _, stage in stages)),
+                                              [t for fr, _ in stages for t in fr.source_totals])
         _log(wh, result, started)
     finally:
         for _, stage in stages:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from app.core.loader import IngestionResult
+from app.core.reconciliation import describe
 from app.core.warehouse import Warehouse
 from app.models.names import FOCUS_TABLE
 
@@ -16,6 +19,10 @@ def print_ingestion(result: IngestionResult) -> None:
         print(f"  {f.path} [{f.source or '?'} {f.dataset or ''}] {state}")
         if f.unmapped:
             print("    lookup misses (fell back): " + ", ".join(f"{k} ×{v}" for k, v in f.unmapped.items()))
+    if result.reconciliation:
+        print("reconciliation (FOCUS against the files' own totals, per billing month and currency)")
+    for r in result.reconciliation:
+        print(f"  {'ok  ' if Decimal(r['difference']) == 0 else 'DIFF'} {describe(r)}")
 
 
 def cost_summary_rows(wh: Warehouse, billing_period: str, dimension: str) -> list[dict]:
