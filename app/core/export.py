@@ -23,7 +23,8 @@ full sort by billing period peaked at 1.4 / 2.4 GB, and the whole file in memory
 
 
 def _where(billing_period: str | None) -> str:
-    return f"WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {quote(billing_period)}" if billing_period else ""
+    """The month's partition only (``toYYYYMM`` is the partition key: the other months are not read)."""
+    return f"WHERE toYYYYMM(BillingPeriodStart) = {int(billing_period.replace('-', ''))}" if billing_period else ""
 
 
 def _column(name: str, ch_type: str, fmt: str) -> str:

@@ -30,8 +30,8 @@ def cost_summary_rows(wh: Warehouse, billing_period: str, dimension: str) -> lis
     return wh.rows(
         f"SELECT {dimension} AS name, BillingCurrency AS currency, sum(BilledCost) AS billed, "
         "sum(EffectiveCost) AS effective "
-        f"FROM {wh.database}.{FOCUS_TABLE} WHERE formatDateTime(BillingPeriodStart, '%Y-%m') = {{p:String}} "
-        "GROUP BY name, currency ORDER BY currency, effective DESC", {"p": billing_period})
+        f"FROM {wh.database}.{FOCUS_TABLE} WHERE toYYYYMM(BillingPeriodStart) = {{p:UInt32}} "
+        "GROUP BY name, currency ORDER BY currency, effective DESC", {"p": int(billing_period.replace("-", ""))})
 
 
 def print_cost_summary(wh: Warehouse, billing_period: str) -> None:

@@ -48,3 +48,17 @@ def test_an_export_is_written_in_the_tables_order_and_a_failed_one_leaves_no_fil
         wh.write_file("SELECT throwIf(number = 150000) FROM numbers(200000)", "CSV", first)
     assert first.read_bytes() == second.read_bytes()  # the earlier file stays whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "one.csv", "two.csv", "warehouse"]
+
+
+def test_an_export_of_one_billing_period_holds_that_month_only(wh, tmp_path: Path):
+    from datetime import date
+
+    september, october = generate(tmp_path / "sep", month=date(2026, 9, 1)), generate(tmp_path / "oct")
+    load(wh, september.actual, october.actual)
+    months = {r["m"]: r["n"] for r in wh.rows("SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS m, count() AS n "
+                                              "FROM abi.focus_cost GROUP BY m")}
+    assert set(months) == {"2026-09", "2026-10"}
+    out = tmp_path / "sep.csv"
+    assert export(wh, "csv", out, "2026-09") == months["2026-09"]
+    periods = wh.rows("SELECT DISTINCT BillingPeriodStart AS p FROM file({f:String}, CSVWithNames)", {"f": str(out)})
+    assert [r["p"] for r in periods] == ["2026-09-01T00:00:00Z"]
