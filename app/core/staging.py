@@ -82,8 +82,9 @@ class FileStage:
         self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
         self._view("quarantine", self.pending,
                    f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
-        self._view("unmapped", self.unmapped,
-                   f"SELECT x_SourceFile AS file, arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped")
+        self._view("unmapped", self.unmapped,  # values that fell back in rows that load (not quarantined ones)
+                   f"SELECT x_SourceFile AS file, arrayJoin(_unmapped) AS item FROM {db}.{p}_mapped "
+                   "WHERE empty(_reasons)")
         self._view("totals", self.totals, f"SELECT x_SourceFile AS file, _source_period AS period, "
                    f"_source_currency AS currency, sum(_source_billed) AS billed, sum(_source_effective) AS "
                    f"effective FROM {db}.{p}_mapped GROUP BY file, period, currency")

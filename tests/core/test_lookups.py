@@ -131,3 +131,11 @@ def test_rows_of_no_service_are_other_and_no_lookup_miss(wh, tmp_path, charge):
                             MeterCategory=charge, ConsumedService="", ResourceId="", PricingModel="")
     assert (row["ServiceName"], row["ServiceCategory"]) == (charge, "Other")
     assert not any(k.startswith("service:") for k in unmapped), unmapped
+
+
+def test_lookup_misses_count_rows_that_load_not_quarantined_ones(wh, tmp_path):
+    unknown = BASE | {"UnitOfMeasure": "7 Furlongs", "ResourceLocation": "moonbase1"}
+    rows = [unknown, unknown | {"Date": "31/31/2026"}, unknown | {"CostInBillingCurrency": "n/a"}]
+    f = load(wh, write_csv(tmp_path / "misses_actual.csv", list(unknown), rows)).files[0]
+    assert (f.rows_loaded, f.rows_quarantined) == (1, 2)
+    assert f.unmapped == {"unit:7 Furlongs": 1, "region:moonbase1": 1}
