@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from app.core import loader, summary
+from app.core.staging import drop_stale_stages
 from app.core.warehouse import WarehouseError, open_warehouse
 
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
@@ -91,6 +92,7 @@ def _publishing_warehouse():
     workers sharing that server do (the embedded engine is one process's already)."""
     wh = open_warehouse()
     if wh.embedded:
+        drop_stale_stages(wh)  # this process holds the data directory alone: any stage is a killed load's
         return wh, None
     from app.connectors.registry import Registry
     from app.core.locked import LockedWarehouse
@@ -202,11 +204,13 @@ def demo(args) -> int:
     month = date.fromisoformat(f"{args.month}-01")
     out = Path(args.out) if args.out else settings.data_dir() / "demo"
     files = generate(out, month=month, scale=args.scale)
-    wh = open_warehouse()
+    wh, registry = _publishing_warehouse()
     try:
         result = _ingest_with_progress(wh, [files.actual, files.amortized], ("azure-cost", None, {}), quiet=False)
         summary.print_ingestion(result)
         summary.print_cost_summary(wh, f"{month:%Y-%m}")
     finally:
         wh.close()
+        if registry is not None:
+            registry.close()
     return 0 if result.ok else 1

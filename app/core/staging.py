@@ -10,6 +10,7 @@ mid-read leaves nothing behind: its stage objects are dropped.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from app.core.sources import SourceFile, parquet_schema
 from app.core.warehouse import Warehouse, quote
 from app.models.columns import ALL_COLUMNS
 from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
+
+log = logging.getLogger(__name__)
 
 QUARANTINE_SELECT = (
     "x_IngestionId AS ingestion_id, x_SourceFile AS source_file, x_SourceRow AS source_row, "
@@ -181,3 +184,15 @@ def group_files[T](wh: Warehouse, opened: list[tuple[T, SourceFile]]) -> list[li
         group.append((item, sf))
         sizes.append(size)
     return groups
+
+
+def drop_stale_stages(wh: Warehouse) -> int:
+    """Drop the stage tables a killed process left behind (``_abi_*``; never visible data). Only for a warehouse
+    this process owns alone (the embedded engine, locked), before any load starts."""
+    names = [r["name"] for r in wh.rows("SELECT name FROM system.tables WHERE database = {db:String} "
+                                        "AND startsWith(name, '_abi_')", {"db": wh.database})]
+    for name in names:
+        wh.command(f"DROP TABLE IF EXISTS {wh.database}.`{name}`")
+    if names:
+        log.info("dropped %d stage table(s) left by an interrupted load", len(names))
+    return len(names)

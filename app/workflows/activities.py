@@ -19,7 +19,7 @@ from app.connectors.registry import NotFound, Registry
 from app.connectors.service import parse_month
 from app.core.loader import ensure_schema
 from app.core.locked import LockedWarehouse
-from app.core.staging import summed_totals
+from app.core.staging import drop_stale_stages, summed_totals
 from app.core.warehouse import Warehouse, open_warehouse
 from app.workflows import store
 from app.workflows.types import (
@@ -78,18 +78,6 @@ class Runtime:
     def close(self) -> None:
         self.registry.close()
         self.wh.close()
-
-
-def drop_stale_stages(wh: Warehouse) -> int:
-    """Drop the stage tables a killed process left behind (``_abi_*``; never visible data). Only for a warehouse
-    this process owns alone (the embedded engine, locked), before any load starts."""
-    names = [r["name"] for r in wh.rows("SELECT name FROM system.tables WHERE database = {db:String} "
-                                        "AND startsWith(name, '_abi_')", {"db": wh.database})]
-    for name in names:
-        wh.command(f"DROP TABLE IF EXISTS {wh.database}.`{name}`")
-    if names:
-        log.info("dropped %d stage table(s) left by an interrupted load", len(names))
-    return len(names)
 
 
 def connectors(rt: Runtime, name: str | None = None) -> list[str]:

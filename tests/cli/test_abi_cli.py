@@ -101,3 +101,17 @@ def test_remove_takes_a_loaded_file_back_out(tmp_path, demo_dir):
     assert list(payload["rows"]) == [str(amortized.resolve())] and payload["notes"]
     after = json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"]
     assert after == before - payload["rows"][str(amortized.resolve())]
+
+
+def test_ingest_drops_the_stage_tables_a_killed_load_left(tmp_path, samples):
+    from app.core.warehouse import EmbeddedWarehouse
+
+    wh = EmbeddedWarehouse(tmp_path / "data")
+    wh.command("CREATE TABLE abi._abi_0123456789ab_0_focus (n UInt8) ENGINE = MergeTree ORDER BY n")
+    wh.command("INSERT INTO abi._abi_0123456789ab_0_focus VALUES (1)")
+    wh.close()
+    out = abi(tmp_path, "ingest", str(samples / "azure" / "EA_ActualCost_Small.csv"), "--json")
+    assert out.returncode == 0, out.stderr
+    tables = abi(tmp_path, "sql", "SELECT name FROM system.tables WHERE database = 'abi' AND name LIKE '\\_abi\\_%'",
+                 "--format", "csv")
+    assert tables.returncode == 0 and tables.stdout == '"name"\n', tables.stdout
