@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from app.core import schema, settings
-from app.core.relation import EMPTY_LINE
+from app.core.relation import EMPTY_FIELDS, EMPTY_LINE
 from app.models.columns import MANDATORY_COLUMNS
 from app.models.names import FOCUS_TABLE
 from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217, SERVICE_SUBCATEGORIES
@@ -75,12 +75,12 @@ def rule_checks() -> list[tuple[str, str]]:
 
 def reasons_sql() -> str:
     """``_reasons``: the format's parse errors plus failed checks; the reasons array is built only for bad rows (an
-    empty line gets that one reason, not every rule it fails)."""
+    empty line, or one of separators only, gets that one reason, not every rule it fails)."""
     checks = rule_checks()
     failed = " OR ".join(f"ifNull({cond}, false)" for cond, _ in checks)
     messages = ",\n            ".join(f"if(ifNull({cond}, false), {msg}, '')" for cond, msg in checks)
     return (f"multiIf(empty(_errors) AND NOT ({failed}), CAST([], 'Array(String)'),\n"
-            f"        _errors[1] = '{EMPTY_LINE}', [_errors[1]],\n"
+            f"        _errors[1] IN ('{EMPTY_LINE}', '{EMPTY_FIELDS}'), [_errors[1]],\n"
             f"        arrayConcat(_errors, arrayFilter(e -> e != '', [\n            {messages}\n        ])))")
 
 

@@ -7,6 +7,8 @@ from app.core.sources import SourceFile
 from app.core.warehouse import quote
 
 EMPTY_LINE = "row: empty line"
+EMPTY_FIELDS = "row: every field is empty"
+"""A line of separators only (``,,,,``: rows a spreadsheet kept below the data): one reason, not every rule."""
 FILE = "{file}"
 """Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server)."""
 
@@ -61,8 +63,10 @@ def _row_errors(sf: SourceFile) -> str:
     if sf.is_parquet:
         return "CAST([], 'Array(String)')"
     n, named = len(sf.header), _last_named(sf)
+    blank = " AND ".join(f"c{i} = ''" for i in range(1, n + 1))
     return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{named} IS NULL, ['row: fewer fields than the {named} "
-            f"columns of the header'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
+            f"columns of the header'], {blank} AND ifNull(c{n + 1}, '') = '', ['{EMPTY_FIELDS}'], "
+            f"ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
             f"toJSONString({_cell(sf, n)}), ')')])")
 

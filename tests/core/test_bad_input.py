@@ -110,6 +110,19 @@ def test_rows_with_the_wrong_number_of_fields_are_quarantined_not_the_file(wh, t
     assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [2, 5, 6]  # a trailing empty field is fine
 
 
+def test_rows_of_separators_only_are_quarantined_with_that_one_reason(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 2)
+    blank = "," * (len(HEADER) - 1)  # what a spreadsheet keeps below the data
+    path = tmp_path / "spreadsheet_actual.csv"
+    path.write_text("\n".join([header, rows[0], blank, rows[1], blank, blank + ","]) + "\n")
+    f = load(wh, path).files[0]
+    assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (5, 2, 3)
+    reasons = {q["source_row"]: q["reasons"] for q in wh.rows("SELECT source_row, reasons FROM abi.focus_quarantine")}
+    assert reasons == {2: ["row: every field is empty"], 4: ["row: every field is empty"],
+                       5: ["row: every field is empty"]}
+    assert f.unmapped == {}
+
+
 def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
     header, rows = _demo_lines(tmp_path, 1)
     row = dict(zip(HEADER, next(__import__("csv").reader(rows)), strict=True))
