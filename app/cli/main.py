@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from app.cli import commands, connectors, stack, workflows
+from app.core import logs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,13 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format='{"level": "%(levelname)s", "logger": "%(name)s", "message": "%(message)s"}')
+    logs.configure(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return args.run(args)
     except commands.CommandError as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (abi sql … | head): no traceback, the SIGPIPE exit status
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ definition of what a request is and how an answer is framed.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -253,18 +252,3 @@ def error_body(exc: ClickHouseError, version: str) -> bytes:
     return (message + "\n").encode()
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line: time, level, logger, message and structured ``fields``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Render a record as JSON."""
-        entry = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-            **getattr(record, "fields", {}),
-        }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)

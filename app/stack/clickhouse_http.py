@@ -25,12 +25,12 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from app.core import logs
 from app.stack.ch_compress import CompressionError, compress_native, encode_content, pick_encoding
 from app.stack.ch_engine import ChdbEngine
 from app.stack.ch_protocol import (
     RESERVED_PARAMS,
     ClickHouseError,
-    JsonFormatter,
     build_request,
     content_type,
     decode_body,
@@ -292,9 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-file", help="write the bound port to this file once listening")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
+    logs.configure(args.log_level.upper())
     serve(args.data_dir, args.host, args.port, args.port_file)
     return 0
 

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from temporalio.worker import Worker
 
+from app.core import logs
 from app.workflows.activities import Runtime
 from app.workflows.temporal.activities import AbiActivities
 from app.workflows.temporal.client import address, connect
@@ -26,17 +27,6 @@ from app.workflows.temporal.workflows import WORKFLOW_CLASSES
 from app.workflows.types import TASK_QUEUE
 
 log = logging.getLogger("app.workflows.worker")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
 
 
 def build_worker(client, activities: AbiActivities, task_queue: str = TASK_QUEUE, parallel: int = 4,
@@ -78,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="how long a run waits for this worker before another worker may continue it")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO)
     for noisy in ("azure", "msal", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     asyncio.run(serve(args.address, args.task_queue, args.parallel, sticky_timeout_s=args.sticky_timeout))

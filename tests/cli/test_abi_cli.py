@@ -115,3 +115,20 @@ def test_ingest_drops_the_stage_tables_a_killed_load_left(tmp_path, samples):
     tables = abi(tmp_path, "sql", "SELECT name FROM system.tables WHERE database = 'abi' AND name LIKE '\\_abi\\_%'",
                  "--format", "csv")
     assert tables.returncode == 0 and tables.stdout == '"name"\n', tables.stdout
+
+
+def test_a_reader_that_goes_away_ends_abi_quietly_and_logs_are_json_lines(tmp_path):
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data")}
+    env.pop("ABI_CLICKHOUSE_URL", None)
+    bad = tmp_path / 'not "billing".csv'
+    bad.write_text("a,b\n1,2\n")
+    assert abi(tmp_path, "ingest", str(bad)).returncode == 1
+    logged = [json.loads(line) for line in abi(tmp_path, "ingest", str(bad)).stderr.splitlines()
+              if line.startswith("{")]
+    assert logged and logged[0]["level"] == "WARNING" and str(bad) in logged[0]["msg"]
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", "SELECT number FROM numbers(2000000)",
+                             "--format", "csv"], cwd=PROJECT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.readline() == b'"number"\n'
+    proc.stdout.close()  # as `| head -1` does
+    assert proc.wait(timeout=120) == 141 and b"Traceback" not in proc.stderr.read()
