@@ -275,8 +275,11 @@ FROM
         -- The ARM resource type: the file's own column where it holds one, else the type the ResourceId names.
         nullIf(lower(if(position(ifNull(ResourceType, ''), '/') > 0, ResourceType, arm_type)), '') AS resource_type,
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
-        if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_json,
-        Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,
+        if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_text,
+        -- A tab or line break written raw inside a value (JSON wants it escaped) is escaped, not lost.
+        if(isValidJSON(tags_text), tags_text, replaceAll(replaceAll(replaceAll(tags_text, '\t', '\\t'), '\r', '\\r'),
+                                                         '\n', '\\n')) AS tags_json,
+        Tags IS NOT NULL AND (isValidJSON(tags_text) OR isValidJSON(tags_json)) AS tags_ok,
         -- AdditionalInfo facts (looked for only where named): the reservation units an hour of a flexible VM size
         -- draws, and the capacity reservation a VM ran in.
         if(is_commitment AND position(ifNull(AdditionalInfo, ''), 'RINormalizationRatio') > 0,

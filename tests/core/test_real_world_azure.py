@@ -99,6 +99,13 @@ def test_dates_inside_tags_and_additional_info_are_kept_as_written(wh, tmp_path)
     assert '"2023-03-05T10:00:00Z"' in got["d"]
 
 
+def test_a_tab_or_line_break_written_raw_inside_a_tag_value_is_kept_in_the_value(wh, tmp_path):
+    """JSON wants them escaped; a tag pasted with a line break or tab keeps its text, not only in x_SourceColumns."""
+    got = mapped(wh, tmp_path, "Tags.note AS note, Tags.team AS team, mapContains(x_SourceColumns, 'Tags') AS raw",
+                 Tags='"note": "line 1\nline 2\r\n", "team": "a\tb"')
+    assert (got["note"], got["team"], got["raw"]) == ("line 1\nline 2\r\n", "a\tb", 0)
+
+
 def test_a_file_without_subscription_column_takes_it_from_the_resource_id(wh, tmp_path):
     row = {k: v for k, v in BASE.items() if k not in ("SubscriptionId", "SubscriptionName")}
     got = _one(wh, tmp_path, row, "SubAccountId, SubAccountName, SubAccountType")
