@@ -243,8 +243,10 @@ class ServerWarehouse(Warehouse):
         return self._post(f"{sql}\nFORMAT {fmt}", params=params)
 
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        # wait_end_of_query: the server sends the result once it is whole (spilling to its disk), so an error is
+        # a failed response, not a 200 whose body ends in the error text
         with written_whole(out) as part:
-            self._post(f"{sql}\nFORMAT {fmt}", settings=settings, out=part)
+            self._post(f"{sql}\nFORMAT {fmt}", settings={**(settings or {}), "wait_end_of_query": "1"}, out=part)
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:
