@@ -81,8 +81,10 @@ def sort_key(table: str) -> str:
     return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 
-def create_table_sql(table: str, database: str, name: str | None = None, engine: str | None = None) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for a declared table (optionally under another name or engine)."""
+def create_table_sql(table: str, database: str, name: str | None = None, engine: str | None = None,
+                     settings: dict[str, str] | None = None) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for a declared table (optionally under another name or engine, with table
+    ``settings``)."""
     spec = infra_tables()[table]
     body = ",\n  ".join(f"`{n}` {t}" for n, t in columns(table))
     order = spec["orderBy"]
@@ -92,6 +94,8 @@ def create_table_sql(table: str, database: str, name: str | None = None, engine:
         if spec.get("partitionBy"):
             clauses.append(f"PARTITION BY {spec['partitionBy']}")
         clauses.append(f"ORDER BY {order_sql or 'tuple()'}")
+    if settings:
+        clauses.append("SETTINGS " + ", ".join(f"{k} = {v}" for k, v in settings.items()))
     return f"CREATE TABLE IF NOT EXISTS {database}.`{name or table}` (\n  {body}\n) " + " ".join(clauses)
 
 
