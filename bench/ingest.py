@@ -1,12 +1,13 @@
 """Benchmark of ``abi ingest`` against a raw ClickHouse load of the same file, in the same run.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000]
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--rounds 3]
 
 Generates an EA actual-cost export of about N rows, derives ABI's cached declaration facts (once per code version),
-then in fresh processes (each on a fresh data directory):
+then, in alternated rounds (``--rounds``, default 3: the machine's speed drifts, so medians are compared), in fresh
+processes each on a fresh data directory:
 1. ``abi ingest FILE --json`` (mapping, validation, quarantine routing, partition replace);
 2. the reference: ``CREATE TABLE … ENGINE = MergeTree … AS SELECT * FROM file(FILE, CSVWithNames)`` (no mapping);
-3. a breakdown: the file read as text alone, then read + mapping + validation with no write.
+3. once, a breakdown: the file read as text alone, then read + mapping + validation with no write.
 Prints wall time, rows/s, peak memory (max RSS) and CPU seconds of each, the ratio ABI / raw, and where ABI's time goes.
 """
 
@@ -19,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 PROJECT = Path(__file__).resolve().parents[1]
 RAW_LOAD = """
@@ -70,36 +73,72 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, int, str, float
     return seconds, usage.ru_maxrss // 1024, out, usage.ru_utime + usage.ru_stime
 
 
+@dataclass
+class Load:
+    """One timed load: wall seconds, rows, peak RSS (MiB), CPU seconds."""
+
+    seconds: float
+    rows: int
+    rss: int
+    cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+
+def one_round(work: Path, csv: Path, n: int) -> tuple[Load, Load]:
+    """``abi ingest`` then the raw load of ``csv``, each in a fresh process on a fresh data directory."""
+    env = {"ABI_DATA_DIR": str(work / f"abi{n}"), "PATH": "/usr/bin:/bin"}
+    run([sys.executable, "-c", WARM_UP], env=env)  # once per code version, as any earlier abi command does
+    seconds, rss, out, cpu = run([sys.executable, "-m", "app.cli.main", "ingest", str(csv), "--json"], env=env)
+    abi = Load(seconds, json.loads(out)["files"][0]["rows_read"], rss, cpu)
+    seconds, rss, out, cpu = run([sys.executable, "-c", RAW_LOAD, str(work / f"raw{n}"), str(csv)])
+    return abi, Load(seconds, int(out.strip()), rss, cpu)
+
+
+def breakdown(work: Path, csv: Path) -> dict[str, float]:
+    """Seconds of ABI's start, its text read alone, and its read + mapping + validation with no write."""
+    env = {"ABI_DATA_DIR": str(work / "parts"), "PATH": "/usr/bin:/bin"}
+    seconds, _, out, _ = run([sys.executable, "-c", BREAKDOWN, str(work / "parts"), str(csv)], env=env)
+    parts = {k: float(v) for k, v in (line.split() for line in out.splitlines())}
+    parts["start"] = seconds - parts["read"] - parts["map"]  # interpreter, engine and schema: ABI's too
+    return parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternated abi / raw rounds (the machine's speed "
+                        "drifts: the medians are what to compare)")
     args = parser.parse_args()
     from app.core.demo import SERVICES, generate
 
     with tempfile.TemporaryDirectory(prefix="abi-bench-") as tmp:
         work = Path(tmp)
-        scale = max(1, round(args.rows / (len(SERVICES) * 31)))
         t0 = time.perf_counter()
-        files = generate(work / "data", scale=scale)
-        print(f"generated {files.actual.name} ({files.actual.stat().st_size / 2**20:.0f} MiB) "
-              f"in {time.perf_counter() - t0:.1f}s")
-        env = {"ABI_DATA_DIR": str(work / "abi"), "PATH": "/usr/bin:/bin"}
-        run([sys.executable, "-c", WARM_UP], env=env)  # once per code version, as any earlier abi command does
-        abi_s, abi_mem, out, abi_cpu = run(
-            [sys.executable, "-m", "app.cli.main", "ingest", str(files.actual), "--json"], env=env)
-        rows = json.loads(out)["files"][0]["rows_read"]
-        raw_s, raw_mem, raw_out, raw_cpu = run(
-            [sys.executable, "-c", RAW_LOAD, str(work / "raw"), str(files.actual)])
-        raw_rows = int(raw_out.strip())
-        parts_s, _, parts_out, _ = run(
-            [sys.executable, "-c", BREAKDOWN, str(work / "parts"), str(files.actual)], env=env)
-        parts = {k: float(v) for k, v in (line.split() for line in parts_out.splitlines())}
-        parts["start"] = parts_s - parts["read"] - parts["map"]  # interpreter, engine and schema: ABI's too
-    print(f"rows: {rows:,} (raw load: {raw_rows:,})")
-    for name, s, n, mem, cpu in (("abi ingest", abi_s, rows, abi_mem, abi_cpu), ("raw load", raw_s, raw_rows, raw_mem,
-                                                                                  raw_cpu)):
-        print(f"{name:11}: {s:7.2f} s  {n / s:>12,.0f} rows/s  peak RSS {mem:,} MiB  CPU {cpu:.1f} s")
-    print(f"ratio (abi rows/s ÷ raw rows/s): {(rows / abi_s) / (raw_rows / raw_s):.2f}  (target >= 0.9)")
+        csv = generate(work / "data", scale=max(1, round(args.rows / (len(SERVICES) * 31)))).actual
+        print(f"generated {csv.name} ({csv.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f}s")
+        rounds = []
+        for n in range(args.rounds):
+            rounds.append(one_round(work, csv, n))
+            abi, raw = rounds[-1]
+            print(f"round {n + 1}: abi {abi.seconds:.2f} s, raw {raw.seconds:.2f} s, ratio {abi.rate / raw.rate:.2f}")
+        parts = breakdown(work, csv)
+    report(rounds, parts)
+
+
+def report(rounds: list[tuple[Load, Load]], parts: dict[str, float]) -> None:
+    abi_runs, raw_runs = [a for a, _ in rounds], [r for _, r in rounds]
+    print(f"rows: {abi_runs[0].rows:,} (raw load: {raw_runs[0].rows:,}); medians of {len(rounds)} alternated rounds")
+    for name, runs in (("abi ingest", abi_runs), ("raw load", raw_runs)):
+        load = Load(*(median(getattr(r, f) for r in runs) for f in ("seconds", "rows", "rss", "cpu")))
+        print(f"{name:11}: {load.seconds:7.2f} s  {load.rate:>12,.0f} rows/s  peak RSS {load.rss:,.0f} MiB "
+              f"(max {max(r.rss for r in runs):,})  CPU {load.cpu:.1f} s")
+    ratios = sorted(a.rate / r.rate for a, r in rounds)
+    print(f"ratio (abi rows/s ÷ raw rows/s): {median(ratios):.2f}, rounds {ratios[0]:.2f}–{ratios[-1]:.2f}  "
+          f"(target >= 0.9)")
+    abi_s = median(a.seconds for a in abi_runs)
     print(f"where abi's time goes: start {parts['start']:.2f} s, reading the text {parts['read']:.2f} s, "
           f"mapping + validation {parts['map'] - parts['read']:.2f} s, writing FOCUS + quarantine and publishing "
           f"{abi_s - parts['start'] - parts['map']:.2f} s")
