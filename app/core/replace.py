@@ -10,6 +10,7 @@ left out of the batch, never deleted from it afterwards.
 from __future__ import annotations
 
 from app.core import schema
+from app.core.staging import STAGE_SETTINGS
 from app.core.warehouse import Warehouse
 from app.models.names import FOCUS_TABLE
 from app.views.refresh import refresh_aggregates
@@ -73,4 +74,5 @@ def _tuple(values: list[str]) -> str:
 
 
 def create_batch(wh: Warehouse, name: str) -> None:
-    wh.command(schema.create_table_sql(FOCUS_TABLE, wh.database, name=name))
+    """The empty batch table, written like a stage (compact parts, never merged: ``STAGE_SETTINGS``)."""
+    wh.command(schema.create_table_sql(FOCUS_TABLE, wh.database, name=name, settings=STAGE_SETTINGS))
