@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import fcntl
+import io
 import json
 import logging
 import tempfile
@@ -56,6 +58,10 @@ FILE_SETTINGS = {
 }
 """Settings of the queries that read billing files: an empty CSV field reads as '' and a field missing from a short
 row as NULL (so a short row can be told apart; the relation maps '', 'NULL' and \\N to NULL itself)."""
+
+
+PARQUET_INPUT_SETTINGS = {"input_format_parquet_preserve_order": "1"}
+"""A Parquet body sent to a server is read in file order (row groups are otherwise read in parallel, in any order)."""
 
 
 class WarehouseError(RuntimeError):
@@ -250,13 +256,28 @@ class ServerWarehouse(Warehouse):
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:
-        if not structure:
-            raise WarehouseError(f"{path}: Parquet files load through the embedded engine only; convert to CSV")
+        if not structure:  # Parquet: the server buffers the body (Parquet is read from its footer) and keeps its
+            # row order, so rowNumberInAllBlocks() is the row; the read-ahead cap is for this process's memory only
+            structure, settings = self._parquet_structure(path), PARQUET_INPUT_SETTINGS
         sql = insert_sql.replace(source, f"input({quote(structure)})") + f"\nFORMAT {fmt}"
         gz = path.suffix == ".gz"
         with open(path, "rb") as body:
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None,
                        settings={**FILE_SETTINGS, **(settings or {})})
+
+    def _parquet_structure(self, path: Path) -> str:
+        """The structure the server's own inference gives a Parquet file (the embedded engine infers the same from
+        ``file()``): asked of an empty file with the same schema, so only the schema travels."""
+        import pyarrow.parquet as pq
+
+        empty = io.BytesIO()
+        try:
+            pq.write_table(pq.read_schema(path).empty_table(), empty)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise WarehouseError(f"not a readable Parquet file ({exc})") from exc
+        schema = quote(base64.b64encode(empty.getvalue()).decode())
+        described = self.rows(f"DESCRIBE format(Parquet, base64Decode({schema}))")
+        return ", ".join(f"`{r['name'].replace('`', '``')}` {r['type']}" for r in described)
 
 
 def _settings(settings: dict[str, str]) -> str:

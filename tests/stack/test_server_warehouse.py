@@ -7,6 +7,7 @@ server does (body read in order), so a server-side load gives exactly the embedd
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import subprocess
@@ -14,6 +15,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from abitest import write_csv
 from stacktest import Server, run_server
@@ -66,6 +69,40 @@ def test_server_load_equals_the_embedded_load(server: Server, samples: Path, tmp
         exported = {name: _without_run_ids(wh, tmp_path / f"{name}.csv") for name, wh in (("remote", remote),
                                                                                            ("local", local))}
         assert exported["remote"] == exported["local"] and len(exported["local"]) == 13  # the export streams
+    finally:
+        local.close()
+
+
+def test_a_parquet_file_loads_into_the_server_as_into_the_embedded_engine(server: Server, tmp_path: Path) -> None:
+    n = 3000  # three row groups, read in file order: each row keeps its number
+    days = [dt.datetime(2026, 1, 1 + i % 28, tzinfo=dt.UTC) for i in range(n)]
+    table = pa.table({
+        "BilledCost": pa.array([i / 4 for i in range(n)], pa.float64()),
+        "EffectiveCost": pa.array(list(range(n)), pa.int64()), "ListCost": [0.0] * n, "ContractedCost": [0.0] * n,
+        "BillingAccountId": ["acct"] * n, "BillingAccountName": ["Acme"] * n, "BillingCurrency": ["USD"] * n,
+        "BillingPeriodStart": pa.array([dt.datetime(2026, 1, 1, tzinfo=dt.UTC)] * n, pa.timestamp("us", tz="UTC")),
+        "BillingPeriodEnd": pa.array([dt.datetime(2026, 2, 1, tzinfo=dt.UTC)] * n, pa.timestamp("us", tz="UTC")),
+        "ChargePeriodStart": pa.array(days, pa.timestamp("us", tz="UTC")),
+        "ChargePeriodEnd": pa.array([d + dt.timedelta(days=1) for d in days], pa.timestamp("us", tz="UTC")),
+        "ChargeCategory": ["Bogus" if i == 2500 else "Usage" for i in range(n)], "ChargeFrequency": ["Usage-Based"] * n,
+        "ChargeDescription": [f"row {i}" for i in range(n)], "InvoiceIssuerName": ["AWS"] * n,
+        "ProviderName": ["AWS"] * n, "PublisherName": ["AWS"] * n, "ServiceName": ["Amazon EC2"] * n,
+        "ServiceCategory": ["Compute"] * n,
+        "Tags": pa.array([[("env", "prod"), ("n", str(i))] for i in range(n)], pa.map_(pa.string(), pa.string())),
+    })
+    path = tmp_path / "aws_focus.parquet"
+    pq.write_table(table, path, row_group_size=1000)
+    remote = ServerWarehouse(f"http://127.0.0.1:{server.port}/parquet")
+    local = EmbeddedWarehouse(tmp_path / "embedded")
+    rows = ROWS.replace("abi.", "parquet.")
+    try:
+        results = [ingest(wh, [path]) for wh in (remote, local)]
+        assert all(r.ok for r in results), results[0].files[0].error
+        assert [(r.files[0].rows_loaded, r.files[0].rows_quarantined) for r in results] == [(2999, 1)] * 2
+        assert remote.rows(rows) == local.rows(ROWS)
+        assert remote.rows(QUARANTINE.replace("abi.", "parquet.")) == local.rows(QUARANTINE)
+        assert remote.scalar("SELECT count() FROM parquet.focus_cost WHERE ChargeDescription != "
+                             "concat('row ', toString(x_SourceRow - 1)) OR Tags.n != toString(x_SourceRow - 1)") == 0
     finally:
         local.close()
 
