@@ -22,6 +22,25 @@ def open_binary(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")  # noqa: SIM115
 
 
+CONTAINERS = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook, not CSV text: extract its CSV files (or save the sheet as "
+                     "CSV) and load those"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive, not CSV text: extract its CSV files and load those"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"),
+)
+"""Leading bytes of files often taken for billing exports, and what to do with them."""
+
+
+def container(path: Path) -> str | None:
+    """What the file is and what to do, when it is an archive or a workbook (not text)."""
+    try:
+        with open_binary(path) as raw:
+            head = raw.read(8)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return next((what for magic, what in CONTAINERS if head.startswith(magic)), None)
+
+
 def detect(path: Path) -> str:
     """``utf-16`` for a file that starts with a UTF-16 byte order mark, ``utf-8`` when its first
     ``ENCODING_SAMPLE_BYTES`` are UTF-8, else Windows-1252."""

@@ -119,6 +119,8 @@ def _read_header(path: Path, encoding: str = "utf-8", origin: Path | None = None
             return list(pq.read_schema(path).names), ",", 0
         except Exception as exc:  # pyarrow raises several types for non-Parquet input
             raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
+    if what := encodings.container(path):
+        raise SourceError(shown, what)
     try:
         with open_text(path, encoding) as text:
             lines = [text.readline(HEADER_MAX_CHARS) for _ in range(PREAMBLE_LINES + 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zipfile
 
 from abitest import focus_rows, load, total, write_csv
 
@@ -17,6 +18,20 @@ def test_garbage_file_is_refused_with_its_name(wh, tmp_path):
     f = load(wh, bad).files[0]
     assert f.error and str(bad) in f.error
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
+
+
+def test_an_archive_or_a_workbook_is_refused_with_what_to_do(wh, tmp_path):
+    export = write_csv(tmp_path / "usage.csv", HEADER, [])
+    archive = tmp_path / "usage.zip"  # a portal download, or an .xlsx (also a ZIP)
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(export, "usage.csv")
+    workbook = tmp_path / "usage.xls"
+    workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    result = load(wh, archive, workbook)
+    assert [f.error for f in result.files] == [
+        f"{archive}: a ZIP archive or an Excel workbook, not CSV text: extract its CSV files (or save the sheet as "
+        "CSV) and load those",
+        f"{workbook}: an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"]
 
 
 def test_wrong_columns_are_refused_as_unknown_header(wh, tmp_path):
