@@ -42,10 +42,10 @@ STAGE_SETTINGS = {
 }
 """The FOCUS stage writes compact parts (a few files each, not ~500: two files a column, a null map and size stream
 for each nullable string, one per JSON path; creating the inodes cost a third of the load's CPU) and never merges
-them (the stage is short-lived: merging it was work done again once published). 1 M rows: 11-12.7 s instead of
-15.4-17.3, system CPU 2.3-2.9 s instead of 8.4-14. ``focus_cost`` merges the published parts like any insert. A
-part is one insert block (64 k rows), so a file of 64 M rows makes 1,000: the stage never delays or refuses inserts
-for its count of parts."""
+them (the stage is short-lived: merging it was work done again once published). 1 M rows, alternated on one hour:
+8.7-9.8 s instead of 11.9-15.0, system CPU 1.9-2.1 s instead of 3-10. ``focus_cost`` merges the published parts
+like any insert. A part is one insert block (64 k rows), so a file of 64 M rows makes 1,000: the stage never delays
+or refuses inserts for its count of parts."""
 VIEWS = ("focus", "quarantine", "unmapped", "totals")
 MONEY = "Nullable(Decimal(38, 18))"
 
