@@ -285,10 +285,13 @@ FROM
         if(is_commitment AND position(ifNull(AdditionalInfo, ''), 'RINormalizationRatio') > 0,
            ifNull(nullIf(toDecimal128OrNull(replaceAll(JSONExtractRaw(AdditionalInfo, 'RINormalizationRatio'), '"', ''),
                                             18), 0), toDecimal128(1, 18)), toDecimal128(1, 18)) AS normalization_ratio,
-        coalesce(if(position(ifNull(AdditionalInfo, ''), 'VMCapacityReservationId') > 0,
-                    nullIf(JSONExtractString(AdditionalInfo, 'VMCapacityReservationId'), ''), NULL),
-                 if(arm_type = 'microsoft.compute/capacityreservationgroups/capacityreservations', ResourceId, NULL))
-            AS capacity_reservation_id,
+        -- Built as text, then NULL where empty: a NULL made by if(…, ResourceId, NULL) keeps every row's ResourceId
+        -- under its null map, written to disk (13 MB a million rows, compressed, for a column of NULLs).
+        nullIf(multiIf(position(ifNull(AdditionalInfo, ''), 'VMCapacityReservationId') > 0
+                           AND JSONExtractString(AdditionalInfo, 'VMCapacityReservationId') != '',
+                       JSONExtractString(AdditionalInfo, 'VMCapacityReservationId'),
+                       arm_type = 'microsoft.compute/capacityreservationgroups/capacityreservations',
+                       ifNull(ResourceId, ''), ''), '') AS capacity_reservation_id,
         dictHas('{dictionary_pricing_units}', tuple(unit_key)) AS unit_known,
         dictHas('{dictionary_regions}', tuple(location_key)) AS region_known,
         multiIf(dictHas('{dictionary_services_by_resource_type}', tuple(arm_type)),
