@@ -18,6 +18,7 @@ READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXI
 QUOTED_OR_COMMENT = re.compile(
     r"'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
 """String literals, quoted names and comments: text, not SQL, when a query is checked."""
+READ_ONLY_ONLY = "only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed"
 INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
 DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
 
@@ -169,7 +170,7 @@ def sql(args) -> int:
     query = args.query.strip().rstrip(";").strip()
     code = QUOTED_OR_COMMENT.sub(" ", query)  # what the engine reads as SQL, not as text
     if not READ_ONLY.match(code) or ";" in code:
-        raise CommandError("only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed")
+        raise CommandError(READ_ONLY_ONLY)
     if INTO_OUTFILE.search(code):
         raise CommandError("a query may not write files (INTO OUTFILE): redirect its output, e.g. "
                            "abi sql '…' --format csv > out.csv")
@@ -181,11 +182,25 @@ def sql(args) -> int:
             loader.ensure_schema(wh)
             wh.write_file(query, fmt, out, {"readonly": "2"})  # streamed: a large result never sits in memory
         except WarehouseError as exc:
-            raise CommandError(str(exc).splitlines()[0]) from exc
+            raise CommandError(_query_error(wh, query, exc)) from exc
         finally:
             wh.close()
         _copy_text(out, sys.stdout)
     return 0
+
+
+def _query_error(wh, query: str, exc: WarehouseError) -> str:
+    """The engine's message about the query as written: a syntax error is reported on the user's text, not on the
+    clause that streams the result to a file (a query that parses alone but not with it, such as WITH … INSERT,
+    is not a read-only query)."""
+    message = str(exc).splitlines()[0]
+    if "SYNTAX_ERROR" not in message:
+        return message
+    try:
+        wh.raw("SELECT formatQuery({query:String})", "TabSeparated", {"query": query})
+    except WarehouseError as own:
+        return str(own).splitlines()[0].split(" In scope ")[0]
+    return READ_ONLY_ONLY
 
 
 def _copy_text(path: Path, stream) -> None:

@@ -52,6 +52,10 @@ def test_sql_reads_and_refuses_writes(tmp_path, demo_dir):
         refused = abi(tmp_path, "sql", query)
         assert refused.returncode != 0 and "abi: " in refused.stderr, query
     assert not (tmp_path / "written.csv").exists()
+    hidden = abi(tmp_path, "sql", "WITH 1 AS x INSERT INTO focus_cost SELECT * FROM focus_cost")
+    assert hidden.returncode != 0 and "only one read-only query" in hidden.stderr
+    typo = abi(tmp_path, "sql", "SELECT 1 +")  # the position is in the query as written, not in ABI's wrapping
+    assert typo.returncode != 0 and "position 11 (end of query)" in typo.stderr and "OUTFILE" not in typo.stderr
     quoted = abi(tmp_path, "sql", "SELECT 'a;b' AS s, 'into outfile' AS t -- ; comment", "--format", "csv")
     assert quoted.returncode == 0 and quoted.stdout == '"s","t"\n"a;b","into outfile"\n', quoted.stderr
     assert json.loads(abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json").stdout)["n"] > 0
