@@ -163,6 +163,11 @@ def export(args) -> int:
     finally:
         wh.close()
     print(f"exported {rows} rows to {args.out}", file=sys.stderr)
+    if not rows:
+        period = f" of billing period {args.billing_period}" if args.billing_period else ""
+        print(f"abi: the warehouse holds no FOCUS rows{period} (abi ingest loads them; abi sql \"SELECT DISTINCT "
+              f"formatDateTime(BillingPeriodStart, '%Y-%m') FROM focus_cost\" lists the periods it has)",
+              file=sys.stderr)
     return 0
 
 

@@ -307,7 +307,8 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
         sf.conventions = _sniff_conventions(sf)
     missing = _missing_required(sf)
     if missing:
-        raise SourceError(path, f"not a {source} file: required columns missing: {', '.join(missing)}")
+        raise SourceError(path, f"not {'an' if source.startswith('a') else 'a'} {source} file: required columns "
+                                f"missing: {', '.join(missing)}")
     return sf
 
 

@@ -40,6 +40,8 @@ def test_ingest_json_contract_and_exit_codes(tmp_path, demo_dir):
     bad.write_text("a,b\n1,2\n")
     out = abi(tmp_path, "ingest", str(bad), "--json")
     assert out.returncode != 0 and str(bad) in out.stderr
+    forced = abi(tmp_path, "ingest", str(demo_dir / "ea_actualcost_202610.csv"), "--source", "focus")
+    assert forced.returncode != 0 and "not a focus file: required columns missing: BilledCost" in forced.stderr
 
 
 def test_sql_reads_and_refuses_writes(tmp_path, demo_dir):
@@ -71,6 +73,8 @@ def test_export_csv_has_focus_columns_first(tmp_path, demo_dir):
     first = next(reader)
     assert first["ChargePeriodStart"].endswith("Z") and "T" in first["ChargePeriodStart"]
     assert abi(tmp_path, "export", "--format", "csv", "--out", str(target), "--billing-period", "2026-13").returncode
+    empty = abi(tmp_path, "export", "--format", "csv", "--out", str(target), "--billing-period", "2025-01")
+    assert empty.returncode == 0 and "holds no FOCUS rows of billing period 2025-01" in empty.stderr
 
 
 def test_ingest_set_gives_a_column_the_file_lacks(tmp_path):
