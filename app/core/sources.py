@@ -8,6 +8,7 @@ format's canonical names case-insensitively, and the relation exposes exactly th
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 import zlib
@@ -125,6 +126,8 @@ def _read_header(path: Path, encoding: str = "utf-8", origin: Path | None = None
         with open_text(path, encoding) as text:
             lines = [text.readline(HEADER_MAX_CHARS) for _ in range(PREAMBLE_LINES + 1)]
         candidates = [(*_cells(line), i) for i, line in enumerate(lines)]
+    except gzip.BadGzipFile as exc:
+        raise SourceError(shown, "named .gz but not gzip-compressed: rename it without .gz if it is CSV text") from exc
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         raise SourceError(shown, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
     header, delimiter, line = next((c for c in candidates if detect_source(c[0])), candidates[0])

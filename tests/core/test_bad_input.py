@@ -60,6 +60,13 @@ def test_truncated_gzip_is_refused_and_nothing_is_half_loaded(wh, tmp_path):
     assert wh.scalar(f"SELECT count() FROM abi.focus_cost WHERE x_SourceFile = '{good}'") > 0
 
 
+def test_text_named_gz_is_refused_with_what_to_do(wh, tmp_path):
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(generate(tmp_path / "demo").actual.read_bytes())
+    f = load(wh, path).files[0]
+    assert f.error == f"{path}: named .gz but not gzip-compressed: rename it without .gz if it is CSV text"
+
+
 def test_bad_rows_are_quarantined_with_file_row_column_and_raw_row(wh, tmp_path):
     files = generate(tmp_path / "demo")
     lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
