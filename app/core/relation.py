@@ -28,6 +28,10 @@ def text_value(expr: str) -> str:
 
 
 def _value(sf: SourceFile, i: int) -> str:
+    """Column ``i``'s trimmed text or NULL; a Parquet list, map or struct with nothing in it is NULL too (a null
+    list reads as an empty one)."""
+    if sf.is_parquet and i in sf.nested:
+        return f"nullIf(nullIf({text_value(_cell(sf, i))}, '[]'), '{{}}')"
     return text_value(_cell(sf, i))
 
 
