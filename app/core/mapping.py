@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from app.core import schema, settings
+from app.core import json_values, schema, settings
 from app.core.relation import EMPTY_FIELDS, EMPTY_LINE
 from app.models.columns import MANDATORY_COLUMNS
 from app.models.names import FOCUS_TABLE
@@ -94,7 +94,9 @@ SUBCATEGORY = ("if({ok}, ServiceSubcategory, if(ServiceCategory IS NULL, NULL, "
 """A subcategory not allowed under its category in FOCUS 1.2 (e.g. a FOCUS 1.1 name) becomes Other (<category>)."""
 
 
-def _typed(name: str, ch_type: str) -> str:
+def _typed(name: str, ch_type: str, parsed_json: bool = False) -> str:
+    if parsed_json and ch_type == "JSON":
+        return f"{json_values.typed_sql(name)} AS {name}"
     if name == "ServiceSubcategory":
         return f"CAST(ifNull({SUBCATEGORY.format(ok=_subcategory_ok())}, 'Other (Other)') AS {ch_type}) AS {name}"
     if name in MANDATORY_COLUMNS or ch_type == "JSON":
@@ -107,15 +109,17 @@ def _typed(name: str, ch_type: str) -> str:
 
 
 @cache
-def mapped_select(fmt: str) -> str:
-    """Mapping plus validation for ``fmt``: the exact FOCUS table columns, ``_reasons`` and ``_unmapped``."""
-    columns = ",\n    ".join(_typed(n, t) for n, t in schema.columns(FOCUS_TABLE))
+def mapped_select(fmt: str, json_table: str | None = None) -> str:
+    """Mapping plus validation for ``fmt``: the exact FOCUS table columns, ``_reasons`` and ``_unmapped``.
+    ``json_table``: JSON values parsed ahead (``json_values.prepare``), joined instead of cast row by row."""
+    columns = ",\n    ".join(_typed(n, t, json_table is not None) for n, t in schema.columns(FOCUS_TABLE))
+    join = f"\n{json_values.join_sql(json_table)}" if json_table else ""
     return (f"SELECT\n    {columns},\n"
             f"    {reasons_sql()} AS _reasons,\n"
             f"    if(ServiceSubcategory IS NULL OR {_subcategory_ok()}, _unmapped,\n"
             f"       arrayPushBack(_unmapped, concat('subcategory:', ServiceSubcategory))) AS _unmapped,\n"
             f"    {', '.join(f'CAST({n} AS {t}) AS {n}' for n, t in SOURCE_TOTALS)}\n"
-            f"FROM (\n{format_sql(fmt)}\n) AS mapped")
+            f"FROM (\n{format_sql(fmt)}\n) AS mapped{join}")
 
 
 def mapped_columns() -> list[tuple[str, str]]:

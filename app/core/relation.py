@@ -13,11 +13,17 @@ FILE = "{file}"
 """Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server)."""
 
 
-def _cell(sf: SourceFile, i: int) -> str:
-    """The raw text of column ``i``."""
+def _cell(sf: SourceFile, i: int, by_name: bool = False) -> str:
+    """The raw text of column ``i`` (``by_name``: a CSV file read by its header's names, ``named_structure``)."""
     if not sf.is_parquet:
-        return f"c{i + 1}" if sf.encoding == "utf-8" else f"convertCharset(c{i + 1}, 'windows-1252', 'UTF-8')"
+        cell = quoted_name(sf.header[i]) if by_name else f"c{i + 1}"
+        return cell if sf.encoding == "utf-8" else f"convertCharset({cell}, 'windows-1252', 'UTF-8')"
     return f"{'toJSONString' if i in sf.nested else 'toString'}(`{sf.header[i]}`)"
+
+
+def quoted_name(name: str) -> str:
+    """A column name as a SQL identifier."""
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
 def text_value(expr: str) -> str:
@@ -27,12 +33,12 @@ def text_value(expr: str) -> str:
     return f"if({trimmed} IN ('', 'NULL', 'null', 'Null', '\\\\N'), NULL, {trimmed})"
 
 
-def _value(sf: SourceFile, i: int) -> str:
+def _value(sf: SourceFile, i: int, by_name: bool = False) -> str:
     """Column ``i``'s trimmed text or NULL; a Parquet list, map or struct with nothing in it is NULL too (a null
     list reads as an empty one)."""
     if sf.is_parquet and i in sf.nested:
         return f"nullIf(nullIf({text_value(_cell(sf, i))}, '[]'), '{{}}')"
-    return text_value(_cell(sf, i))
+    return text_value(_cell(sf, i, by_name))
 
 
 def _given(sf: SourceFile, name: str, expr: str) -> str:
@@ -92,3 +98,28 @@ def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_ro
     cols += [f"{quote(value)} AS {name}" for name, value in lineage.items()]
     cols += [f"{sql} AS {name}" for name, sql in (computed or {}).items()]
     return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {FILE})"
+
+
+def named_structure(sf: SourceFile, names: list[str]) -> str:
+    """The structure that reads only canonical columns ``names`` of a CSV file, by its header's names (the other
+    fields are skipped, not parsed: see ``NAMED_READ``)."""
+    return ", ".join(f"{quoted_name(sf.header[sf.columns[name]])} String" for name in names)
+
+
+NAMED_READ = {"input_format_with_names_use_header": "1", "input_format_skip_unknown_fields": "1"}
+"""Settings of a read by ``named_structure``: a file's other columns are skipped (~2.5 times faster)."""
+
+
+def columns_relation_sql(sf: SourceFile, names: list[str], rows: int) -> str:
+    """A relation like ``relation_sql`` of the file's first ``rows`` rows, holding only canonical columns ``names``
+    (the others NULL, lineage empty): what a mapping needs to work out those columns' values alone. A CSV file is
+    read by ``named_structure``."""
+    cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions, name, _value(sf, i, by_name=True)))} "
+            f"AS `{name}`" if name in names else f"{_given(sf, name, 'NULL')} AS `{name}`"
+            for name, i in sf.columns.items()]
+    cols += [f"{_given(sf, name, 'NULL')} AS `{name}`" for name in sf.canonical if name not in sf.columns]
+    cols += ["CAST(map(), 'Map(String, String)') AS _extra", "CAST([], 'Array(String)') AS _row_errors",
+             "'' AS _raw", "toInt64(0) AS _row"]
+    cols += [f"'' AS {name}" for name in ("_ingestion_id", "_ingested_at", "_source_file")]
+    cols += [f"{quote(sf.dataset)} AS _dataset", f"{quote(sf.source)} AS _format"]
+    return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM (SELECT * FROM {FILE} LIMIT {rows}))"

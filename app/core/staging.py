@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.core import mapping, schema
+from app.core import json_values, mapping, schema
 from app.core.files import linked_names
 from app.core.relation import FILE, relation_sql, structure
 from app.core.sources import SourceFile, parquet_schema
@@ -77,9 +77,13 @@ class FileStage:
     def totals(self) -> str:
         return f"{self.prefix}_totals"
 
+    @property
+    def json(self) -> str:
+        return f"{self.prefix}_json"
+
     def _objects(self) -> list[str]:
         return [f"{self.prefix}_mv_{k}" for k in VIEWS] + [
-            f"{self.prefix}_mapped", self.focus, self.quarantine, self.pending, self.unmapped, self.totals]
+            f"{self.prefix}_mapped", self.json, self.focus, self.quarantine, self.pending, self.unmapped, self.totals]
 
     def create(self) -> None:
         db, p = self.wh.database, self.prefix
@@ -113,13 +117,16 @@ class FileStage:
         sf = files[0]
         row_number = "_row_number + 1" if self.wh.embedded else "rowNumberInAllBlocks() + 1"
         lineage = {**lineage, "_dataset": sf.dataset, "_format": sf.source}
+        json_table = None
         if len(files) == 1:
             source = relation_sql(sf, {**lineage, "_source_file": str(sf.path)}, row_number)
+            parsed = self.wh.embedded and json_values.prepare(self.wh, sf, f"{self.wh.database}.{self.json}")
+            json_table = f"{self.wh.database}.{self.json}" if parsed else None
         else:  # the engine names each file by its link (files.linked_names)
             names = ", ".join(quote(n) for n in linked_names([f.readable for f in files]))
             paths = ", ".join(quote(str(f.path)) for f in files)
             source = relation_sql(sf, lineage, row_number, {"_source_file": f"transform(_file, [{names}], [{paths}])"})
-        select = mapping.mapped_select(sf.source).replace(mapping.SOURCE, source)
+        select = mapping.mapped_select(sf.source, json_table).replace(mapping.SOURCE, source)
         self._insert(f"INSERT INTO {self.wh.database}.{self.prefix}_mapped\n{select}", files)
         if self.wh.scalar(f"SELECT count() FROM {self.wh.database}.{self.pending}"):
             self._attach_raw_rows(files, source)
@@ -143,8 +150,8 @@ class FileStage:
         self._insert(insert, files)
 
     def drop_views(self) -> None:
-        """Detach the routing views (the stage tables stay for the commit)."""
-        for name in self._objects()[:len(VIEWS) + 1]:
+        """Detach the routing views and drop the JSON values parsed ahead (the stage tables stay for the commit)."""
+        for name in self._objects()[:len(VIEWS) + 2]:
             self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
 
     def source_totals(self, path: str) -> list[dict[str, str]]:
