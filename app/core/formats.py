@@ -119,3 +119,14 @@ AZURE_COST_MARKERS = (
     frozenset({"date", "usagedate", "usagedatetime"}),
     frozenset({"metercategory", "meterid", "metername"}),
 )
+
+OTHER_DATASETS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"contractcommitmentid"}), "a FOCUS Contract Commitment dataset"),
+    (frozenset({"invoicedetailid"}), "a FOCUS Invoice Detail dataset"),
+    (frozenset({"billingperiodstatus"}), "a FOCUS Billing Period dataset"),
+    (frozenset({"pricetype", "effectivestartdate"}), "an Azure price sheet"),
+    (frozenset({"reservedhours", "usedhours"}), "an Azure reservation details export"),
+    (frozenset({"eventtype", "reservationorderid"}), "an Azure reservation transactions export"),
+    (frozenset({"recommendedquantity"}), "an Azure reservation recommendations export"),
+)
+"""Billing data that is not cost and usage (header names a dataset holds, as matched), named when it is refused."""

@@ -245,8 +245,9 @@ def _nothing_loaded(wh: Warehouse, stage: FileStage, fr: FileResult) -> list[str
         f"SELECT splitByString(':', reason)[1] AS column FROM {quarantine} "
         f"AND reason LIKE '%: mandatory value missing' GROUP BY column "
         f"HAVING count() = {fr.rows_read} ORDER BY column") if r["column"] not in amounts]
-    return [quarantined] + [f"{fr.path}: no row has a {column} (mandatory in FOCUS); when the whole file has one "
-                            f"{column}, give it: abi ingest --set {column}=VALUE" for column in missing]
+    return [quarantined] + [f"{fr.path}: no row has {'an' if column[0] in 'AEIOU' else 'a'} {column} (mandatory in "
+                            f"FOCUS); when the whole file has one {column}, give it: abi ingest --set {column}=VALUE"
+                            for column in missing]
 
 
 def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:

@@ -295,8 +295,7 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
     header, delimiter, header_line = _read_header(copy or path, encoding, origin=path)
     source = forced_source or detect_source(header)
     if source is None:
-        raise SourceError(path, "unknown header: not an Azure cost export, FocusCost export or FOCUS file "
-                                f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
+        raise SourceError(path, _unknown_header(header))
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
                     encoding=encoding, header_line=header_line, data_path=copy)
     if sf.is_parquet:
@@ -313,6 +312,17 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
         raise SourceError(path, f"not {'an' if source.startswith('a') else 'a'} {source} file: required columns "
                                 f"missing: {', '.join(missing)}")
     return sf
+
+
+def _unknown_header(header: list[str]) -> str:
+    """Why a header is refused: the other billing dataset it belongs to, else the columns it has."""
+    names = {key for h in header for key in header_keys(h)}
+    other = next((name for markers, name in formats.OTHER_DATASETS if markers <= names), None)
+    if other:
+        return (f"{other}, not cost and usage data: ABI loads cost and usage rows (Azure cost exports and Cost "
+                f"Details files, FocusCost exports, FOCUS Cost and Usage files)")
+    return ("unknown header: not an Azure cost export, FocusCost export or FOCUS file "
+            f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
 
 
 def _missing_required(sf: SourceFile) -> list[str]:

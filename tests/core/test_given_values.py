@@ -13,6 +13,7 @@ def test_a_file_without_currency_is_quarantined_with_a_hint(wh, tmp_path):
     assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (3, 0, 3)
     hints = " ".join(f.warnings)
     assert "--set BillingCurrency=VALUE" in hints and "BillingAccountId" not in hints  # billed by subscription
+    assert "no row has a BillingCurrency (mandatory in FOCUS)" in hints
 
 
 def test_given_currency_and_enrollment_load_every_row(wh, tmp_path):
