@@ -19,6 +19,7 @@ from pathlib import Path
 from app.core import conventions, encodings, formats
 from app.core.conventions import Conventions
 from app.core.encodings import open_binary
+from app.core.parquet import first_parquet_rows, parquet_nested
 
 SOURCES = ("azure-cost", "azure-focus", "focus")
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
@@ -145,25 +146,6 @@ def _cells(line: str) -> tuple[list[str], str]:
     return [cell.strip().lstrip("\ufeff").strip() for cell in cells], delimiter
 
 
-def parquet_schema(path: Path) -> str:
-    """A Parquet file's column names and types, from its footer (its path when the footer cannot be read: it is then
-    like no other file)."""
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_schema(path).to_string(show_field_metadata=False, show_schema_metadata=False)
-    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
-        return f"unreadable: {path}"
-
-
-def parquet_nested(path: Path) -> frozenset[int]:
-    """Positions of a Parquet file's nested columns (map, list, struct)."""
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(path)
-    return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
-
-
 def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
     """The file as text; a byte its encoding does not define reads as U+FFFD (here only: the engine reads bytes)."""
     return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding,
@@ -173,7 +155,7 @@ def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
 def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` data rows after the header as text (bytes that are not UTF-8 read as U+FFFD here)."""
     if sf.is_parquet:
-        yield from _first_parquet_rows(sf, limit)
+        yield from first_parquet_rows(sf.path, sf.header, set(sf.columns.values()) - sf.nested, limit)
         return
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
@@ -185,21 +167,6 @@ def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
             yield from (row for _, row in zip(range(limit), reader, strict=False))
     except (OSError, EOFError, zlib.error, csv.Error) as exc:
         raise SourceError(sf.path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
-
-
-def _first_parquet_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
-    """Up to ``limit`` rows of a Parquet file as text, read only in the matched columns (the others are '')."""
-    import pyarrow.parquet as pq
-
-    names = {sf.header[i]: i for i in sorted(set(sf.columns.values()) - sf.nested)}
-    for batch in pq.ParquetFile(sf.path).iter_batches(batch_size=limit, columns=list(names)):
-        values = {names[n]: batch.column(n).to_pylist() for n in batch.column_names}
-        for r in range(batch.num_rows):
-            row = [""] * len(sf.header)
-            for i, column in values.items():
-                row[i] = "" if column[r] is None else str(column[r])
-            yield row
-        return
 
 
 def spelling(name: str) -> str:

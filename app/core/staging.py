@@ -18,8 +18,9 @@ from decimal import Decimal
 
 from app.core import json_values, mapping, schema
 from app.core.files import linked_names
+from app.core.parquet import parquet_schema
 from app.core.relation import FILE, relation_sql, structure
-from app.core.sources import SourceFile, parquet_schema
+from app.core.sources import SourceFile
 from app.core.warehouse import Warehouse, quote
 from app.models.columns import ALL_COLUMNS
 from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
