@@ -79,11 +79,18 @@ def test_commitment_discount_type_from_benefit_id(wh, tmp_path, benefit, kind, c
                    "CommitmentDiscountCategory": category}
 
 
-def test_pricing_unit_block_size_and_unit_prices(wh, tmp_path):
+@pytest.mark.parametrize(("unit", "block", "quantity", "list_price", "price"), [
+    ("10 Hours", "10", "20", "0.2", "0.15"),  # prices per block of 10 hours → per hour
+    ("1 Hour", "1", "2", "2", "1.5"),  # a block of 1: the price as written (the mapping skips the division)
+])
+def test_pricing_unit_block_size_and_unit_prices(wh, tmp_path, unit, block, quantity, list_price, price):
     row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize, PricingQuantity, ListUnitPrice, ListCost, "
-                                "ContractedUnitPrice, ContractedCost")
-    assert row == {"PricingUnit": "Hours", "x_PricingBlockSize": "10", "PricingQuantity": "20",
-                   "ListUnitPrice": "0.2", "ListCost": "4", "ContractedUnitPrice": "0.15", "ContractedCost": "3"}
+                                "ContractedUnitPrice, ContractedCost, PricingCurrencyListUnitPrice AS pl, "
+                                "PricingCurrencyContractedUnitPrice AS pc, x_BilledUnitPrice, x_EffectiveUnitPrice",
+                 UnitOfMeasure=unit)
+    assert row == {"PricingUnit": "Hours", "x_PricingBlockSize": block, "PricingQuantity": quantity,
+                   "ListUnitPrice": list_price, "ListCost": "4", "ContractedUnitPrice": price, "ContractedCost": "3",
+                   "pl": list_price, "pc": price, "x_BilledUnitPrice": price, "x_EffectiveUnitPrice": price}
 
 
 def test_regions_services_resource_type_and_periods(wh, tmp_path):
