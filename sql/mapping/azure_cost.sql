@@ -98,8 +98,7 @@ SELECT
        dictGet('{dictionary_resource_types}', 'resource_type_name', tuple(ifNull(resource_type, ''))),
        coalesce(if(position(ifNull(ResourceType, ''), '/') > 0, NULL, ResourceType), resource_type)) AS ResourceType,
     if(service_known, service.2, 'Other') AS ServiceCategory,
-    coalesce(if(service_known, service.1, NULL),
-             MeterCategory, ConsumedService, 'Unknown') AS ServiceName,
+    if(service_known, service.1, fallback_service_name) AS ServiceName,
     if(service_known, service.3, 'Other (Other)') AS ServiceSubcategory,
     -- Files with neither ProductId nor PartNumber (older usage details) name the SKU by its meter; a purchase with
     -- no product or meter id (EA reservation and savings plan purchases) by its product.
@@ -307,8 +306,18 @@ FROM
                 dictHas('{dictionary_services_by_consumed_service}', tuple(consumed_service_key)),
                 dictGet('{dictionary_services_by_consumed_service}', {service_attributes},
                         tuple(consumed_service_key)),
+                dictHas('{dictionary_services_by_meter_category}', tuple(meter_category_key)),
                 dictGet('{dictionary_services_by_meter_category}', {service_attributes},
-                        tuple(meter_category_key))) AS service,
+                        tuple(meter_category_key)),
+                -- A service none of the keys know is named by its meter category (or consumed service); where that
+                -- is a known service's name, it takes that service's category and subcategory (FOCUS: one
+                -- ServiceName, one ServiceCategory and ServiceSubcategory).
+                tuple(if(dictHas('{dictionary_services_by_name}', tuple(fallback_service_name)), fallback_service_name,
+                         ''),
+                      dictGet('{dictionary_services_by_name}', 'service_category', tuple(fallback_service_name)),
+                      dictGet('{dictionary_services_by_name}', 'service_subcategory', tuple(fallback_service_name))))
+            AS service,
+        coalesce(MeterCategory, ConsumedService, 'Unknown') AS fallback_service_name,
         service.1 != '' AS service_known
     FROM {source}
 ) AS a

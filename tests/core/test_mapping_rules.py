@@ -139,6 +139,19 @@ def test_unknown_lookups_fall_back_and_are_counted(wh, tmp_path):
                    "RegionId": "marsnorth"}
 
 
+def test_a_service_named_by_its_meter_category_keeps_the_known_services_category(wh, tmp_path):
+    """FOCUS: one ServiceName has one category and subcategory, also where the keys miss and the meter names it."""
+    database = "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Sql/servers/s/databases/db"
+    known = BASE | {"ConsumedService": "Microsoft.Sql", "MeterCategory": "SQL Database", "ResourceId": database}
+    unkeyed = BASE | {"ConsumedService": "Microsoft.NewSqlThing", "MeterCategory": "Azure SQL Database",
+                      "ResourceId": ""}
+    f = load(wh, write_csv(tmp_path / "sql_actual.csv", list(known), [known, unkeyed])).files[0]
+    assert f.rows_loaded == 2 and not f.unmapped
+    rows = focus_rows(wh, "ServiceName, ServiceCategory, ServiceSubcategory")
+    assert rows == [{"ServiceName": "Azure SQL Database", "ServiceCategory": "Databases",
+                     "ServiceSubcategory": "Relational Databases"}] * 2
+
+
 def test_focus_subcategory_not_allowed_in_12_becomes_other_and_is_counted(wh, tmp_path):
     header = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
               "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
