@@ -283,10 +283,15 @@ FROM
         nullIf(lower(if(position(ifNull(ResourceType, ''), '/') > 0, ResourceType, arm_type)), '') AS resource_type,
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}')) AS tags_text,
-        -- A tab or line break written raw inside a value (JSON wants it escaped) is escaped, not lost.
-        if(isValidJSON(tags_text), tags_text, replaceAll(replaceAll(replaceAll(tags_text, '\t', '\\t'), '\r', '\\r'),
-                                                         '\n', '\\n')) AS tags_json,
-        Tags IS NOT NULL AND (isValidJSON(tags_text) OR isValidJSON(tags_json)) AS tags_ok,
+        -- A tab or line break written raw inside a key or value (JSON wants it escaped) is escaped, not lost; between
+        -- tokens (pretty-printed tags) it is whitespace and stays. Text is split at its quotes (escaped quotes and
+        -- backslashes set aside): every other piece is inside a string.
+        if(isValidJSON(tags_text), tags_text,
+           replaceAll(replaceAll(arrayStringConcat(arrayMap((part, i) -> if(i % 2 = 1, part,
+               replaceAll(replaceAll(replaceAll(part, '\t', '\\t'), '\r', '\\r'), '\n', '\\n')),
+               splitByChar('"', replaceAll(replaceAll(tags_text, '\\\\', '\x1e'), '\\"', '\x1f')) AS tags_pieces,
+               arrayEnumerate(tags_pieces)), '"'), '\x1f', '\\"'), '\x1e', '\\\\')) AS tags_json,
+        Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,
         -- AdditionalInfo facts (looked for only where named): the reservation units an hour of a flexible VM size
         -- draws, and the capacity reservation a VM ran in.
         if(is_commitment AND position(ifNull(AdditionalInfo, ''), 'RINormalizationRatio') > 0,

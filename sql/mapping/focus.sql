@@ -193,9 +193,13 @@ FROM
                arrayMap(t -> JSONExtractString(t, 'key'), JSONExtractArrayRaw(ifNull(Tags, ''))),
                arrayMap(t -> if(JSONType(t, 'value') = 'String', JSONExtractString(t, 'value'),
                                 JSONExtractRaw(t, 'value')), JSONExtractArrayRaw(ifNull(Tags, ''))))),
-           -- A tab or line break written raw inside a value (JSON wants it escaped) is escaped, not lost.
-           if(isValidJSON(ifNull(Tags, '')), Tags, replaceAll(replaceAll(replaceAll(Tags, '\t', '\\t'), '\r',
-              '\\r'), '\n', '\\n'))) AS tags_object,
+           -- A tab or line break written raw inside a key or value (JSON wants it escaped) is escaped, not lost;
+           -- between tokens it is whitespace and stays (as in sql/mapping/azure_cost.sql).
+           if(isValidJSON(ifNull(Tags, '')), Tags,
+              replaceAll(replaceAll(arrayStringConcat(arrayMap((part, i) -> if(i % 2 = 1, part,
+                  replaceAll(replaceAll(replaceAll(part, '\t', '\\t'), '\r', '\\r'), '\n', '\\n')),
+                  splitByChar('"', replaceAll(replaceAll(Tags, '\\\\', '\x1e'), '\\"', '\x1f')) AS tag_pieces,
+                  arrayEnumerate(tag_pieces)), '"'), '\x1f', '\\"'), '\x1e', '\\\\'))) AS tags_object,
         -- Microsoft's FOCUS exports (and files made from them): known export defects are fixed as Microsoft's own
         -- FinOps hubs fix them. A commitment purchase is amortized, so its EffectiveCost is 0.
         ProviderName = 'Microsoft' OR _format = 'azure-focus' AS microsoft,

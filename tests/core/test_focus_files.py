@@ -56,7 +56,7 @@ def test_row_with_tags_that_are_not_json_is_quarantined_and_the_rest_loads(wh, t
     table = _typed_focus_table().drop(["Tags", "x_Discounts"])
     header = [*table.column_names, "Tags"]
     rows = [{**{k: str(v) for k, v in r.items()}, "Tags": tags}
-            for r, tags in zip(table.to_pylist(), ['{"a": "b\tc\n"}', "env=prod", ""], strict=True)]
+            for r, tags in zip(table.to_pylist(), ['{\n\t"a": "b\tc\n"\n}', "env=prod", ""], strict=True)]
     path = write_csv(tmp_path / "focus.csv", header, rows)
     f = load(wh, path).files[0]
     assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (3, 2, 1)

@@ -106,6 +106,15 @@ def test_a_tab_or_line_break_written_raw_inside_a_tag_value_is_kept_in_the_value
     assert (got["note"], got["team"], got["raw"]) == ("line 1\nline 2\r\n", "a\tb", 0)
 
 
+def test_pretty_printed_tags_with_a_raw_tab_in_a_value_keep_every_tag(wh, tmp_path):
+    """Line breaks between tokens are JSON whitespace; the tab inside a value (beside escaped quotes and backslashes)
+    is escaped, so the object parses whole."""
+    tags = '{\n  "note": "say \\"hi\\"\tthere \\\\ ok",\n\t"team": "a"\n}'
+    got = mapped(wh, tmp_path, "Tags.note AS note, Tags.team AS team, mapContains(x_SourceColumns, 'Tags') AS raw",
+                 Tags=tags)
+    assert (got["note"], got["team"], got["raw"]) == ('say "hi"\tthere \\ ok', "a", 0)
+
+
 def test_a_file_without_subscription_column_takes_it_from_the_resource_id(wh, tmp_path):
     row = {k: v for k, v in BASE.items() if k not in ("SubscriptionId", "SubscriptionName")}
     got = _one(wh, tmp_path, row, "SubAccountId, SubAccountName, SubAccountType")
