@@ -41,30 +41,45 @@ def _base(tmp_path: Path, seed: int) -> tuple[list[str], list[dict[str, str]], s
     return header, rows, "Cost" if "Cost" in header else "CostInBillingCurrency"
 
 
+BREAKS = {"cost": 3, "date": 2, "short": 1, "long": 1}
+"""How many rows (at most) each seed breaks each way: a cost that is no number, a date that is none, a row missing
+its last fields, a row with a field beyond the header."""
+
+
+def _broken(rng: random.Random, n: int) -> dict[str, set[int]]:
+    """Distinct 1-based rows to break, by kind."""
+    free, broken = list(range(1, n + 1)), {}
+    for kind, most in BREAKS.items():
+        broken[kind] = set(rng.sample(free, rng.randint(0, most)))
+        free = [r for r in free if r not in broken[kind]]
+    return broken
+
+
+def _cells(row: dict[str, str], n: int, columns: list[str], broken: dict[str, set[int]], cost: str) -> list[str]:
+    cells = [{cost: "n/a"}.get(c, row[c]) if n in broken["cost"] else row[c] for c in columns]
+    cells = [("soon" if c == "Date" else v) if n in broken["date"] else v for c, v in zip(columns, cells, strict=True)]
+    return cells[:-3] if n in broken["short"] else cells + ["surplus"] if n in broken["long"] else cells
+
+
 def _variant(tmp_path: Path, seed: int) -> tuple[Path, int, set[int], Decimal, str]:
     """The seed's file; its row count; the 1-based numbers of the rows it broke; the cost of the others; what it
     drew."""
     rng = random.Random(seed)
     header, rows, cost = _base(tmp_path, seed)
     dropped = {c for c in OPTIONAL if c in header and rng.random() < 0.4}
-    columns = [c for c in header if c not in dropped]
+    columns = [c for c in header if c not in dropped] + (["ColumnFromTheFuture"] if rng.random() < 0.3 else [])
     if rng.random() < 0.5:
         rng.shuffle(columns)
-    case = rng.choice(CASES)
-    delimiter = rng.choice([",", ";", "\t"])
-    comma = delimiter != "," and rng.random() < 0.6
-    dates = rng.choice(list(DATE_STYLES))
-    broken_cost = set(rng.sample(range(1, len(rows) + 1), rng.randint(0, 3)))
-    broken_date = set(rng.sample(sorted(set(range(1, len(rows) + 1)) - broken_cost), rng.randint(0, 2)))
-    expected = sum((Decimal(r[cost]) for n, r in enumerate(rows, 1) if n not in broken_cost | broken_date),
-                   Decimal(0))
+    case, delimiter, dates = rng.choice(CASES), rng.choice([",", ";", "\t"]), rng.choice(list(DATE_STYLES))
+    comma, pad = delimiter != "," and rng.random() < 0.6, " " if rng.random() < 0.3 else ""
+    broken = _broken(rng, len(rows))
+    spoilt = set().union(*broken.values())
+    expected = sum((Decimal(r[cost]) for n, r in enumerate(rows, 1) if n not in spoilt), Decimal(0))
     out = []
     for n, row in enumerate(rows, 1):
-        values = {c: row[c].replace(".", ",") if comma and c in NUMBERS else row[c] for c in columns}
+        values = {c: row[c].replace(".", ",") if comma and c in NUMBERS else row.get(c, "new") for c in columns}
         values |= {c: DATE_STYLES[dates](*values[c].split("/")) for c in DATES if c in columns}
-        values[cost] = "n/a" if n in broken_cost else values[cost]
-        values["Date"] = "soon" if n in broken_date else values["Date"]
-        out.append([values[c] for c in columns])
+        out.append([f"{pad}{v}{pad}" for v in _cells(values, n, columns, broken, cost)])
     gz, bom = rng.random() < 0.3, rng.random() < 0.5
     path = tmp_path / f"variant_{seed}_actualcost.csv{'.gz' if gz else ''}"
     with (gzip.open if gz else open)(path, "wt", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
@@ -72,9 +87,9 @@ def _variant(tmp_path: Path, seed: int) -> tuple[Path, int, set[int], Decimal, s
                            quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
         writer.writerow([case(c) for c in columns])
         writer.writerows(out)
-    drawn = (f"sep={delimiter!r} comma={comma} dates={dates} gz={gz} bom={bom} dropped={sorted(dropped)} "
-             f"header={columns[:3]}")
-    return path, len(rows), broken_cost | broken_date, expected, drawn
+    drawn = (f"sep={delimiter!r} comma={comma} dates={dates} pad={pad!r} gz={gz} bom={bom} broken={broken} "
+             f"dropped={sorted(dropped)} header={columns[:3]}")
+    return path, len(rows), spoilt, expected, drawn
 
 
 @pytest.mark.parametrize("seed", SEEDS)
