@@ -90,16 +90,13 @@ class SourceFile:
     def read_settings(self) -> dict[str, str]:
         """Settings the engine needs to read this file beyond ``warehouse.FILE_SETTINGS``: a Parquet file is read
         ahead up to 256 MiB, not 4 GiB (1 M rows in 333 k-row groups: peak RSS 1.81-1.95 GB instead of 2.26-2.51);
-        a CSV file's delimiter and title lines. A tab-separated file is read without the reader's own trimming
-        (the relation trims): trimming whitespace there takes the tabs too, misreads padded values and crashed
-        the engine on a quoted one (tests/core/test_file_variants.py)."""
+        a CSV file's delimiter and title lines (no file is trimmed by the reader: ``warehouse.FILE_SETTINGS``)."""
         if self.is_parquet:
             return {"input_format_parquet_memory_high_watermark": str(256 * 2**20)}
         preamble = {"input_format_csv_skip_first_lines": str(self.header_line)} if self.header_line else {}
         if self.delimiter == ",":
             return preamble
-        tab = {"input_format_csv_allow_whitespace_or_tab_as_delimiter": "1",
-               "input_format_csv_trim_whitespaces": "0"} if self.delimiter.isspace() else {}
+        tab = {"input_format_csv_allow_whitespace_or_tab_as_delimiter": "1"} if self.delimiter.isspace() else {}
         return {"format_csv_delimiter": self.delimiter, **tab, **preamble}
 
     @property

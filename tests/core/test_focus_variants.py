@@ -1,6 +1,6 @@
 """The same FOCUS rows written the ways providers and tools write FOCUS files: each seed draws the null token, the
-timestamp style, header case, column order, whether the provider's x_ columns are there, CSV (gzip, BOM, line
-ends, quoting) or Parquet, and breaks a few rows. Every row is accounted for and the rest load to the cent."""
+timestamp style, header case, column order, whether the provider's x_ columns are there, CSV (separator, padding, gzip,
+BOM, line ends, quoting) or Parquet, and breaks a few rows. Every row is accounted for and the rest load to the cent."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ TIMESTAMPS = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "Ch
 STYLES = {"Z": lambda t: t, "space": lambda t: t.replace("T", " ").removesuffix("Z"),
           "millis": lambda t: t.replace("Z", ".000Z"), "offset": lambda t: t.replace("Z", "+00:00")}
 """How a file writes a FOCUS timestamp (ABI's export writes ``2026-10-01T00:00:00Z``)."""
-SEEDS = range(12)
+SEEDS = range(16)
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +68,12 @@ def _variant(tmp_path: Path, seed: int, header: list[str], rows: list[dict]) -> 
         bom = rng.random() < 0.5
         with (gzip.open if container.endswith("gz") else open)(path, "wt", newline="",
                                                                encoding="utf-8-sig" if bom else "utf-8") as handle:
-            writer = csv.writer(handle, lineterminator=rng.choice(["\n", "\r\n"]),
+            writer = csv.writer(handle, delimiter=rng.choice([",", ";", "\t"]),
+                                lineterminator=rng.choice(["\n", "\r\n"]),
                                 quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
             writer.writerow([names[c] for c in columns])
-            writer.writerows([null if r[c] is None else r[c] for c in columns] for r in out)
+            pad = rng.choice(["", " "])  # values padded with spaces (seed 13 crashed the engine's trimming reader)
+            writer.writerows([null if r[c] is None else f"{pad}{r[c]}{pad}" for c in columns] for r in out)
     drawn = f"{container} style={style} null={null!r} x_={sum(c.startswith('x_') for c in columns)} {columns[:3]}"
     return path, broken_cost | broken_date, expected, drawn
 
