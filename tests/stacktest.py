@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import clickhouse_connect
 
 from app.stack import local, probes
 from app.stack.services import StackConfig
@@ -103,3 +108,32 @@ def run_server(data_dir: Path, work: Path) -> Iterator[Server]:
             proc.kill()
             raise
     assert code == 0, log_path.read_text()
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def call(
+    srv: Server,
+    params: dict[str, str] | None = None,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    path: str = "/",
+) -> Reply:
+    """One HTTP request (POST when there is a body), errors returned rather than raised."""
+    url = srv.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    method = "POST" if body is not None else "GET"
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return Reply(resp.status, resp.headers, resp.read())
+    except urllib.error.HTTPError as err:
+        return Reply(err.code, err.headers, err.read())
+
+
+def client(srv: Server, compress: bool) -> clickhouse_connect.driver.Client:
+    return clickhouse_connect.get_client(host="127.0.0.1", port=srv.port, compress=compress)

@@ -110,12 +110,10 @@ class ClickHouseHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        """GET: ping, status and readonly queries."""
+        """GET: ping, status and readonly queries; POST: any query, with the body appended to ``query``."""
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802
-        """POST: any query, with the body appended to the ``query`` parameter."""
-        self._dispatch()
+    do_POST = do_GET  # noqa: N815
 
     def do_HEAD(self) -> None:  # noqa: N802
         """HEAD: health checks."""

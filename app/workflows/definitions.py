@@ -79,7 +79,8 @@ class QualitySummary(BaseModel):
 
 def moose_warehouse():
     """``ABI_CLICKHOUSE_URL``, else the ClickHouse Moose itself is configured with."""
-    from app.core.warehouse import ServerWarehouse, open_warehouse
+    from app.core.server_warehouse import ServerWarehouse
+    from app.core.warehouse import open_warehouse
 
     if os.environ.get("ABI_CLICKHOUSE_URL") or not os.environ.get("MOOSE_CLICKHOUSE_CONFIG__HOST_PORT"):
         return open_warehouse()

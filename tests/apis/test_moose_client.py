@@ -28,7 +28,7 @@ from app.apis.params import (
     PeriodComparisonQuery,
     TopResourcesQuery,
 )
-from app.core.warehouse import ServerWarehouse
+from app.core.server_warehouse import ServerWarehouse
 
 LOAD = ("import sys; from pathlib import Path; sys.path[:0] = ['tests', 'tests/apis']; "
         "from apitest import load_demo; from app.core.warehouse import EmbeddedWarehouse; "

@@ -24,7 +24,8 @@ from stacktest import Server, run_server
 from app.connectors.registry import Registry
 from app.core.export import export
 from app.core.loader import ingest
-from app.core.warehouse import EmbeddedWarehouse, ServerWarehouse, WarehouseError
+from app.core.server_warehouse import ServerWarehouse
+from app.core.warehouse import EmbeddedWarehouse, WarehouseError
 
 ROWS = "SELECT * EXCEPT (x_IngestionId, x_IngestedAt) FROM abi.focus_cost ORDER BY x_SourceFile, x_SourceRow"
 QUARANTINE = "SELECT source_file, source_row, reasons, raw_row FROM abi.focus_quarantine ORDER BY source_row"

@@ -1,0 +1,94 @@
+"""The warehouse on a ClickHouse server over HTTP (``ABI_CLICKHOUSE_URL``): the same SQL as the embedded engine."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from app.core import settings
+from app.core.files import written_whole
+from app.core.warehouse import FILE_SETTINGS, SESSION_SETTINGS, Warehouse, WarehouseError, quote
+
+PARQUET_INPUT_SETTINGS = {"input_format_parquet_preserve_order": "1"}
+"""A Parquet body sent to a server is read in file order (row groups are otherwise read in parallel, in any order)."""
+
+
+class ServerWarehouse(Warehouse):
+    """A ClickHouse server over HTTP (``ABI_CLICKHOUSE_URL``); files are streamed to it with ``input()``."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        parts = urlsplit(url)
+        self._auth = (parts.username or "default", parts.password or "")
+        netloc = f"{parts.hostname}:{parts.port or (8443 if parts.scheme == 'https' else 8123)}"
+        self._url = urlunsplit((parts.scheme or "http", netloc, "/", "", ""))
+        self.database = parts.path.strip("/") or settings.DATABASE
+        self._http = requests.Session()
+        self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
+
+    def _post(self, sql: str, data: Any = None, headers: dict | None = None, database: str | None = None,
+              params: dict[str, Any] | None = None, settings: dict[str, str] | None = None, out: Path | None = None,
+              ) -> bytes:
+        """Run ``sql`` (with ``data`` as the body, else as the body itself); its output returned, or streamed to
+        file ``out``."""
+        query = {"database": database or self.database, **SESSION_SETTINGS, **(settings or {})}
+        query.update({f"param_{k}": _param(v) for k, v in (params or {}).items()})
+        body = data if data is not None else sql.encode()
+        if data is not None:
+            query["query"] = sql
+        with self._http.post(self._url, params=query, data=body, headers=headers, auth=self._auth, timeout=3600,
+                             stream=out is not None) as resp:
+            if resp.status_code != 200:
+                raise WarehouseError(resp.text.strip())
+            if out is None:
+                return resp.content
+            with open(out, "wb") as f:
+                for chunk in resp.iter_content(chunk_size=1 << 20):
+                    f.write(chunk)
+            return b""
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self._post(sql, params=params)
+
+    def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
+        return self._post(f"{sql}\nFORMAT {fmt}", params=params)
+
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+        # wait_end_of_query: the server sends the result once it is whole (spilling to its disk), so an error is
+        # a failed response, not a 200 whose body ends in the error text
+        with written_whole(out) as part:
+            self._post(f"{sql}\nFORMAT {fmt}", settings={**(settings or {}), "wait_end_of_query": "1"}, out=part)
+
+    def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
+                    settings: dict[str, str] | None = None) -> None:
+        if not structure:  # Parquet: the server buffers the body (Parquet is read from its footer) and keeps its
+            # row order, so rowNumberInAllBlocks() is the row; the read-ahead cap is for this process's memory only
+            structure, settings = self._parquet_structure(path), PARQUET_INPUT_SETTINGS
+        sql = insert_sql.replace(source, f"input({quote(structure)})") + f"\nFORMAT {fmt}"
+        gz = path.suffix == ".gz"
+        with open(path, "rb") as body:
+            self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None,
+                       settings={**FILE_SETTINGS, **(settings or {})})
+
+    def _parquet_structure(self, path: Path) -> str:
+        """The structure the server's own inference gives a Parquet file (the embedded engine infers the same from
+        ``file()``): asked of an empty file with the same schema, so only the schema travels."""
+        import pyarrow.parquet as pq
+
+        empty = io.BytesIO()
+        try:
+            pq.write_table(pq.read_schema(path).empty_table(), empty)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise WarehouseError(f"not a readable Parquet file ({exc})") from exc
+        schema = quote(base64.b64encode(empty.getvalue()).decode())
+        described = self.rows(f"DESCRIBE format(Parquet, base64Decode({schema}))")
+        return ", ".join(f"`{r['name'].replace('`', '``')}` {r['type']}" for r in described)
+
+
+def _param(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
