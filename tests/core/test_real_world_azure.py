@@ -6,6 +6,8 @@ from __future__ import annotations
 from abitest import focus_rows, load, write_csv
 from core.test_mapping_rules import BASE, mapped
 
+from app.core.export import export
+
 RESOURCE_ID = "/subscriptions/s-1/resourceGroups/Example-RG/providers/Microsoft.Network/loadBalancers/lb1"
 
 
@@ -97,6 +99,16 @@ def test_dates_inside_tags_and_additional_info_are_kept_as_written(wh, tmp_path)
                  AdditionalInfo='{"ConsumptionBeginTime": "2023-03-05T10:00:00Z"}')
     assert '"CreatedOn":"2023-03-05T00:00:00Z"' in got["t"] and '"day":"2023-03-05"' in got["t"]
     assert '"2023-03-05T10:00:00Z"' in got["d"]
+
+
+def test_a_url_in_a_tag_is_exported_as_written(wh, tmp_path):
+    """Cost Management's ``costanalysis-parent`` tag holds a URL: its slashes are not escaped in an export or query."""
+    mapped(wh, tmp_path, "1", Tags='"costanalysis-parent": "http://subscriptions/s-1/resourcegroups/rg"')
+    export(wh, "csv", tmp_path / "focus.csv")
+    written = (tmp_path / "focus.csv").read_text()
+    assert '""costanalysis-parent"":""http://subscriptions/s-1/resourcegroups/rg""' in written
+    assert wh.scalar("SELECT toJSONString(Tags) FROM abi.focus_cost") == (
+        '{"costanalysis-parent":"http://subscriptions/s-1/resourcegroups/rg"}')
 
 
 def test_a_tab_or_line_break_written_raw_inside_a_tag_value_is_kept_in_the_value(wh, tmp_path):
