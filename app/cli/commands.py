@@ -10,7 +10,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from app.core import loader, summary
+from app.core import archives, loader, summary
 from app.core.staging import drop_stale_stages
 from app.core.warehouse import WarehouseError, open_warehouse
 
@@ -28,7 +28,7 @@ class CommandError(RuntimeError):
 
 
 def ingest(args) -> int:
-    paths = loader.expand_paths(args.paths)
+    paths = archives.expand_paths(args.paths)
     if not paths:
         raise CommandError(f"no billing files found in: {' '.join(args.paths)}")
     given = _given(args.given)
@@ -135,20 +135,13 @@ class BytesRead:
         self.bar, self.total = bar, -1
 
     def start(self, paths: list[Path]) -> None:
-        self.total = sum(max(0, _size(p)) for p in paths)
+        self.total = sum(max(0, archives.size(p)) for p in paths)
         self.bar.reset(total=self.total)
 
     def show(self, payload: dict[str, int]) -> None:
         if int(payload.get("total_bytes_to_read") or 0) != self.total:
             return
         self.bar.update(max(0, min(int(payload.get("read_bytes") or 0), self.total) - self.bar.n))
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return -1
 
 
 def export(args) -> int:

@@ -23,8 +23,8 @@ def open_binary(path: Path) -> io.BufferedIOBase:
 
 
 CONTAINERS = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel workbook, not CSV text: extract its CSV files (or save the sheet as "
-                     "CSV) and load those"),
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook, not CSV text: save a sheet as CSV and load that; name an "
+                     "archive *.zip to load the CSV and Parquet files in it"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive, not CSV text: extract its CSV files and load those"),
     (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"),
 )

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 GLOB_CHARACTERS = re.compile(r"[*?{}\[\]]")
+BILLING_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
+"""Names of files that load (on disk, in buckets and inside ZIP archives)."""
 
 
 @contextmanager

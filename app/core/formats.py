@@ -1,5 +1,5 @@
 """Source formats: their canonical columns and the header spellings that map to them (matched lower-case, without
-spaces or hyphens: see ``sources.spelling``).
+spaces or hyphens: see ``headers.spelling``).
 
 Data, not code: each format is a table of ``canonical column → accepted spellings``. Header generations
 (legacy ``Cost``/``BillingCurrency``/``Product``), camelCase API headers and the legacy EA API's names all

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import logging
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -10,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core import mapping, replace, schema
+from app.core.archives import with_members
 from app.core.lookups import load_lookups
 from app.core.reconciliation import reconcile
 from app.core.runs import EXPORT_PART, earlier_runs, overlaps
-from app.core.sources import SUFFIXES, SourceError, SourceFile, open_source
+from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
 from app.core.warehouse import Warehouse, WarehouseError, quote
 from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
@@ -69,24 +69,11 @@ def ensure_schema(wh: Warehouse) -> None:
     load_lookups(wh)
 
 
-def expand_paths(patterns: list[str]) -> list[Path]:
-    """Files named by paths, directories (recursively) and globs; billing suffixes only, sorted, unique."""
-    found: list[Path] = []
-    for pattern in patterns:
-        literal = Path(pattern)  # an existing name is itself, even with glob characters (``export[1].csv``)
-        matches = [literal] if literal.exists() else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
-        for path in matches:
-            if path.is_dir():
-                found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(SUFFIXES)]
-            else:
-                found.append(path)
-    return sorted({p.resolve() for p in found}, key=str)
-
-
 def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset: str | None = None,
            progress=None, atomic: bool = False, given: dict[str, str] | None = None,
            reading=None) -> IngestionResult:
-    """Load files into FOCUS as one batch; each file is loaded whole or refused whole.
+    """Load files into FOCUS as one batch; each file is loaded whole or refused whole (a ZIP archive: each of its
+    billing members, ``archives``).
 
     ``atomic``: all files or none (a refused file keeps the others out too: parts of one report).
     ``given``: values for columns the files lack or leave empty (``abi ingest --set``).
@@ -94,7 +81,7 @@ def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset:
     several small ones of one layout read together).
     """
     with wh.exclusive():
-        return _ingest(wh, paths, (source, dataset, given or {}), (progress, reading), atomic)
+        return _ingest(wh, with_members(paths), (source, dataset, given or {}), (progress, reading), atomic)
 
 
 def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None, dict[str, str]], progress: tuple,
@@ -141,7 +128,7 @@ def _warn_overlaps(wh: Warehouse, stages: list[tuple[FileResult, FileStage]], re
 def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
     """A warning when ``path`` is one part of a split Azure export whose other parts are not in this batch: the
     batch replaces its scopes (billing month, dataset, account), so the other parts' rows of them would go."""
-    if not EXPORT_PART.search(path.name):
+    if not EXPORT_PART.search(path.name) or not path.parent.is_dir():  # not in a folder: a ZIP archive's member
         return []
     loading = {p.resolve() for p in batch}
     missing = sorted(p.name for p in path.parent.iterdir() if EXPORT_PART.search(p.name) and p.resolve() not in loading)

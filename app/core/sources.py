@@ -10,25 +10,25 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import conventions, encodings, formats
+from app.core import archives, conventions, encodings, formats
 from app.core.conventions import Conventions
 from app.core.encodings import open_binary
+from app.core.files import BILLING_SUFFIXES
+from app.core.headers import detect_source, given_columns, match_columns, unknown_header
 from app.core.parquet import first_parquet_rows, parquet_nested
 
 SOURCES = ("azure-cost", "azure-focus", "focus")
-SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
+SUFFIXES = BILLING_SUFFIXES
 DELIMITERS = (",", ";", "\t")
 """CSV field separators, in order of preference: a header with a comma is comma-separated."""
 PREAMBLE_LINES = 10
 """Lines a title or notes may take above the header (e.g. a report name and its date)."""
 HEADER_MAX_CHARS = 1 << 20
-TRANSLATED = re.compile(r"\(([^()]+)\)\s*$")
 
 
 class SourceError(ValueError):
@@ -62,18 +62,19 @@ class SourceFile:
     conventions: Conventions = Conventions()
     """How the file writes numbers and dates (decimal comma, day-first dates), read from its first rows."""
     data_path: Path | None = None
-    """A UTF-8 copy the engine reads instead of ``path`` (a UTF-16 file: see ``encodings``); ``discard`` removes it."""
+    """A copy the engine reads instead of ``path``: a UTF-16 file's UTF-8 copy (``encodings``), or a member
+    extracted from a ZIP archive (``archives``); ``discard`` removes it."""
     given: dict[str, str] = field(default_factory=dict)
     """canonical name → a value given by the user (``abi ingest --set``) for a column the file lacks or leaves
     empty (an old EA usage file has no currency column)."""
 
     @property
     def readable(self) -> Path:
-        """The file the readers open: ``path``, or its UTF-8 copy."""
+        """The file the readers open: ``path``, or its copy."""
         return self.data_path or self.path
 
     def discard(self) -> None:
-        """Remove the UTF-8 copy, if one was made."""
+        """Remove the copy, if one was made."""
         if self.data_path is not None:
             encodings.discard(self.data_path)
             self.data_path = None
@@ -155,7 +156,7 @@ def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
 def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` data rows after the header as text (bytes that are not UTF-8 read as U+FFFD here)."""
     if sf.is_parquet:
-        yield from first_parquet_rows(sf.path, sf.header, set(sf.columns.values()) - sf.nested, limit)
+        yield from first_parquet_rows(sf.readable, sf.header, set(sf.columns.values()) - sf.nested, limit)
         return
     csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
@@ -169,45 +170,6 @@ def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
         raise SourceError(sf.path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
 
 
-def spelling(name: str) -> str:
-    """A header name as matched: lower-case, without spaces or hyphens (``Meter Sub-Category`` → metersubcategory)."""
-    return re.sub(r"[\s\-]+", "", name.lower())
-
-
-def header_keys(name: str) -> tuple[str, ...]:
-    """A header name as matched: its ``spelling``, and for a translated header those of the name in brackets and
-    of the name before them (``Ressourcenstandort (ResourceLocation)`` → resourcelocation, as Azure writes
-    localized files; ``ResourceLocation (Ressourcenstandort)`` too)."""
-    bracketed = TRANSLATED.search(name)
-    if not bracketed:
-        return (spelling(name),)
-    return spelling(name), spelling(bracketed.group(1)), spelling(name[:bracketed.start()])
-
-
-def detect_source(header: list[str]) -> str | None:
-    """The source format a header belongs to, or None."""
-    names = {key for h in header for key in header_keys(h)}
-    if len(names & formats.FOCUS_MARKERS) >= 3:
-        return "azure-focus" if names & formats.AZURE_FOCUS_MARKERS else "focus"
-    if all(names & group for group in formats.AZURE_COST_MARKERS):
-        return "azure-cost"
-    return None
-
-
-def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int]]:
-    """Map header positions to canonical names (first accepted spelling wins); the rest are extras."""
-    keys = [header_keys(h) for h in header]
-    matched: dict[str, int] = {}
-    for name, accepted in canonical.items():
-        position = next((i for candidate in accepted for i, k in enumerate(keys)
-                         if candidate in k and i not in matched.values()), None)
-        if position is not None:
-            matched[name] = position
-    used = set(matched.values())
-    extras = {header[i]: i for i in range(len(header)) if i not in used and header[i]}
-    return matched, extras
-
-
 def _sniff_conventions(sf: SourceFile) -> Conventions:
     """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows."""
     numbers, dates = conventions.typed_columns(sf.source)
@@ -216,29 +178,29 @@ def _sniff_conventions(sf: SourceFile) -> Conventions:
                              [i for n, i in sf.columns.items() if n in dates])
 
 
-def given_columns(given: dict[str, str], canonical: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """``--set`` values keyed by the canonical column each name spells (``BillingCurrency`` → ``BillingCurrencyCode``
-    in an Azure cost file); ``KeyError`` names one that is no column of the format."""
-    resolved = {}
-    for name, value in given.items():
-        keys = {spelling(name), spelling(name).replace("_", "")}  # billing_currency too
-        column = next((c for c, accepted in canonical.items() if keys & {*accepted, c.lower()}), None)
-        if column is None:
-            raise KeyError(name)
-        resolved[column] = value
-    return resolved
-
-
 def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None,
                 given: dict[str, str] | None = None) -> SourceFile:
     """Read a file's header and detect its format; refuse files that are not billing data. ``given``: values for
-    columns the file lacks or leaves empty, by any spelling of the format's column names."""
-    if not path.is_file():
-        raise SourceError(path, "no such file")
-    encoding = "utf-8" if path.suffix.lower() == ".parquet" else encodings.detect(path)
-    copy = _utf8_copy(path) if encoding == encodings.UTF_16 else None
+    columns the file lacks or leaves empty, by any spelling of the format's column names. ``path`` may name a
+    member of a ZIP archive (``usage.zip/cost.csv``: ``archives``), read through an extracted copy."""
     try:
-        sf = _open(path, copy, "utf-8" if copy else encoding, forced_source, given)
+        copy = None if path.exists() else archives.member_copy(path)
+        if archives.is_archive(path):  # ``loader.ingest`` loads its members instead
+            archives.members(path, refuse_empty=True)
+            raise archives.ArchiveError(f"{path}: a ZIP archive: its CSV and Parquet files load one by one")
+    except archives.ArchiveError as exc:
+        raise SourceError(path, str(exc).removeprefix(f"{path}: ")) from exc
+    physical = copy or path
+    if not physical.is_file():
+        raise SourceError(path, "no such file")
+    try:
+        encoding = "utf-8" if path.suffix.lower() == ".parquet" else encodings.detect(physical)
+        if encoding == encodings.UTF_16:
+            utf8 = _utf8_copy(physical, path)
+            if copy:
+                archives.discard(copy)
+            copy = utf8
+        sf = _open(path, copy, "utf-8" if encoding == encodings.UTF_16 else encoding, forced_source, given)
         from app.core.datasets import detect_dataset  # it samples rows with this module's readers
 
         sf.dataset = detect_dataset(sf, forced_dataset)
@@ -249,11 +211,11 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     return sf
 
 
-def _utf8_copy(path: Path) -> Path:
+def _utf8_copy(path: Path, shown: Path) -> Path:
     try:
         return encodings.utf8_copy(path)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        raise SourceError(path, f"cannot be read as UTF-16 text ({exc.__class__.__name__}: {exc})") from exc
+        raise SourceError(shown, f"cannot be read as UTF-16 text ({exc.__class__.__name__}: {exc})") from exc
 
 
 def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | None,
@@ -262,11 +224,11 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
     header, delimiter, header_line = _read_header(copy or path, encoding, origin=path)
     source = forced_source or detect_source(header)
     if source is None:
-        raise SourceError(path, _unknown_header(header))
+        raise SourceError(path, unknown_header(header))
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
                     encoding=encoding, header_line=header_line, data_path=copy)
     if sf.is_parquet:
-        sf.nested = parquet_nested(path)
+        sf.nested = parquet_nested(sf.readable)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
     try:
         sf.given = given_columns(given or {}, sf.canonical)
@@ -279,17 +241,6 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
         raise SourceError(path, f"not {'an' if source.startswith('a') else 'a'} {source} file: required columns "
                                 f"missing: {', '.join(missing)}")
     return sf
-
-
-def _unknown_header(header: list[str]) -> str:
-    """Why a header is refused: the other billing dataset it belongs to, else the columns it has."""
-    names = {key for h in header for key in header_keys(h)}
-    other = next((name for markers, name in formats.OTHER_DATASETS if markers <= names), None)
-    if other:
-        return (f"{other}, not cost and usage data: ABI loads cost and usage rows (Azure cost exports and Cost "
-                f"Details files, FocusCost exports, FOCUS Cost and Usage files)")
-    return ("unknown header: not an Azure cost export, FocusCost export or FOCUS file "
-            f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")
 
 
 def _missing_required(sf: SourceFile) -> list[str]:

@@ -8,8 +8,8 @@ import zipfile
 
 from abitest import focus_rows, load, total, write_csv
 
+from app.core.archives import expand_paths
 from app.core.demo import HEADER, generate
-from app.core.loader import expand_paths
 
 
 def test_garbage_file_is_refused_with_its_name(wh, tmp_path):
@@ -20,18 +20,21 @@ def test_garbage_file_is_refused_with_its_name(wh, tmp_path):
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
 
 
-def test_an_archive_or_a_workbook_is_refused_with_what_to_do(wh, tmp_path):
+def test_a_workbook_or_an_archive_named_as_csv_is_refused_with_what_to_do(wh, tmp_path):
     export = write_csv(tmp_path / "usage.csv", HEADER, [])
-    archive = tmp_path / "usage.zip"  # a portal download, or an .xlsx (also a ZIP)
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(export, "usage.csv")
-    workbook = tmp_path / "usage.xls"
-    workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
-    result = load(wh, archive, workbook)
+    workbook = tmp_path / "usage.xlsx"  # a ZIP archive inside
+    with zipfile.ZipFile(workbook, "w") as zf:
+        zf.write(export, "xl/worksheets/sheet1.xml")
+    archive = tmp_path / "usage_zipped.csv"
+    archive.write_bytes(workbook.read_bytes())
+    old_workbook = tmp_path / "usage.xls"
+    old_workbook.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    result = load(wh, workbook, archive, old_workbook)
+    what = ("a ZIP archive or an Excel workbook, not CSV text: save a sheet as CSV and load that; name an archive "
+            "*.zip to load the CSV and Parquet files in it")
     assert [f.error for f in result.files] == [
-        f"{archive}: a ZIP archive or an Excel workbook, not CSV text: extract its CSV files (or save the sheet as "
-        "CSV) and load those",
-        f"{workbook}: an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"]
+        f"{workbook}: {what}", f"{archive}: {what}",
+        f"{old_workbook}: an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"]
 
 
 def test_wrong_columns_are_refused_as_unknown_header(wh, tmp_path):

@@ -9,7 +9,7 @@ from datetime import date
 from abitest import csv_total, load, total
 from connectortest import demo_month, write_export_run
 
-from app.core.loader import expand_paths
+from app.core.archives import expand_paths
 from app.core.runs import earlier_runs
 
 MONTH = date(2026, 10, 1)

@@ -1,0 +1,133 @@
+"""The files a load names (paths, folders, globs), and ZIP archives of billing files: each CSV or Parquet member
+loads as a file of its own, named ``<archive>/<member>``.
+
+A month's usage is often passed around zipped (a portal download, a mail attachment, an export copied by hand).
+``abi ingest usage.zip`` (or a folder or glob holding it) loads every billing member; each is extracted to a
+temporary file only while it loads, and its rows' lineage names the archive and the member
+(``/data/usage.zip/EA_ActualCost.csv``), so loading the archive again replaces them like any file.
+"""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from app.core.files import BILLING_SUFFIXES
+
+ZIP_SUFFIX = ".zip"
+LOADABLE = (*BILLING_SUFFIXES, ZIP_SUFFIX)
+"""Files a folder's walk picks up: billing files and ZIP archives of them."""
+COPY_CHUNK = 1 << 20
+
+
+class ArchiveError(ValueError):
+    """A ZIP archive or member that cannot be read; the message says why."""
+
+
+def is_archive(path: Path) -> bool:
+    return path.suffix.lower() == ZIP_SUFFIX and path.is_file()
+
+
+def members(archive: Path, refuse_empty: bool = False) -> list[Path]:
+    """The archive's billing members as ``archive / name`` paths, in name order; folders inside the archive are kept
+    (``usage.zip/2026-10/part_1.csv``), macOS resource forks and hidden files skipped. ``refuse_empty``: an archive
+    without any is an ``ArchiveError``."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = [i.filename for i in zf.infolist() if not i.is_dir()]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ArchiveError(f"{archive}: not a readable ZIP archive ({exc})") from exc
+    wanted = [n for n in names if n.lower().endswith(BILLING_SUFFIXES) and not _hidden(n)]
+    if refuse_empty and not wanted:
+        raise ArchiveError(f"{archive}: a ZIP archive with no CSV or Parquet file in it")
+    return [archive.joinpath(*PurePosixPath(n).parts) for n in sorted(wanted)]
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts)
+
+
+def split(path: Path) -> tuple[Path, str] | None:
+    """``(archive, member name)`` when ``path`` names a member of a ZIP archive on disk, else None."""
+    for parent in path.parents:
+        if parent.suffix.lower() == ZIP_SUFFIX and parent.is_file():
+            return parent, path.relative_to(parent).as_posix()
+    return None
+
+
+def member_copy(path: Path) -> Path | None:
+    """The extracted copy of the member ``path`` names (``extract``), or None when it names no ZIP member."""
+    return extract(path) if split(path) else None
+
+
+def size(path: Path) -> int:
+    """Bytes the engine reads for ``path``: a file's size, a ZIP member's uncompressed size; -1 when unknown."""
+    try:
+        if (where := split(path)) is None:
+            return path.stat().st_size
+        with zipfile.ZipFile(where[0]) as zf:
+            return zf.getinfo(where[1]).file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return -1
+
+
+def extract(path: Path) -> Path:
+    """The member ``path`` names, copied to a new temporary folder under its own file name (``discard`` removes it);
+    ``ArchiveError`` when the archive or the member cannot be read whole (missing, encrypted, corrupt)."""
+    where = split(path)
+    if where is None:
+        raise ArchiveError(f"{path}: no such file")
+    archive, name = where
+    folder = Path(tempfile.mkdtemp(prefix="abi-zip-"))
+    copy = folder / PurePosixPath(name).name
+    try:
+        with zipfile.ZipFile(archive) as zf, zf.open(name) as member, open(copy, "wb") as out:
+            shutil.copyfileobj(member, out, COPY_CHUNK)
+    except KeyError as exc:
+        discard(copy)
+        raise ArchiveError(f"{path}: no such member in {archive.name}") from exc
+    except (OSError, RuntimeError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
+        discard(copy)  # RuntimeError: encrypted; NotImplementedError: a compression method Python cannot read
+        raise ArchiveError(f"{path}: cannot be extracted from {archive.name} ({exc})") from exc
+    except BaseException:
+        discard(copy)
+        raise
+    return copy
+
+
+def discard(copy: Path) -> None:
+    """Remove an extracted member and its temporary folder."""
+    shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+def expand_paths(patterns: list[str]) -> list[Path]:
+    """Files named by paths, directories (recursively) and globs; billing suffixes only, sorted, unique. A ZIP
+    archive stands for its billing members (``usage.zip/cost.csv``)."""
+    found: list[Path] = []
+    for pattern in patterns:
+        literal = Path(pattern)  # an existing name is itself, even with glob characters (``export[1].csv``)
+        matches = [literal] if literal.exists() else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
+        for path in matches:
+            if path.is_dir():
+                found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(LOADABLE)]
+            else:
+                found.append(path)
+    return sorted({p.resolve() for p in with_members(found)}, key=str)
+
+
+def with_members(paths: list[Path]) -> list[Path]:
+    """``paths`` with each ZIP archive replaced by its billing members (an archive without any, or that cannot be
+    read, stays: it is refused with the reason)."""
+    return [m for p in paths for m in _members(p)]
+
+
+def _members(path: Path) -> list[Path]:
+    if not is_archive(path):
+        return [path]
+    try:
+        return members(path) or [path]
+    except ArchiveError:
+        return [path]
