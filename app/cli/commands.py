@@ -60,17 +60,18 @@ def remove(args) -> int:
         names = {name: str(Path(name).resolve()) for name in args.files}
         found = removal.loaded_files(wh, list(dict.fromkeys([*names.values(), *names])))
         files = {name: found.get(path) or found.get(name) for name, path in names.items()}
-        unknown = [name for name, f in files.items() if f is None]
+        unknown = [name for name, f in files.items() if not f]
         if unknown:
             raise CommandError(f"no rows loaded from {', '.join(unknown)} (nothing removed); the loaded files: "
                                f"abi sql \"SELECT DISTINCT x_SourceFile FROM abi.focus_cost\"")
-        done = removal.remove(wh, sorted(set(files.values())))
+        loaded = sorted({f for matched in files.values() for f in matched})
+        done = removal.remove(wh, loaded)
     finally:
         wh.close()
     if args.json:
         print(json.dumps({"removal_id": done.removal_id, "rows": done.rows, "quarantined": done.quarantined,
                           "billing_periods": done.billing_periods, "notes": done.notes}))
-    for f in sorted(set(files.values())):
+    for f in loaded:
         print(f"removed {f}: {done.rows.get(f, 0)} rows, {done.quarantined.get(f, 0)} quarantined rows",
               file=sys.stderr)
     for note in done.notes:

@@ -31,17 +31,28 @@ class Removed:
     notes: list[str] = field(default_factory=list)
 
 
-def loaded_files(wh: Warehouse, names: list[str]) -> dict[str, str]:
-    """Each name → the source file it means: the path as loaded, or a name that only one loaded file ends with."""
+def loaded_files(wh: Warehouse, names: list[str]) -> dict[str, list[str]]:
+    """Each name → the source files it means: the path as loaded, a name that only one loaded file ends with, or a
+    ZIP archive named either way whose members were loaded (``usage.zip`` → each ``usage.zip/…``)."""
     db = wh.database
     known = [r["f"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f FROM {db}.{FOCUS_TABLE} UNION DISTINCT "
                                      f"SELECT DISTINCT toString(source_file) AS f FROM {db}.{QUARANTINE_TABLE}")]
+    archives = {f[:f.lower().index(".zip/") + 4] for f in known if ".zip/" in f.lower()}
     found = {}
     for name in names:
-        matches = [f for f in known if f == name] or [f for f in known if f.endswith("/" + name.lstrip("/"))]
-        if len(matches) == 1:
-            found[name] = matches[0]
+        files = _named(known, name)
+        if files is None and name.lower().endswith(".zip"):
+            archive = _named(sorted(archives), name)
+            files = archive and sorted(f for f in known if f.startswith(archive + "/"))
+        if files:
+            found[name] = [files] if isinstance(files, str) else files
     return found
+
+
+def _named(known: list[str], name: str) -> str | None:
+    """The one of ``known`` that is ``name``, or the only one that ends with it."""
+    matches = [f for f in known if f == name] or [f for f in known if f.endswith("/" + name.lstrip("/"))]
+    return matches[0] if len(matches) == 1 else None
 
 
 def remove(wh: Warehouse, files: list[str]) -> Removed:

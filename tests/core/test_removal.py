@@ -4,6 +4,7 @@ aggregate), every other file's rows stay, and the ingestion log records the remo
 from __future__ import annotations
 
 import csv
+import zipfile
 from datetime import date
 
 from abitest import csv_total, load, total, write_csv
@@ -69,4 +70,19 @@ def test_files_are_named_by_path_or_by_a_unique_end(wh, tmp_path):
     files = generate(tmp_path / "demo")
     load(wh, files.actual, files.amortized)
     assert loaded_files(wh, [str(files.actual), files.amortized.name, "demo", "nothing.csv"]) == {
-        str(files.actual): str(files.actual), files.amortized.name: str(files.amortized)}
+        str(files.actual): [str(files.actual)], files.amortized.name: [str(files.amortized)]}
+
+
+def test_a_zip_archive_is_removed_with_all_its_members(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    archive = tmp_path / "usage.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(files.actual, "10/actual.csv")
+        zf.write(files.amortized, "10/amortized.csv")
+    load(wh, archive, files.actual)
+    members = [str(archive / "10" / "actual.csv"), str(archive / "10" / "amortized.csv")]
+    assert loaded_files(wh, ["usage.zip", str(archive), "10/actual.csv", "other.zip"]) == {
+        "usage.zip": members, str(archive): members, "10/actual.csv": members[:1]}
+    done = remove(wh, loaded_files(wh, ["usage.zip"])["usage.zip"])
+    assert set(done.rows) == set(members)
+    assert wh.rows("SELECT DISTINCT x_SourceFile AS f FROM abi.focus_cost") == [{"f": str(files.actual)}]
