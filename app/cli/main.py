@@ -17,8 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="load billing files (files, directories, globs)")
-    ingest.add_argument("paths", nargs="+")
-    ingest.add_argument("--source", choices=["auto", "azure-cost", "azure-focus", "focus"], default="auto")
+    ingest.add_argument("paths", nargs="+", help="billing files (.csv, .csv.gz, .parquet), ZIP archives of them, "
+                        "folders (walked) and globs")
+    ingest.add_argument("--source", choices=["auto", "azure-cost", "azure-focus", "focus"], default="auto",
+                        help="the format (default: detected from each file's header)")
     ingest.add_argument("--dataset", choices=["auto", "actual", "amortized"], default="auto",
                         help="Azure cost files: actual or amortized (default: from the path, else the rows)")
     ingest.add_argument("--set", action="append", default=[], metavar="COLUMN=VALUE", dest="given",
