@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from abitest import PROJECT, write_ea_usage
@@ -42,6 +43,23 @@ def test_ingest_json_contract_and_exit_codes(tmp_path, demo_dir):
     assert out.returncode != 0 and str(bad) in out.stderr
     forced = abi(tmp_path, "ingest", str(demo_dir / "ea_actualcost_202610.csv"), "--source", "focus")
     assert forced.returncode != 0 and "not a focus file: required columns missing: BilledCost" in forced.stderr
+
+
+def test_a_zip_archive_loads_and_is_removed_by_name(tmp_path, demo_dir):
+    archive = tmp_path / "inbox" / "usage-2026-10.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(demo_dir.glob("*.csv")):
+            zf.write(path, f"2026-10/{path.name}")
+    out = abi(tmp_path, "ingest", str(archive.parent), "--json")
+    assert out.returncode == 0, out.stderr
+    files = json.loads(out.stdout)["files"]
+    assert [f["path"] for f in files] == [f"{archive}/2026-10/{p.name}" for p in sorted(demo_dir.glob("*.csv"))]
+    assert all(f["rows_loaded"] > 0 and f["error"] is None for f in files)
+    removed = abi(tmp_path, "remove", archive.name)
+    assert removed.returncode == 0 and removed.stderr.count(f"removed {archive}/2026-10/") == 2, removed.stderr
+    left = abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json")
+    assert json.loads(left.stdout)["n"] == 0
 
 
 def test_sql_reads_and_refuses_writes(tmp_path, demo_dir):
