@@ -13,6 +13,7 @@ import glob
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from app.core.files import BILLING_SUFFIXES
@@ -21,6 +22,9 @@ ZIP_SUFFIX = ".zip"
 LOADABLE = (*BILLING_SUFFIXES, ZIP_SUFFIX)
 """Files a folder's walk picks up: billing files and ZIP archives of them."""
 COPY_CHUNK = 1 << 20
+EXTRACT_BATCH_BYTES = 2 << 30
+"""Uncompressed bytes of ZIP members copied to ``$TMPDIR`` at once: a load opens members in batches of about this
+size and removes a batch's copies before the next, so a large archive needs one batch's space, not its own."""
 
 
 class ArchiveError(ValueError):
@@ -96,6 +100,22 @@ def extract(path: Path) -> Path:
         discard(copy)
         raise
     return copy
+
+
+def in_batches[T](items: list[T], path: Callable[[T], Path]) -> Iterator[list[T]]:
+    """``items`` in order, in batches whose ZIP members (``path(item)``) sum to at most ``EXTRACT_BATCH_BYTES``
+    uncompressed; a larger member is a batch of its own, and files read in place count nothing."""
+    batch: list[T] = []
+    copied = 0
+    for item in items:
+        member = max(0, size(path(item))) if split(path(item)) else 0
+        if batch and member and copied + member > EXTRACT_BATCH_BYTES:
+            yield batch
+            batch, copied = [], 0
+        batch.append(item)
+        copied += member
+    if batch:
+        yield batch
 
 
 def discard(copy: Path) -> None:

@@ -8,8 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core import mapping, replace, schema
-from app.core.archives import with_members
+from app.core import archives, mapping, replace, schema
 from app.core.lookups import load_lookups
 from app.core.reconciliation import reconcile
 from app.core.runs import EXPORT_PART, earlier_runs, overlaps
@@ -81,7 +80,7 @@ def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset:
     several small ones of one layout read together).
     """
     with wh.exclusive():
-        return _ingest(wh, with_members(paths), (source, dataset, given or {}), (progress, reading), atomic)
+        return _ingest(wh, archives.with_members(paths), (source, dataset, given or {}), (progress, reading), atomic)
 
 
 def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None, dict[str, str]], progress: tuple,
@@ -144,7 +143,15 @@ def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[s
                  staged: list[tuple[FileResult, FileStage]]) -> None:
     """Stage the files into ``staged``; ``load``: the stage names' prefix, the lineage, and how to read the files
     (the forced source and dataset and the ``--set`` values); ``progress``: the ``progress`` and ``reading``
-    callbacks of ``ingest``."""
+    callbacks of ``ingest``. ZIP members are opened (copied out) a batch at a time: ``archives.in_batches``."""
+    groups = 0
+    for batch in archives.in_batches(files, lambda fr: Path(fr.path)):
+        groups = _stage_batch(wh, batch, load, progress, staged, groups)
+
+
+def _stage_batch(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[str, str], tuple], progress: tuple,
+                 staged: list[tuple[FileResult, FileStage]], groups: int) -> int:
+    """``_stage_files`` for one batch, whose groups are numbered from ``groups``; the next group's number."""
     prefix, lineage, how = load
     progress, reading = progress
     opened: list[tuple[FileResult, SourceFile]] = []
@@ -158,15 +165,17 @@ def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[s
         fr.source, fr.dataset = sf.source, sf.dataset
         opened.append((fr, sf))
     try:
-        for n, group in enumerate(group_files(wh, opened)):
+        for group in group_files(wh, opened):
             if reading is not None:
                 reading([Path(fr.path) for fr, _ in group])
-            staged += _stage_group(wh, group, f"{prefix}_{n}", lineage)
+            staged += _stage_group(wh, group, f"{prefix}_{groups}", lineage)
+            groups += 1
             for fr, _ in group:
                 progress(Path(fr.path))
     finally:
         for _, sf in opened:
-            sf.discard()  # a UTF-16 file's UTF-8 copy
+            sf.discard()  # a ZIP member's or a UTF-16 file's copy
+    return groups
 
 
 def _stage_group(wh: Warehouse, group: list[tuple[FileResult, SourceFile]], prefix: str,

@@ -92,3 +92,26 @@ def test_a_member_size_is_what_the_engine_reads(tmp_path):
     assert archives.size(archive / "x" / "cost.csv") == 1000
     assert archives.size(archive) == archive.stat().st_size
     assert archives.size(archive / "missing.csv") == -1
+
+
+def test_members_are_copied_out_a_batch_at_a_time(wh, tmp_path, scratch, monkeypatch):
+    demo = generate(tmp_path / "demo")
+    archive = _zip(tmp_path / "usage.zip", {"a/actual.csv": demo.actual.read_bytes(),
+                                            "b/amortized.csv": demo.amortized.read_bytes()})
+    copies_present: list[int] = []
+    extract = archives.extract
+
+    def counted(path: Path) -> Path:
+        copies_present.append(len(list(scratch.iterdir())))
+        return extract(path)
+
+    monkeypatch.setattr(archives, "extract", counted)
+    monkeypatch.setattr(archives, "EXTRACT_BATCH_BYTES", demo.actual.stat().st_size + 1)  # one member a batch
+    result = load(wh, archive)
+    assert [f.error for f in result.files] == [None, None]
+    assert copies_present == [0, 0]  # the first member's copy was gone before the second was made
+    assert list(scratch.iterdir()) == []
+    assert total(wh, "BilledCost") == csv_total(demo.actual, "CostInBillingCurrency")
+    assert total(wh, "EffectiveCost") == csv_total(demo.amortized, "CostInBillingCurrency")
+    assert [len(b) for b in archives.in_batches([archive / "a/actual.csv", archive / "b/amortized.csv",
+                                                 demo.actual], lambda p: p)] == [1, 2]  # a file in place adds 0
