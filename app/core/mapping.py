@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from app.core import json_values, schema, settings
-from app.core.relation import EMPTY_FIELDS, EMPTY_LINE
+from app.core.relation import EMPTY_FIELDS, EMPTY_LINE, REPEATED_HEADER
 from app.models.columns import MANDATORY_COLUMNS
 from app.models.names import FOCUS_TABLE
 from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217, SERVICE_SUBCATEGORIES
@@ -80,7 +80,7 @@ def reasons_sql() -> str:
     failed = " OR ".join(f"ifNull({cond}, false)" for cond, _ in checks)
     messages = ",\n            ".join(f"if(ifNull({cond}, false), {msg}, '')" for cond, msg in checks)
     return (f"multiIf(empty(_errors) AND NOT ({failed}), CAST([], 'Array(String)'),\n"
-            f"        _errors[1] IN ('{EMPTY_LINE}', '{EMPTY_FIELDS}'), [_errors[1]],\n"
+            f"        _errors[1] IN ('{EMPTY_LINE}', '{EMPTY_FIELDS}', '{REPEATED_HEADER}'), [_errors[1]],\n"
             f"        arrayConcat(_errors, arrayFilter(e -> e != '', [\n            {messages}\n        ])))")
 
 

@@ -9,6 +9,8 @@ from app.core.warehouse import quote
 EMPTY_LINE = "row: empty line"
 EMPTY_FIELDS = "row: every field is empty"
 """A line of separators only (``,,,,``: rows a spreadsheet kept below the data): one reason, not every rule."""
+REPEATED_HEADER = "row: the header line again (files joined into one?)"
+"""A line that repeats the header (``cat part_*.csv > month.csv`` keeps each part's): one reason, not every rule."""
 FILE = "{file}"
 """Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server)."""
 
@@ -76,9 +78,19 @@ def _row_errors(sf: SourceFile) -> str:
     blank = " AND ".join(f"c{i} = ''" for i in range(1, n + 1))
     return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{named} IS NULL, ['row: fewer fields than the {named} "
             f"columns of the header'], {blank} AND ifNull(c{n + 1}, '') = '', ['{EMPTY_FIELDS}'], "
-            f"ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
+            f"{_repeats_header(sf)}, ['{REPEATED_HEADER}'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
             f"toJSONString({_cell(sf, n)}), ')')])")
+
+
+def _repeats_header(sf: SourceFile) -> str:
+    """The row is the header again: its first, middle and last named fields are those names (a BOM before the
+    first and spaces around the others allowed; the first test is a cheap one, the others run only where it holds)."""
+    named = _last_named(sf)
+    positions = dict.fromkeys((1, (named + 1) // 2, named))
+    first, *others = [f"trimBoth(replaceOne(c{i}, '\\xEF\\xBB\\xBF', '')) = {quote(sf.header[i - 1])}"
+                      for i in positions]
+    return " AND ".join([f"endsWith(c1, {quote(sf.header[0])})", first, *others])
 
 
 def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str = "_row_number + 1",

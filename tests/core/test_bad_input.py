@@ -6,7 +6,7 @@ import gzip
 import json
 import zipfile
 
-from abitest import focus_rows, load, total, write_csv
+from abitest import csv_total, focus_rows, load, total, write_csv
 
 from app.core.archives import expand_paths
 from app.core.demo import HEADER, generate
@@ -162,6 +162,22 @@ def test_rows_of_separators_only_are_quarantined_with_that_one_reason(wh, tmp_pa
     assert reasons == {2: ["row: every field is empty"], 4: ["row: every field is empty"],
                        5: ["row: every field is empty"]}
     assert f.unmapped == {}
+
+
+def test_header_lines_of_files_joined_into_one_are_quarantined_with_that_one_reason(wh, tmp_path):
+    header, rows = _demo_lines(tmp_path, 4)
+    quoted = ",".join(f'"{name}"' for name in header.split(","))  # a part saved with every name quoted
+    path = tmp_path / "joined_actual.csv"  # ``cat part_1.csv part_2.csv part_3.csv``: each part's BOM and header
+    path.write_bytes("\n".join(["\ufeff" + header, rows[0], "\ufeff" + header, rows[1], rows[2], quoted + " ",
+                                 rows[3]]).encode())
+    f = load(wh, path).files[0]
+    assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (6, 4, 2)
+    reasons = {q["source_row"]: q["reasons"] for q in wh.rows("SELECT source_row, reasons FROM abi.focus_quarantine")}
+    assert reasons == {2: ["row: the header line again (files joined into one?)"],
+                       5: ["row: the header line again (files joined into one?)"]}
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join([header, *rows]), encoding="utf-8")
+    assert total(wh, "BilledCost") == csv_total(plain, "CostInBillingCurrency")
 
 
 def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
