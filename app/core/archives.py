@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from app.core.files import BILLING_SUFFIXES
@@ -60,6 +61,19 @@ def split(path: Path) -> tuple[Path, str] | None:
         if parent.suffix.lower() == ZIP_SUFFIX and parent.is_file():
             return parent, path.relative_to(parent).as_posix()
     return None
+
+
+def read_small(path: Path) -> tuple[bytes, datetime] | None:
+    """A small file's bytes and modification time, also of a ZIP member (``usage.zip/run/manifest.json``); None when
+    there is no such file or member, or it cannot be read."""
+    try:
+        if (where := split(path)) is None:
+            return (path.read_bytes(), datetime.fromtimestamp(path.stat().st_mtime, UTC)) if path.is_file() else None
+        with zipfile.ZipFile(where[0]) as zf:
+            info = zf.getinfo(where[1])
+            return zf.read(info), datetime(*info.date_time, tzinfo=UTC)
+    except (OSError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile):
+        return None
 
 
 def member_copy(path: Path) -> Path | None:

@@ -12,9 +12,9 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from app.core import archives
 from app.core.replace import SCOPE
 from app.core.warehouse import Warehouse
 
@@ -41,18 +41,19 @@ class ExportRun:
 
 
 def read_run(folder: Path) -> ExportRun | None:
-    """The run described by the folder's manifest, or None (no manifest, or one that does not say)."""
-    manifest = next((folder / n for n in MANIFEST_NAMES if (folder / n).is_file()), None)
-    if manifest is None:
+    """The run described by the folder's manifest, or None (no manifest, or one that does not say); the folder may
+    be inside a ZIP archive (``archives.read_small``)."""
+    manifest, stored = next(((folder / n, found) for n in MANIFEST_NAMES
+                             if (found := archives.read_small(folder / n))), (None, None))
+    if manifest is None or stored is None:
         return None
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8-sig"))
+        data = json.loads(stored[0].decode("utf-8-sig"))
         config, run = data.get("exportConfig") or {}, data.get("runInfo") or {}
         month = str(run["startDate"])[:7]
         export = str(config.get("exportName") or folder.parent.parent.name)
-        submitted = str(run.get("submittedTime") or "") or datetime.fromtimestamp(
-            manifest.stat().st_mtime, UTC).isoformat()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        submitted = str(run.get("submittedTime") or "") or stored[1].isoformat()
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("%s: not read as an export manifest (%s); its folder's files load as given", manifest, exc)
         return None
     return ExportRun(export, str(config.get("type") or ""), month, submitted, folder)

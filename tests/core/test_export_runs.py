@@ -4,6 +4,7 @@ export, dataset and month is loaded, the earlier runs' files are skipped with th
 from __future__ import annotations
 
 import csv
+import zipfile
 from datetime import date
 
 from abitest import csv_total, load, total
@@ -39,6 +40,26 @@ def test_only_the_latest_run_of_a_month_loads(wh, tmp_path):
                for f in result.files if f.skipped)
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
     assert wh.scalar("SELECT countIf(status = 'skipped') FROM abi.ingestion_log") == len(old)
+
+
+def test_only_the_latest_run_loads_from_a_zip_of_the_export_folder(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    early = _first_days(files.actual, tmp_path / "mtd_15.csv", 15)
+    root = tmp_path / "container"
+    write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-15", "2026-10-16T05:00:00Z", early)
+    write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    archive = tmp_path / "exports.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(root.rglob("*")):
+            zf.write(path, path.relative_to(root).as_posix())
+    result = load(wh, archive)
+    skipped = [f for f in result.files if f.skipped]
+    assert result.ok and skipped and all("/run-15/" in f.path for f in skipped)
+    assert all("/run-31/" in f.path and f.rows_loaded for f in result.files if not f.skipped)
+    assert all("earlier run (2026-10-16T05:00:00Z) of export mtd-actual ActualCost 2026-10" in f.skipped
+               for f in skipped)
+    assert not any(f.warnings for f in result.files)
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
 
 
 def test_runs_of_other_months_or_datasets_all_load_and_files_without_manifest_are_kept(tmp_path):
