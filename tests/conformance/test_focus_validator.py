@@ -39,7 +39,9 @@ EXTRA_FILES = [Path(p) for p in os.environ.get("ABI_CONFORMANCE_FILES", "").spli
 """More billing files to load into the validated dataset (``ABI_CONFORMANCE_FILES=a.csv:b.parquet``): the same
 strict check on your own exports. Partner-billed (CSP) rows fail BilledCost-C-005-C there: the validator reads
 ProviderName != InvoiceIssuerName as "paid to a third party" and wants BilledCost 0, while the partner does invoice
-that cost (Microsoft's own FocusCost exports carry it; ABI keeps it, so BilledCost reconciles with the invoice)."""
+that cost (Microsoft's own FocusCost exports carry it; ABI keeps it, so BilledCost reconciles with the invoice).
+Other providers' rows are kept as they are too: costs rounded to 6 decimals fail the validator's unit price x
+quantity checks (tolerance 1e-9), and InvoiceId on some rows but not others fails its all-or-none nullability."""
 HELPER = Path(__file__).with_name("validator_sql.py")
 VERSION = "1.2"
 CRITERIA = "ALL"
