@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,70 @@ def _rechecks(workdir: Path, data: Path) -> dict[str, dict]:
     return json.loads(out.read_text())
 
 
+@dataclass
+class Verdicts:
+    """Each rule's verdict: the validator's, corrected rules re-checked, composites recomputed from their parts."""
+
+    statuses: dict[str, tuple[str, str]]
+    rules: dict[str, dict]
+    rechecked: dict[str, dict]
+    memo: dict[str, bool] = field(default_factory=dict)
+    parents: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for rule_id, rule in self.rules.items():
+            for child in _children(rule["ValidationCriteria"].get("Requirement") or {}):
+                self.parents.setdefault(child, []).append(rule_id)
+
+    def holds(self, requirement: dict) -> bool | None:
+        fn = requirement.get("CheckFunction")
+        if fn == "CheckModelRule":
+            return self.ok(requirement["ModelRuleId"])
+        if fn in ("AND", "OR"):
+            values = [self.holds(item) for item in requirement.get("Items") or []]
+            if None in values:
+                return None
+            return all(values) if fn == "AND" else any(values)
+        return None  # an inline check inside a composite: keep the validator's verdict
+
+    def ok(self, rule_id: str) -> bool:
+        """The rule holds: the validator's verdict, corrected rules re-checked, composites recomputed."""
+        if rule_id not in self.memo:
+            self.memo[rule_id] = True  # cycles (none expected) count as holding
+            status = self.statuses.get(rule_id, ("skipped", ""))[0]
+            if rule_id in self.rechecked:
+                self.memo[rule_id] = self.rechecked[rule_id]["violations"] == 0
+            elif status == "skipped":
+                self.memo[rule_id] = True
+            elif self.rules.get(rule_id, {}).get("Function") == "Composite":
+                verdict = self.holds(self.rules[rule_id]["ValidationCriteria"].get("Requirement") or {})
+                self.memo[rule_id] = verdict if verdict is not None else status != "failed"
+            else:
+                self.memo[rule_id] = status != "failed"
+        return self.memo[rule_id]
+
+    def excused(self, rule_id: str, seen: frozenset = frozenset()) -> bool:
+        """A composite above the rule holds anyway (the rule was one alternative of an OR, or does not apply)."""
+        return any(self.ok(p) or self.excused(p, seen | {rule_id})
+                   for p in self.parents.get(rule_id, []) if p not in seen)
+
+    def describe(self, rule_id: str) -> str:
+        rule = self.rules.get(rule_id, {})
+        must = rule.get("ValidationCriteria", {}).get("MustSatisfy", "")
+        if rule_id in self.rechecked:
+            fix = "corrected rule" if rule_id in KNOWN_VALIDATOR_BUGS else "corrected condition"
+            return f"{rule_id}: {must} [{fix}: {self.rechecked[rule_id]['violations']} violating rows]"
+        if rule.get("Function") == "Composite":
+            failing = [c for c in _children(rule["ValidationCriteria"].get("Requirement") or {}) if not self.ok(c)]
+            return f"{rule_id}: {must} [composite; failing: {', '.join(failing) or self.statuses[rule_id][1]}]"
+        return f"{rule_id}: {must} [validator: {self.statuses[rule_id][1]}]"
+
+    def failures(self) -> list[str]:
+        """Rules that fail and that no composite above excuses: leaves first (a composite fails because of them)."""
+        failing = sorted(r for r in set(self.statuses) | set(self.rechecked) if not self.ok(r) and not self.excused(r))
+        return sorted(failing, key=lambda r: self.rules.get(r, {}).get("Function") == "Composite")
+
+
 def test_export_passes_the_official_focus_validator(workdir: Path, dataset: Path) -> None:
     report = workdir / "report.xml"
     run = _run_validator(workdir, dataset, "--output-type", "unittest", "--output-destination", str(report))
@@ -162,67 +227,13 @@ def test_export_passes_the_official_focus_validator(workdir: Path, dataset: Path
     counts = {s: sum(1 for v, _ in statuses.values() if v == s) for s in ("passed", "failed", "skipped")}
     assert counts["passed"] > MIN_PASSED, f"the validator ran too few rules: {counts}"
 
-    rules = _model(_validator_package())
     rechecked = _rechecks(workdir, dataset)
     charge_class_rules = set(rechecked) - set(KNOWN_VALIDATOR_BUGS)
     assert len(charge_class_rules) >= 10, f"expected the ChargeClass rules to be re-checked: {sorted(rechecked)}"
-
-    parents: dict[str, list[str]] = {}
-    for rule_id, rule in rules.items():
-        for child in _children(rule["ValidationCriteria"].get("Requirement") or {}):
-            parents.setdefault(child, []).append(rule_id)
-
-    def holds(requirement: dict) -> bool | None:
-        fn = requirement.get("CheckFunction")
-        if fn == "CheckModelRule":
-            return ok(requirement["ModelRuleId"])
-        if fn in ("AND", "OR"):
-            values = [holds(item) for item in requirement.get("Items") or []]
-            if None in values:
-                return None
-            return all(values) if fn == "AND" else any(values)
-        return None  # an inline check inside a composite: keep the validator's verdict
-
-    memo: dict[str, bool] = {}
-
-    def ok(rule_id: str) -> bool:
-        """The rule holds: the validator's verdict, corrected rules re-checked, composites recomputed."""
-        if rule_id not in memo:
-            memo[rule_id] = True  # cycles (none expected) count as holding
-            status = statuses.get(rule_id, ("skipped", ""))[0]
-            if rule_id in rechecked:
-                memo[rule_id] = rechecked[rule_id]["violations"] == 0
-            elif status == "skipped":
-                memo[rule_id] = True
-            elif rules.get(rule_id, {}).get("Function") == "Composite":
-                verdict = holds(rules[rule_id]["ValidationCriteria"].get("Requirement") or {})
-                memo[rule_id] = verdict if verdict is not None else status != "failed"
-            else:
-                memo[rule_id] = status != "failed"
-        return memo[rule_id]
-
-    def excused(rule_id: str, seen: frozenset = frozenset()) -> bool:
-        """A composite above the rule holds anyway (the rule was one alternative of an OR, or does not apply)."""
-        return any(ok(p) or excused(p, seen | {rule_id}) for p in parents.get(rule_id, []) if p not in seen)
-
-    def describe(rule_id: str) -> str:
-        must = rules.get(rule_id, {}).get("ValidationCriteria", {}).get("MustSatisfy", "")
-        if rule_id in rechecked:
-            fix = "corrected condition" if rule_id in charge_class_rules else "corrected rule"
-            return f"{rule_id}: {must} [{fix}: {rechecked[rule_id]['violations']} violating rows]"
-        if rules.get(rule_id, {}).get("Function") == "Composite":
-            failing = [c for c in _children(rules[rule_id]["ValidationCriteria"].get("Requirement") or {})
-                       if not ok(c)]
-            return f"{rule_id}: {must} [composite; failing: {', '.join(failing) or statuses[rule_id][1]}]"
-        return f"{rule_id}: {must} [validator: {statuses[rule_id][1]}]"
-
-    candidates = set(statuses) | set(rechecked)
-    failures = sorted(r for r in candidates if not ok(r) and not excused(r))
-    # Leaves first: a composite fails because of them.
-    failures.sort(key=lambda r: rules.get(r, {}).get("Function") == "Composite")
+    verdicts = Verdicts(statuses, _model(_validator_package()), rechecked)
+    failures = verdicts.failures()
     if failures:
         console = _run_validator(workdir, dataset, "--output-type", "console", "--show-violations")
         details = console.stdout.split("--- Failures ---")[-1][-6000:] if "--- Failures ---" in console.stdout else ""
         pytest.fail(f"{len(failures)} FOCUS {VERSION} rules fail (validator: {counts}):\n"
-                    + "\n".join(describe(r) for r in failures) + f"\n\nValidator details:\n{details}")
-
+                    + "\n".join(verdicts.describe(r) for r in failures) + f"\n\nValidator details:\n{details}")
