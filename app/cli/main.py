@@ -11,11 +11,7 @@ from app.cli import commands, connectors, stack, workflows
 from app.core import logs
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="abi", description="Azure billing data to FOCUS 1.2 in ClickHouse.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _register_ingest(sub: argparse._SubParsersAction) -> None:
     ingest = sub.add_parser("ingest", help="load billing files (files, directories, globs)")
     ingest.add_argument("paths", nargs="+", help="billing files (.csv, .csv.gz, .parquet), ZIP archives of them, "
                         "folders (walked) and globs")
@@ -29,6 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ingest.set_defaults(run=commands.ingest)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="abi", description="Azure billing data to FOCUS 1.2 in ClickHouse.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _register_ingest(sub)
     export = sub.add_parser("export", help="write the FOCUS 1.2 dataset")
     export.add_argument("--format", choices=["parquet", "csv"], required=True)
     export.add_argument("--out", required=True)
