@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,16 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"shared samples not found at {SAMPLES}")
     return SAMPLES
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder where loads put their copies (ZIP members, UTF-16 and spaced CSV files): a test checks
+    that it is empty again after a load."""
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
 def write_csv(path: Path, header: list[str], rows: list[dict[str, str]], bom: bool = False) -> Path:

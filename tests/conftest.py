@@ -1,3 +1,3 @@
 """Pytest fixtures (helpers live in ``abitest``)."""
 
-from abitest import samples, wh  # noqa: F401
+from abitest import samples, scratch, wh  # noqa: F401

@@ -9,6 +9,7 @@ import io
 import shutil
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 ENCODING_SAMPLE_BYTES = 1 << 22
@@ -60,13 +61,21 @@ def detect(path: Path) -> str:
 def utf8_copy(path: Path) -> Path:
     """The UTF-16 file ``path`` (plain or gzip) as a UTF-8 CSV in a new temporary folder (``discard`` removes it);
     ``UnicodeDecodeError``, ``OSError`` or ``EOFError`` when it cannot be read whole."""
-    folder = Path(tempfile.mkdtemp(prefix="abi-utf16-"))
-    copy = folder / f"{path.name.removesuffix('.gz')}.utf8.csv"
-    try:
-        with io.TextIOWrapper(open_binary(path), encoding=UTF_16, newline="") as text, \
-                open(copy, "w", encoding="utf-8", newline="") as out:
+    def write(out: io.TextIOBase) -> None:
+        with io.TextIOWrapper(open_binary(path), encoding=UTF_16, newline="") as text:
             while chunk := text.read(CHUNK_CHARS):
                 out.write(chunk)
+    return temporary_copy(path, "utf8", write)
+
+
+def temporary_copy(path: Path, kind: str, write: Callable[[io.TextIOBase], None]) -> Path:
+    """A UTF-8 file that ``write`` fills, named after ``path`` in a new temporary folder (``discard`` removes it,
+    as does a failed ``write``)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"abi-{kind}-"))
+    copy = folder / f"{path.name.removesuffix('.gz')}.{kind}.csv"
+    try:
+        with open(copy, "w", encoding="utf-8", newline="") as out:
+            write(out)
     except BaseException:
         discard(copy)
         raise
@@ -74,5 +83,5 @@ def utf8_copy(path: Path) -> Path:
 
 
 def discard(copy: Path) -> None:
-    """Remove a copy made by ``utf8_copy`` and its folder."""
+    """Remove a copy made by ``temporary_copy`` and its folder."""
     shutil.rmtree(copy.parent, ignore_errors=True)

@@ -10,17 +10,20 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import archives, conventions, encodings, formats
+from app.core import archives, conventions, encodings, formats, spaced_csv
 from app.core.conventions import Conventions
 from app.core.encodings import open_binary
 from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
 from app.core.parquet import first_parquet_rows, parquet_nested
+
+log = logging.getLogger(__name__)
 
 SOURCES = ("azure-cost", "azure-focus", "focus")
 SUFFIXES = BILLING_SUFFIXES
@@ -143,7 +146,7 @@ def _read_header(path: Path, encoding: str = "utf-8", origin: Path | None = None
 def _cells(line: str) -> tuple[list[str], str]:
     """A header line's names (trimmed, BOM stripped) and its field separator."""
     delimiter = next((d for d in DELIMITERS if d in line), ",")
-    cells = next(csv.reader([line], delimiter=delimiter), [])
+    cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])  # ``a, "b"``: b
     return [cell.strip().lstrip("\ufeff").strip() for cell in cells], delimiter
 
 
@@ -201,6 +204,12 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
                 archives.discard(copy)
             copy = utf8
         sf = _open(path, copy, "utf-8" if encoding == encodings.UTF_16 else encoding, forced_source, given)
+        if not sf.is_parquet and spaced_csv.quoted_after_space(sf.readable, sf.encoding, sf.delimiter):
+            plain = _plain_copy(sf)
+            if copy:
+                encodings.discard(copy)
+            copy = plain
+            sf = _open(path, copy, "utf-8", forced_source, given)
         from app.core.datasets import detect_dataset  # it samples rows with this module's readers
 
         sf.dataset = detect_dataset(sf, forced_dataset)
@@ -216,6 +225,14 @@ def _utf8_copy(path: Path, shown: Path) -> Path:
         return encodings.utf8_copy(path)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise SourceError(shown, f"cannot be read as UTF-16 text ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _plain_copy(sf: SourceFile) -> Path:
+    log.warning("%s: values quoted after a space (`, \"`): read through a plain CSV copy", sf.path)
+    try:
+        return spaced_csv.plain_copy(sf.readable, sf.encoding, sf.delimiter)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(sf.path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
 
 
 def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | None,

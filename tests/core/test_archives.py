@@ -4,28 +4,17 @@ that is removed; archives without billing files, corrupt ones and corrupt member
 from __future__ import annotations
 
 import gzip
-import tempfile
 import zipfile
 from pathlib import Path
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-import pytest
 from abitest import csv_total, load, total
 from core.test_conventions import _unicode_text
 
 from app.core import archives
 from app.core.archives import expand_paths
 from app.core.demo import generate
-
-
-@pytest.fixture
-def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The temporary folder the extracted copies go to (it must be empty again after each load)."""
-    folder = tmp_path / "scratch"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
