@@ -14,8 +14,8 @@ def print_ingestion(result: IngestionResult) -> None:
     print(f"ingestion {result.ingestion_id}")
     for f in result.files:
         state = f"REFUSED: {f.error}" if f.error else f"SKIPPED: {f.skipped}" if f.skipped else (
-            f"{f.rows_read} read, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined, "
-            f"{f.rows_superseded} superseded by amortized data")
+            f"{f.rows_read} read, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined"
+            + (f", {f.rows_superseded} superseded by amortized data" if f.rows_superseded else ""))
         print(f"  {f.path} [{f.source or '?'} {f.dataset or ''}] {state}")
         if f.unmapped:
             print("    lookup misses (fell back): " + ", ".join(f"{k} ×{v}" for k, v in f.unmapped.items()))
