@@ -74,7 +74,7 @@ def temporary_copy(path: Path, kind: str, write: Callable[[io.TextIOBase], None]
     folder = Path(tempfile.mkdtemp(prefix=f"abi-{kind}-"))
     copy = folder / f"{path.name.removesuffix('.gz')}.{kind}.csv"
     try:
-        with open(copy, "w", encoding="utf-8", newline="") as out:
+        with open(copy, "w", encoding="utf-8", newline="", errors="surrogateescape") as out:
             write(out)
     except BaseException:
         discard(copy)

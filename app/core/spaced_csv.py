@@ -43,4 +43,6 @@ def plain_copy(path: Path, encoding: str, delimiter: str) -> Path:
 
 
 def _text(path: Path, encoding: str) -> io.TextIOWrapper:
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
+    """The file as text; a byte its encoding does not define goes through to the copy as it is (surrogateescape)."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="",
+                            errors="surrogateescape")
