@@ -109,6 +109,18 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_raw_row(wh, tmp_path)
     assert len(focus_rows(wh, "x_SourceRow")) == 2
 
 
+def test_a_number_too_large_for_exact_decimals_is_quarantined_as_out_of_range(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:4])]
+    rows[0]["Quantity"], rows[1]["Quantity"], rows[2]["Quantity"] = "123456789012345678901234", "1e25", "NaN"
+    load(wh, write_csv(tmp_path / "huge_actual.csv", HEADER, rows))
+    reasons = [r["reasons"][0] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
+    too_large = "Quantity: out of range (over 20 digits before the point)"
+    assert reasons == [f'{too_large}: "123456789012345678901234"', f'{too_large}: "1e25"',
+                       'Quantity: not a number: "NaN"']
+
+
 def test_header_variants_camel_case_legacy_names_bom_and_iso_dates(wh, tmp_path):
     rows = [{"cost": "1.5", "billingCurrency": "EUR", "product": "VM", "date": "2024-03-05T00:00:00Z",
              "meterCategory": "Virtual Machines", "billingAccountId": "123", "subscriptionId": "s1",
