@@ -63,7 +63,7 @@ def remove(args) -> int:
         unknown = [name for name, f in files.items() if not f]
         if unknown:
             raise CommandError(f"no rows loaded from {', '.join(unknown)} (nothing removed); the loaded files: "
-                               f"abi sql \"SELECT DISTINCT x_SourceFile FROM abi.focus_cost\"")
+                               "abi files")
         loaded = sorted({f for matched in files.values() for f in matched})
         done = removal.remove(wh, loaded)
     finally:
@@ -77,6 +77,28 @@ def remove(args) -> int:
     for note in done.notes:
         print(f"abi: note: {note}", file=sys.stderr)
     return 0
+
+
+def files(args) -> int:
+    from app.core import inventory
+
+    _check_period(args.billing_period)
+    wh = _existing_warehouse()
+    try:
+        loader.ensure_schema(wh)
+        held = inventory.held_files(wh, args.billing_period)
+    finally:
+        wh.close()
+    if args.json:
+        print(json.dumps({"files": held}))
+    else:
+        inventory.print_held(held)
+    return 0
+
+
+def _check_period(billing_period: str | None) -> None:
+    if billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", billing_period):
+        raise CommandError(f"--billing-period must be YYYY-MM, got {billing_period!r}")
 
 
 def _existing_warehouse():
@@ -148,8 +170,7 @@ class BytesRead:
 def export(args) -> int:
     from app.core.export import export as run_export
 
-    if args.billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.billing_period):
-        raise CommandError(f"--billing-period must be YYYY-MM, got {args.billing_period!r}")
+    _check_period(args.billing_period)
     wh = _existing_warehouse()
     try:
         loader.ensure_schema(wh)

@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--json", action="store_true", help="print one JSON object")
     remove.set_defaults(run=commands.remove)
 
+    files = sub.add_parser("files", help="the files the warehouse holds rows of (what abi remove takes)")
+    files.add_argument("--billing-period", help="YYYY-MM: only files with rows of that month")
+    files.add_argument("--json", action="store_true", help="print one JSON object")
+    files.set_defaults(run=commands.files)
+
     sql = sub.add_parser("sql", help="run a read-only query on the warehouse")
     sql.add_argument("query")
     sql.add_argument("--format", choices=["csv", "json", "table"], default="table")

@@ -119,6 +119,9 @@ def test_remove_takes_a_loaded_file_back_out(tmp_path, demo_dir):
     before = json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"]
     unknown = abi(tmp_path, "remove", "never-loaded.csv", str(demo_dir / "nothing.csv"))
     assert unknown.returncode == 2 and "never-loaded.csv" in unknown.stderr and "nothing removed" in unknown.stderr
+    assert "abi files" in unknown.stderr  # where to see what is loaded
+    held = [f["path"] for f in json.loads(abi(tmp_path, "files", "--json").stdout)["files"]]
+    assert held == sorted(str(p.resolve()) for p in demo_dir.iterdir())
     assert json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"] == before
     amortized = next(p for p in demo_dir.iterdir() if "amortized" in p.name.lower())
     out = abi(tmp_path, "remove", amortized.name, "--json")  # a name only one loaded file ends with
@@ -127,6 +130,10 @@ def test_remove_takes_a_loaded_file_back_out(tmp_path, demo_dir):
     assert list(payload["rows"]) == [str(amortized.resolve())] and payload["notes"]
     after = json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"]
     assert after == before - payload["rows"][str(amortized.resolve())]
+    listed = abi(tmp_path, "files", "--billing-period", "2026-10")
+    assert listed.returncode == 0 and str(amortized.resolve()) not in listed.stdout
+    assert len(listed.stdout.splitlines()) == 2  # the heading and the actual file
+    assert abi(tmp_path, "files", "--billing-period", "2026-13").returncode == 2
 
 
 def test_ingest_drops_the_stage_tables_a_killed_load_left(tmp_path, samples):
