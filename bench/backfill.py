@@ -114,21 +114,12 @@ async def backfill(work: Path, fake: dict, months: list[date], parallel: int) ->
     """The workflow phase, in this process: dev server, worker, one backfill run."""
     from temporalio.testing import WorkflowEnvironment
 
-    from app.connectors.registry import Registry
-    from app.connectors.service import ConnectorService
-    from app.core.warehouse import EmbeddedWarehouse
     from app.stack.services import venv_binary
-    from app.workflows.activities import Runtime
     from app.workflows.temporal.activities import AbiActivities
     from app.workflows.types import BACKFILL, TASK_QUEUE, BackfillInput, QualitySettings, RetrySettings, RunReport
     from app.workflows.worker import build_worker
 
-    os.environ["BENCH_SECRET"] = "fake-client-secret"
-    rt = Runtime.open(EmbeddedWarehouse(work / "wh-workflow"), Registry(f"sqlite:///{work / 'registry.db'}"))
-    ConnectorService(rt.registry).add("bench", "azure-cost-details", {
-        "scope": "/providers/Microsoft.Billing/billingAccounts/8611537", "tenant_id": fake["tenant"],
-        "client_id": fake["client_id"], "client_secret": "env:BENCH_SECRET", "management_url": fake["url"],
-        "authority_host": fake["url"], "ca_bundle": fake["ca_file"]})
+    rt = open_runtime(work, fake)
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=venv_binary("temporal"),
                                                 dev_server_log_level="error")
     acts = AbiActivities(lambda: rt, threads=parallel + 1)
@@ -143,18 +134,36 @@ async def backfill(work: Path, fake: dict, months: list[date], parallel: int) ->
     finally:
         await env.shutdown()
         acts._pool.shutdown(wait=True)
-    rows = sum(load.rows_read for load in report.loads)
-    parts = {k: round(sum(load.seconds.get(k, 0.0) for load in report.loads), 1)
-             for k in ("extract", "load")}
-    out = {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds),
-           "month_seconds_summed": parts,
-           "months": len(report.loads), "quality": {"checks": report.quality.checks,
-                                                   "failed": report.quality.failed,
-                                                   "anomalies": report.quality.anomalies,
-                                                   "problems": report.quality.problems[:5]},
-           "rows_in_focus": int(rt.wh.scalar("SELECT count() FROM abi.focus_cost"))}
+    out = summary(report, seconds)
+    out["rows_in_focus"] = int(rt.wh.scalar("SELECT count() FROM abi.focus_cost"))
     rt.close()
     return out
+
+
+def open_runtime(work: Path, fake: dict):
+    """The workflow runtime on a fresh warehouse, with connector ``bench`` pointed at the fake Azure."""
+    from app.connectors.registry import Registry
+    from app.connectors.service import ConnectorService
+    from app.core.warehouse import EmbeddedWarehouse
+    from app.workflows.activities import Runtime
+
+    os.environ["BENCH_SECRET"] = "fake-client-secret"
+    rt = Runtime.open(EmbeddedWarehouse(work / "wh-workflow"), Registry(f"sqlite:///{work / 'registry.db'}"))
+    ConnectorService(rt.registry).add("bench", "azure-cost-details", {
+        "scope": "/providers/Microsoft.Billing/billingAccounts/8611537", "tenant_id": fake["tenant"],
+        "client_id": fake["client_id"], "client_secret": "env:BENCH_SECRET", "management_url": fake["url"],
+        "authority_host": fake["url"], "ca_bundle": fake["ca_file"]})
+    return rt
+
+
+def summary(report, seconds: float) -> dict:
+    """The backfill's figures: rows, rate, summed extract and load seconds, months and quality results."""
+    rows = sum(load.rows_read for load in report.loads)
+    parts = {k: round(sum(load.seconds.get(k, 0.0) for load in report.loads), 1) for k in ("extract", "load")}
+    quality = {"checks": report.quality.checks, "failed": report.quality.failed,
+               "anomalies": report.quality.anomalies, "problems": report.quality.problems[:5]}
+    return {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds),
+            "month_seconds_summed": parts, "months": len(report.loads), "quality": quality}
 
 
 def workflow_phase(work: Path, scale: int, blobs: int, months: list[date], parallel: int) -> None:

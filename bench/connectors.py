@@ -13,6 +13,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,13 +35,7 @@ def main() -> None:
     parser.add_argument("--compress", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="abi-bench-connectors-"))
-    http.sleep = lambda _s: None  # the fake answers Retry-After: 0; no waiting to measure
-    fake = FakeAzure(work / "fake", scale=args.scale, blobs_per_report=args.blobs, compress=args.compress).start()
-    first, last = add_months(time_today(), -args.months), add_months(time_today(), -1)
-    for m in range(args.months):  # generate the demo data outside the timings
-        for metric in ("ActualCost", "AmortizedCost"):
-            fake.data.month_file(add_months(first, m), metric)
-    os.environ["BENCH_SECRET"] = fake.client_secret
+    fake, first, last = start_fake(work, args)
     service = ConnectorService(Registry(f"sqlite:///{work / 'registry.db'}"),
                                warehouse=lambda: EmbeddedWarehouse(work / "wh-sync"))
     service.add("bench", "azure-cost-details", {
@@ -58,13 +53,30 @@ def main() -> None:
     bulk_s = time.perf_counter() - started
     wh.close()
     fake.stop()
-    rows = result["rows_read"]
+    report(args, result, bulk, {"sync": sync_s, "bulk": bulk_s, "downloaded": downloaded})
+
+
+def start_fake(work: Path, args: argparse.Namespace) -> tuple[FakeAzure, date, date]:
+    """The fake Azure with the months' demo data generated ahead (outside the timings); its secret in the env."""
+    http.sleep = lambda _s: None  # the fake answers Retry-After: 0; no waiting to measure
+    fake = FakeAzure(work / "fake", scale=args.scale, blobs_per_report=args.blobs, compress=args.compress).start()
+    first, last = add_months(time_today(), -args.months), add_months(time_today(), -1)
+    for m in range(args.months):
+        for metric in ("ActualCost", "AmortizedCost"):
+            fake.data.month_file(add_months(first, m), metric)
+    os.environ["BENCH_SECRET"] = fake.client_secret
+    return fake, first, last
+
+
+def report(args: argparse.Namespace, result: dict, bulk: list, measured: dict[str, float]) -> None:
+    """Prints the figures as one JSON object."""
+    rows, sync_s, bulk_s = result["rows_read"], measured["sync"], measured["bulk"]
     print(json.dumps({
         "months": args.months, "scale": args.scale, "blobs_per_report": args.blobs, "compress": args.compress,
         "ok": result["ok"] and all(b.ok for b in bulk), "rows": rows,
         "bulk_rows": sum(f.rows_read for b in bulk for f in b.files),
         "sync_seconds": round(sync_s, 2), "sync_rows_per_s": round(rows / sync_s), "MB_downloaded":
-        round(downloaded / 1e6, 1), "bulk_ingest_seconds": round(bulk_s, 2),
+        round(measured["downloaded"] / 1e6, 1), "bulk_ingest_seconds": round(bulk_s, 2),
         "sync_overhead_pct": round(100 * (sync_s - bulk_s) / bulk_s, 1),
         "sync_extract_seconds": round(sum(u["extract_seconds"] for u in result["units"]), 2),
         "sync_load_seconds": round(sum(u["load_seconds"] for u in result["units"]), 2),
@@ -72,9 +84,7 @@ def main() -> None:
     }, indent=2))
 
 
-def time_today():
-    from datetime import date
-
+def time_today() -> date:
     return date.today()
 
 

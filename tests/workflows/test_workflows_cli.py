@@ -69,30 +69,8 @@ def test_run_list_status_history_cancel_retry_and_schedules(tmp_path, temporal, 
         code, out, _ = abi(capsys, "run", "backfill", "--id", "bf-one", "--wait", "--input",
                            json.dumps({**base, "start": months[0], "end": months[0]}))
         assert code == 0 and json.loads(out.split("\n", 1)[1])["loads"][0]["month"] == months[0]
-
-        fake_azure.polls, fake_azure.retry_after = 1000, 0.05  # reports never ready: the run hangs in month 1
-        long = {**base, "start": months[1], "end": months[2]}
-        assert abi(capsys, "run", "backfill", "--id", "bf-two", "--input", json.dumps(long))[0] == 0
-        assert abi(capsys, "cancel", "bf-two")[0] == 0
-        wait_status(capsys, "bf-two", "canceled")
-        fake_azure.polls = 1
-        code, out, _ = abi(capsys, "retry", "bf-two", "--wait", "--json")
-        assert code == 0
-        retried = json.loads(out.split("\n", 1)[0])["id"]
-        assert retried.startswith("bf-two-retry-")
-
-        code, out, err = abi(capsys, "list", "--json")  # the worker holds the warehouse: Temporal's view
-        assert code == 0 and "Temporal's view" in err
-        assert {r["id"]: r["status"] for r in json.loads(out)} == {"bf-one": "completed", "bf-two": "canceled",
-                                                                   retried: "completed"}
-        events = json.loads(abi(capsys, "history", "bf-one", "--json")[1])
-        assert [e["activity"] for e in events if e["event"] == "activity_task_scheduled"].count(
-            "abi.extract_month") == 1
-        code, out, _ = abi(capsys, "schedule", "azure", "--cron", "15 3 * * *")
-        assert code == 0 and "abi-daily-azure" in out
-        shown = json.loads(abi(capsys, "schedules", "--json")[1])
-        assert shown[0]["cron"] == "15 3 * * *" and shown[0]["next"][0][11:16] == "03:15"
-        assert abi(capsys, "run", "backfill", "--input", '{"bogus": 1}')[0] == 2
+        retried = cancel_then_retry(capsys, fake_azure, {**base, "start": months[1], "end": months[2]})
+        check_temporal_views(capsys, retried)
     finally:
         worker.stop()
 
@@ -105,3 +83,34 @@ def test_run_list_status_history_cancel_retry_and_schedules(tmp_path, temporal, 
     assert [(t["month"], t["status"]) for t in shown["months"]] == [(months[1], "completed"), (months[2], "completed")]
     code, out, _ = abi(capsys, "status", "bf-one")
     assert code == 0 and "completed" in out and months[0] in out
+
+
+def cancel_then_retry(capsys, fake_azure, backfill: dict) -> str:
+    """Starts backfill ``bf-two`` while reports are never ready, cancels it, lets reports be ready and retries it
+    to completion: the retry's workflow id."""
+    fake_azure.polls, fake_azure.retry_after = 1000, 0.05  # reports never ready: the run hangs in month 1
+    assert abi(capsys, "run", "backfill", "--id", "bf-two", "--input", json.dumps(backfill))[0] == 0
+    assert abi(capsys, "cancel", "bf-two")[0] == 0
+    wait_status(capsys, "bf-two", "canceled")
+    fake_azure.polls = 1
+    code, out, _ = abi(capsys, "retry", "bf-two", "--wait", "--json")
+    assert code == 0
+    retried = json.loads(out.split("\n", 1)[0])["id"]
+    assert retried.startswith("bf-two-retry-")
+    return retried
+
+
+def check_temporal_views(capsys, retried: str) -> None:
+    """While the worker holds the warehouse: list and history from Temporal, schedules, a bad input refused."""
+    code, out, err = abi(capsys, "list", "--json")
+    assert code == 0 and "Temporal's view" in err
+    assert {r["id"]: r["status"] for r in json.loads(out)} == {"bf-one": "completed", "bf-two": "canceled",
+                                                               retried: "completed"}
+    events = json.loads(abi(capsys, "history", "bf-one", "--json")[1])
+    assert [e["activity"] for e in events if e["event"] == "activity_task_scheduled"].count(
+        "abi.extract_month") == 1
+    code, out, _ = abi(capsys, "schedule", "azure", "--cron", "15 3 * * *")
+    assert code == 0 and "abi-daily-azure" in out
+    shown = json.loads(abi(capsys, "schedules", "--json")[1])
+    assert shown[0]["cron"] == "15 3 * * *" and shown[0]["next"][0][11:16] == "03:15"
+    assert abi(capsys, "run", "backfill", "--input", '{"bogus": 1}')[0] == 2
