@@ -322,7 +322,10 @@ FROM
                       dictGet('{dictionary_services_by_name}', 'service_category', tuple(fallback_service_name)),
                       dictGet('{dictionary_services_by_name}', 'service_subcategory', tuple(fallback_service_name))))
             AS service,
-        coalesce(MeterCategory, ConsumedService, 'Unknown') AS fallback_service_name,
+        -- A marketplace row without meter or consumed service (EA marketplace charges) is Azure Marketplace's.
+        coalesce(MeterCategory, ConsumedService,
+                 if(lower(ifNull(PublisherType, '')) = 'marketplace', 'Azure Marketplace', NULL), 'Unknown')
+            AS fallback_service_name,
         service.1 != '' AS service_known
     FROM {source}
 ) AS a

@@ -103,6 +103,12 @@ def test_regions_services_resource_type_and_periods(wh, tmp_path):
     assert (row["s"], row["e"], row["be"]) == ("2023-09-02 00:00:00", "2023-09-03 00:00:00", "2023-10-01 00:00:00")
 
 
+@pytest.mark.parametrize("location", ["N/A", "Unassigned", "All Regions", "Intercontinental", "Zone 1", "None"])
+def test_a_location_that_is_no_region_has_no_region(wh, tmp_path, location):
+    row = mapped(wh, tmp_path, "RegionId, RegionName", ResourceLocation=location, MeterRegion=location)
+    assert row == {"RegionId": None, "RegionName": None}
+
+
 @pytest.mark.parametrize(("resource_id", "arm_type", "group"), [
     ("/subscriptions/s/resourceGroups/RG-One/providers/Microsoft.Compute/virtualMachines/vm1/extensions/ext1",
      "microsoft.compute/virtualmachines/extensions", "RG-One"),
@@ -177,3 +183,21 @@ def test_a_meters_price_id_belongs_to_one_sku_and_names_never_go_missing(wh, tmp
            BillingAccountId="abcd:efgh_2019-05-31", BillingProfileId="PROF-1")  # the same meter on an MCA account
     assert focus_rows(wh, "SkuId, SkuPriceId", "BillingAccountId = 'PROF-1'") == [
         {"SkuId": "DZH318Z0BNXN0033", "SkuPriceId": f"DZH318Z0BNXN0033_{meter}"}]
+
+
+def test_a_marketplace_charge_without_meter_or_service_is_azure_marketplaces(wh, tmp_path):
+    row = BASE | {"MeterCategory": "", "ConsumedService": "", "ResourceId": "", "PublisherType": "Marketplace",
+                  "PublisherName": "Datadog", "ChargeType": "Purchase", "Frequency": "Recurring"}
+    f = load(wh, write_csv(tmp_path / "market_actual.csv", list(row), [row])).files[0]
+    assert f.rows_loaded == 1 and f.unmapped == {}
+    assert focus_rows(wh, "ServiceName, ServiceCategory, PublisherName")[0] == {
+        "ServiceName": "Azure Marketplace", "ServiceCategory": "Other", "PublisherName": "Datadog"}
+
+
+def test_tags_that_are_not_json_keep_the_row_and_their_text(wh, tmp_path):
+    row = BASE | {"Tags": '{"env": "prod"'}  # cut short
+    f = load(wh, write_csv(tmp_path / "tags_actual.csv", list(row), [row])).files[0]
+    assert (f.rows_loaded, f.rows_quarantined) == (1, 0)
+    assert set(f.unmapped) == {"tags:not JSON (kept in x_SourceColumns)"}
+    out = focus_rows(wh, "toString(Tags) AS t, x_SourceColumns['Tags'] AS kept, toString(BilledCost) AS c")[0]
+    assert out == {"t": "{}", "kept": '{"env": "prod"', "c": "3"}
