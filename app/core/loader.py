@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core import archives, mapping, replace, schema
+from app.core import archives, ledger, mapping, replace, schema
+from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.reconciliation import reconcile
 from app.core.runs import EXPORT_PART, earlier_runs, overlaps
@@ -50,6 +50,8 @@ class IngestionResult:
     files: list[FileResult]
     reconciliation: list[dict[str, str]] = field(default_factory=list)
     """FOCUS against the files' own totals per billing month, currency and metric (``app.core.reconciliation``)."""
+    earlier_files: list[dict] = field(default_factory=list)
+    """Rows of files loaded earlier that this load replaced or superseded (``replace.Published.earlier``)."""
 
     @property
     def ok(self) -> bool:
@@ -57,7 +59,7 @@ class IngestionResult:
 
     def as_dict(self) -> dict:
         return {"ingestion_id": self.ingestion_id, "files": [asdict(f) for f in self.files],
-                "reconciliation": self.reconciliation}
+                "reconciliation": self.reconciliation, "earlier_files": self.earlier_files}
 
 
 def ensure_schema(wh: Warehouse) -> None:
@@ -105,10 +107,10 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
             _hold_back(stages)
         else:
             _warn_overlaps(wh, stages, result, repeats=not atomic)  # an atomic load is the parts of one report
-            _commit(wh, f"{prefix}_batch", stages)
+            result.earlier_files = _commit(wh, f"{prefix}_batch", stages)
             result.reconciliation = reconcile(wh, list(dict.fromkeys(stage.focus for _, stage in stages)),
                                               [t for fr, _ in stages for t in fr.source_totals])
-        _log(wh, result, started)
+        ledger.record(wh, result, started)
     finally:
         for _, stage in stages:
             stage.drop()
@@ -252,41 +254,20 @@ def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:
         fr.rows_loaded = fr.rows_quarantined = 0
 
 
-def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]]) -> None:
-    """Publish all staged files at once and replace their quarantine rows."""
+def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]]) -> list[dict]:
+    """Publish all staged files at once and replace their quarantine rows; returns the rows of earlier loads taken
+    out (``replace.Published.earlier``)."""
     db = wh.database
     replace.create_batch(wh, batch)
     try:
-        superseded = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)))
+        published = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)))
     finally:
         wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
+    quarantined = ledger.quarantined_before(wh, [fr.path for fr, _ in stages])
     for fr, _ in stages:
-        fr.rows_superseded = superseded.get(fr.path, 0)
+        fr.rows_superseded = published.superseded.get(fr.path, 0)
         fr.rows_loaded -= fr.rows_superseded
         wh.command(f"DELETE FROM {db}.{QUARANTINE_TABLE} WHERE source_file = {quote(fr.path)}")
     for quarantine in dict.fromkeys(stage.quarantine for _, stage in stages):  # a stage may hold several files
         wh.command(f"INSERT INTO {db}.{QUARANTINE_TABLE} SELECT * FROM {db}.{quarantine}")
-
-
-def _log(wh: Warehouse, result: IngestionResult, started: str) -> None:
-    finished = timestamp_now()
-    for fr in result.files:
-        row = {
-            "ingestion_id": result.ingestion_id, "source_file": fr.path, "source_format": fr.source or "",
-            "source_dataset": fr.dataset or "",
-            "status": "refused" if fr.error else "skipped" if fr.skipped else "loaded",
-            "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, "rows_quarantined": fr.rows_quarantined,
-            "rows_superseded": fr.rows_superseded, "billing_periods": fr.billing_periods,
-            "unmapped": fr.unmapped, "error": fr.error, "started_at": started, "finished_at": finished,
-        }
-        wh.command(f"INSERT INTO {wh.database}.{INGESTION_LOG_TABLE} FORMAT JSONEachRow {_json(row)}")
-
-
-def _json(row: dict) -> str:
-    import json
-
-    return json.dumps(row)
-
-
-def timestamp_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return ledger.taken_out(published.earlier, quarantined)

@@ -11,8 +11,8 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from app.core import replace
-from app.core.loader import timestamp_now
+from app.core import ledger, replace
+from app.core.ledger import timestamp_now
 from app.core.warehouse import Warehouse, quote
 from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 from app.views.refresh import refresh_aggregates
@@ -29,6 +29,8 @@ class Removed:
     quarantined: dict[str, int] = field(default_factory=dict)
     billing_periods: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    booked: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """(file, ingestion that loaded the rows) → [FOCUS rows, quarantined rows] taken out (``ledger``)."""
 
 
 def loaded_files(wh: Warehouse, names: list[str]) -> dict[str, list[str]]:
@@ -65,11 +67,13 @@ def _remove(wh: Warehouse, files: list[str]) -> Removed:
     db, names = wh.database, "(" + ", ".join(quote(f) for f in files) + ")"
     done = Removed(str(uuid.uuid4()))
     started = timestamp_now()
-    per_partition = wh.rows(f"SELECT _partition_id AS p, x_SourceFile AS f, count() AS n, countIf(x_SourceFormat = "
-                            f"'azure-cost' AND x_SourceDataset = 'AmortizedCost') AS amortized FROM {db}.{FOCUS_TABLE} "
-                            f"WHERE x_SourceFile IN {names} GROUP BY p, f ORDER BY p, f")
+    per_partition = wh.rows(
+        f"SELECT _partition_id AS p, x_SourceFile AS f, x_IngestionId AS i, count() AS n, countIf(x_SourceFormat = "
+        f"'azure-cost' AND x_SourceDataset = 'AmortizedCost') AS amortized FROM {db}.{FOCUS_TABLE} "
+        f"WHERE x_SourceFile IN {names} GROUP BY p, f, i ORDER BY p, f")
     for r in per_partition:
         done.rows[r["f"]] = done.rows.get(r["f"], 0) + int(r["n"])
+        done.booked.setdefault((r["f"], r["i"]), [0, 0])[0] += int(r["n"])
     done.billing_periods = sorted({f"{r['p'][:4]}-{r['p'][4:]}" for r in per_partition})
     amortized = sorted({f"{r['p'][:4]}-{r['p'][4:]}" for r in per_partition if int(r["amortized"])})
     if amortized:  # Microsoft's combination: the actual usage rows were never kept beside amortized ones
@@ -87,9 +91,9 @@ def _remove(wh: Warehouse, files: list[str]) -> Removed:
         finally:
             wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
     refresh_aggregates(wh, sorted({r["p"] for r in per_partition}))
-    done.quarantined = {r["f"]: int(r["n"]) for r in wh.rows(
-        f"SELECT toString(source_file) AS f, count() AS n FROM {db}.{QUARANTINE_TABLE} "
-        f"WHERE source_file IN {names} GROUP BY f")}
+    for (f, ingestion), n in ledger.quarantined_before(wh, files).items():
+        done.quarantined[f] = done.quarantined.get(f, 0) + n
+        done.booked.setdefault((f, ingestion), [0, 0])[1] = n
     if done.quarantined:
         wh.command(f"ALTER TABLE {db}.{QUARANTINE_TABLE} DELETE WHERE source_file IN {names} "
                    f"SETTINGS mutations_sync = 2")
@@ -98,14 +102,15 @@ def _remove(wh: Warehouse, files: list[str]) -> Removed:
 
 
 def _log(wh: Warehouse, done: Removed, files: list[str], started: str) -> None:
+    """Books the rows taken out to the ingestions that loaded them (``ledger``): negative counts, status removed."""
     import json
 
-    for f in files:
-        rows, quarantined = done.rows.get(f, 0), done.quarantined.get(f, 0)
-        row = {"ingestion_id": done.removal_id, "source_file": f, "source_format": "", "source_dataset": "",
-               "status": "removed", "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "rows_superseded": 0,
-               "billing_periods": done.billing_periods, "unmapped": {},
-               "error": f"removed by abi remove: {rows} FOCUS rows, {quarantined} quarantined rows",
+    for (f, ingestion), (rows, quarantined) in sorted(done.booked.items()):
+        row = {"ingestion_id": ingestion, "source_file": f, "source_format": "", "source_dataset": "",
+               "status": "removed", "rows_read": 0, "rows_loaded": -rows, "rows_quarantined": -quarantined,
+               "rows_superseded": 0, "billing_periods": done.billing_periods, "unmapped": {},
+               "error": f"removed by abi remove {done.removal_id}: {rows} FOCUS rows, {quarantined} quarantined rows",
                "started_at": started, "finished_at": timestamp_now()}
         wh.command(f"INSERT INTO {wh.database}.{INGESTION_LOG_TABLE} FORMAT JSONEachRow {json.dumps(row)}")
-        log.info("removed %s: %d FOCUS rows, %d quarantined rows", f, rows, quarantined)
+    for f in files:
+        log.info("removed %s: %d FOCUS rows, %d quarantined rows", f, done.rows.get(f, 0), done.quarantined.get(f, 0))

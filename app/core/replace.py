@@ -9,6 +9,8 @@ left out of the batch, never deleted from it afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from app.core import schema
 from app.core.staging import STAGE_SETTINGS
 from app.core.warehouse import Warehouse
@@ -24,19 +26,28 @@ SUPERSEDED = (
 )
 
 
-def publish(wh: Warehouse, batch: str, stages: list[str]) -> dict[str, int]:
-    """Publish the staged FOCUS tables ``stages`` through the empty table ``batch``; returns rows superseded per
-    source file. Superseded rows are never written: a stage without any is attached whole, one with some is copied
-    without them (no mutation rewrites a month), and so are the surviving rows of the target."""
+@dataclass
+class Published:
+    """What a publication did: rows superseded per source file (staged or published earlier), and the rows of
+    earlier loads it took out (``earlier``: ``{"path", "ingestion_id", "rows_replaced", "rows_superseded"}`` each)."""
+
+    superseded: dict[str, int] = field(default_factory=dict)
+    earlier: list[dict] = field(default_factory=list)
+
+
+def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
+    """Publish the staged FOCUS tables ``stages`` through the empty table ``batch``. Superseded rows are never
+    written: a stage without any is attached whole, one with some is copied without them (no mutation rewrites a
+    month), and so are the surviving rows of the target."""
     if not stages:
-        return {}
+        return Published()
     db = wh.database
     target, full_batch = f"{db}.{FOCUS_TABLE}", f"{db}.{batch}"
     staged = " UNION ALL ".join(f"SELECT * FROM {db}.{t}" for t in stages)
     partitions = [r["p"] for r in wh.rows(  # partition ids: toYYYYMM(BillingPeriodStart) as text
         f"SELECT DISTINCT toString(toYYYYMM(BillingPeriodStart)) AS p FROM ({staged}) ORDER BY p")]
     if not partitions:
-        return {}
+        return Published()
     keys, amortized = f"{full_batch}_keys", f"{full_batch}_amortized"
     try:
         wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT DISTINCT {SCOPE} AS scope FROM ({staged})")
@@ -45,9 +56,9 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> dict[str, int]:
         wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope "
                    f"FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
         condition = SUPERSEDED.format(amortized=amortized)
-        superseded = {r["file"]: int(r["n"]) for r in wh.rows(
+        published = Published({r["file"]: int(r["n"]) for r in wh.rows(
             f"SELECT x_SourceFile AS file, count() AS n FROM ({staged} UNION ALL {surviving}) "
-            f"WHERE {condition} GROUP BY file")}
+            f"WHERE {condition} GROUP BY file")}, _earlier_rows(wh, partitions, keys, condition))
         for stage in stages:
             _add_stage(wh, full_batch, f"{db}.{stage}", condition)
         wh.command(f"INSERT INTO {full_batch} {surviving} AND NOT ifNull({condition}, false)")
@@ -57,7 +68,19 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> dict[str, int]:
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
     refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
-    return superseded
+    return published
+
+
+def _earlier_rows(wh: Warehouse, partitions: list[str], keys: str, condition: str) -> list[dict]:
+    """Rows of earlier loads in ``partitions`` that the publication takes out, per file and ingestion: replaced
+    (their scope is loaded again) or superseded (actual rows of a scope now amortized)."""
+    replaced = f"{SCOPE} IN (SELECT scope FROM {keys})"
+    return [{"path": r["file"], "ingestion_id": r["ingestion"], "rows_replaced": int(r["replaced"]),
+             "rows_superseded": int(r["superseded"])} for r in wh.rows(
+        f"SELECT x_SourceFile AS file, x_IngestionId AS ingestion, countIf({replaced}) AS replaced, "
+        f"countIf(NOT ({replaced}) AND ifNull({condition}, false)) AS superseded FROM {wh.database}.{FOCUS_TABLE} "
+        f"WHERE _partition_id IN {_tuple(partitions)} GROUP BY file, ingestion HAVING replaced + superseded > 0 "
+        "ORDER BY file, ingestion")]
 
 
 def _add_stage(wh: Warehouse, batch: str, stage: str, condition: str) -> None:

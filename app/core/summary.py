@@ -19,6 +19,10 @@ def print_ingestion(result: IngestionResult) -> None:
         print(f"  {f.path} [{f.source or '?'} {f.dataset or ''}] {state}")
         if f.unmapped:
             print("    lookup misses (fell back): " + ", ".join(f"{k} ×{v}" for k, v in f.unmapped.items()))
+    for e in result.earlier_files:  # files loaded earlier whose rows this load took out
+        done = [f"{e[k]} {what}" for k, what in (("rows_replaced", "replaced"), ("rows_quarantined_replaced",
+                "quarantined replaced"), ("rows_superseded", "superseded by amortized data")) if e[k]]
+        print(f"  earlier load of {e['path']}: {', '.join(done)}")
     if result.reconciliation:
         print("reconciliation (FOCUS against the files' own totals, per billing month and currency)")
     for r in result.reconciliation:

@@ -22,14 +22,16 @@ class QuarantinedRow(BaseModel):
 
 
 class IngestionFile(BaseModel):
-    """What one load did with one file: every row read is loaded, quarantined or superseded."""
+    """What one load did with one file: every row read is loaded, quarantined or superseded. A ledger: a later load
+    or ``abi remove`` that takes rows out books them to the ingestion that loaded them (negative counts), so summed
+    per ingestion or file, rows_loaded and rows_quarantined are the rows still held (``app.core.ledger``)."""
 
     ingestion_id: str
     source_file: str
     source_format: Enum
     source_dataset: Enum
     status: Enum
-    """loaded, skipped, refused, or removed (``abi remove``)."""
+    """loaded, skipped, refused; booked later: replaced or superseded (by a later load), removed (``abi remove``)."""
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
