@@ -107,7 +107,9 @@ ANOMALY_COLUMNS = ("day", "billing_account_id", "sub_account_id", "sub_account_n
                    "detected_at")
 RUN_COLUMNS = ("run_id", "workflow", "connector", "status", "started_at", "ended_at", "rows_processed", "error",
                "parameters", "temporal_run_id")
-LATEST = "argMax(tuple({c}), checked_at).1 AS {c}"
+LATEST = "argMax(tuple(q_{c}), q_checked_at).1 AS `{c}`"
+"""The latest check's value (the inner columns are prefixed ``q_``: an alias never shadows the column it is made
+from, whatever the server's ``prefer_column_name_to_alias``)."""
 
 
 def data_quality(q: DataQualityQuery) -> Query:
@@ -119,13 +121,15 @@ def data_quality(q: DataQualityQuery) -> Query:
         conds.append(f"run_id = {sql.bind('run', q.run_id)}")
     where = " AND ".join(conds) or "1"
     text = {"source_value", "focus_value", "difference", "checked_at"}
-    cols = [f"toString({c}) AS {c}" if c in text else f"`{c}`" for c in QUALITY_COLUMNS]
+    cols = [f"{'toString' if c in text else ''}(`{c}`) AS q_{c}" for c in QUALITY_COLUMNS]
     inner = f"SELECT {', '.join(cols)} FROM {QUALITY_TABLE} WHERE {where}"
+    keys = ("check", "connector", "billing_period", "subject")
     if q.latest:
-        keys = ("check", "connector", "billing_period", "subject")
-        picked = [f"`{c}`" if c in keys else LATEST.format(c=c) for c in QUALITY_COLUMNS if c != "checked_at"]
-        inner = (f"SELECT {', '.join(picked)}, max(checked_at) AS checked_at FROM ({inner}) "
-                 "GROUP BY `check`, connector, billing_period, subject")
+        picked = [f"q_{c} AS `{c}`" if c in keys else LATEST.format(c=c) for c in QUALITY_COLUMNS if c != "checked_at"]
+        inner = (f"SELECT {', '.join(picked)}, max(q_checked_at) AS checked_at FROM ({inner}) "
+                 f"GROUP BY {', '.join(f'q_{k}' for k in keys)}")
+    else:
+        inner = f"SELECT {', '.join(f'q_{c} AS `{c}`' for c in QUALITY_COLUMNS)} FROM ({inner})"
     top = sql.bind("limit", q.limit, "UInt32")
     return Query(f"SELECT * FROM ({inner}) ORDER BY checked_at DESC, `check`, connector, billing_period, subject "
                  f"LIMIT {top}", sql.params, QUALITY_TABLE)

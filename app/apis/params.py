@@ -78,6 +78,14 @@ class Filters(AccountFilter):
         return [(k, v) for k, _, v in (t.partition("=") for t in self.tag)]
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2149, 5, 31)
+"""The days ClickHouse's ``Date`` holds (to 2149-06-06), less a month so that the month after one is one too."""
+
+
+MAX_DAILY_DAYS = 3_700
+"""A daily series covers at most about ten years (each day a row, charges or not)."""
+
+
 class DateRange(BaseModel):
     """A charge-day range: ``start`` inclusive, ``end`` exclusive (UTC days); either may be omitted."""
 
@@ -90,6 +98,14 @@ class DateRange(BaseModel):
         if isinstance(value, str) and not DAY.match(value):
             raise ValueError(f"{info.field_name}: expected a date YYYY-MM-DD, got {value!r}")
         return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, day: Optional[date], info: ValidationInfo) -> Optional[date]:
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"{info.field_name}: {day} is outside the days the warehouse holds ({FIRST_DAY} to "
+                             f"{LAST_DAY}); leave it out for no bound")
+        return day
 
     @field_validator("end")
     @classmethod
@@ -126,9 +142,19 @@ class CostTrendQuery(DatedFilters):
     """A metric as a daily or monthly series, optionally one series per value of a dimension."""
 
     metric: Optional[Metric] = Field("EffectiveCost", description="Metric to sum")
-    granularity: Optional[Literal["daily", "monthly"]] = Field("daily", description="daily or monthly periods")
+    granularity: Optional[Literal["daily", "monthly"]] = Field("daily", description="daily or monthly periods",
+                                                               validate_default=True)
     split_by: Optional[str] = Field(None, description=f"Dimension giving one series per value: {DIMENSION_HELP}")
     limit: Optional[int] = Field(10, ge=1, le=100, description="Series kept (largest totals); the rest form (others)")
+
+    @field_validator("granularity")
+    @classmethod
+    def _days(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        start, end = info.data.get("start"), info.data.get("end")
+        if value == "daily" and start and end and (end - start).days > MAX_DAILY_DAYS:
+            raise ValueError(f"granularity: a daily series of {(end - start).days} days (over {MAX_DAILY_DAYS}); "
+                             "ask for granularity=monthly or a shorter range")
+        return value
 
     @field_validator("split_by")
     @classmethod
@@ -155,8 +181,11 @@ class PeriodComparisonQuery(Filters):
     @classmethod
     def _month(cls, value: Optional[str]) -> Optional[str]:
         match = MONTH.match(value) if value is not None else None
-        if value is not None and not (match and 1 <= int(match.group(2)) <= 12 and int(match.group(1)) >= 1900):
+        if value is not None and not (match and 1 <= int(match.group(2)) <= 12):
             raise ValueError(f"month: expected YYYY-MM, got {value!r}")
+        if value is not None and not f"{FIRST_DAY:%Y-%m}" < value <= f"{LAST_DAY:%Y-%m}":  # and the month before
+            raise ValueError(f"month: {value} is outside the months the warehouse holds "
+                             f"({FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m})")
         return value
 
     @field_validator("group_by")

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 import app.main  # noqa: F401 - registers the APIs
 from app.apis.openapi import openapi
 from app.core.warehouse import Warehouse, open_warehouse
+from app.workflows.store import ensure_workflow_schema
 
 
 class WarehouseQueryClient:
@@ -99,6 +100,7 @@ class ApiServer(HTTPServer):
 
     def __init__(self, wh: Warehouse, port: int = 0, host: str = "127.0.0.1") -> None:
         super().__init__((host, port), ApiHandler)
+        ensure_workflow_schema(wh)  # the workflows' tables answer empty before any workflow has run (as in Moose)
         self.client = WarehouseClient(wh)
 
     @property

@@ -131,3 +131,35 @@ def close(value: float | None, expected: Decimal | float) -> bool:
 def api_key(row: dict[str, Any], dimensions: list[str]) -> tuple[str, ...]:
     """An API row's dimension values, null as ''."""
     return tuple(row[d] or "" for d in dimensions)
+
+
+def record_operations(wh: Warehouse) -> None:
+    """What the workflows record, by hand: a reconciliation checked twice (the later one fails), a freshness check,
+    one anomaly and a backfill run with its month."""
+    from app.workflows import store
+    from app.workflows.tables import ANOMALIES_TABLE, QUALITY_TABLE, RUNS_TABLE, TASKS_TABLE
+
+    store.ensure_workflow_schema(wh)
+    check = {"run_id": "bf-1", "check": "reconciliation", "connector": "azure", "billing_period": "2026-10",
+             "subject": "BilledCost = actual cost", "source_value": "10.5", "focus_value": "10.5", "difference": "0",
+             "value": 0.0, "threshold": 0.01, "details": "", "status": "pass", "checked_at": "2026-11-02 02:00:00.000"}
+    store.insert(wh, QUALITY_TABLE, [check, {**check, "run_id": "bf-2", "status": "fail", "focus_value": "9.5",
+                                             "difference": "-1", "value": 1.0, "checked_at": "2026-11-03 02:00:00.000"},
+                                     {**check, "check": "freshness", "subject": ACCOUNT_A, "billing_period": "",
+                                      "source_value": None, "focus_value": None, "difference": None, "value": 1.0,
+                                      "threshold": 2.0}])
+    store.insert(wh, ANOMALIES_TABLE, [{
+        "day": "2026-10-20", "billing_account_id": ACCOUNT_A, "sub_account_id": "sub-1", "sub_account_name": "Prod",
+        "service_name": "Virtual Machines", "currency": "USD", "cost": "120.5", "baseline": "40", "change": "80.5",
+        "z_score": 6.2, "method": "robust_z", "direction": "up", "window_days": 28, "run_id": "dq-1",
+        "detected_at": "2026-11-02 03:00:00.000"}])
+    store.insert(wh, RUNS_TABLE, [{
+        "run_id": "bf-1", "temporal_run_id": "t-1", "workflow": "backfill", "connector": "azure", "parameters": "{}",
+        "status": status, "started_at": "2026-11-02 01:00:00.000", "ended_at": ended, "rows_processed": rows,
+        "error": None, "recorded_at": at} for status, ended, rows, at in (
+            ("running", None, 0, "2026-11-02 01:00:00.000"),
+            ("completed", "2026-11-02 01:05:00.000", 1200, "2026-11-02 01:05:00.000"))])
+    store.insert(wh, TASKS_TABLE, [{
+        "run_key": "bf-1", "run_id": "bf-1", "workflow": "backfill", "connector": "azure", "month": "2026-10",
+        "status": "completed", "attempt": 1, "rows_read": 1200, "rows_loaded": 1200, "rows_quarantined": 0,
+        "error": None, "finished_at": "2026-11-02 01:05:00.000"}])

@@ -19,7 +19,8 @@ from abitest import PROJECT
 from apitest import close, facts, group, top_with_others
 from moose_lib import MooseClient
 
-from app.apis import endpoints, service
+from app.apis import endpoints, operations, service
+from app.apis.operations import AnomaliesQuery, DataQualityQuery, WorkflowRunsQuery
 from app.apis.params import (
     CommitmentUtilizationQuery,
     CostBreakdownQuery,
@@ -31,8 +32,9 @@ from app.apis.params import (
 from app.core.server_warehouse import ServerWarehouse
 
 LOAD = ("import sys; from pathlib import Path; sys.path[:0] = ['tests', 'tests/apis']; "
-        "from apitest import load_demo; from app.core.warehouse import EmbeddedWarehouse; "
-        "wh = EmbeddedWarehouse(Path(sys.argv[1])); load_demo(wh, Path(sys.argv[2])); wh.close()")
+        "from apitest import load_demo, record_operations; from app.core.warehouse import EmbeddedWarehouse; "
+        "wh = EmbeddedWarehouse(Path(sys.argv[1])); load_demo(wh, Path(sys.argv[2])); record_operations(wh); "
+        "wh.close()")
 QUERIES = [
     (endpoints.cost_breakdown, CostBreakdownQuery(group_by=["ServiceCategory", "RegionName"], limit=6)),
     (endpoints.cost_breakdown, CostBreakdownQuery(group_by=["tag:env"], tag=["owner=team-1"], start="2026-10-01")),
@@ -42,6 +44,10 @@ QUERIES = [
     (endpoints.period_comparison, PeriodComparisonQuery(month="2026-10", group_by="x_ResourceGroupName", limit=3)),
     (endpoints.commitment_utilization, CommitmentUtilizationQuery()),
     (endpoints.data_freshness, DataFreshnessQuery()),
+    (operations.data_quality_api, DataQualityQuery()),
+    (operations.data_quality_api, DataQualityQuery(latest=False, check=["reconciliation"])),
+    (operations.anomalies_api, AnomaliesQuery(direction="up")),
+    (operations.workflow_runs_api, WorkflowRunsQuery(run_id="bf-1")),
 ]
 
 
@@ -112,3 +118,15 @@ def test_answers_do_not_depend_on_the_server_time_zone(endpoint):
                                                           settings={"session_timezone": "Pacific/Kiritimati"}))
     for api, params in QUERIES[:6]:
         assert api.query_function(elsewhere, params).model_dump() == api.query_function(client, params).model_dump()
+
+
+def test_operations_through_moose_client_pick_the_latest_check_and_the_runs_last_state(endpoint):
+    client, _, _ = endpoint
+    quality = operations.data_quality_api.query_function(client, DataQualityQuery())
+    assert {(r["check"], r["status"], r["run_id"]) for r in quality.rows} == {
+        ("reconciliation", "fail", "bf-2"), ("freshness", "pass", "bf-1")}
+    assert quality.summary == {"pass": 1, "warn": 0, "fail": 1}
+    assert len(operations.data_quality_api.query_function(client, DataQualityQuery(latest=False)).rows) == 3
+    runs = operations.workflow_runs_api.query_function(client, WorkflowRunsQuery(run_id="bf-1"))
+    assert [(r["status"], r["rows_processed"]) for r in runs.runs] == [("completed", 1200)]
+    assert [t["month"] for t in runs.tasks] == ["2026-10"]
