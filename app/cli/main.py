@@ -9,6 +9,7 @@ import sys
 
 from app.cli import commands, connectors, stack, workflows
 from app.core import logs
+from app.core.warehouse import WarehouseBusy
 
 
 def _register_ingest(sub: argparse._SubParsersAction) -> None:
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except commands.CommandError as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 2
+    except WarehouseBusy as exc:
+        print(f"abi: {exc}", file=sys.stderr)
+        return 3
     except BrokenPipeError:  # the reader went away (abi sql … | head): no traceback, the SIGPIPE exit status
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

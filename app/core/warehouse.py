@@ -66,6 +66,10 @@ class WarehouseError(RuntimeError):
     """A query failed in the warehouse; the message is ClickHouse's."""
 
 
+class WarehouseBusy(WarehouseError):
+    """The embedded warehouse's directory is held by another process (one process per directory)."""
+
+
 class Warehouse(ABC):
     """Runs ClickHouse SQL in database ``settings.DATABASE``."""
 
@@ -133,7 +137,8 @@ class EmbeddedWarehouse(Warehouse):
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise WarehouseError(f"{self.data_dir} is in use by another ABI process") from exc
+            raise WarehouseBusy(f"{self.data_dir} is in use by another ABI process (a workflow worker, API server or "
+                                f"load holds it: stop it or wait for it, or use another ABI_DATA_DIR)") from exc
         self._session = session.Session(str(self.data_dir / "chdb"))
         for name, value in SESSION_SETTINGS.items():
             self._session.query(f"SET {name} = {quote(value)}")

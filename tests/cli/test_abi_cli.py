@@ -165,3 +165,17 @@ def test_a_reader_that_goes_away_ends_abi_quietly_and_logs_are_json_lines(tmp_pa
     assert proc.stdout.readline() == b'"number"\n'
     proc.stdout.close()  # as `| head -1` does
     assert proc.wait(timeout=120) == 141 and b"Traceback" not in proc.stderr.read()
+
+
+def test_a_warehouse_held_by_another_process_is_a_message_and_exit_3(tmp_path, demo_dir):
+    from app.core.warehouse import EmbeddedWarehouse
+
+    held = EmbeddedWarehouse(tmp_path / "data")  # as a workflow worker or the API server holds it
+    try:
+        for args in (["sql", "SELECT 1"], ["ingest", str(demo_dir / "ea_actualcost_202610.csv")], ["files"]):
+            out = abi(tmp_path, *args)
+            assert out.returncode == 3, out.stderr
+            assert out.stderr.startswith("abi: ") and "in use by another ABI process" in out.stderr
+            assert "Traceback" not in out.stderr
+    finally:
+        held.close()
