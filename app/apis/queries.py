@@ -25,8 +25,6 @@ from app.apis.params import (
 from app.ingest.tables import FOCUS_TABLE, INGESTION_LOG_TABLE
 from app.views.daily_cost import DAILY_COST_TABLE
 
-CURRENCY = "arrayStringConcat(arraySort(groupUniqArray(BillingCurrency)), ',')"
-CURRENCIES = "arrayStringConcat(arraySort(groupUniqArrayArray(ccy)), ',')"
 ORDERS = {"value_desc": "m0 DESC, {keys}", "value_asc": "m0 ASC, {keys}", "key_asc": "{keys}", "key_desc": "{desc}"}
 
 
@@ -61,22 +59,23 @@ def since(sql: Sql, day: str) -> str:
 
 
 def fold_others(sql: Sql, inner: str, n_keys: int, measures: dict[str, str], order: str, limit: int) -> str:
-    """Keep the first ``limit`` groups of ``inner`` (columns k0…, m0…, ccy) in ``order``; fold the rest into
-    one row whose dimension values are ``(others)``. Output: d0…, the measures, currency, groups."""
+    """Keep the first ``limit`` groups of ``inner`` (columns k0…, m0…, cur) in ``order``; fold the rest into one
+    row per currency whose dimension values are ``(others)``. Output: d0…, the measures, currency, groups."""
     top = sql.bind("limit", limit, "UInt32")
     dims = [f"if(bucket > {top}, '{OTHERS}', nullIf(any(k{i}), '')) AS d{i}" for i in range(n_keys)]
     values = [f"toString({expr}) AS {name}" for name, expr in measures.items()]
-    return (f"SELECT {', '.join(dims + values)}, {CURRENCIES} AS currency, count() AS groups, bucket AS position\n"
-            f"FROM (SELECT *, row_number() OVER (ORDER BY {order}) AS pos FROM (\n{inner}\n))\n"
-            f"GROUP BY least(pos, {top} + 1) AS bucket ORDER BY bucket")
+    return (f"SELECT {', '.join(dims + values)}, cur AS currency, count() AS groups, bucket AS position\n"
+            f"FROM (SELECT *, row_number() OVER (ORDER BY {order}, cur) AS pos FROM (\n{inner}\n))\n"
+            f"GROUP BY least(pos, {top} + 1) AS bucket, cur ORDER BY bucket, cur")
 
 
 def _grouped(sql: Sql, keys: list[str], sums: list[str], cond: str) -> str:
+    """Sums per keys and billing currency (amounts in two currencies never add): columns k0…, m0…, cur."""
     key_sql = [f"{k} AS k{i}" for i, k in enumerate(keys)]
     sum_sql = [f"{s} AS m{i}" for i, s in enumerate(sums)]
     group = ", ".join(f"k{i}" for i in range(len(keys)))
-    return (f"SELECT {', '.join(key_sql + sum_sql)}, groupUniqArray(BillingCurrency) AS ccy "
-            f"FROM {sql.table} WHERE {cond} GROUP BY {group}")
+    return (f"SELECT {', '.join(key_sql + sum_sql)}, BillingCurrency AS cur "
+            f"FROM {sql.table} WHERE {cond} GROUP BY {group}, cur")
 
 
 def cost_breakdown(q: CostBreakdownQuery) -> Query:
@@ -97,15 +96,16 @@ def cost_trend(q: CostTrendQuery) -> Query:
     if q.split_by is None:
         fill = _fill(sql, q)
         return Query(f"SELECT period, toString(m0) AS value, currency FROM (\nSELECT {period} AS period, "
-                     f"sum({sql.metric(q.metric)}) AS m0, {CURRENCY} AS currency FROM {sql.table} WHERE {cond} "
-                     f"GROUP BY period ORDER BY period{fill}\n) ORDER BY period", sql.params, sql.table)
+                     f"sum({sql.metric(q.metric)}) AS m0, BillingCurrency AS currency FROM {sql.table} WHERE {cond} "
+                     f"GROUP BY period, currency ORDER BY period{fill}, currency\n) ORDER BY period, currency",
+                     sql.params, sql.table)
     top = sql.bind("limit", q.limit, "UInt32")
     inner = (f"SELECT {period} AS period, {sql.key(q.split_by)} AS k0, sum({sql.metric(q.metric)}) AS m0, "
-             f"groupUniqArray(BillingCurrency) AS ccy FROM {sql.table} WHERE {cond} GROUP BY period, k0")
-    ranked = (f"SELECT period, k0, m0, ccy, dense_rank() OVER (ORDER BY total DESC, k0) AS pos FROM ("
+             f"BillingCurrency AS cur FROM {sql.table} WHERE {cond} GROUP BY period, k0, cur")
+    ranked = (f"SELECT period, k0, m0, cur, dense_rank() OVER (ORDER BY total DESC, k0) AS pos FROM ("
               f"SELECT *, sum(m0) OVER (PARTITION BY k0) AS total FROM (\n{inner}\n))")
     return Query(f"SELECT period, if(pos > {top}, '{OTHERS}', nullIf(k0, '')) AS d0, toString(sum(m0)) AS value, "
-                 f"{CURRENCIES} AS currency FROM (\n{ranked}\n) GROUP BY period, d0 ORDER BY period, min(pos), d0",
+                 f"cur AS currency FROM (\n{ranked}\n) GROUP BY period, d0, cur ORDER BY period, min(pos), d0, cur",
                  sql.params, sql.table)
 
 
@@ -132,8 +132,8 @@ def top_resources(q: TopResourcesQuery) -> Query:
     top = sql.bind("limit", q.limit, "UInt32")
     return Query(f"SELECT r_id AS ResourceId, {outer}, toString(m0) AS value, currency FROM (\n"
                  f"SELECT any(ResourceId) AS r_id, {inner}, sum({sql.metric(q.metric)}) AS m0, "
-                 f"{CURRENCY} AS currency FROM {sql.table} WHERE {cond} GROUP BY cityHash64(ResourceId) "
-                 f"ORDER BY m0 DESC, r_id LIMIT {top}\n) ORDER BY m0 DESC, r_id",
+                 f"BillingCurrency AS currency FROM {sql.table} WHERE {cond} GROUP BY cityHash64(ResourceId), "
+                 f"currency ORDER BY m0 DESC, r_id, currency LIMIT {top}\n) ORDER BY m0 DESC, r_id, currency",
                  sql.params, sql.table)
 
 
@@ -177,8 +177,8 @@ def commitment_utilization(q: CommitmentUtilizationQuery) -> Query:
         f"max(CommitmentDiscountType) AS c_type, sumIf(EffectiveCost, {used}) AS used, "
         f"sumIf(EffectiveCost, {unused}) AS unused, sumIf(BilledCost, ChargeCategory = 'Purchase') AS purchased, "
         f"sumIf(ContractedCost - EffectiveCost, {used}) AS savings, "
-        f"{CURRENCY} AS currency "
-        f"FROM {sql.table} WHERE {cond} GROUP BY c_id\n) ORDER BY c_type, c_name, c_id",
+        "BillingCurrency AS currency "
+        f"FROM {sql.table} WHERE {cond} GROUP BY c_id, currency\n) ORDER BY c_type, c_name, c_id, currency",
         sql.params, sql.table)
 
 

@@ -41,9 +41,12 @@ class CostBreakdownResponse(Table):
     metric: str
     group_by: list[str]
     source: str = Field(description="Table that answered: focus_daily_cost (daily aggregate) or focus_cost")
-    total: float = Field(description="Sum of the metric over every group (others included)")
-    rows: list[Row] = Field(description="Per group: the group_by dimensions, value, share of total, currency, "
-                                        "groups (how many groups the row folds: >1 only in the others row)")
+    total: Optional[float] = Field(description="Sum of the metric over every group (others included); null when "
+                                               "the groups are in several currencies (see totals)")
+    totals: dict[str, float] = Field(description="The sum per billing currency (amounts in two never add)")
+    rows: list[Row] = Field(description="Per group and currency: the group_by dimensions, value, share of its "
+                                        "currency's total, currency, groups (how many groups the row folds: >1 only "
+                                        "in an others row, one per currency)")
 
     def csv_table(self) -> tuple[list[str], list[Row]]:
         return [*self.group_by, "value", "share", "currency", "groups"], self.rows
@@ -95,8 +98,11 @@ class PeriodComparisonResponse(Table):
     month: str = Field(description="Compared month, YYYY-MM")
     previous_month: str
     source: str
-    total: ComparisonTotal
-    rows: list[Row] = Field(description="Per group: current, previous, delta, delta_ratio, currency, groups")
+    total: Optional[ComparisonTotal] = Field(description="Over every group; null when they are in several "
+                                                         "currencies (see totals)")
+    totals: dict[str, ComparisonTotal] = Field(description="Per billing currency (amounts in two never add)")
+    rows: list[Row] = Field(description="Per group and currency: current, previous, delta, delta_ratio, currency, "
+                                        "groups")
 
     def csv_table(self) -> tuple[list[str], list[Row]]:
         return [self.group_by, "current", "previous", "delta", "delta_ratio", "currency", "groups"], self.rows
@@ -184,3 +190,9 @@ def _cell(value: object) -> object:
 def decimal_total(rows: list[dict], column: str) -> Decimal:
     """Exact sum of a decimal-text column."""
     return sum((Decimal(r[column]) for r in rows if r[column] is not None), Decimal(0))
+
+
+def currency_totals(rows: list[dict], column: str) -> dict[str, Decimal]:
+    """Exact sum of a decimal-text column per ``currency`` (rows without one, e.g. filled periods, count nowhere)."""
+    return {c: decimal_total([r for r in rows if r["currency"] == c], column)
+            for c in sorted({r["currency"] for r in rows if r["currency"]})}

@@ -32,7 +32,7 @@ from app.apis.results import (
     DataFreshnessResponse,
     PeriodComparisonResponse,
     TopResourcesResponse,
-    decimal_total,
+    currency_totals,
     money_row,
     renamed,
 )
@@ -54,13 +54,19 @@ def moose_execute(client: Any) -> Execute:
 def cost_breakdown(execute: Execute, q: CostBreakdownQuery) -> CostBreakdownResponse:
     query = queries.cost_breakdown(q)
     raw = execute(query)
-    total = decimal_total(raw, "value")
-    rows = [renamed(money_row(r), q.group_by) | {"share": _share(r["value"], total)} for r in raw]
-    return CostBreakdownResponse(metric=q.metric, group_by=q.group_by, source=query.source, total=float(total),
+    totals = currency_totals(raw, "value")
+    rows = [renamed(money_row(r), q.group_by) | {"share": _share(r["value"], totals.get(r["currency"]))} for r in raw]
+    return CostBreakdownResponse(metric=q.metric, group_by=q.group_by, source=query.source,
+                                 total=_single(totals, float, 0.0), totals={c: float(t) for c, t in totals.items()},
                                  rows=rows)
 
 
-def _share(value: Optional[str], total: Decimal) -> Optional[float]:
+def _single(totals: dict, convert, empty):
+    """The one currency's total converted, ``empty`` when there is none, None when there are several."""
+    return empty if not totals else convert(next(iter(totals.values()))) if len(totals) == 1 else None
+
+
+def _share(value: Optional[str], total: Optional[Decimal]) -> Optional[float]:
     return None if value is None or not total else float(Decimal(value) / total)
 
 
@@ -82,12 +88,17 @@ def period_comparison(execute: Execute, q: PeriodComparisonQuery, today: Optiona
     query = queries.period_comparison(q, today)
     previous, current, _ = queries.months(q, today)
     raw = execute(query)
-    cur, prev = decimal_total(raw, "current"), decimal_total(raw, "previous")
-    total = ComparisonTotal(current=float(cur), previous=float(prev), delta=float(cur - prev),
-                            delta_ratio=float((cur - prev) / abs(prev)) if prev else None)
+    cur, prev = currency_totals(raw, "current"), currency_totals(raw, "previous")
+    totals = {c: _compared(cur[c], prev[c]) for c in cur}
     return PeriodComparisonResponse(
         metric=q.metric, group_by=q.group_by, month=f"{current:%Y-%m}", previous_month=f"{previous:%Y-%m}",
-        source=query.source, total=total, rows=[renamed(money_row(r), [q.group_by]) for r in raw])
+        source=query.source, total=_single(totals, lambda t: t, _compared(Decimal(0), Decimal(0))), totals=totals,
+        rows=[renamed(money_row(r), [q.group_by]) for r in raw])
+
+
+def _compared(cur: Decimal, prev: Decimal) -> ComparisonTotal:
+    return ComparisonTotal(current=float(cur), previous=float(prev), delta=float(cur - prev),
+                           delta_ratio=float((cur - prev) / abs(prev)) if prev else None)
 
 
 def commitment_utilization(execute: Execute, q: CommitmentUtilizationQuery) -> CommitmentUtilizationResponse:

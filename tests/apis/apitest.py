@@ -114,13 +114,27 @@ def where(rows: list[dict], start: date | None = None, end: date | None = None,
 
 
 def top_with_others(sums: dict[tuple[str, ...], Decimal], limit: int) -> list[tuple[tuple[str, ...], Decimal, int]]:
-    """(keys, value, groups) largest first (ties by keys), the rest folded into an others row."""
+    """(keys, value, groups) largest first (ties by keys), the rest folded into an others row per currency: the
+    last element of each key is the currency (amounts in two currencies never add)."""
     ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
-    rows = [(k, v, 1) for k, v in ranked[:limit]]
-    rest = ranked[limit:]
-    if rest:
-        rows.append(((OTHERS,) * len(ranked[0][0]), sum((v for _, v in rest), Decimal(0)), len(rest)))
+    return [(k, v, 1) for k, v in ranked[:limit]] + fold_rest(ranked[limit:])
+
+
+def fold_rest(rest: list[tuple[tuple[str, ...], Decimal]]) -> list[tuple[tuple[str, ...], Decimal, int]]:
+    """The others rows (one per currency, by currency) of groups beyond the limit."""
+    rows = []
+    for currency in sorted({k[-1] for k, _ in rest}):
+        mine = [v for k, v in rest if k[-1] == currency]
+        rows.append(((OTHERS,) * (len(rest[0][0]) - 1) + (currency,), sum(mine, Decimal(0)), len(mine)))
     return rows
+
+
+def currency_totals(sums: dict[tuple[str, ...], Decimal]) -> dict[str, Decimal]:
+    """Sum per currency (the last element of each key)."""
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    for k, v in sums.items():
+        out[k[-1]] += v
+    return dict(out)
 
 
 def close(value: float | None, expected: Decimal | float) -> bool:

@@ -8,7 +8,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from apitest import ACCOUNT_A, ACCOUNT_B, METRICS, api_key, close, group, top_with_others, where
+from apitest import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    METRICS,
+    api_key,
+    close,
+    currency_totals,
+    fold_rest,
+    group,
+    top_with_others,
+    where,
+)
 
 from app.apis import queries, service
 from app.apis.dimensions import OTHERS
@@ -24,15 +35,26 @@ def breakdown(demo, **kw):
     return service.cost_breakdown(demo.execute, CostBreakdownQuery(**kw))
 
 
+def by_currency(dims: list[str]) -> list[str]:
+    """The dimensions an API groups by: the requested ones and the billing currency (amounts never add across)."""
+    return [*dims, "BillingCurrency"]
+
+
 def assert_breakdown(result, expected_sums, dims, limit):
+    """``expected_sums``: keyed by ``by_currency(dims)``."""
     expected = top_with_others(expected_sums, limit)
-    assert [api_key(r, dims) for r in result.rows] == [k for k, _, _ in expected]
+    assert [api_key(r, dims) + (r["currency"],) for r in result.rows] == [k for k, _, _ in expected]
     for row, (_, value, groups) in zip(result.rows, expected, strict=True):
         assert close(row["value"], value) and row["groups"] == groups, row
-    total = sum(expected_sums.values(), Decimal(0))
-    assert close(result.total, total)
-    if total:
-        assert all(close(r["share"], r["value"] / float(total)) for r in result.rows)
+    totals = currency_totals(expected_sums)
+    assert set(result.totals) == set(totals) and all(close(result.totals[c], t) for c, t in totals.items())
+    if len(totals) > 1:
+        assert result.total is None
+    else:
+        assert close(result.total, sum(totals.values(), Decimal(0)))
+    for r in result.rows:
+        assert r["share"] is None if not totals[r["currency"]] else close(r["share"], r["value"] /
+                                                                           float(totals[r["currency"]]))
 
 
 @pytest.mark.parametrize("metric", METRICS)
@@ -40,7 +62,7 @@ def test_breakdown_by_service_every_metric(demo, metric):
     result = breakdown(demo, metric=metric, start="2026-10-01", end="2026-11-01", billing_account=[ACCOUNT_A],
                        limit=5)
     assert result.source == DAILY_COST_TABLE
-    sums = group(where(demo.facts, OCT, NOV, BillingAccountId=ACCOUNT_A), ["ServiceName"], metric)
+    sums = group(where(demo.facts, OCT, NOV, BillingAccountId=ACCOUNT_A), by_currency(["ServiceName"]), metric)
     assert_breakdown(result, sums, ["ServiceName"], 5)
     assert result.rows[-1]["ServiceName"] == OTHERS and result.rows[-1]["groups"] == len(sums) - 5
 
@@ -63,7 +85,7 @@ def test_breakdown_two_dimensions_and_a_tag_reads_focus_cost(demo):
     dims = ["SubAccountName", "tag:env"]
     result = breakdown(demo, group_by=dims, limit=4, start="2026-09-01", end="2026-11-01")
     assert result.source == FOCUS_TABLE
-    assert_breakdown(result, group(demo.facts, dims, "EffectiveCost"), dims, 4)
+    assert_breakdown(result, group(demo.facts, by_currency(dims), "EffectiveCost"), dims, 4)
     assert any(r["tag:env"] is None for r in result.rows), "rows without the tag have a null key"
 
 
@@ -72,7 +94,7 @@ def test_breakdown_two_dimensions_and_a_tag_reads_focus_cost(demo):
                                        "ServiceCategory", "SubAccountId", "BillingCurrency"])
 def test_breakdown_each_dimension(demo, dimension):
     result = breakdown(demo, group_by=[dimension], metric="ListCost", limit=1000)
-    assert_breakdown(result, group(demo.facts, [dimension], "ListCost"), [dimension], 1000)
+    assert_breakdown(result, group(demo.facts, by_currency([dimension]), "ListCost"), [dimension], 1000)
 
 
 @pytest.mark.parametrize(("filters", "expect"), [
@@ -88,7 +110,8 @@ def test_breakdown_each_dimension(demo, dimension):
 def test_breakdown_filters(demo, filters, expect):
     result = breakdown(demo, group_by=["ServiceName"], metric="BilledCost", limit=1000, **filters)
     assert result.source == DAILY_COST_TABLE
-    assert_breakdown(result, group(where(demo.facts, **expect), ["ServiceName"], "BilledCost"), ["ServiceName"], 1000)
+    sums = group(where(demo.facts, **expect), by_currency(["ServiceName"]), "BilledCost")
+    assert_breakdown(result, sums, ["ServiceName"], 1000)
 
 
 def test_breakdown_tag_filters_are_anded(demo):
@@ -96,16 +119,18 @@ def test_breakdown_tag_filters_are_anded(demo):
     assert result.source == FOCUS_TABLE
     rows = [r for r in demo.facts if r["tags"].get("env") == "prod" and r["tags"].get("owner") == "team-0"]
     assert rows
-    assert_breakdown(result, group(rows, ["ServiceName"], "EffectiveCost"), ["ServiceName"], 1000)
+    assert_breakdown(result, group(rows, by_currency(["ServiceName"]), "EffectiveCost"), ["ServiceName"], 1000)
 
 
 def test_breakdown_sort_orders(demo):
-    sums = group(demo.facts, ["ServiceCategory"], "EffectiveCost")
+    sums = group(demo.facts, by_currency(["ServiceCategory"]), "EffectiveCost")
     asc = breakdown(demo, group_by=["ServiceCategory"], sort="value_asc", limit=3)
-    ascending = [k[0] for k, _ in sorted(sums.items(), key=lambda kv: (kv[1], kv[0]))]
-    assert [r["ServiceCategory"] for r in asc.rows[:3]] == ascending[:3]
+    ascending = [k for k, _ in sorted(sums.items(), key=lambda kv: (kv[1], kv[0]))]
+    assert [(r["ServiceCategory"], r["currency"]) for r in asc.rows[:3]] == ascending[:3]
     keys = breakdown(demo, group_by=["ServiceCategory"], sort="key_desc", limit=3)
-    assert [r["ServiceCategory"] for r in keys.rows] == sorted((k[0] for k in sums), reverse=True)[:3] + [OTHERS]
+    descending = sorted(sorted(sums), key=lambda k: k[0], reverse=True)  # by key descending, then currency
+    others = [k for k, _, _ in fold_rest([(k, sums[k]) for k in descending[3:]])]
+    assert [(r["ServiceCategory"], r["currency"]) for r in keys.rows] == descending[:3] + others
 
 
 def test_breakdown_answers_the_same_from_the_aggregate_and_from_focus_cost(demo, monkeypatch):
@@ -114,7 +139,7 @@ def test_breakdown_answers_the_same_from_the_aggregate_and_from_focus_cost(demo,
     monkeypatch.setattr(queries, "needs_focus", lambda *_: True)
     direct = service.cost_breakdown(demo.execute, q)
     assert (aggregated.source, direct.source) == (DAILY_COST_TABLE, FOCUS_TABLE)
-    assert aggregated.rows == direct.rows and aggregated.total == direct.total
+    assert aggregated.rows == direct.rows and aggregated.totals == direct.totals
 
 
 def test_breakdown_csv(demo):
@@ -140,26 +165,27 @@ def test_trend_daily_fills_days_without_charges(demo):
 def test_trend_monthly_split_top_series_and_others(demo):
     q = CostTrendQuery(granularity="monthly", split_by="ServiceCategory", limit=3, metric="BilledCost")
     result = service.cost_trend(demo.execute, q)
-    totals = group(demo.facts, ["ServiceCategory"], "BilledCost")
+    totals = group(demo.facts, ["ServiceCategory"], "BilledCost")  # series ranked by their total
     top = [k[0] for k, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
     for month in ("2026-09-01", "2026-10-01"):
-        rows = [r for r in result.rows if r["period"] == month]
+        rows = {(r["ServiceCategory"], r["currency"]): r["value"] for r in result.rows if r["period"] == month}
         in_month = [f for f in demo.facts if f["day"].isoformat()[:7] == month[:7]]
-        sums = group(in_month, ["ServiceCategory"], "BilledCost")
-        expected = {k[0]: v for k, v in sums.items() if k[0] in top}
-        others = sum((v for k, v in sums.items() if k[0] not in top), Decimal(0))
-        assert {r["ServiceCategory"] for r in rows} == set(expected) | {OTHERS}
-        for row in rows:
-            assert close(row["value"], expected.get(row["ServiceCategory"], others)), row
+        expected: dict[tuple[str, str], Decimal] = {}
+        for (category, currency), value in group(in_month, by_currency(["ServiceCategory"]), "BilledCost").items():
+            key = (category if category in top else OTHERS, currency)
+            expected[key] = expected.get(key, Decimal(0)) + value
+        assert set(rows) == set(expected)
+        assert all(close(rows[k], v) for k, v in expected.items()), rows
 
 
 def test_trend_split_by_tag(demo):
     result = service.cost_trend(demo.execute, CostTrendQuery(split_by="tag:env", start="2026-10-01",
                                                              end="2026-10-02", limit=10))
     assert result.source == FOCUS_TABLE
-    sums = group(where(demo.facts, OCT, OCT + timedelta(days=1)), ["tag:env"], "EffectiveCost")
-    assert {(r["tag:env"] or ""): r["value"] for r in result.rows} == pytest.approx(
-        {k[0]: float(v) for k, v in sums.items()})
+    sums = group(where(demo.facts, OCT, OCT + timedelta(days=1)), by_currency(["tag:env"]), "EffectiveCost")
+    assert len({r["currency"] for r in result.rows}) == 2  # both accounts: a series per tag value and currency
+    assert {((r["tag:env"] or ""), r["currency"]): r["value"] for r in result.rows} == pytest.approx(
+        {k: float(v) for k, v in sums.items()})
 
 
 def test_top_resources(demo):

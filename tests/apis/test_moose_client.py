@@ -89,8 +89,8 @@ def test_breakdown_numbers_through_moose_client(endpoint):
     rows = facts(wh)
     for dims in (["ServiceName"], ["SubAccountName", "tag:app"]):
         result = endpoints.cost_breakdown.query_function(client, CostBreakdownQuery(group_by=dims, limit=5))
-        expected = top_with_others(group(rows, dims, "EffectiveCost"), 5)
-        assert [tuple(r[d] or "" for d in dims) for r in result.rows] == [k for k, _, _ in expected]
+        expected = top_with_others(group(rows, [*dims, "BillingCurrency"], "EffectiveCost"), 5)
+        assert [(*(r[d] or "" for d in dims), r["currency"]) for r in result.rows] == [k for k, _, _ in expected]
         assert all(close(r["value"], v) for r, (_, v, _) in zip(result.rows, expected, strict=True))
 
 

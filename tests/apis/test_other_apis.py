@@ -88,7 +88,9 @@ def test_commitment_utilization_type_filter_and_csv(demo):
     text = respond(service.commitment_utilization, demo.execute, q)
     lines = text.splitlines()
     assert lines[0].startswith("CommitmentDiscountId,CommitmentDiscountName,CommitmentDiscountType,used_cost")
-    assert len(lines) == 2 and "Savings Plan" in lines[1]
+    # account B's copy holds the same savings plan billed in EUR: a row per currency, never one sum of both
+    assert len(lines) == 3 and all("Savings Plan" in line for line in lines[1:])
+    assert sorted(line.rsplit(",", 1)[1] for line in lines[1:]) == ["EUR", "USD"]
 
 
 def test_data_freshness(demo):
@@ -113,3 +115,16 @@ def test_data_freshness_filters_and_parts(demo):
     assert result.ingestions == [] and result.partitions == []
     text = respond(service.data_freshness, demo.execute, DataFreshnessQuery(part="ingestions", format="csv"))
     assert text.splitlines()[0].startswith("ingestion_id,ingested_at,datasets,rows_present")
+
+
+def test_period_comparison_keeps_each_currency_apart(demo):
+    """Account B (EUR) appears in October: USD's growth is account A's own, EUR has no previous month."""
+    result = service.period_comparison(demo.execute, PeriodComparisonQuery(month="2026-10", limit=1000))
+    assert result.total is None and set(result.totals) == {"EUR", "USD"}
+    for currency, account in (("USD", ACCOUNT_A), ("EUR", ACCOUNT_B)):
+        cur = sum((f["EffectiveCost"] for f in where(demo.facts, OCT, NOV, BillingAccountId=account)), Decimal(0))
+        prev = sum((f["EffectiveCost"] for f in where(demo.facts, SEP, OCT, BillingAccountId=account)), Decimal(0))
+        assert close(result.totals[currency].current, cur) and close(result.totals[currency].previous, prev)
+        mine = [r for r in result.rows if r["currency"] == currency]
+        assert close(sum(r["current"] for r in mine), cur) and close(sum(r["previous"] for r in mine), prev)
+    assert result.totals["EUR"].delta_ratio is None and {r["currency"] for r in result.rows} == {"EUR", "USD"}
