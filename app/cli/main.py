@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from app.cli import commands, connectors, stack, workflows
 from app.core import logs
@@ -70,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure(logging.DEBUG if args.verbose else logging.WARNING)
     try:
-        return args.run(args)
+        code = args.run(args)
+        if getattr(args, "temporal_client", False) and _is_abi_process():
+            _exit_now(code)
+        return code
     except commands.CommandError as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 2
@@ -80,6 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (abi sql … | head): no traceback, the SIGPIPE exit status
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def _is_abi_process() -> bool:
+    """This process is the ``abi`` command (its entry script or ``python -m app.cli.main``), not a caller of main()."""
+    return Path(sys.argv[0]).name == "abi" or getattr(sys.modules["__main__"].__spec__, "name", "") == "app.cli.main"
+
+
+def _exit_now(code: int) -> None:
+    """Ends the process without interpreter finalization: the Temporal client's native runtime (with protobuf's)
+    crashes there now and then (exit 139 after the command's output). Output is flushed first; warehouses are
+    closed by then."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -76,8 +76,11 @@ def _guard(fn):
 
         from app.workflows.temporal.client import WorkflowUsageError
 
+        args.temporal_client = True  # see app.cli.main._exit_now
         try:
             return asyncio.run(fn(args))
+        except CommandError:
+            raise
         except (WorkflowUsageError, json.JSONDecodeError) as exc:
             raise CommandError(str(exc)) from exc
         except RPCError as exc:
@@ -161,9 +164,26 @@ async def history(args: argparse.Namespace) -> int:
 async def run(args: argparse.Namespace) -> int:
     from app.workflows.temporal.client import start
 
+    data = json.loads(args.input)
+    _known_connector(data.get("connector") if isinstance(data, dict) else None)
     client = await _client(args)
-    wid = await start(client, args.name, json.loads(args.input), args.id)
+    wid = await start(client, args.name, data, args.id)
     return await _started(client, wid, args)
+
+
+def _known_connector(name: str | None) -> None:
+    """Refuses a connector the registry does not hold (the worker would fail on it only once started)."""
+    if not name:
+        return
+    from app.connectors.registry import Registry
+
+    registry = Registry()
+    try:
+        known = [c.name for c in registry.list()]
+    finally:
+        registry.close()
+    if name not in known:
+        raise CommandError(f"no connector named {name!r} (abi connectors list: {', '.join(known) or 'none'})")
 
 
 async def retry(args: argparse.Namespace) -> int:
@@ -208,6 +228,7 @@ async def schedule(args: argparse.Namespace) -> int:
         await delete_schedule(client, args.connector)
         print(f"deleted the schedule of {args.connector}")
         return 0
+    _known_connector(args.connector)
     cron = args.cron or os.environ.get("ABI_DAILY_CRON") or DEFAULT_CRON
     names = [args.connector] if args.connector else await _unscheduled(client, list_schedules)
     for name in names:

@@ -114,3 +114,9 @@ def check_temporal_views(capsys, retried: str) -> None:
     shown = json.loads(abi(capsys, "schedules", "--json")[1])
     assert shown[0]["cron"] == "15 3 * * *" and shown[0]["next"][0][11:16] == "03:15"
     assert abi(capsys, "run", "backfill", "--input", '{"bogus": 1}')[0] == 2
+    code, _, err = abi(capsys, "schedule", "nosuch")  # refused before anything is scheduled or started
+    assert code == 2 and "no connector named 'nosuch'" in err and "azure" in err
+    code, _, err = abi(capsys, "run", "backfill", "--input", json.dumps({"connector": "azure", "start": "2024-01",
+                                                                          "end": "2026-10"}))
+    assert code == 2 and "at most 13 months" in err
+    assert [s["connector"] for s in json.loads(abi(capsys, "schedules", "--json")[1])] == ["azure"]

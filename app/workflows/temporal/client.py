@@ -27,8 +27,10 @@ from temporalio.client import (
 )
 from temporalio.converter import value_to_type
 
+from app.connectors.base import PluginError, months
+from app.connectors.service import parse_month
 from app.workflows.temporal.workflows import INPUT_TYPES
-from app.workflows.types import BACKFILL, DAILY, DEFAULT_CRON, TASK_QUEUE, DailyInput
+from app.workflows.types import BACKFILL, DAILY, DEFAULT_CRON, MAX_BACKFILL_MONTHS, TASK_QUEUE, DailyInput
 
 SCHEDULE_PREFIX = "abi-daily-"
 CRON_NOTE = "; cron: "
@@ -56,9 +58,20 @@ def parse_input(name: str, data: dict[str, Any]) -> Any:
     if name not in INPUT_TYPES:
         raise WorkflowUsageError(f"unknown workflow {name!r}; known: {', '.join(INPUT_TYPES)}")
     try:
-        return value_to_type(INPUT_TYPES[name], data)
-    except (TypeError, ValueError, KeyError) as exc:
+        inp = value_to_type(INPUT_TYPES[name], data)
+        if name == BACKFILL:
+            _check_months(inp.start, inp.end)
+        return inp
+    except (TypeError, ValueError, KeyError, PluginError) as exc:
         raise WorkflowUsageError(f"input of {name}: {exc}") from exc
+
+
+def _check_months(start: str, end: str) -> None:
+    """A backfill's range, checked before it starts (as the workflow would, months later in its run)."""
+    count = len(months(parse_month(start, "start"), parse_month(end, "end")))
+    if count > MAX_BACKFILL_MONTHS:
+        raise ValueError(f"a backfill covers at most {MAX_BACKFILL_MONTHS} months (Azure's history); "
+                         f"{start}..{end} is {count}")
 
 
 def new_id(name: str, inp: Any) -> str:
