@@ -152,7 +152,12 @@ class _Handler(BaseHTTPRequestHandler):
             return 500, _error("internal error (see the server log)")
 
     def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise ApiError(400, "Content-Length is not a number") from None
+        if length < 0:
+            raise ApiError(400, "Content-Length is negative")
         if length > MAX_BODY:
             raise ApiError(413, f"body larger than {MAX_BODY} bytes")
         raw = self.rfile.read(length) if length else b""

@@ -14,7 +14,7 @@ from typing import Any
 from app.connectors import catalog
 from app.connectors.base import ConfigError, ConnectionFailed, PluginError, month_end
 from app.connectors.registry import Connector, Registry
-from app.connectors.secrets import redact, scrub, seal, unseal
+from app.connectors.secrets import redact, scrub, seal, secret_fields, unseal
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -71,6 +71,7 @@ class ConnectorService:
         current = self.registry.get(name)
         plugin = catalog.get(current.plugin)
         merged = {k: v for k, v in {**current.config, **(changes or {})}.items() if k not in (unset or [])}
+        _secrets_follow_destination(plugin.info.config_schema, current.config, merged, changes or {})
         checked = plugin.validate_config(merged)
         stored = seal(plugin.info.config_schema, checked)
         return self._view(self.registry.update(name, stored, enabled))
@@ -118,3 +119,20 @@ class ConnectorService:
         view["config"] = {k: (v if k in schema.get("properties", {}) else "********")
                           for k, v in view["config"].items()}
         return view
+
+
+DESTINATION = re.compile(r"(url|host|endpoint|ca_bundle)$")
+"""Settings that say where a connector sends its credentials (an endpoint, an authority, the CA trusted)."""
+
+
+def _secrets_follow_destination(schema: Mapping[str, Any], stored: Mapping[str, Any], merged: Mapping[str, Any],
+                                changes: Mapping[str, Any]) -> None:
+    """A stored secret is never sent to a new destination: changing one needs the secrets given again."""
+    props = schema.get("properties", {})
+    moved = sorted(k for k, spec in props.items() if DESTINATION.search(k)
+                   and stored.get(k, spec.get("default")) != merged.get(k, spec.get("default")))
+    kept = [f for f in secret_fields(schema) if stored.get(f) is not None and f not in changes and merged.get(f)]
+    if moved and kept:
+        raise ConfigError(kept[0], f"give it again to change {', '.join(moved)}: a stored secret is never sent to a "
+                                   "new destination")
+

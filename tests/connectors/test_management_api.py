@@ -80,6 +80,12 @@ def test_connector_lifecycle_over_http(api, fake_azure, monkeypatch, waits):
                              timeout=10).json()
     assert patched["enabled"] is False and patched["config"]["max_attempts"] == 2
     assert patched["config"]["client_secret"] == "********"  # kept, still hidden
+    moved = {"authority_host": "https://login.example.invalid", "management_url": "https://arm.example.invalid"}
+    refused = requests.patch(f"{base}/connectors/azure", json={"config": moved}, timeout=10)
+    assert refused.status_code == 400 and refused.json()["field"] == "client_secret"
+    assert "never sent to a new destination" in refused.json()["error"]
+    assert requests.patch(f"{base}/connectors/azure", json={"config": {**moved, "client_secret": SECRET}},
+                          timeout=10).status_code == 200  # given again: the new destination may have it
     assert requests.post(f"{base}/connectors/azure/sync", json={"from": "2026-01"}, timeout=10).status_code == 400
     shown = requests.get(f"{base}/connectors/azure", timeout=10).json()
     assert shown["last_status"] == "ok" and shown["rows_processed"] > 0
@@ -94,3 +100,20 @@ def test_bearer_token_when_configured(api):
     assert requests.get(f"{base}/connectors", headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
     ok = requests.get(f"{base}/connectors", headers={"Authorization": "Bearer s3cr3t-api-token"}, timeout=10)
     assert ok.status_code == 200 and ok.json() == []
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_a_broken_content_length_is_400(api, length):
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    url = urlsplit(api())
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn.putrequest("POST", f"{url.path}/connectors")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", length)
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert resp.status == 400 and "Content-Length" in json.loads(resp.read())["error"]
+    conn.close()
