@@ -46,6 +46,9 @@ class UnitResult:
     error: str | None = None
     extract_seconds: float = 0.0
     load_seconds: float = 0.0
+    ingestion_id: str = ""
+    earlier: list[dict] = field(default_factory=list)
+    """Rows of earlier loads this unit's load took out (``IngestionResult.earlier_files``)."""
 
 
 @dataclass
@@ -65,9 +68,17 @@ class SyncResult:
     def rows_read(self) -> int:
         return sum(u.rows_read for u in self.units)
 
+    @property
+    def rows_taken_back(self) -> int:
+        """Rows this sync loaded and then took out again itself (actual usage superseded by a later unit's
+        amortized data, or a unit loaded twice)."""
+        mine = {u.ingestion_id for u in self.units if u.ingestion_id}
+        return sum(e["rows_superseded"] + e["rows_replaced"] for u in self.units for e in u.earlier
+                   if e["ingestion_id"] in mine)
+
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok, "rows_read": self.rows_read,
-                "rows_loaded": sum(u.rows_loaded for u in self.units)}
+                "rows_loaded": sum(u.rows_loaded for u in self.units) - self.rows_taken_back}
 
 
 def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, full: bool = False,
@@ -153,6 +164,7 @@ def _run_unit(registry: Registry, wh: Warehouse, name: str, unit: Unit, loaded: 
         out.billing_periods = sorted(set(out.billing_periods) | set(f.billing_periods))
         out.paths.append(f.path)
     out.source_totals = summed_totals(t for f in ingested.files for t in f.source_totals)
+    out.ingestion_id, out.earlier = ingested.ingestion_id, ingested.earlier_files
     registry.mark_loaded(name, unit.key, unit.fingerprint or "", out.rows_read)
     return out
 

@@ -38,6 +38,7 @@ def test_sync_reconciles_and_is_idempotent_per_billing_period(service, fake_azur
     assert total(wh, "BilledCost") == csv_total(actual, "CostInBillingCurrency")
     assert total(wh, "EffectiveCost") == csv_total(amortized, "CostInBillingCurrency")
     count = rows(wh)
+    assert first["rows_loaded"] == count
     again = service.sync("azure", f"{month:%Y-%m}")
     assert again["ok"] and rows(wh) == count and total(wh, "BilledCost") == csv_total(actual, "CostInBillingCurrency")
     shown = service.show("azure")
@@ -102,3 +103,16 @@ def test_disabled_connectors_and_bad_ranges_are_refused(service, fake_azure, mon
     with pytest.raises(ConfigError) as err:
         service.sync("azure", "2026-05", "2026-01")
     assert err.value.field == "to"
+
+
+def test_rows_a_sync_took_back_itself_are_not_counted_loaded():
+    """Separate units for actual and amortized data (an export per dataset): the amortized unit supersedes the
+    actual unit's usage rows, loaded by this same sync; rows of earlier syncs it replaced are not this sync's."""
+    from app.connectors.sync import SyncResult, UnitResult
+
+    actual = UnitResult("actual", "loaded", rows_loaded=100, ingestion_id="i-1")
+    earlier = [{"path": "a.csv", "ingestion_id": "i-1", "rows_replaced": 0, "rows_superseded": 60},
+               {"path": "old.csv", "ingestion_id": "i-0", "rows_replaced": 40, "rows_superseded": 0}]
+    amortized = UnitResult("amortized", "loaded", rows_loaded=110, ingestion_id="i-2", earlier=earlier)
+    result = SyncResult("c", "azure-exports", "2026-10", "2026-10", [actual, amortized])
+    assert result.rows_taken_back == 60 and result.as_dict()["rows_loaded"] == 150
