@@ -11,13 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from app.core import archives, loader, summary
+from app.core.sql_text import code_of
 from app.core.staging import drop_stale_stages
 from app.core.warehouse import WarehouseError, open_warehouse
 
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
-QUOTED_OR_COMMENT = re.compile(
-    r"'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
-"""String literals, quoted names and comments: text, not SQL, when a query is checked."""
 READ_ONLY_ONLY = "only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed"
 INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
 DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
@@ -188,7 +186,7 @@ def export(args) -> int:
 
 def sql(args) -> int:
     query = args.query.strip().rstrip(";").strip()
-    code = QUOTED_OR_COMMENT.sub(" ", query)  # what the engine reads as SQL, not as text
+    code = code_of(query)  # what the engine reads as SQL, not as text
     if not READ_ONLY.match(code) or ";" in code:
         raise CommandError(READ_ONLY_ONLY)
     if INTO_OUTFILE.search(code):

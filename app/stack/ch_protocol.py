@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.core.sql_text import reaches_outside
 from app.stack.ch_compress import CompressionError, decode_content, decompress_native
 
 _INSERT_RE = re.compile(r"\s*(INSERT\s+INTO\b.*?)\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)[ \t]*(?:\r?\n)?", re.I | re.S)
@@ -200,6 +201,9 @@ def build_request(params: Mapping[str, str], headers: Mapping[str, str], body: b
     statement = parse_statement(params.get("query", ""), body)
     if not statement.insert_format and not statement.sql.strip():
         raise ClickHouseError(62, "Empty query. (SYNTAX_ERROR)")
+    if outside := reaches_outside(statement.sql):
+        raise ClickHouseError(497, f"{outside}: this development endpoint does not read or write outside its "
+                                   "database (the host's files, URLs, other servers, programs). (ACCESS_DENIED)")
     skip = RESERVED_PARAMS | HTTP_SETTINGS
     default_format = headers.get("X-ClickHouse-Format") or params.get("default_format")
     return QueryRequest(

@@ -158,7 +158,8 @@ def _month_load(task: MonthTask, result) -> MonthLoad:
     """What a month's sync loaded, with the source's own totals (every row read) for reconciliation."""
     loaded = [u for u in result.units if u.status == "loaded"]
     load = MonthLoad(task.connector, task.month, "loaded" if loaded else "unchanged", units=len(loaded),
-                     rows_read=sum(u.rows_read for u in loaded), rows_loaded=sum(u.rows_loaded for u in loaded),
+                     rows_read=sum(u.rows_read for u in loaded),
+                     rows_loaded=sum(u.rows_loaded for u in loaded) - result.rows_taken_back,
                      rows_quarantined=sum(u.rows_quarantined for u in loaded),
                      billing_periods=sorted({p for u in loaded for p in u.billing_periods}))
     load.files = sorted(p for u in loaded for p in u.paths)

@@ -179,3 +179,17 @@ def test_row_policies_answer_empty(server: Server) -> None:
     reply = call(server, body=moose_query.encode())
     assert (reply.status, reply.body) == (200, b"")
     assert call(server, {"query": "SELECT count() FROM system.row_policies"}).body == b"0\n"
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM file('/etc/hostname', LineAsString)",
+    "SELECT * FROM `url`('http://127.0.0.1:1/', LineAsString)",
+    "SELECT 1 INTO OUTFILE '/tmp/abi-out.txt'",
+    "CREATE TABLE default.host_file (x String) ENGINE = File(CSV)",
+    "SELECT * FROM executable('id', TSV, 'x String')",
+])
+def test_nothing_outside_the_database_is_reached(server: Server, sql: str) -> None:
+    reply = call(server, body=sql.encode())
+    assert (reply.status, reply.headers["X-ClickHouse-Exception-Code"]) == (403, "497"), reply.body
+    assert b"(ACCESS_DENIED)" in reply.body
+    assert call(server, body=b"SELECT 'file(x)', domain('http://a.b/c')").body == b"file(x)\ta.b\n"
