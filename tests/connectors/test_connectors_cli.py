@@ -72,7 +72,7 @@ def test_connector_lifecycle(abi, fake_azure, waits):
     result = json.loads(out)
     assert code == 0 and result["ok"] and result["rows_loaded"] > 0
     code, out, _ = abi("sql", "SELECT count() FROM focus_cost", "--format", "csv")
-    assert int(out.split()[-1]) == result["rows_loaded"]  # the actual usage the amortized report superseded is not counted
+    assert int(out.split()[-1]) == result["rows_loaded"]  # what the sync kept, superseded rows not counted
     code, out, _ = abi("connectors", "show", "az")
     shown = json.loads(out)
     assert shown["last_status"] == "ok" and shown["rows_processed"] == result["rows_read"]
