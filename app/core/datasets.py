@@ -2,16 +2,16 @@
 
 In order: ``--dataset``; the export run's ``manifest.json`` (``exportConfig.type``); the file's own name; its rows;
 the names of its nearest folders. A name counts only when it says one of the two (``test_actual_and_amortized/`` says
-neither). Amortized rows show commitment usage with a cost, or unused-commitment rows; actual rows show commitment
-usage at no cost (its purchase bills it). The rows are sampled from the head of the file and, for an uncompressed
-CSV beyond a few MiB, from windows spread over the whole file: an export sorted by subscription may show its first
-reservation only deep into the file.
+neither; ``unamortized`` says actual). The first commitment row decides: an unused commitment or commitment usage
+with a cost is amortized data, commitment usage at no cost actual data (its purchase bills it). Rows are found by
+scanning the text for the commitment names (only those lines are parsed): the whole of a CSV file up to
+``SCAN_BYTES`` (gzip included), and beyond that windows spread over the rest and its tail, where an export sorted by
+subscription may hold its first reservation; a Parquet file's first ``HEAD_ROWS`` rows.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 
@@ -19,10 +19,13 @@ from app.core.runs import read_run
 from app.core.sources import SourceError, SourceFile, first_rows, open_binary
 
 HEAD_ROWS = 20_000
+SCAN_BYTES = 128 << 20
+"""A CSV file's text scanned whole up to this size (a no-commitment file of this size: ~0.2 s)."""
 SPREAD_WINDOWS = 16
 WINDOW_BYTES = 1 << 18
-SPREAD_MIN_BYTES = 4 << 20
-"""Files smaller than this are sampled from the head only (their head is all or most of them)."""
+CHUNK_BYTES = 1 << 22
+MARKERS = (b"reservation", b"savingsplan")
+"""What a commitment row's line holds (PricingModel, ChargeType), lower-cased."""
 MANIFEST_TYPES = {"actualcost": "ActualCost", "usage": "ActualCost", "amortizedcost": "AmortizedCost"}
 """``exportConfig.type`` of an export manifest (``Usage``: older exports of actual cost) → dataset."""
 
@@ -40,45 +43,76 @@ def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
 
 
 def _named(name: str) -> str | None:
-    """The dataset a file or folder name says, when it says one only."""
-    amortized, actual = re.search(r"amorti[sz]", name.lower()) is not None, "actual" in name.lower()
+    """The dataset a file or folder name says, when it says one only (``unamortized``/``non-amortized``: actual)."""
+    low = name.lower()
+    negated = re.search(r"(?:un|non[-_ ]?)amorti[sz]", low) is not None
+    amortized = not negated and re.search(r"amorti[sz]", low) is not None
+    actual = negated or "actual" in low
     return None if amortized == actual else "AmortizedCost" if amortized else "ActualCost"
 
 
 def _shown_by_rows(sf: SourceFile) -> str | None:
-    """AmortizedCost when a sampled row is unused commitment or commitment usage with a cost; ActualCost when the
-    sample has commitment usage, all at no cost; None when it has none."""
+    """What the file's first commitment row shows (see the module), None when no commitment row is found."""
     charge, model, cost = (sf.columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
     if charge is None or model is None or cost is None:
         return None
-    covered = False
-    for row in _sample(sf):
+    rows = first_rows(sf, HEAD_ROWS) if sf.is_parquet else _commitment_lines(sf)
+    for row in rows:
         if len(row) <= max(charge, model, cost):
             continue
         kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
         if kind.startswith("unused"):
             return "AmortizedCost"
         if kind == "usage" and pricing in ("reservation", "savingsplan"):
-            if _nonzero(row[cost]):
-                return "AmortizedCost"
-            covered = True
-    return "ActualCost" if covered else None
+            return "AmortizedCost" if _nonzero(row[cost]) else "ActualCost"
+    return None
 
 
-def _sample(sf: SourceFile) -> Iterator[list[str]]:
-    yield from first_rows(sf, HEAD_ROWS)
-    size = sf.readable.stat().st_size
-    if sf.is_parquet or sf.readable.suffix.lower() == ".gz" or size < SPREAD_MIN_BYTES:
-        return
+def _commitment_lines(sf: SourceFile) -> Iterator[list[str]]:
+    """Rows of the lines that name a commitment: the text up to ``SCAN_BYTES``, then windows and the tail."""
     try:
         with open_binary(sf.readable) as raw:
-            for k in range(1, SPREAD_WINDOWS + 1):
-                raw.seek(size * k // (SPREAD_WINDOWS + 1))
-                window = raw.read(WINDOW_BYTES).decode(sf.encoding, errors="replace")
-                lines = window.split("\n")[1:-1]  # whole lines only: the first and last are cut
-                yield from csv.reader(io.StringIO("\n".join(lines)), delimiter=sf.delimiter)
-    except (OSError, csv.Error) as exc:
+            rest = b""
+            for _ in range(max(1, SCAN_BYTES // CHUNK_BYTES)):
+                chunk = raw.read(CHUNK_BYTES)
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1 if chunk else len(data)  # whole lines; at the end, the last one too
+                yield from _marked(data[:cut], sf)
+                rest = data[cut:]
+                if not chunk:
+                    return
+            if sf.readable.suffix.lower() != ".gz":
+                yield from _windows(raw, sf)
+    except (OSError, EOFError) as exc:
         raise SourceError(sf.path, f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _windows(raw, sf: SourceFile) -> Iterator[list[str]]:
+    """Windows spread over the part of a large file not scanned, the last one its tail."""
+    start, size = SCAN_BYTES, sf.readable.stat().st_size
+    for k in range(1, SPREAD_WINDOWS + 1):
+        raw.seek(max(start, start + (size - start) * k // SPREAD_WINDOWS - WINDOW_BYTES))
+        window = raw.read(WINDOW_BYTES)
+        yield from _marked(window[window.find(b"\n") + 1:window.rfind(b"\n") + 1], sf)  # whole lines only
+
+
+def _marked(body: bytes, sf: SourceFile) -> Iterator[list[str]]:
+    """The rows of ``body``'s lines that hold a marker (a line broken inside quotes parses short: skipped)."""
+    low, pos = body.lower(), 0
+    found = {m: low.find(m) for m in MARKERS}
+    while True:
+        found = {m: (i if i >= pos or i < 0 else low.find(m, pos)) for m, i in found.items()}
+        hits = [i for i in found.values() if i >= 0]
+        if not hits:
+            return
+        start = body.rfind(b"\n", 0, min(hits)) + 1
+        end = body.find(b"\n", min(hits))
+        end = len(body) if end < 0 else end
+        try:
+            yield from csv.reader([body[start:end].decode(sf.encoding, errors="replace")], delimiter=sf.delimiter)
+        except csv.Error:
+            pass
+        pos = end + 1
 
 
 def _nonzero(text: str) -> bool:

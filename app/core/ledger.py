@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from app.core.warehouse import Warehouse, quote
-from app.models.names import INGESTION_LOG_TABLE, QUARANTINE_TABLE
+from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 
 if TYPE_CHECKING:
     from app.core.loader import IngestionResult
@@ -21,11 +21,28 @@ def timestamp_now() -> str:
 
 
 def quarantined_before(wh: Warehouse, paths: list[str]) -> dict[tuple[str, str], int]:
-    """Quarantined rows of ``paths`` already held, per (file, ingestion): what re-loading those files replaces."""
+    """Quarantined rows of ``paths`` held, per (file, ingestion)."""
     names = "(" + ", ".join(quote(p) for p in paths) + ")"
     return {(r["f"], r["i"]): int(r["n"]) for r in wh.rows(
         f"SELECT toString(source_file) AS f, ingestion_id AS i, count() AS n FROM {wh.database}.{QUARANTINE_TABLE} "
         f"WHERE source_file IN {names} GROUP BY f, i")} if paths else {}
+
+
+def drop_stale_quarantine(wh: Warehouse, paths: list[str]) -> dict[tuple[str, str], int]:
+    """Deletes the quarantined rows of ``paths`` (files loaded again, or whose FOCUS rows a load replaced) from every
+    earlier load of them that holds no FOCUS row any more: its months were loaded again. A load of other months under
+    the same name keeps its quarantine. Returns what was deleted, per (file, ingestion)."""
+    if not paths:
+        return {}
+    db, names = wh.database, "(" + ", ".join(quote(p) for p in dict.fromkeys(paths)) + ")"
+    stale = {(r["f"], r["i"]): int(r["n"]) for r in wh.rows(
+        f"SELECT toString(source_file) AS f, ingestion_id AS i, count() AS n FROM {db}.{QUARANTINE_TABLE} "
+        f"WHERE source_file IN {names} AND (toString(source_file), ingestion_id) NOT IN (SELECT DISTINCT "
+        f"x_SourceFile, x_IngestionId FROM {db}.{FOCUS_TABLE} WHERE x_SourceFile IN {names}) GROUP BY f, i")}
+    if stale:
+        pairs = ", ".join(f"({quote(f)}, {quote(i)})" for f, i in stale)
+        wh.command(f"DELETE FROM {db}.{QUARANTINE_TABLE} WHERE (toString(source_file), ingestion_id) IN ({pairs})")
+    return stale
 
 
 def taken_out(focus: list[dict], quarantined: dict[tuple[str, str], int]) -> list[dict]:
@@ -49,21 +66,25 @@ def record(wh: Warehouse, result: IngestionResult, started: str) -> None:
             "rows_read": fr.rows_read, "rows_loaded": fr.rows_loaded, "rows_quarantined": fr.rows_quarantined,
             "rows_superseded": fr.rows_superseded, "billing_periods": fr.billing_periods,
             "unmapped": fr.unmapped, "error": fr.error, "started_at": started, "finished_at": finished})
-    for e in result.earlier_files:
-        _insert(wh, {
-            "ingestion_id": e["ingestion_id"], "source_file": e["path"], "source_format": "", "source_dataset": "",
-            "status": "superseded" if e["rows_superseded"] else "replaced", "rows_read": 0,
-            "rows_loaded": -(e["rows_replaced"] + e["rows_superseded"]),
-            "rows_quarantined": -e["rows_quarantined_replaced"], "rows_superseded": e["rows_superseded"],
-            "billing_periods": [], "unmapped": {}, "error": _in_words(e, result.ingestion_id),
-            "started_at": started, "finished_at": finished})
+    for e in result.earlier_files:  # booked to the load that brought the rows: replaced, then superseded
+        for status, loaded, quarantined, superseded in (
+                ("replaced", e["rows_replaced"], e["rows_quarantined_replaced"], 0),
+                ("superseded", e["rows_superseded"], 0, e["rows_superseded"])):
+            if loaded or quarantined:
+                _insert(wh, {
+                    "ingestion_id": e["ingestion_id"], "source_file": e["path"], "source_format": "",
+                    "source_dataset": "", "status": status, "rows_read": 0, "rows_loaded": -loaded,
+                    "rows_quarantined": -quarantined, "rows_superseded": superseded, "billing_periods": [],
+                    "unmapped": {}, "error": _in_words(e, status, result.ingestion_id), "started_at": started,
+                    "finished_at": finished})
 
 
-def _in_words(earlier: dict, by: str) -> str:
+def _in_words(earlier: dict, status: str, by: str) -> str:
     done = [f"{earlier[k]} {what}" for k, what in (
         ("rows_replaced", "FOCUS rows replaced (their billing months and accounts loaded again)"),
-        ("rows_quarantined_replaced", "quarantined rows replaced (the file loaded again)"),
-        ("rows_superseded", "actual cost rows superseded by amortized data")) if earlier[k]]
+        ("rows_quarantined_replaced", "quarantined rows replaced (their file's months loaded again)"))
+        if earlier[k]] if status == "replaced" else [
+        f"{earlier['rows_superseded']} actual cost rows superseded by amortized data"]
     return f"by ingestion {by}: " + ", ".join(done)
 
 

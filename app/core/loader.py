@@ -255,19 +255,19 @@ def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:
 
 
 def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]]) -> list[dict]:
-    """Publish all staged files at once and replace their quarantine rows; returns the rows of earlier loads taken
-    out (``replace.Published.earlier``)."""
+    """Publish all staged files at once and replace their quarantine rows (``ledger.drop_stale_quarantine``);
+    returns the rows of earlier loads taken out (``ledger.taken_out``)."""
     db = wh.database
     replace.create_batch(wh, batch)
     try:
         published = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)))
     finally:
         wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
-    quarantined = ledger.quarantined_before(wh, [fr.path for fr, _ in stages])
+    stale = ledger.drop_stale_quarantine(wh, [fr.path for fr, _ in stages] + [
+        e["path"] for e in published.earlier if e["rows_replaced"]])
     for fr, _ in stages:
         fr.rows_superseded = published.superseded.get(fr.path, 0)
         fr.rows_loaded -= fr.rows_superseded
-        wh.command(f"DELETE FROM {db}.{QUARANTINE_TABLE} WHERE source_file = {quote(fr.path)}")
     for quarantine in dict.fromkeys(stage.quarantine for _, stage in stages):  # a stage may hold several files
         wh.command(f"INSERT INTO {db}.{QUARANTINE_TABLE} SELECT * FROM {db}.{quarantine}")
-    return ledger.taken_out(published.earlier, quarantined)
+    return ledger.taken_out(published.earlier, stale)

@@ -50,7 +50,7 @@ def read_run(folder: Path) -> ExportRun | None:
     try:
         data = json.loads(stored[0].decode("utf-8-sig"))
         config, run = data.get("exportConfig") or {}, data.get("runInfo") or {}
-        month = str(run["startDate"])[:7]
+        month = str(run.get("startDate") or "")[:7]  # without it the run still names its dataset
         export = str(config.get("exportName") or folder.parent.parent.name)
         submitted = str(run.get("submittedTime") or "") or stored[1].isoformat()
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -64,12 +64,12 @@ def earlier_runs(paths: list[Path]) -> dict[Path, str]:
     supersedes, each with the reason it is skipped."""
     runs = {folder: read_run(folder) for folder in {p.parent for p in paths}}
     latest: dict[tuple[str, str, str], ExportRun] = {}
-    for run in sorted((r for r in runs.values() if r), key=lambda r: (r.submitted, str(r.folder))):
+    for run in sorted((r for r in runs.values() if r and r.month), key=lambda r: (r.submitted, str(r.folder))):
         latest[run.scope] = run
     skipped = {}
     for path in paths:
         run = runs[path.parent]
-        if run and latest[run.scope] != run:
+        if run and run.month and latest[run.scope] != run:  # a run of no known month is never an earlier one
             newer = latest[run.scope]
             skipped[path] = (f"{path}: skipped: an earlier run ({run.submitted}) of export {run.export} "
                              f"{run.dataset} {run.month}; the latest run in this load ({newer.submitted}, "

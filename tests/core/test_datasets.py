@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import date
 
 from connectortest import write_export_run
@@ -18,33 +19,46 @@ def _commitments_last(source, target) -> None:
     target.write_text("\n".join([header, *[r for r in rows if r not in commitment], *commitment]) + "\n")
 
 
-def test_commitment_rows_deep_in_a_large_file_are_found(tmp_path, monkeypatch):
+def test_commitment_rows_deep_in_a_file_are_found(tmp_path, monkeypatch):
     path = tmp_path / "export" / "part_0_0001.csv"  # the name says nothing
     path.parent.mkdir()
     _commitments_last(generate(tmp_path / "demo").amortized, path)
-    monkeypatch.setattr(datasets, "HEAD_ROWS", 100)
-    monkeypatch.setattr(datasets, "SPREAD_MIN_BYTES", 1 << 40)  # head only: the commitment rows are not seen
-    assert open_source(path).dataset == "ActualCost"
-    monkeypatch.setattr(datasets, "SPREAD_MIN_BYTES", 0)  # windows over the whole file (a large file's case)
+    assert open_source(path).dataset == "AmortizedCost"  # the whole text is scanned
+    with gzip.open(path.with_suffix(".csv.gz"), "wb") as packed:
+        packed.write(path.read_bytes())
+    assert open_source(path.with_suffix(".csv.gz")).dataset == "AmortizedCost"
+    monkeypatch.setattr(datasets, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(datasets, "SCAN_BYTES", 8192)  # a large file's case: its head, then windows and the tail
     monkeypatch.setattr(datasets, "WINDOW_BYTES", 8_000)
+    monkeypatch.setattr(datasets, "SPREAD_WINDOWS", 1)  # the tail alone
     assert open_source(path).dataset == "AmortizedCost"
+    monkeypatch.setattr(datasets, "SPREAD_WINDOWS", 0)
+    assert open_source(path).dataset == "ActualCost"  # nothing seen: the default
 
 
-def test_an_export_without_commitment_usage_reads_as_actual_cost(tmp_path, monkeypatch):
+def test_an_export_without_commitment_usage_reads_as_actual_cost(tmp_path):
     path = tmp_path / "export" / "part_0_0001.csv"
     path.parent.mkdir()
-    path.write_bytes(generate(tmp_path / "demo").actual.read_bytes())
-    monkeypatch.setattr(datasets, "SPREAD_MIN_BYTES", 0)
-    monkeypatch.setattr(datasets, "WINDOW_BYTES", 8_000)
+    path.write_bytes(generate(tmp_path / "demo").actual.read_bytes())  # covered usage at no cost
     assert open_source(path).dataset == "ActualCost"
+
+
+def test_unamortized_names_actual_cost(tmp_path):
+    files = generate(tmp_path / "demo")
+    folder = tmp_path / "amortized"  # the file's own name comes first
+    folder.mkdir()
+    for name in ("costs_unamortized_2024-10.csv", "non-amortized.csv"):
+        (folder / name).write_bytes(files.amortized.read_bytes())
+        assert open_source(folder / name).dataset == "ActualCost", name
 
 
 def test_the_export_manifest_names_the_dataset_whatever_the_rows_and_folders_show(tmp_path, monkeypatch):
     files = generate(tmp_path / "demo")
     deep = tmp_path / "deep.csv"
     _commitments_last(files.amortized, deep)
-    monkeypatch.setattr(datasets, "HEAD_ROWS", 100)
-    monkeypatch.setattr(datasets, "SPREAD_MIN_BYTES", 1 << 40)  # the rows cannot tell: the manifest does
+    monkeypatch.setattr(datasets, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(datasets, "SCAN_BYTES", 4096)
+    monkeypatch.setattr(datasets, "SPREAD_WINDOWS", 0)  # the rows cannot tell: the manifest does
     month = date(2026, 10, 1)
     amortized = write_export_run(tmp_path, "daily-actual", "AmortizedCost", month, "run", "2026-11-01T05:00:00Z",
                                  deep, parts=1, compress=False)
@@ -76,3 +90,17 @@ def test_rows_tell_before_folder_names_and_folder_names_before_the_default(tmp_p
     assert open_source(folder / "plain.csv").dataset == "AmortizedCost"  # no commitment rows: the folder says
     (tmp_path / "plain.csv").write_bytes((folder / "plain.csv").read_bytes())
     assert open_source(tmp_path / "plain.csv").dataset == "ActualCost"  # nothing says: the default
+
+
+def test_a_manifest_without_dates_still_names_the_dataset(tmp_path):
+    import json
+
+    files = generate(tmp_path / "demo")
+    header, *rows = files.amortized.read_text(encoding="utf-8-sig").splitlines()
+    run = tmp_path / "exports" / "costs" / "run-1"
+    run.mkdir(parents=True)
+    (run / "part_0_0001.csv").write_text("\n".join([header, *[r for r in rows if "Reservation" not in r and
+                                                              "SavingsPlan" not in r]]) + "\n")
+    (run / "manifest.json").write_text(json.dumps({"exportConfig": {"exportName": "costs", "type": "AmortizedCost"},
+                                                   "runInfo": {"submittedTime": "2026-11-01T05:00:00Z"}}))
+    assert open_source(run / "part_0_0001.csv").dataset == "AmortizedCost"

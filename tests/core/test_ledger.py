@@ -3,6 +3,8 @@ ingestion are the rows that ingestion still has in focus_cost and focus_quaranti
 
 from __future__ import annotations
 
+from datetime import date
+
 from abitest import load
 
 from app.core.demo import generate
@@ -57,3 +59,52 @@ def test_a_later_load_books_what_it_takes_out_to_the_load_that_brought_it(wh, tm
     assert _booked(wh) == _held(wh)
     remove(wh, [str(bad)])
     assert _booked(wh) == _held(wh) and all(ingestion != again.ingestion_id for ingestion in _held(wh))
+
+
+def _with_bad_cost(source, target):
+    """``source`` with its first row's cost unreadable (one quarantined row)."""
+    header, first, *rest = source.read_text(encoding="utf-8-sig").splitlines()
+    cells = first.split(",")
+    cells[header.split(",").index("CostInBillingCurrency")] = "n/a"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
+    return target
+
+
+def test_quarantine_is_replaced_with_the_months_it_came_with(wh, tmp_path):
+    sep = generate(tmp_path / "sep", month=date(2026, 9, 1))
+    oct_ = generate(tmp_path / "oct", month=date(2026, 10, 1))
+    saved = tmp_path / "Downloads" / "cost-details.csv"  # a script that always saves under one name
+    first = load(wh, _with_bad_cost(sep.actual, saved))
+    saved.write_bytes(oct_.actual.read_bytes())  # October, under the same name
+    load(wh, saved)
+    assert wh.scalar("SELECT count() FROM abi.focus_quarantine") == 1  # September's bad row stays on record
+    assert wh.scalar(f"SELECT count() FROM abi.focus_cost WHERE x_IngestionId = '{first.ingestion_id}'") > 0
+
+    fixed = tmp_path / "fixed" / "usage.csv"  # a fixed copy of a file, under a new path: the same months
+    broken = load(wh, _with_bad_cost(oct_.actual, tmp_path / "broken" / "usage.csv"))
+    assert broken.files[0].rows_quarantined == 1
+    fixed.parent.mkdir()
+    fixed.write_bytes(oct_.actual.read_bytes())
+    result = load(wh, fixed)
+    gone = {e["path"]: e for e in result.earlier_files}[str(tmp_path / "broken" / "usage.csv")]
+    assert gone["rows_quarantined_replaced"] == 1 and gone["ingestion_id"] == broken.ingestion_id
+    assert wh.scalar(f"SELECT count() FROM abi.focus_quarantine WHERE ingestion_id = '{broken.ingestion_id}'") == 0
+    assert _booked(wh) == _held(wh)
+
+
+def test_rows_replaced_and_superseded_by_one_load_are_booked_apart(wh, tmp_path):
+    sep = generate(tmp_path / "sep", month=date(2026, 9, 1))
+    oct_ = generate(tmp_path / "oct", month=date(2026, 10, 1))
+    both = tmp_path / "two_months_actual.csv"  # September and October in one file
+    header, *sep_rows = sep.actual.read_text(encoding="utf-8-sig").splitlines()
+    both.write_text("\n".join([header, *sep_rows, *oct_.actual.read_text(encoding="utf-8-sig").splitlines()[1:]]))
+    earlier = load(wh, both)
+    load(wh, oct_.actual, sep.amortized)  # October's actual rows again; September amortized
+    booked = {r["status"]: r for r in wh.rows(
+        "SELECT status, toInt64(rows_loaded) AS loaded, toInt64(rows_superseded) AS superseded FROM abi.ingestion_log "
+        f"WHERE ingestion_id = '{earlier.ingestion_id}' AND status != 'loaded'")}
+    assert set(booked) == {"replaced", "superseded"}
+    assert -booked["replaced"]["loaded"] == len(oct_.actual.read_text(encoding="utf-8-sig").splitlines()) - 1
+    assert -booked["superseded"]["loaded"] == booked["superseded"]["superseded"] > 0
+    assert _booked(wh) == _held(wh)
