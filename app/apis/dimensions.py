@@ -78,11 +78,18 @@ class Sql:
             raise ValueError(f"unknown metric {metric!r}")
         return f"ifNull({metric}, 0)" if metric == "ConsumedQuantity" and not self.aggregated else metric
 
+    @staticmethod
+    def amount_key(metric: str) -> str:
+        """What a metric's amounts are in, never added across: the billing currency; ConsumedQuantity's unit."""
+        return "ifNull(ConsumedUnit, '')" if metric == "ConsumedQuantity" else "BillingCurrency"
+
     def one_of(self, column: str, values: list[str]) -> str:
         """``column IN (…)`` over bound values."""
         return f"{column} IN ({', '.join(self.bind('v', v) for v in values)})"
 
 
-def needs_focus(dimensions: list[str], tags: list[tuple[str, str]]) -> bool:
-    """Whether a request must read ``focus_cost`` (a resource dimension or any tag)."""
-    return bool(tags) or any(d.startswith(TAG_PREFIX) or d in FOCUS_ONLY for d in dimensions)
+def needs_focus(dimensions: list[str], tags: list[tuple[str, str]], metric: str = "") -> bool:
+    """Whether a request must read ``focus_cost`` (a resource dimension, any tag, or ConsumedQuantity: the daily
+    aggregate has no unit to keep quantities apart)."""
+    return bool(tags) or metric == "ConsumedQuantity" or any(d.startswith(TAG_PREFIX) or d in FOCUS_ONLY
+                                                               for d in dimensions)

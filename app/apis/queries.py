@@ -69,20 +69,21 @@ def fold_others(sql: Sql, inner: str, n_keys: int, measures: dict[str, str], ord
             f"GROUP BY least(pos, {top} + 1) AS bucket, cur ORDER BY bucket, cur")
 
 
-def _grouped(sql: Sql, keys: list[str], sums: list[str], cond: str) -> str:
-    """Sums per keys and billing currency (amounts in two currencies never add): columns k0…, m0…, cur."""
+def _grouped(sql: Sql, keys: list[str], sums: list[str], cond: str, metric: str) -> str:
+    """Sums per keys and billing currency (amounts in two currencies never add; quantities per unit): columns k0…,
+    m0…, cur."""
     key_sql = [f"{k} AS k{i}" for i, k in enumerate(keys)]
     sum_sql = [f"{s} AS m{i}" for i, s in enumerate(sums)]
     group = ", ".join(f"k{i}" for i in range(len(keys)))
-    return (f"SELECT {', '.join(key_sql + sum_sql)}, BillingCurrency AS cur "
+    return (f"SELECT {', '.join(key_sql + sum_sql)}, {sql.amount_key(metric)} AS cur "
             f"FROM {sql.table} WHERE {cond} GROUP BY {group}, cur")
 
 
 def cost_breakdown(q: CostBreakdownQuery) -> Query:
     """The metric per one or two dimensions, ordered, limited, with an others row."""
-    sql = Sql(aggregated=not needs_focus(q.group_by, q.tags))
+    sql = Sql(aggregated=not needs_focus(q.group_by, q.tags, q.metric))
     keys = [sql.key(d) for d in q.group_by]
-    inner = _grouped(sql, keys, [f"sum({sql.metric(q.metric)})"], where(sql, q, q))
+    inner = _grouped(sql, keys, [f"sum({sql.metric(q.metric)})"], where(sql, q, q), q.metric)
     names = [f"k{i}" for i in range(len(keys))]
     order = ORDERS[q.sort].format(keys=", ".join(names), desc=", ".join(f"{n} DESC" for n in names))
     return Query(fold_others(sql, inner, len(keys), {"value": "sum(m0)"}, order, q.limit), sql.params, sql.table)
@@ -90,18 +91,19 @@ def cost_breakdown(q: CostBreakdownQuery) -> Query:
 
 def cost_trend(q: CostTrendQuery) -> Query:
     """The metric per day or month, optionally one series per value of ``split_by`` (top ``limit`` + others)."""
-    sql = Sql(aggregated=not needs_focus([q.split_by] if q.split_by else [], q.tags))
+    sql = Sql(aggregated=not needs_focus([q.split_by] if q.split_by else [], q.tags, q.metric))
     period = f"toDate({sql.day()})" if q.granularity == "daily" else f"toStartOfMonth({sql.day()})"  # Date: as FILL
     cond = where(sql, q, q)
     if q.split_by is None:
         fill = _fill(sql, q)
         return Query(f"SELECT period, toString(m0) AS value, currency FROM (\nSELECT {period} AS period, "
-                     f"sum({sql.metric(q.metric)}) AS m0, BillingCurrency AS currency FROM {sql.table} WHERE {cond} "
+                     f"sum({sql.metric(q.metric)}) AS m0, {sql.amount_key(q.metric)} AS currency FROM {sql.table} "
+                     f"WHERE {cond} "
                      f"GROUP BY period, currency ORDER BY period{fill}, currency\n) ORDER BY period, currency",
                      sql.params, sql.table)
     top = sql.bind("limit", q.limit, "UInt32")
     inner = (f"SELECT {period} AS period, {sql.key(q.split_by)} AS k0, sum({sql.metric(q.metric)}) AS m0, "
-             f"BillingCurrency AS cur FROM {sql.table} WHERE {cond} GROUP BY period, k0, cur")
+             f"{sql.amount_key(q.metric)} AS cur FROM {sql.table} WHERE {cond} GROUP BY period, k0, cur")
     ranked = (f"SELECT period, k0, m0, cur, dense_rank() OVER (ORDER BY total DESC, k0) AS pos FROM ("
               f"SELECT *, sum(m0) OVER (PARTITION BY k0) AS total FROM (\n{inner}\n))")
     return Query(f"SELECT period, if(pos > {top}, '{OTHERS}', nullIf(k0, '')) AS d0, toString(sum(m0)) AS value, "
@@ -132,8 +134,9 @@ def top_resources(q: TopResourcesQuery) -> Query:
     top = sql.bind("limit", q.limit, "UInt32")
     return Query(f"SELECT r_id AS ResourceId, {outer}, toString(m0) AS value, currency FROM (\n"
                  f"SELECT any(ResourceId) AS r_id, {inner}, sum({sql.metric(q.metric)}) AS m0, "
-                 f"BillingCurrency AS currency FROM {sql.table} WHERE {cond} GROUP BY cityHash64(ResourceId), "
-                 f"currency ORDER BY m0 DESC, r_id, currency LIMIT {top}\n) ORDER BY m0 DESC, r_id, currency",
+                 f"{sql.amount_key(q.metric)} AS currency FROM {sql.table} WHERE {cond} "
+                 f"GROUP BY cityHash64(ResourceId), currency ORDER BY m0 DESC, r_id, currency LIMIT {top}\n"
+                 ") ORDER BY m0 DESC, r_id, currency",
                  sql.params, sql.table)
 
 
@@ -147,13 +150,14 @@ def months(q: PeriodComparisonQuery, today: Optional[date] = None) -> tuple[date
 
 def period_comparison(q: PeriodComparisonQuery, today: Optional[date] = None) -> Query:
     """The metric of a month and of the month before, per value of a dimension, with deltas."""
-    sql = Sql(aggregated=not needs_focus([q.group_by], q.tags))
+    sql = Sql(aggregated=not needs_focus([q.group_by], q.tags, q.metric))
     previous, current, following = months(q, today)
     cur = sql.bind("month", current, "Date")
     metric = sql.metric(q.metric)
     window = DateRange(start=previous, end=following)
     inner = _grouped(sql, [sql.key(q.group_by)], [f"sumIf({metric}, {since(sql, cur)})",
-                                                   f"sumIf({metric}, NOT {since(sql, cur)})"], where(sql, q, window))
+                                                   f"sumIf({metric}, NOT {since(sql, cur)})"], where(sql, q, window),
+                     q.metric)
     measures = {"current": "sum(m0)", "previous": "sum(m1)", "delta": "sum(m0) - sum(m1)"}
     folded = fold_others(sql, inner, 1, measures, "m0 DESC, m1 DESC, k0", q.limit)
     ratio = "if(toFloat64(previous) = 0, NULL, toFloat64(delta) / abs(toFloat64(previous)))"

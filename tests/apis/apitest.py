@@ -30,6 +30,7 @@ FACT_COLUMNS = (
     "RegionId", "RegionName", "x_ResourceGroupName", "ResourceId", "ResourceName", "ResourceType", "ChargeCategory",
     "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountType",
     "CommitmentDiscountStatus", "x_SourceDataset", "x_IngestionId", "x_ResourceType", "x_BillingAccountId",
+    "ConsumedUnit",
 )
 METRICS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity")
 
@@ -130,10 +131,11 @@ def fold_rest(rest: list[tuple[tuple[str, ...], Decimal]]) -> list[tuple[tuple[s
 
 
 def currency_totals(sums: dict[tuple[str, ...], Decimal]) -> dict[str, Decimal]:
-    """Sum per currency (the last element of each key)."""
+    """Sum per currency (the last element of each key; rows without one, e.g. no consumed unit, count nowhere)."""
     out: dict[str, Decimal] = defaultdict(Decimal)
     for k, v in sums.items():
-        out[k[-1]] += v
+        if k[-1]:
+            out[k[-1]] += v
     return dict(out)
 
 

@@ -35,9 +35,10 @@ def breakdown(demo, **kw):
     return service.cost_breakdown(demo.execute, CostBreakdownQuery(**kw))
 
 
-def by_currency(dims: list[str]) -> list[str]:
-    """The dimensions an API groups by: the requested ones and the billing currency (amounts never add across)."""
-    return [*dims, "BillingCurrency"]
+def by_currency(dims: list[str], metric: str = "EffectiveCost") -> list[str]:
+    """The dimensions an API groups by: the requested ones and the billing currency (amounts never add across), or
+    for ConsumedQuantity its unit."""
+    return [*dims, "ConsumedUnit" if metric == "ConsumedQuantity" else "BillingCurrency"]
 
 
 def assert_breakdown(result, expected_sums, dims, limit):
@@ -53,7 +54,7 @@ def assert_breakdown(result, expected_sums, dims, limit):
     else:
         assert close(result.total, sum(totals.values(), Decimal(0)))
     for r in result.rows:
-        assert r["share"] is None if not totals[r["currency"]] else close(r["share"], r["value"] /
+        assert r["share"] is None if not totals.get(r["currency"]) else close(r["share"], r["value"] /
                                                                            float(totals[r["currency"]]))
 
 
@@ -61,10 +62,12 @@ def assert_breakdown(result, expected_sums, dims, limit):
 def test_breakdown_by_service_every_metric(demo, metric):
     result = breakdown(demo, metric=metric, start="2026-10-01", end="2026-11-01", billing_account=[ACCOUNT_A],
                        limit=5)
-    assert result.source == DAILY_COST_TABLE
-    sums = group(where(demo.facts, OCT, NOV, BillingAccountId=ACCOUNT_A), by_currency(["ServiceName"]), metric)
+    assert result.source == (FOCUS_TABLE if metric == "ConsumedQuantity" else DAILY_COST_TABLE)
+    sums = group(where(demo.facts, OCT, NOV, BillingAccountId=ACCOUNT_A), by_currency(["ServiceName"], metric), metric)
     assert_breakdown(result, sums, ["ServiceName"], 5)
-    assert result.rows[-1]["ServiceName"] == OTHERS and result.rows[-1]["groups"] == len(sums) - 5
+    assert result.rows[-1]["ServiceName"] == OTHERS
+    if metric == "ConsumedQuantity":  # hours, GB and units are never added: a row per service and unit
+        assert len({r["currency"] for r in result.rows}) > 2 and "USD" not in {r["currency"] for r in result.rows}
 
 
 def test_breakdown_totals_match_the_source_csv_files(demo):
