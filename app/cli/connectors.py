@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -138,7 +139,22 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def _no_registry() -> str | None:
+    """Why there is nothing to read when the default registry does not exist (a mistyped ``ABI_DATA_DIR`` is not
+    created by a command that only reads)."""
+    from app.core import settings
+
+    if os.environ.get("ABI_REGISTRY_URL") or (settings.data_dir() / "registry.db").is_file():
+        return None
+    return f"no connector registry in {settings.data_dir()} (ABI_DATA_DIR)"
+
+
 def connectors_list(args) -> int:
+    if (missing := _no_registry()) is not None:
+        print(f"{missing}: no connectors", file=sys.stderr)
+        if args.json:
+            _print([])
+        return 0
     rows = _service().list()
     if args.json:
         _print(rows)
@@ -152,6 +168,8 @@ def connectors_list(args) -> int:
 
 
 def connectors_show(args) -> int:
+    if (missing := _no_registry()) is not None:
+        raise CommandError(f"{missing}: no connector {args.name!r}")
     _print(_service().show(args.name))
     return 0
 

@@ -75,10 +75,13 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    rows = local.status(config(args))
+    cfg = config(args)
+    rows = local.status(cfg)
     if args.json:
         print(json.dumps([{**vars(r), "healthy": r.healthy} for r in rows]))
     else:
+        if not local.load_state(cfg):
+            print(f"no stack recorded in {cfg.run_dir}: the ports below are those 'abi stack up' would use")
         _print_status(rows)
     return 0 if all(r.healthy for r in rows) else 1
 

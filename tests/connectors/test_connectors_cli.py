@@ -46,6 +46,14 @@ def test_plugins_list_and_show(abi):
     assert code == 2 and "no plugin named 'salesforce'" in err
 
 
+def test_reading_connectors_of_a_missing_data_directory_creates_nothing(abi, tmp_path):
+    code, out, err = abi("connectors", "list", "--json")
+    assert code == 0 and json.loads(out) == [] and "no connector registry in" in err
+    code, _, err = abi("connectors", "show", "az")
+    assert code == 2 and "no connector 'az'" in err
+    assert not (tmp_path / "data").exists()
+
+
 def test_connector_lifecycle(abi, fake_azure, waits):
     month = months_ago(1)
     settings = [f"scope=/providers/Microsoft.Billing/billingAccounts/{fake_azure.enrollment}",

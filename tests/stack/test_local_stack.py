@@ -133,3 +133,10 @@ def test_down_stops_exactly_what_up_started_and_frees_the_ports(tmp_path: Path) 
     assert busy_ports(cfg) == []
     assert local.load_state(cfg) == {}
     assert all(not r.running for r in local.status(cfg))
+
+
+def test_status_of_a_directory_without_a_stack_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run_dir = tmp_path / "never-up"
+    assert main(["stack", "status", "--dir", str(run_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"no stack recorded in {run_dir}" in out and "not running" in out
