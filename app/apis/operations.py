@@ -15,7 +15,7 @@ from app.apis.dimensions import Sql
 from app.apis.endpoints import handler
 from app.apis.params import Format
 from app.apis.queries import Query
-from app.apis.results import Row, Table
+from app.apis.results import Row, Table, money_row
 from app.apis.service import Execute
 from app.workflows.tables import ANOMALIES_TABLE, QUALITY_TABLE, RUNS_TABLE, TASKS_TABLE
 
@@ -182,14 +182,18 @@ def run_tasks(run_id: str) -> Query:
                  "ORDER BY month, finished_at", {"run": run_id}, TASKS_TABLE)
 
 
+QUALITY_MONEY = ("source_value", "focus_value", "difference")
+ANOMALY_MONEY = ("cost", "baseline", "change")
+
+
 def data_quality_answer(execute: Execute, q: DataQualityQuery) -> DataQualityResponse:
-    rows = execute(data_quality(q))
+    rows = [money_row(r, (), QUALITY_MONEY) for r in execute(data_quality(q))]
     summary = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
     return DataQualityResponse(summary=summary, rows=rows)
 
 
 def anomalies_answer(execute: Execute, q: AnomaliesQuery) -> AnomaliesResponse:
-    return AnomaliesResponse(rows=execute(anomalies(q)))
+    return AnomaliesResponse(rows=[money_row(r, (), ANOMALY_MONEY) for r in execute(anomalies(q))])
 
 
 def workflow_runs_answer(execute: Execute, q: WorkflowRunsQuery) -> WorkflowRunsResponse:

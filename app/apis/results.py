@@ -19,9 +19,9 @@ Row = dict[str, Cell]
 MONEY = ("value", "current", "previous", "delta", "used_cost", "unused_cost", "purchased_cost", "savings")
 
 
-def money_row(row: dict, drop: tuple[str, ...] = ("position",)) -> Row:
-    """A SQL row with decimal text turned into numbers and helper columns dropped."""
-    return {k: (float(v) if k in MONEY and v is not None else v) for k, v in row.items() if k not in drop}
+def money_row(row: dict, drop: tuple[str, ...] = ("position",), money: tuple[str, ...] = MONEY) -> Row:
+    """A SQL row with decimal text (the ``money`` columns) turned into numbers and helper columns dropped."""
+    return {k: (float(v) if k in money and v is not None else v) for k, v in row.items() if k not in drop}
 
 
 def renamed(row: Row, names: list[str]) -> Row:

@@ -126,6 +126,10 @@ def test_operations_through_moose_client_pick_the_latest_check_and_the_runs_last
     assert {(r["check"], r["status"], r["run_id"]) for r in quality.rows} == {
         ("reconciliation", "fail", "bf-2"), ("freshness", "pass", "bf-1")}
     assert quality.summary == {"pass": 1, "warn": 0, "fail": 1}
+    failed = next(r for r in quality.rows if r["status"] == "fail")
+    assert (failed["source_value"], failed["focus_value"], failed["difference"]) == (10.5, 9.5, -1.0)  # numbers
+    spike = operations.anomalies_api.query_function(client, AnomaliesQuery(direction="up")).rows
+    assert [(r["cost"], r["baseline"], r["change"]) for r in spike] == [(120.5, 40.0, 80.5)]
     assert len(operations.data_quality_api.query_function(client, DataQualityQuery(latest=False)).rows) == 3
     runs = operations.workflow_runs_api.query_function(client, WorkflowRunsQuery(run_id="bf-1"))
     assert [(r["status"], r["rows_processed"]) for r in runs.runs] == [("completed", 1200)]
