@@ -8,6 +8,7 @@ skipped with the reason, never summed with it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -54,9 +55,15 @@ def read_run(folder: Path) -> ExportRun | None:
         export = str(config.get("exportName") or folder.parent.parent.name)
         submitted = str(run.get("submittedTime") or "") or stored[1].isoformat()
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("%s: not read as an export manifest (%s); its folder's files load as given", manifest, exc)
+        _warn_once(str(manifest), str(exc))
         return None
     return ExportRun(export, str(config.get("type") or ""), month, submitted, folder)
+
+
+@functools.lru_cache(maxsize=256)
+def _warn_once(manifest: str, problem: str) -> None:
+    """One warning per manifest and problem (a load reads a manifest for its dataset and for its run)."""
+    log.warning("%s: not read as an export manifest (%s); its folder's files load as given", manifest, problem)
 
 
 def earlier_runs(paths: list[Path]) -> dict[Path, str]:

@@ -141,3 +141,15 @@ def test_reloading_one_view_alone_is_no_overlap(wh, tmp_path):
     files = demo_month(tmp_path, MONTH)
     assert all(not f.warnings for f in load(wh, files.actual).files)
     assert all(not f.warnings for f in load(wh, files.actual).files)  # the same scopes: replaced, not doubled
+
+
+def test_a_manifest_that_cannot_be_read_is_named_once_and_its_files_load(wh, tmp_path, caplog):
+    files = demo_month(tmp_path, MONTH)
+    run = tmp_path / "export" / "run-1"
+    run.mkdir(parents=True)
+    (run / "part_0.csv").write_bytes(files.actual.read_bytes())
+    (run / "manifest.json").write_text('{"exportConfig": ["not", "an", "object"]}')
+    result = load(wh, run / "part_0.csv")
+    assert result.ok and result.files[0].rows_loaded > 0
+    warned = [r for r in caplog.records if "not read as an export manifest" in r.getMessage()]
+    assert len(warned) == 1 and str(run / "manifest.json") in warned[0].getMessage()
