@@ -11,7 +11,7 @@ from app.core import archives, ledger, mapping, replace, schema
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.reconciliation import reconcile
-from app.core.runs import EXPORT_PART, earlier_runs, overlaps
+from app.core.runs import EXPORT_PART, earlier_runs, held_later_runs, overlaps
 from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
 from app.core.warehouse import Warehouse, WarehouseError, quote
@@ -94,6 +94,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
     stages: list[tuple[FileResult, FileStage]] = []
     earlier = earlier_runs(paths)
+    earlier |= held_later_runs(wh, [p for p in paths if p not in earlier], FOCUS_TABLE)
     result.files = [FileResult(str(p), warnings=_missing_parts(p, paths), skipped=earlier.get(p)) for p in paths]
     progress, reading = progress
     progress = progress or (lambda _path: None)

@@ -11,6 +11,7 @@ from abitest import csv_total, load, total
 from connectortest import demo_month, write_export_run
 
 from app.core.archives import expand_paths
+from app.core.removal import remove
 from app.core.runs import earlier_runs
 
 MONTH = date(2026, 10, 1)
@@ -153,3 +154,21 @@ def test_a_manifest_that_cannot_be_read_is_named_once_and_its_files_load(wh, tmp
     assert result.ok and result.files[0].rows_loaded > 0
     warned = [r for r in caplog.records if "not read as an export manifest" in r.getMessage()]
     assert len(warned) == 1 and str(run / "manifest.json") in warned[0].getMessage()
+
+
+def test_an_earlier_run_loaded_after_the_latest_is_skipped_until_the_latest_is_removed(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    early = _first_days(files.actual, tmp_path / "mtd_15.csv", 15)
+    root = tmp_path / "container"
+    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-15", "2026-10-16T05:00:00Z", early)
+    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    assert load(wh, *new).ok
+    month_total = total(wh, "BilledCost")
+    again = load(wh, *old)
+    assert again.ok and all(f.skipped and "than the run the warehouse holds (2026-11-01T05:00:00Z" in f.skipped
+                            for f in again.files)
+    assert total(wh, "BilledCost") == month_total == csv_total(files.actual, "CostInBillingCurrency")
+    remove(wh, [str(p) for p in new])
+    assert load(wh, *old).ok and total(wh, "BilledCost") == csv_total(early, "CostInBillingCurrency")
+    assert all(f.rows_loaded > 0 for f in load(wh, *new).files)  # the later run replaces the earlier one
+    assert total(wh, "BilledCost") == month_total
