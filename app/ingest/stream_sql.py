@@ -12,6 +12,7 @@ from app.core.relation import text_value
 from app.core.warehouse import SESSION_SETTINGS, quote
 from app.ingest.raw import SOURCE_COLUMNS
 from app.models.focus import ALL_COLUMNS
+from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 
 MAPPING_SETTINGS = ("session_timezone", "prefer_column_name_to_alias", "json_type_escape_dots_in_keys",
                     "short_circuit_function_evaluation", "input_format_try_infer_dates",
@@ -35,6 +36,17 @@ def _dataset(fmt: str) -> str:
     return "if(lower(ifNull(x_SourceDataset, '')) LIKE 'amorti%', 'AmortizedCost', 'ActualCost')"
 
 
+def _source_file(table: str) -> str:
+    return f"ifNull(x_SourceFile, '{STREAM_INGESTION_ID}/{table}')"
+
+
+def _new_rows(table: str, target: str, file: str, row: str) -> str:
+    """A condition keeping rows whose lineage (source file, source row) ``target`` does not hold yet: posting a row
+    again (a client's retry, the sync's at-least-once delivery) adds nothing."""
+    return (f"(x_SourceFile, x_SourceRow) NOT IN (SELECT {file}, {row} FROM {target} "
+            f"WHERE {file} IN (SELECT DISTINCT {_source_file(table)} FROM {table}))")
+
+
 def relation(fmt: str, table: str) -> str:
     """The raw table as the bulk relation: canonical columns (trimmed, '' and 'NULL' as NULL) and lineage.
 
@@ -50,7 +62,7 @@ def relation(fmt: str, table: str) -> str:
         f"toJSONString(mapFilter((k, v) -> v IS NOT NULL, map({pairs}))) AS _raw",
         "toInt64(ifNull(x_SourceRow, toInt64(cityHash64(_raw) % 9007199254740991))) AS _row",
         f"ifNull(x_IngestionId, '{STREAM_INGESTION_ID}') AS _ingestion_id",
-        f"ifNull(x_SourceFile, '{STREAM_INGESTION_ID}/{table}') AS _source_file",
+        f"{_source_file(table)} AS _source_file",
         f"{_dataset(fmt)} AS _dataset",
         f"'{fmt}' AS _format",
         "toString(now64(3, 'UTC')) AS _ingested_at",
@@ -64,13 +76,16 @@ def mapped(fmt: str, table: str) -> str:
 
 
 def focus_select(fmt: str, table: str) -> str:
-    """Valid rows, as ``focus_cost`` rows."""
+    """Valid rows, as ``focus_cost`` rows: each source file and row once, and never again once held."""
     columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
-    return f"SELECT {columns}\nFROM (\n{mapped(fmt, table)}\n)\nWHERE empty(_reasons)\n{settings_clause()}"
+    return (f"SELECT {columns}\nFROM (\n{mapped(fmt, table)}\n)\n"
+            f"WHERE empty(_reasons) AND {_new_rows(table, FOCUS_TABLE, 'x_SourceFile', 'x_SourceRow')}\n"
+            f"LIMIT 1 BY x_SourceFile, x_SourceRow\n{settings_clause()}")
 
 
 def quarantine_select(fmt: str, table: str) -> str:
-    """Invalid rows, as ``focus_quarantine`` rows, with every reason and the posted row as JSON.
+    """Invalid rows, as ``focus_quarantine`` rows, with every reason and the posted row as JSON (each source file
+    and row once, and never again once quarantined).
 
     The JSON comes from a second read of the same inserted block (a view's subqueries over its source table
     read the block, not the table), joined on the row's lineage.
@@ -80,7 +95,9 @@ def quarantine_select(fmt: str, table: str) -> str:
         "       q.x_SourceFormat AS source_format, q._reasons AS reasons, r._raw AS raw_row,\n"
         "       q.x_IngestedAt AS quarantined_at\n"
         "FROM (SELECT x_IngestionId, x_SourceFile, x_SourceRow, x_SourceFormat, _reasons, x_IngestedAt\n"
-        f"      FROM (\n{mapped(fmt, table)}\n) WHERE notEmpty(_reasons)) AS q\n"
+        f"      FROM (\n{mapped(fmt, table)}\n)\n"
+        f"      WHERE notEmpty(_reasons) AND {_new_rows(table, QUARANTINE_TABLE, 'source_file', 'source_row')}\n"
+        "      LIMIT 1 BY x_SourceFile, x_SourceRow) AS q\n"
         f"LEFT ANY JOIN (SELECT _ingestion_id, _source_file, _row, _raw FROM {relation(fmt, table)}) AS r\n"
         "    ON r._ingestion_id = q.x_IngestionId AND r._source_file = q.x_SourceFile AND r._row = q.x_SourceRow\n"
         f"{settings_clause()}"

@@ -93,6 +93,26 @@ def test_invalid_rows_are_quarantined_with_reasons_and_the_posted_row(stream_wh:
     assert wh.scalar("SELECT count() FROM abi.azure_cost_rows") == 3  # the raw table keeps every posted row
 
 
+def test_a_row_posted_again_adds_nothing_to_focus_or_the_quarantine(stream_wh: EmbeddedWarehouse) -> None:
+    wh = stream_wh
+    table = _declare_stream(wh, "azure-cost")
+    rows = [{"BillingAccountId": "8611537", "BillingCurrencyCode": "EUR", "Date": "2026-10-02",
+             "CostInBillingCurrency": cost, "MeterCategory": "Storage", "x_SourceFile": "a.csv", "x_SourceRow": n}
+            for n, cost in ((1, "2.50"), (2, "1.25"), (3, "abc"))]
+    unnamed = {**rows[0], "x_SourceFile": None, "x_SourceRow": None}
+    _post(wh, table, [*rows, unnamed, unnamed])  # identical rows without lineage share their content hash
+    for retry in ([rows[0], rows[2]], [*rows, unnamed]):
+        _post(wh, table, retry)
+    found = wh.rows("SELECT x_SourceFile AS f, toString(BilledCost) AS c FROM abi.focus_cost ORDER BY f, c")
+    assert found == [{"f": "a.csv", "c": "1.25"}, {"f": "a.csv", "c": "2.5"},
+                     {"f": "ingest-api/azure_cost_rows", "c": "2.5"}]
+    assert wh.rows("SELECT source_file, source_row FROM abi.focus_quarantine") == [
+        {"source_file": "a.csv", "source_row": 3}]
+    assert wh.scalar("SELECT count() FROM abi.azure_cost_rows") == 11  # the raw table keeps every posted row
+    _post(wh, table, [{**rows[1], "x_SourceRow": 4}])  # a new row of the same file still lands
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 4
+
+
 @pytest.mark.parametrize("fmt", ["azure-focus", "focus"])
 def test_focus_formats_stream_through_the_focus_mapping(stream_wh: EmbeddedWarehouse, fmt: str) -> None:
     wh = stream_wh

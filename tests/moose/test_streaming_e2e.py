@@ -45,6 +45,11 @@ def test_azure_cost_rows_land_in_focus_with_the_bulk_paths_values(moose_app: Moo
     assert str(csv_total(SAMPLE, "Cost").normalize()) == billed.rstrip("0").rstrip(".")
     assert _count(moose_app, "focus_quarantine", "ingestion_id = 'e2e-good'") == 0
 
+    assert moose_app.post("azure_cost_rows", rows) == (200, "SUCCESS")  # a client's retry
+    moose_app.wait_for(f"SELECT count() AS n FROM azure_cost_rows WHERE {where}",
+                       lambda r: int(r[0]["n"]) == 2 * len(rows))
+    assert _count(moose_app, "focus_cost", where) == len(rows)
+
 
 def test_invalid_rows_reach_the_quarantine_with_their_reasons(moose_app: MooseApp) -> None:
     good = {"BillingAccountId": "8611537", "BillingCurrencyCode": "USD", "Date": "2026-10-02",
