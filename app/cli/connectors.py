@@ -81,7 +81,7 @@ def _print(value: Any) -> None:
 
 
 def plugins_list(args) -> int:
-    rows = _service().plugins()
+    rows = _service().plugins(record=_no_registry() is None)
     if args.json:
         _print(rows)
         return 0

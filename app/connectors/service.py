@@ -37,14 +37,23 @@ class ConnectorService:
     def __init__(self, registry: Registry | None = None, warehouse: Callable[[], Any] | None = None) -> None:
         from app.core.warehouse import open_warehouse
 
-        self.registry = registry or Registry()
+        self._registry = registry
         self.open_warehouse = warehouse or open_warehouse
         self._sync_lock = threading.Lock()
 
+    @property
+    def registry(self) -> Registry:
+        """The registry, opened (and created) on first use: describing plugins needs none."""
+        if self._registry is None:
+            self._registry = Registry()
+        return self._registry
+
     # plugins
-    def plugins(self) -> list[dict[str, Any]]:
+    def plugins(self, record: bool = True) -> list[dict[str, Any]]:
+        """Every installed plugin; ``record``: also keep them in the registry's plugin table."""
         infos = catalog.describe_all()
-        self.registry.sync_plugins(infos)
+        if record:
+            self.registry.sync_plugins(infos)
         keys = ("name", "version", "category", "description", "tags", "retired", "documentation_url", "entry_point")
         return [{k: i[k] for k in keys} for i in infos]
 

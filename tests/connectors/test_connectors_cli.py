@@ -51,6 +51,7 @@ def test_reading_connectors_of_a_missing_data_directory_creates_nothing(abi, tmp
     assert code == 0 and json.loads(out) == [] and "no connector registry in" in err
     code, _, err = abi("connectors", "show", "az")
     assert code == 2 and "no connector 'az'" in err
+    assert abi("plugins", "list")[0] == 0 and abi("plugins", "show", "azure-ea")[0] == 0
     assert not (tmp_path / "data").exists()
 
 
