@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from app.core.warehouse import quote
@@ -36,7 +37,12 @@ DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
 THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 """``1,234.5``: a spreadsheet that saved numbers as formatted, with thousands separators (dot decimals)."""
 THOUSANDS_SQL = "^[+-]?[0-9]{1,3}(,[0-9]{3})+(\\\\.[0-9]+)?$"
-SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2\d{2,4}\b")
+SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2,4})\b")
+PERIOD_COLUMNS = {"azure-cost": ("BillingPeriodStartDate", "BillingPeriodEndDate", "Date"),
+                  "azure-focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart"),
+                  "focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart")}
+"""Billing period start and end, and the charge's start: when no short date shows the order of day and month (a day
+over 12), the order under which billing periods start on a month's first day and hold their charges is the one."""
 NAMED_MONTH_DATE = re.compile(r"\s*\d{1,2}[-\s./]+[A-Za-z]{3,9}[-\s./,]+\d{2,4}\b")
 """``01-Oct-2026`` (a spreadsheet's date format): day first, which Azure's ``MM/DD/YYYY`` parser cannot read."""
 
@@ -52,8 +58,11 @@ class Conventions:
     thousands_comma: bool = False
 
 
-def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int]) -> Conventions:
-    """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions)."""
+def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
+          periods: tuple[int | None, int | None, int | None] = (None, None, None)) -> Conventions:
+    """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions);
+    ``periods``: the positions of the billing period's start and end and the charge's start (``PERIOD_COLUMNS``)."""
+    rows = list(rows)
     comma = dot = thousands = day = month = 0
     for row in rows:
         for i in numbers:
@@ -69,9 +78,40 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int]) -> Co
                 first, separator, second = int(match[1]), match[2], int(match[3])
                 day += separator == "." or first > 12 >= second
                 month += separator != "." and second > 12 >= first
-    return Conventions(decimal_comma=comma > 0 and dot == 0 and thousands == 0,
-                       day_first=(day > 0) if bool(day) != bool(month) else None,
+    if bool(day) != bool(month):
+        day_first = day > 0
+    else:  # conflicting evidence stays None; without any, the billing periods tell
+        day_first = None if day else _order_of_periods(rows, periods)
+    return Conventions(decimal_comma=comma > 0 and dot == 0 and thousands == 0, day_first=day_first,
                        thousands_comma=thousands > 0)
+
+
+def _order_of_periods(rows: list[list[str]], periods: tuple[int | None, int | None, int | None]) -> bool | None:
+    """Day first (True), month first (False) or no evidence (None): the order under which more rows have a billing
+    period starting on a month's first day and holding the charge's start."""
+    scores = {}
+    for day_first in (True, False):
+        score = 0
+        for row in rows:
+            start, end, charge = (_short_date(row[i], day_first) if i is not None and i < len(row) else None
+                                  for i in periods)
+            score += (start is not None and start.day == 1) + (None not in (start, end, charge)
+                                                               and start <= charge <= end)
+        scores[day_first] = score
+    return None if scores[True] == scores[False] else scores[True] > scores[False]
+
+
+def _short_date(cell: str, day_first: bool) -> date | None:
+    """``cell``'s short date read in one order (``01.10.2026`` is always day first), or None."""
+    match = SHORT_DATE.match(cell)
+    if not match:
+        return None
+    first, second, year = int(match[1]), int(match[3]), int(match[4])
+    day, month = (first, second) if day_first or match[2] == "." else (second, first)
+    try:
+        return date(year + 2000 if year < 100 else year, month, day)
+    except ValueError:
+        return None
 
 
 @cache

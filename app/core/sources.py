@@ -177,8 +177,9 @@ def _sniff_conventions(sf: SourceFile) -> Conventions:
     """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows."""
     numbers, dates = conventions.typed_columns(sf.source)
     sample = first_rows(sf, conventions.SAMPLE_ROWS)
+    periods = tuple(sf.columns.get(n) for n in conventions.PERIOD_COLUMNS.get(sf.source, ()))
     return conventions.sniff(sample, [i for n, i in sf.columns.items() if n in numbers],
-                             [i for n, i in sf.columns.items() if n in dates])
+                             [i for n, i in sf.columns.items() if n in dates], periods or (None, None, None))
 
 
 def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None,

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
-from abitest import csv_total, focus_rows, load, total
+from abitest import SAMPLES, csv_total, focus_rows, load, total
 
 from app.core import encodings
 from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, sniff
@@ -103,6 +103,29 @@ def test_conventions_are_read_from_the_sample_rows(numbers, dates, expected):
     rows = [[n, d] for n, d in zip(numbers + numbers[-1:] * len(dates), dates + dates[-1:] * len(numbers),
                                    strict=False)]
     assert sniff(rows, [0], [1]) == expected
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    (["10/1/2024", "11/1/2024", "10/2/2024"], False),  # a FOCUS period ends on the next month's 1st
+    (["1/10/2024", "1/11/2024", "2/10/2024"], True),
+    (["10/1/2024 0:00", "10/31/2024", "10/2/2024"], False),  # the end's day 31 alone says so
+    (["1/1/2025", "2/1/2025", "1/2/2025"], False),  # only month first holds the charge in its period
+    (["2026-10-01", "2026-11-01", "2026-10-02"], None),
+])
+def test_without_a_day_over_12_the_billing_periods_tell_the_order_of_day_and_month(row, expected):
+    assert sniff([row] * 3, [], [0, 1, 2], (0, 1, 2)).day_first is expected
+
+
+def test_a_focus_file_in_us_dates_with_no_day_over_12_loads_in_its_months(wh, tmp_path):
+    sample = SAMPLES / "focus-spec-examples" / "saas_examples__simple_agreements__simple_saas_agreements_c.csv"
+    rows = list(csv.reader(sample.read_text(encoding="utf-8-sig").splitlines()))
+    path = tmp_path / "us_dates.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0]] + [[c.replace("$", "").replace(",", "").strip() for c in r]
+                                                  for r in rows[1:]])
+    assert load(wh, path).files[0].rows_loaded == 3
+    assert wh.rows("SELECT toString(BillingPeriodStart) AS b, toString(ChargePeriodStart) AS c FROM abi.focus_cost "
+                   "ORDER BY b") == [{"b": f"2025-0{m}-01 00:00:00", "c": f"2025-0{m}-01 00:00:00"} for m in (4, 5, 6)]
 
 
 def test_a_windows_1252_file_reads_its_accents_and_exports_valid_utf8(wh, tmp_path):
