@@ -37,6 +37,12 @@ DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
 THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 """``1,234.5``: a spreadsheet that saved numbers as formatted, with thousands separators (dot decimals)."""
 THOUSANDS_SQL = "^[+-]?[0-9]{1,3}(,[0-9]{3})+(\\\\.[0-9]+)?$"
+MONEY_FORMAT = re.compile(r"\s*\(?\s*([+-]?)\s*[$€£¥]\s*([+-]?[\d.,]*\d)\s*\)?\s*")
+"""``$10,100.00 ``, ``-$5.00``, ``($5.00)``, ``€1.234,50``: a spreadsheet's currency format (the FOCUS spec's own
+example files write money so). The symbol goes, parentheses mean a negative amount."""
+MONEY_PATTERN = "^\\\\s*\\\\(?\\\\s*([+-]?)\\\\s*[$€£¥]\\\\s*([+-]?[0-9.,]*[0-9])\\\\s*\\\\)?\\\\s*$"
+MONEY_SQL = (f"if(match({{e}}, '{MONEY_PATTERN}'), concat(if(match({{e}}, '^\\\\s*\\\\('), '-', ''), "
+             f"replaceRegexpOne({{e}}, '{MONEY_PATTERN}', '\\\\1\\\\2')), {{e}})")
 SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2,4})\b")
 PERIOD_COLUMNS = {"azure-cost": ("BillingPeriodStartDate", "BillingPeriodEndDate", "Date"),
                   "azure-focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart"),
@@ -51,11 +57,12 @@ NAMED_MONTH_DATE = re.compile(r"\s*\d{1,2}[-\s./]+[A-Za-z]{3,9}[-\s./,]+\d{2,4}\
 class Conventions:
     """``decimal_comma``: numbers are written ``1234,5`` (or ``1.234,5``); ``thousands_comma``: dot decimals with
     thousands separators (``1,234.5``); ``day_first``: short dates are ``DD/MM/YYYY`` (True), ``MM/DD/YYYY``
-    (False) or show no evidence either way (None)."""
+    (False) or show no evidence either way (None); ``money_format``: amounts with a currency symbol (``$1.50``)."""
 
     decimal_comma: bool = False
     day_first: bool | None = None
     thousands_comma: bool = False
+    money_format: bool = False
 
 
 def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
@@ -63,10 +70,12 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions);
     ``periods``: the positions of the billing period's start and end and the charge's start (``PERIOD_COLUMNS``)."""
     rows = list(rows)
-    comma = dot = thousands = day = month = 0
+    comma = dot = thousands = day = month = money = 0
     for row in rows:
         for i in numbers:
             cell = row[i].strip() if i < len(row) else ""
+            if symbol := MONEY_FORMAT.fullmatch(cell):
+                money, cell = money + 1, symbol[1] + symbol[2]
             comma += bool(DECIMAL_COMMA.fullmatch(cell))
             dot += bool(DECIMAL_DOT.fullmatch(cell))
             thousands += bool(THOUSANDS_COMMA.fullmatch(cell)) and "." in cell
@@ -83,7 +92,7 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     else:  # conflicting evidence stays None; without any, the billing periods tell
         day_first = None if day else _order_of_periods(rows, periods)
     return Conventions(decimal_comma=comma > 0 and dot == 0 and thousands == 0, day_first=day_first,
-                       thousands_comma=thousands > 0)
+                       thousands_comma=thousands > 0, money_format=money > 0)
 
 
 def _order_of_periods(rows: list[list[str]], periods: tuple[int | None, int | None, int | None]) -> bool | None:
@@ -131,6 +140,8 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     """SQL for canonical column ``name`` (text ``expr``) in the format's own convention; unparseable text stays
     as written, so its quarantine reason quotes the file."""
     numbers, dates = typed_columns(source)
+    if name in numbers and conventions.money_format:
+        expr = MONEY_SQL.format(e=expr)
     if name in numbers and conventions.decimal_comma:
         dotted = f"replaceOne(replaceAll({expr}, '.', ''), ',', '.')"
         return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"

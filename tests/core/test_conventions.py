@@ -13,7 +13,7 @@ import pytest
 from abitest import SAMPLES, csv_total, focus_rows, load, total
 
 from app.core import encodings
-from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, sniff
+from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, normalized, sniff
 from app.core.demo import generate
 from app.core.export import export
 
@@ -98,11 +98,20 @@ def test_a_number_not_written_in_the_files_convention_is_quarantined_as_written(
     ([""], ["13/10/2026", "10/13/2026"], Conventions()),
     (["2.5"], ["01-Oct-2026"], Conventions(day_first=True)),
     (["1,234.5", "0.5"], ["2026-10-31"], Conventions(thousands_comma=True)),
+    (["$10,100.00 ", "$20.00 ", "($5.00)"], ["2026-10-31"], Conventions(thousands_comma=True, money_format=True)),
+    (["€1.234,50", "-€0,5"], ["31.10.2026"], Conventions(decimal_comma=True, day_first=True, money_format=True)),
 ])
 def test_conventions_are_read_from_the_sample_rows(numbers, dates, expected):
     rows = [[n, d] for n, d in zip(numbers + numbers[-1:] * len(dates), dates + dates[-1:] * len(numbers),
                                    strict=False)]
     assert sniff(rows, [0], [1]) == expected
+
+
+def test_currency_formatted_amounts_read_as_numbers_and_other_text_stays(wh):
+    money = normalized("focus", Conventions(money_format=True, thousands_comma=True), "BilledCost", "x")
+    cells = ["$10,100.00 ", "($5.25)", "-$0.5", " € 7", "$", "12 USD", "1.5"]
+    found = wh.rows(f"SELECT x, {money} AS v FROM (SELECT arrayJoin({cells}) AS x)")
+    assert [r["v"] for r in found] == ["10100.00", "-5.25", "-0.5", "7", "$", "12 USD", "1.5"]
 
 
 @pytest.mark.parametrize(("row", "expected"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from decimal import Decimal
 
@@ -41,6 +42,21 @@ def test_focus_spec_examples_are_read_and_every_row_accounted_for(wh, samples):
     reasons = wh.rows("SELECT DISTINCT arrayJoin(reasons) AS r FROM abi.focus_quarantine ORDER BY r")
     # partial column sets: the mandatory FOCUS columns they lack are named
     assert {"r": "BillingAccountId: mandatory value missing"} in reasons
+
+
+def test_the_spec_saas_examples_written_as_dollar_amounts_load_whole(wh, samples):
+    paths = sorted((samples / "focus-spec-examples").glob("saas_examples*.csv"))
+    result = load(wh, *paths)
+    assert result.ok and sum(f.rows_quarantined for f in result.files) == 0
+    dollars = Decimal(0)
+    for path in paths:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            cells = (r["BilledCost"] for r in csv.DictReader(handle))
+            dollars += sum(Decimal(c.strip().lstrip("$").replace(",", "")) for c in cells)
+    assert total(wh, "BilledCost") == total(wh, "EffectiveCost") == dollars == Decimal("146800")
+    assert wh.rows("SELECT toString(ContractedUnitPrice) AS p, toString(BillingPeriodStart) AS b FROM abi.focus_cost "
+                   "WHERE x_SourceFile LIKE '%agreements_c.csv' ORDER BY b") == [
+        {"p": "20", "b": f"2025-0{m}-01 00:00:00"} for m in (4, 5, 6)]
 
 
 def test_actual_and_amortized_reconcile_with_their_exports(wh, tmp_path):
