@@ -20,7 +20,7 @@ from datetime import date
 from functools import cache
 
 from app.core.warehouse import quote
-from app.models.rules import ALLOWED_VALUES, ENUMERATION_ALIASES
+from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ENUMERATION_ALIASES, SERVICE_SUBCATEGORIES
 
 SAMPLE_ROWS = 2_000
 AZURE_NUMBER_COLUMNS = (
@@ -150,9 +150,15 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     if name in dates and conventions.day_first not in (None, NATIVE_DAY_FIRST[source]):
         parse = "parseDateTimeBestEffortOrNull" if conventions.day_first else "parseDateTimeBestEffortUSOrNull"
         return f"ifNull(toString({parse}({expr})), {expr})"
-    if name in ALLOWED_VALUES and source in NATIVE_DAY_FIRST and source != "azure-cost":
+    if source == "azure-cost":
+        return expr
+    if name in numbers:  # a float column's NaN (Spark, pandas) is no value
+        return f"if({expr} IN ('NaN', 'nan', '-nan', 'NAN'), NULL, {expr})"
+    if name in ALLOWED_VALUES or name == "ServiceSubcategory":
         keys, values = _spellings(name)
         return f"transform(lower({expr}), {keys}, {values}, {expr})"
+    if name in CURRENCY_COLUMNS:  # ``usd`` is USD
+        return f"if(match({expr}, '^\\\\s*[A-Za-z]{{3}}\\\\s*$'), upper(trimBoth({expr})), {expr})"
     return expr
 
 
@@ -160,7 +166,8 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
 def _spellings(column: str) -> tuple[str, str]:
     """SQL arrays: the lower-case spellings of ``column``'s allowed values (and older words), and those values."""
     spellings = {}
-    for value in ALLOWED_VALUES[column]:
+    allowed = ALLOWED_VALUES.get(column) or tuple(dict.fromkeys(v for vs in SERVICE_SUBCATEGORIES.values() for v in vs))
+    for value in allowed:
         lowered = value.lower()
         for spelling in (lowered, re.sub(r"[\s_-]+", "", lowered), lowered.replace("-", " ")):
             spellings[spelling] = value

@@ -50,7 +50,7 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
     cols += [_column(n, types[n], fmt) for n in X_COLUMNS if n != "x_SourceColumns"]
     taken = set(X_COLUMNS)
     for key in extra_keys:
-        alias = key if key.startswith("x_") else f"x_{key}"
+        alias = f"x_{key[2:]}" if key[:2].lower() == "x_" else f"x_{key}"  # X_OPERATION is x_OPERATION
         if alias not in taken:
             taken.add(alias)
             cols.append(f"nullIf(toValidUTF8(x_SourceColumns[{quote(key)}]), '') AS `{alias}`")

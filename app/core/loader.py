@@ -11,7 +11,7 @@ from app.core import archives, ledger, mapping, replace, schema
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.reconciliation import reconcile
-from app.core.runs import EXPORT_PART, earlier_runs, held_later_runs, overlaps
+from app.core.runs import earlier_runs, held_later_runs, overlaps, part_family
 from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
 from app.core.warehouse import Warehouse, WarehouseError, quote
@@ -128,12 +128,14 @@ def _warn_overlaps(wh: Warehouse, stages: list[tuple[FileResult, FileStage]], re
 
 
 def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
-    """A warning when ``path`` is one part of a split Azure export whose other parts are not in this batch: the
-    batch replaces its scopes (billing month, dataset, account), so the other parts' rows of them would go."""
-    if not EXPORT_PART.search(path.name) or not path.parent.is_dir():  # not in a folder: a ZIP archive's member
+    """A warning when ``path`` is one part of a split export (Azure's or AWS's) whose other parts are not in this
+    batch: the batch replaces its scopes (billing month, dataset, account), so the other parts' rows would go."""
+    family = part_family(path.name)
+    if family is None or not path.parent.is_dir():  # not in a folder: a ZIP archive's member
         return []
     loading = {p.resolve() for p in batch}
-    missing = sorted(p.name for p in path.parent.iterdir() if EXPORT_PART.search(p.name) and p.resolve() not in loading)
+    missing = sorted(p.name for p in path.parent.iterdir()
+                     if part_family(p.name) == family and p.resolve() not in loading)
     if not missing:
         return []
     log.warning("%s: loaded without %d other part(s) of its export", path, len(missing))

@@ -65,8 +65,9 @@ def rule_checks() -> list[tuple[str, str]]:
     for column, allowed in ALLOWED_VALUES.items():
         checks.append((f"{column} IS NOT NULL AND NOT {_in_list(column, allowed)}",
                        f"concat('{column}: not an allowed value: ', toJSONString({column}))"))
-    for column in CURRENCY_COLUMNS:
-        checks.append((f"{column} IS NOT NULL AND NOT {_in_list(column, ISO_4217)}",
+    for column in CURRENCY_COLUMNS:  # prices may be in a virtual currency (FOCUS 1.2: "Credits"), a bill never
+        virtual = f" AND match({column}, '^[A-Za-z]{{3}}$')" if column == "PricingCurrency" else ""
+        checks.append((f"{column} IS NOT NULL{virtual} AND NOT {_in_list(column, ISO_4217)}",
                        f"concat('{column}: not an ISO 4217 currency code: ', toJSONString({column}))"))
     for period in ("ChargePeriod", "BillingPeriod"):
         checks.append((f"{period}End <= {period}Start", f"'{period}End: not after {period}Start'"))
@@ -99,6 +100,10 @@ def _typed(name: str, ch_type: str, parsed_json: bool = False) -> str:
         return f"{json_values.typed_sql(name)} AS {name}"
     if name == "ServiceSubcategory":
         return f"CAST(ifNull({SUBCATEGORY.format(ok=_subcategory_ok())}, 'Other (Other)') AS {ch_type}) AS {name}"
+    if name == "x_SourceColumns":  # a subcategory replaced by Other (<category>) is kept as the file wrote it
+        given = "map('ServiceSubcategory', toString(assumeNotNull(ServiceSubcategory)))"
+        return (f"CAST(if(ServiceSubcategory IS NULL OR {_subcategory_ok()}, {name}, "
+                f"mapUpdate(CAST({name} AS Map(String, String)), {given})) AS {ch_type}) AS {name}")
     if name in MANDATORY_COLUMNS or ch_type == "JSON":
         # A NULL here fails a rule (mandatory) or came from a value that does not parse (JSON): the row is
         # quarantined for it, so the placeholder never reaches the FOCUS table.

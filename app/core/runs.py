@@ -25,6 +25,16 @@ log = logging.getLogger(__name__)
 MANIFEST_NAMES = ("manifest.json", "_manifest.json")
 EXPORT_PART = re.compile(r"^part_\d+_\d+\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
 """Azure Cost Management export parts (``<run>/part_0_0001.csv``): one export, to be loaded together."""
+NUMBERED_PART = re.compile(r"^(.+)-\d{5}(\.snappy)?\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
+"""AWS Data Exports parts (``<export>-00001.csv.gz``), one export's month to be loaded together too."""
+
+
+def part_family(name: str) -> str | None:
+    """The split export a file name says it is a part of (its sibling parts share it), or None."""
+    if EXPORT_PART.search(name):
+        return "part_"
+    numbered = NUMBERED_PART.match(name)
+    return numbered and numbered[1].lower()
 
 
 @dataclass(frozen=True)

@@ -78,13 +78,13 @@ SELECT
     PricingUnit AS PricingUnit,
     ProviderName AS ProviderName,
     coalesce(PublisherName, ProviderName) AS PublisherName,
-    -- A file with a region but no RegionName (FOCUS 0.5 / 1.0-preview Region: "East US") gets the Azure region's
-    -- id and name where ABI's region table knows it, else its own value as the name.
-    if(RegionName IS NULL AND dictHas('{dictionary_regions}', tuple(lower(ifNull(RegionId, '')))),
-       nullIf(dictGet('{dictionary_regions}', 'region_id', tuple(lower(ifNull(RegionId, '')))), ''), RegionId)
-        AS RegionId,
-    if(RegionName IS NULL AND dictHas('{dictionary_regions}', tuple(lower(ifNull(RegionId, '')))),
-       nullIf(dictGet('{dictionary_regions}', 'region_name', tuple(lower(ifNull(RegionId, '')))), ''),
+    -- A Microsoft file with a region but no RegionName (FOCUS 0.5 / 1.0-preview Region: "East US") gets the Azure
+    -- region's id and name where ABI's region table knows it, else its own value as the name. Other providers' ids
+    -- stay as written (Google's "EU" is no Azure region).
+    if(dictHas('{dictionary_regions}', tuple(region_key)),
+       nullIf(dictGet('{dictionary_regions}', 'region_id', tuple(region_key)), ''), RegionId) AS RegionId,
+    if(dictHas('{dictionary_regions}', tuple(region_key)),
+       nullIf(dictGet('{dictionary_regions}', 'region_name', tuple(region_key)), ''),
        coalesce(RegionName, RegionId)) AS RegionName,
     ResourceId AS ResourceId,
     ResourceName AS ResourceName,
@@ -188,11 +188,17 @@ FROM
         *,
         -- Tags as a JSON object: a list of {"key": …, "value": …} pairs (labels as some providers and Parquet
         -- writers give them) becomes the object FOCUS requires; anything else is kept as it is.
-        if(startsWith(ifNull(Tags, ''), '[') AND isValidJSON(Tags) AND (JSONLength(Tags) = 0 OR JSONHas(Tags, 1, 'key')),
+        -- ("Key"/"Value" as AWS's APIs write them; a null value is an empty one, so the key stays).
+        if(startsWith(ifNull(Tags, ''), '[') AND isValidJSON(Tags)
+               AND (JSONLength(Tags) = 0 OR JSONHas(Tags, 1, 'key') OR JSONHas(Tags, 1, 'Key')),
            toJSONString(mapFromArrays(
-               arrayMap(t -> JSONExtractString(t, 'key'), JSONExtractArrayRaw(ifNull(Tags, ''))),
-               arrayMap(t -> if(JSONType(t, 'value') = 'String', JSONExtractString(t, 'value'),
-                                JSONExtractRaw(t, 'value')), JSONExtractArrayRaw(ifNull(Tags, ''))))),
+               arrayMap(t -> JSONExtractString(t, if(JSONHas(t, 'key'), 'key', 'Key')),
+                        JSONExtractArrayRaw(ifNull(Tags, ''))),
+               arrayMap(t -> multiIf(JSONType(t, if(JSONHas(t, 'value'), 'value', 'Value')) = 'String',
+                                     JSONExtractString(t, if(JSONHas(t, 'value'), 'value', 'Value')),
+                                     JSONType(t, if(JSONHas(t, 'value'), 'value', 'Value')) IN ('Null', 'Missing'),
+                                     '', JSONExtractRaw(t, if(JSONHas(t, 'value'), 'value', 'Value'))),
+                        JSONExtractArrayRaw(ifNull(Tags, ''))))),
            -- A tab or line break written raw inside a key or value (JSON wants it escaped) is escaped, not lost;
            -- between tokens it is whitespace and stays (as in sql/mapping/azure_cost.sql).
            if(isValidJSON(ifNull(Tags, '')), Tags,
@@ -203,6 +209,8 @@ FROM
         -- Microsoft's FOCUS exports (and files made from them): known export defects are fixed as Microsoft's own
         -- FinOps hubs fix them. A commitment purchase is amortized, so its EffectiveCost is 0.
         ProviderName = 'Microsoft' OR _format = 'azure-focus' AS microsoft,
+        if(RegionName IS NULL AND (microsoft OR match(lower(ifNull(ProviderName, 'microsoft')), 'microsoft|azure')),
+           lower(ifNull(RegionId, '')), '\x00') AS region_key,
         microsoft AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL AS microsoft_purchase,
         if(microsoft_purchase, toDecimal128(0, 18), toDecimal128OrNull(EffectiveCost, 18)) AS effective_cost,
         -- FOCUS 1.0-preview told used and unused commitments, and refunds, by ChargeSubcategory.
