@@ -1,7 +1,9 @@
 """Atomic, idempotent publication of staged FOCUS rows: replace each touched billing month's scopes.
 
 A scope is (billing month, source dataset, billing account, sub account). Inside every month partition the
-batch touches, rows of the batch's scopes are replaced and every other row survives; the month is swapped in
+batch touches, rows of the batch's scopes are replaced and every other row survives (in a billing period that does
+not start on a month's 1st, a pay-as-you-go subscription's from its anniversary day, only the rows of the charge
+days the batch covers: a calendar month's export holds parts of two such periods); the month is swapped in
 with ``REPLACE PARTITION`` (atomic per partition). When actual and amortized Azure data of the same scope are
 both present, actual rows other than commitment purchases and refunds are superseded (Microsoft's rule): they are
 left out of the batch, never deleted from it afterwards.
@@ -18,6 +20,7 @@ from app.models.names import FOCUS_TABLE
 from app.views.refresh import refresh_aggregates
 
 SCOPE = "(toYYYYMM(BillingPeriodStart), x_SourceDataset, BillingAccountId, ifNull(SubAccountId, ''))"
+DAY = "toDate(ChargePeriodStart)"
 ACCOUNT_SCOPE = "(toYYYYMM(BillingPeriodStart), BillingAccountId, ifNull(SubAccountId, ''))"
 SUPERSEDED = (
     "x_SourceDataset = 'ActualCost' AND x_SourceFormat = 'azure-cost' "
@@ -50,8 +53,10 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
         return Published()
     keys, amortized = f"{full_batch}_keys", f"{full_batch}_amortized"
     try:
-        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT DISTINCT {SCOPE} AS scope FROM ({staged})")
-        kept = f"_partition_id IN {_tuple(partitions)} AND {SCOPE} NOT IN (SELECT scope FROM {keys})"
+        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT {SCOPE} AS scope, "
+                   f"countIf(toDayOfMonth(BillingPeriodStart) != 1) = 0 AS calendar, min({DAY}) AS first, "
+                   f"max({DAY}) AS last FROM ({staged}) GROUP BY scope")
+        kept = f"_partition_id IN {_tuple(partitions)} AND NOT ({_replaced(keys)})"
         surviving = f"SELECT * FROM {target} WHERE {kept}"
         wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope "
                    f"FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
@@ -74,13 +79,21 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
 def _earlier_rows(wh: Warehouse, partitions: list[str], keys: str, condition: str) -> list[dict]:
     """Rows of earlier loads in ``partitions`` that the publication takes out, per file and ingestion: replaced
     (their scope is loaded again) or superseded (actual rows of a scope now amortized)."""
-    replaced = f"{SCOPE} IN (SELECT scope FROM {keys})"
+    replaced = _replaced(keys)
     return [{"path": r["file"], "ingestion_id": r["ingestion"], "rows_replaced": int(r["replaced"]),
              "rows_superseded": int(r["superseded"])} for r in wh.rows(
         f"SELECT x_SourceFile AS file, x_IngestionId AS ingestion, countIf({replaced}) AS replaced, "
         f"countIf(NOT ({replaced}) AND ifNull({condition}, false)) AS superseded FROM {wh.database}.{FOCUS_TABLE} "
         f"WHERE _partition_id IN {_tuple(partitions)} GROUP BY file, ingestion HAVING replaced + superseded > 0 "
         "ORDER BY file, ingestion")]
+
+
+def _replaced(keys: str) -> str:
+    """Rows of the scopes in ``keys`` that a publication replaces: all of a calendar billing period's, only those of
+    the charge days the batch covers in any other."""
+    days = "arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1)))"
+    return (f"({SCOPE} IN (SELECT scope FROM {keys} WHERE calendar) OR "
+            f"({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys} WHERE NOT calendar))")
 
 
 def _add_stage(wh: Warehouse, batch: str, stage: str, condition: str) -> None:

@@ -4,6 +4,7 @@ cost, per billing month and currency, over the accounts the load touched."""
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,3 +54,27 @@ def test_a_quarantined_cost_shows_as_the_difference_and_other_accounts_stay_out(
     assert Decimal(found["difference"]) == -Decimal(lost["CostInBillingCurrency"])
     print_ingestion(load(wh, rest))
     assert "DIFF BilledCost 2026-10 USD" in capsys.readouterr().out
+
+
+def _anniversary_month(source: dict[str, str], first: date, days: int) -> list[dict[str, str]]:
+    """A calendar month of a pay-as-you-go subscription billed from the 15th: two billing periods, each in part."""
+    rows = []
+    for day in (first + timedelta(days=n) for n in range(days)):
+        start = day.replace(day=15) if day.day >= 15 else (day.replace(day=1) - timedelta(days=1)).replace(day=15)
+        end = (start.replace(day=28) + timedelta(days=5)).replace(day=14)
+        rows.append({**source, "Date": f"{day:%m/%d/%Y}", "BillingPeriodStartDate": f"{start:%m/%d/%Y}",
+                     "BillingPeriodEndDate": f"{end:%m/%d/%Y}", "CostInBillingCurrency": "1"})
+    return rows
+
+
+def test_calendar_months_of_an_anniversary_billing_period_add_up_in_any_order(wh, tmp_path):
+    source = _rows(generate(tmp_path / "demo").actual)[0]
+    october = write_csv(tmp_path / "payg_2024-10.csv", HEADER, _anniversary_month(source, date(2024, 10, 1), 31))
+    november = write_csv(tmp_path / "payg_2024-11.csv", HEADER, _anniversary_month(source, date(2024, 11, 1), 30))
+    for path in (october, november, october, november):
+        result = load(wh, path)
+        assert all(Decimal(r["difference"]) == 0 for r in result.reconciliation)
+    assert wh.rows("SELECT toString(toDate(BillingPeriodStart)) AS p, count() AS n FROM abi.focus_cost "
+                   "GROUP BY p ORDER BY p") == [{"p": "2024-09-15", "n": 14}, {"p": "2024-10-15", "n": 31},
+                                                {"p": "2024-11-15", "n": 16}]
+    assert wh.scalar("SELECT toString(sum(BilledCost)) FROM abi.focus_cost") == "61"
