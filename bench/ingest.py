@@ -47,12 +47,13 @@ q = warehouse.quote
 start = time.perf_counter()
 table = wh.database + ".bench_json" if json_values.prepare(wh, sf, wh.database + ".bench_json") else None
 print("ahead", time.perf_counter() - start)
-read = f"file({q(str(sf.path))}, {q(sf.clickhouse_format)}, {q(relation.structure(sf))})"
+fmt, read_settings = relation.numbered_read(sf)
+read = f"file({q(str(sf.path))}, {q(fmt)}, {q(relation.structure(sf))})"
 lineage = {"_ingestion_id": "bench", "_ingested_at": "2026-01-01 00:00:00.000", "_source_file": str(sf.path),
            "_dataset": sf.dataset, "_format": sf.source}
 mapped = mapping.mapped_select(sf.source, table).replace(mapping.SOURCE, relation.relation_sql(sf, lineage).replace(
     relation.FILE, read))
-settings = "SETTINGS " + ", ".join(f"{k} = {q(v)}" for k, v in warehouse.FILE_SETTINGS.items())
+settings = "SETTINGS " + ", ".join(f"{k} = {q(v)}" for k, v in {**warehouse.FILE_SETTINGS, **read_settings}.items())
 for name, sql in (("read", f"SELECT * FROM {read}"), ("map", mapped)):
     start = time.perf_counter()
     wh.command(f"{sql} FORMAT Null {settings}")

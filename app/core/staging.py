@@ -19,7 +19,7 @@ from decimal import Decimal
 from app.core import json_values, mapping, schema
 from app.core.files import linked_names
 from app.core.parquet import parquet_schema
-from app.core.relation import FILE, relation_sql, structure
+from app.core.relation import FILE, numbered_read, relation_sql, structure
 from app.core.sources import SourceFile
 from app.core.warehouse import Warehouse, quote
 from app.models.columns import ALL_COLUMNS
@@ -116,7 +116,7 @@ class FileStage:
         """Map and route every row of ``files`` (one ``layout``; several are read as one relation, so the mapping is
         planned once), each read once; ``lineage``: the load's columns (``_source_file`` is each file's path)."""
         sf = files[0]
-        row_number = "_row_number + 1" if self.wh.embedded else "rowNumberInAllBlocks() + 1"
+        row_number = None if self.wh.embedded else "rowNumberInAllBlocks() + 1"  # a server reads the data rows alone
         lineage = {**lineage, "_dataset": sf.dataset, "_format": sf.source}
         json_table = None
         if len(files) == 1:
@@ -134,11 +134,11 @@ class FileStage:
 
     def _insert(self, insert: str, files: list[SourceFile]) -> None:
         sf = files[0]
+        fmt, settings = numbered_read(sf) if self.wh.embedded else (sf.clickhouse_format, sf.read_settings)
         if len(files) == 1:
-            self.wh.insert_file(insert, FILE, sf.readable, sf.clickhouse_format, structure(sf), sf.read_settings)
+            self.wh.insert_file(insert, FILE, sf.readable, fmt, structure(sf), settings)
         else:
-            self.wh.insert_files(insert, FILE, [f.readable for f in files], sf.clickhouse_format, structure(sf),
-                                 sf.read_settings)
+            self.wh.insert_files(insert, FILE, [f.readable for f in files], fmt, structure(sf), settings)
 
     def _attach_raw_rows(self, files: list[SourceFile], source: str) -> None:
         """Second, mapping-free read of the files for the raw text of their quarantined rows only."""
