@@ -161,7 +161,6 @@ def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     if sf.is_parquet:
         yield from first_parquet_rows(sf.readable, sf.header, set(sf.columns.values()) - sf.nested, limit)
         return
-    csv.field_size_limit(2**31 - 1)  # a long AdditionalInfo or Tags cell is data, not a broken file
     try:
         with open_text(sf.readable, sf.encoding) as text:
             for _ in range(sf.header_line):

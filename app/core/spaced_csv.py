@@ -23,7 +23,6 @@ def quoted_after_space(path: Path, encoding: str, delimiter: str) -> bool:
     """Some value among the first ``SAMPLE_LINES`` lines is quoted after spaces (read plainly, it starts ``  "``)."""
     if delimiter.isspace():
         return False  # a tab-separated file: spaces before a value are the value's
-    csv.field_size_limit(2**31 - 1)
     with _text(path, encoding) as text:
         lines = [line for _, line in zip(range(SAMPLE_LINES), text, strict=False)]
     try:

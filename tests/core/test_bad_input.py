@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
+import subprocess
+import sys
 import zipfile
 
-from abitest import csv_total, focus_rows, load, total, write_csv
+from abitest import PROJECT, csv_total, focus_rows, load, total, write_csv
 
 from app.core.archives import expand_paths
 from app.core.demo import HEADER, generate
@@ -275,6 +278,32 @@ def test_a_tag_key_given_twice_keeps_the_row_with_the_first_value(wh, tmp_path):
     f = load(wh, path).files[0]
     assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
     assert focus_rows(wh, "toJSONString(Tags) AS t", "x_SourceRow = 2")[0]["t"] == '{"env":"prod"}'
+
+
+FRESH_LOAD = """
+import json, sys
+from pathlib import Path
+from app.core.loader import ingest
+from app.core.warehouse import EmbeddedWarehouse
+wh = EmbeddedWarehouse(Path(sys.argv[1]))
+f = ingest(wh, [Path(sys.argv[2])]).files[0]
+tags = wh.scalar("SELECT length(JSONAllPaths(Tags)) FROM abi.focus_cost WHERE x_SourceRow = 1")
+print(json.dumps([f.error, f.rows_loaded, tags]))
+"""
+"""A load in a new process: the first file it opens is the first CSV text Python parses there."""
+
+
+def test_a_tags_cell_over_128_kib_in_the_first_row_loads_in_a_process_that_opened_no_file_before(tmp_path):
+    header, rows = _demo_lines(tmp_path, 3)
+    cells = next(csv.reader([header]))
+    parsed = list(csv.reader(rows))
+    parsed[0][cells.index("Tags")] = "{" + ", ".join(f'"key{i}": "{"v" * 60}"' for i in range(2000)) + "}"
+    assert len(parsed[0][cells.index("Tags")]) > 128 * 1024  # Python's csv refuses such a field by default
+    path = write_csv(tmp_path / "long_tags_actual.csv", cells, [dict(zip(cells, r, strict=True)) for r in parsed])
+    done = subprocess.run([sys.executable, "-c", FRESH_LOAD, str(tmp_path / "fresh"), str(path)], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [None, 3, 2000]
 
 
 def test_a_header_only_file_loads_nothing_and_says_so(wh, samples):
