@@ -59,7 +59,8 @@ class SourceFile:
     delimiter: str = ","
     """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
     encoding: str = "utf-8"
-    """``utf-8``, or ``cp1252`` when the file's first bytes are not UTF-8 (saved by a Windows spreadsheet)."""
+    """``utf-8``, or ``cp1252`` when the file's bytes are not UTF-8 (saved by a Windows spreadsheet:
+    ``encodings.detect``)."""
     header_line: int = 0
     """0-based line of the header: the lines above it (a preamble) are skipped."""
     conventions: Conventions = Conventions()

@@ -155,6 +155,7 @@ def test_a_windows_1252_file_reads_its_accents_and_exports_valid_utf8(wh, tmp_pa
 
 def test_bytes_that_are_not_utf8_beyond_the_sample_never_break_output(wh, tmp_path, monkeypatch):
     monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is smaller than the sample
+    # its byte order mark says UTF-8 (so does an accent in the sample): the rest is not scanned, the byte is kept
     original = generate(tmp_path / "demo").actual
     data = original.read_bytes()
     cut = data.index(b"\n", len(data) - 2000) + 1  # a Windows-1252 byte in one of the last rows only
@@ -169,6 +170,35 @@ def test_bytes_that_are_not_utf8_beyond_the_sample_never_break_output(wh, tmp_pa
     export(wh, "parquet", out)
     groups = pq.read_table(out, columns=["x_ResourceGroupName"]).column(0).to_pylist()
     assert len(groups) == f.rows_loaded and any("\ufffd" in (g or "") for g in groups)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+def test_an_accent_first_met_beyond_the_sample_reads_in_the_files_encoding(wh, tmp_path, monkeypatch, encoding):
+    monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is larger
+    monkeypatch.setattr(encodings, "SCAN_CHUNK_BYTES", 4096)
+    rows = list(csv.reader(generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()))
+    group = rows[0].index("ResourceGroup")
+    for row in rows[-3:]:
+        row[group] = "rg-café-€"
+    path = tmp_path / f"late_{encoding}_actual.csv"
+    with open(path, "w", newline="", encoding=encoding) as handle:  # no byte order mark: the sample is ASCII
+        csv.writer(handle).writerows(rows)
+    assert path.stat().st_size > 100_000 and path.read_bytes()[:100_000].isascii()
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined) == (None, 0)
+    assert wh.scalar("SELECT countIf(x_ResourceGroupName = 'rg-café-€') FROM abi.focus_cost") == 3
+    assert wh.scalar("SELECT countIf(NOT isValidUTF8(ifNull(x_ResourceGroupName, ''))) FROM abi.focus_cost") == 0
+
+
+def test_the_scan_beyond_the_sample_reads_a_character_split_between_two_chunks_as_utf8(tmp_path, monkeypatch):
+    monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", 8)
+    monkeypatch.setattr(encodings, "SCAN_CHUNK_BYTES", 8)
+    path = tmp_path / "late.csv"
+    for offset in range(8):  # the euro sign's three bytes at each place in a chunk
+        path.write_bytes(b"a" * (8 + offset) + "€".encode() + b"\n")
+        assert encodings.detect(path) == "utf-8"
+    path.write_bytes(b"a" * 20 + "€".encode("cp1252") + b"\n")
+    assert encodings.detect(path) == "cp1252"
 
 
 def _unicode_text(source, target, encoding: str = "utf-16") -> None:
