@@ -25,8 +25,11 @@ ACCOUNT_SCOPE = "(toYYYYMM(BillingPeriodStart), BillingAccountId, ifNull(SubAcco
 SUPERSEDED = (
     "x_SourceDataset = 'ActualCost' AND x_SourceFormat = 'azure-cost' "
     "AND NOT (ChargeCategory = 'Purchase' AND PricingCategory = 'Committed') "
-    f"AND {ACCOUNT_SCOPE} IN (SELECT scope FROM {{amortized}})"
+    f"AND ({ACCOUNT_SCOPE} IN (SELECT scope FROM {{amortized}} WHERE calendar) "
+    f"OR ({ACCOUNT_SCOPE}, {DAY}) IN (SELECT scope, day FROM {{amortized}} WHERE NOT calendar))"
 )
+"""Actual rows amortized data replaces: of its accounts' calendar billing periods, or of the days it holds in a
+period from an anniversary day (as ``_replaced``)."""
 
 
 @dataclass
@@ -58,7 +61,8 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
                    f"max({DAY}) AS last FROM ({staged}) GROUP BY scope")
         kept = f"_partition_id IN {_tuple(partitions)} AND NOT ({_replaced(keys)})"
         surviving = f"SELECT * FROM {target} WHERE {kept}"
-        wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope "
+        wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope, "
+                   f"toDayOfMonth(BillingPeriodStart) = 1 AS calendar, if(calendar, toDate(0), {DAY}) AS day "
                    f"FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
         condition = SUPERSEDED.format(amortized=amortized)
         published = Published({r["file"]: int(r["n"]) for r in wh.rows(

@@ -78,3 +78,19 @@ def test_calendar_months_of_an_anniversary_billing_period_add_up_in_any_order(wh
                    "GROUP BY p ORDER BY p") == [{"p": "2024-09-15", "n": 14}, {"p": "2024-10-15", "n": 31},
                                                 {"p": "2024-11-15", "n": 16}]
     assert wh.scalar("SELECT toString(sum(BilledCost)) FROM abi.focus_cost") == "61"
+
+
+def test_amortized_days_of_an_anniversary_period_supersede_only_those_days_actual_rows(wh, tmp_path):
+    source = _rows(generate(tmp_path / "demo").actual)[0]
+    for month, days in ((9, 30), (10, 31), (11, 30)):
+        load(wh, write_csv(tmp_path / f"actual_{month}.csv", HEADER,
+                           _anniversary_month(source, date(2024, month, 1), days)), dataset="ActualCost")
+    amortized = write_csv(tmp_path / "amortized_10.csv", HEADER, _anniversary_month(source, date(2024, 10, 1), 31))
+    result = load(wh, amortized, dataset="AmortizedCost")
+    assert all(Decimal(r["difference"]) == 0 for r in result.reconciliation)
+    held = wh.rows("SELECT x_SourceDataset AS d, min(toDate(ChargePeriodStart)) AS first, "
+                   "max(toDate(ChargePeriodStart)) AS last, count() AS n FROM abi.focus_cost GROUP BY d ORDER BY d")
+    assert [(r["d"], str(r["first"]), str(r["last"]), r["n"]) for r in held] == [
+        ("ActualCost", "2024-09-01", "2024-11-30", 60), ("AmortizedCost", "2024-10-01", "2024-10-31", 31)]
+    assert wh.scalar("SELECT count() FROM abi.focus_cost WHERE x_SourceDataset = 'ActualCost' "
+                     "AND toMonth(ChargePeriodStart) = 10") == 0  # October's actual usage is amortized now
