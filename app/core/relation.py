@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from app.core.conventions import normalized
-from app.core.sources import SourceFile
+from app.core.sources import SourceFile, open_text
 from app.core.warehouse import quote
 
 EMPTY_LINE = "row: empty line"
@@ -101,14 +104,28 @@ def numbered_read(sf: SourceFile) -> tuple[str, dict[str, str]]:
     10 MiB): rows past it were numbered one too high per line skipped. Same speed (1 M rows, 750 MB)."""
     if sf.is_parquet:
         return sf.clickhouse_format, sf.read_settings
+    if _open_quote_above_data(sf):  # skipped by the reader, read by one parser (no chunk counts them again)
+        return sf.clickhouse_format, {**sf.read_settings, "input_format_parallel_parsing": "0"}
     settings = {k: v for k, v in sf.read_settings.items() if k != "input_format_csv_skip_first_lines"}
     return "CSV", {**settings, "input_format_csv_detect_header": "0"}
+
+
+@functools.lru_cache(maxsize=64)
+def _lines_with_open_quote(path: Path, encoding: str, lines: int) -> bool:
+    with open_text(path, encoding) as text:
+        return any(line.count('"') % 2 for _, line in zip(range(lines), text, strict=False))
+
+
+def _open_quote_above_data(sf: SourceFile) -> bool:
+    """A title line or header with an odd number of quotes (``Report "Contoso``): read as a CSV row it would
+    open a quoted value that swallows the rows below, so such a file keeps its lines skipped by the reader."""
+    return _lines_with_open_quote(sf.readable, sf.encoding, sf.header_line + 1)
 
 
 def _numbered(sf: SourceFile) -> tuple[str, str]:
     """A row's number (1 = the first data row) in a ``numbered_read`` and the filter that leaves out the lines
     above the first data row."""
-    if sf.is_parquet:
+    if sf.is_parquet or _open_quote_above_data(sf):
         return "_row_number + 1", ""
     return f"toInt64(_row_number) - {sf.header_line}", f" WHERE _row_number > {sf.header_line}"
 
