@@ -3,8 +3,8 @@
 Exports write each run to ``<export>/<YYYYMMDD-YYYYMMDD>/<run id>/`` beside a ``manifest.json``; a month-to-date
 export runs daily, so a folder synced from storage holds the same month several times. Only the latest run of an
 export, dataset and month is loaded (as the ``azure-exports`` connector does); the files of earlier runs are
-skipped with the reason, never summed with it. So are the files of a run older than a sibling run whose files the
-warehouse holds from an earlier load (it would replace the newer month-to-date rows with older ones).
+skipped with the reason, never summed with it. So are the files of a run older than a run of the same export and
+date range whose files the warehouse holds from an earlier load (it would put older month-to-date rows back).
 """
 
 from __future__ import annotations
@@ -96,39 +96,28 @@ def earlier_runs(paths: list[Path]) -> dict[Path, str]:
 
 
 def held_later_runs(wh: Warehouse, paths: list[Path], target: str) -> dict[Path, str]:
-    """Files of ``paths`` in export runs older than a sibling run folder (same export, dataset and month, not in
-    this load) whose files ``target`` holds, each with the reason it is skipped."""
+    """Files of ``paths`` in export runs older than a run whose files ``target`` holds: a run folder of the same
+    export's date range (``<export>/<YYYYMMDD-YYYYMMDD>/<run>/``, loaded from wherever: a folder, another copy, a
+    ZIP archive) with the same export, dataset and month, submitted later. Each with the reason it is skipped."""
     runs = {folder: run for folder in {p.parent for p in paths} if (run := read_run(folder)) and run.month}
-    newer = {folder: later for folder, run in runs.items() if (later := _later_siblings(run, set(runs)))}
-    if not newer:
+    if not runs:
         return {}
-    files = {str(f): run for later in newer.values() for run in later for f in _data_files(run.folder)}
-    names = ", ".join(quote(f) for f in files)
-    held = {r["f"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f FROM {wh.database}.{target} "
-                                    f"WHERE x_SourceFile IN ({names})")} if files else set()
-    held_runs = {files[f].folder for f in held}
+    marks = sorted({f"/{r.folder.parent.parent.name}/{r.folder.parent.name}/" for r in runs.values()})
+    held_folders = {Path(r["f"]).parent for r in wh.rows(
+        f"SELECT DISTINCT x_SourceFile AS f FROM {wh.database}.{target} WHERE "
+        + " OR ".join(f"position(x_SourceFile, {quote(m)}) > 0" for m in marks))}
+    held = [run for folder in held_folders - set(runs) if (run := read_run(folder)) and run.month]
     skipped = {}
-    for path in paths:
-        if later := [r for r in newer.get(path.parent, []) if r.folder in held_runs]:
-            run, loaded = runs[path.parent], max(later, key=lambda r: (r.submitted, str(r.folder)))
+    for path in (p for p in paths if p.parent in runs):
+        run = runs[path.parent]
+        later = [h for h in held if h.scope == run.scope and (h.submitted, str(h.folder)) > (run.submitted,
+                                                                                            str(run.folder))]
+        if later:
+            loaded = max(later, key=lambda r: (r.submitted, str(r.folder)))
             skipped[path] = (f"{path}: skipped: an earlier run ({run.submitted}) of export {run.export} "
                              f"{run.dataset} {run.month} than the run the warehouse holds ({loaded.submitted}, "
                              f"{loaded.folder}); abi remove that run's files first to load this one")
     return skipped
-
-
-def _later_siblings(run: ExportRun, loading: set[Path]) -> list[ExportRun]:
-    """Runs of the same export, dataset and month in folders beside ``run``'s, submitted later, not being loaded."""
-    parent = run.folder.parent
-    if not parent.is_dir():  # a run inside a ZIP archive
-        return []
-    siblings = (read_run(d) for d in parent.iterdir() if d.is_dir() and d != run.folder and d not in loading)
-    return [s for s in siblings if s and s.scope == run.scope and
-            (s.submitted, str(s.folder)) > (run.submitted, str(run.folder))]
-
-
-def _data_files(folder: Path) -> list[Path]:
-    return [p.resolve() for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(archives.LOADABLE)]
 
 
 def overlaps(wh: Warehouse, staged: dict[str, str], target: str | None = None, repeats: bool = True) -> list[str]:

@@ -172,3 +172,26 @@ def test_an_earlier_run_loaded_after_the_latest_is_skipped_until_the_latest_is_r
     assert load(wh, *old).ok and total(wh, "BilledCost") == csv_total(early, "CostInBillingCurrency")
     assert all(f.rows_loaded > 0 for f in load(wh, *new).files)  # the later run replaces the earlier one
     assert total(wh, "BilledCost") == month_total
+
+
+def test_an_earlier_run_is_skipped_whether_the_later_one_came_from_a_zip_or_a_folder(wh, tmp_path):
+    files = demo_month(tmp_path, MONTH)
+    early = _first_days(files.actual, tmp_path / "mtd_10.csv", 10)
+    root = tmp_path / "container"
+    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-10", "2026-10-11T05:00:00Z", early)
+    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    archives = {}
+    for run in ("run-10", "run-31"):
+        archives[run] = tmp_path / f"{run}.zip"
+        with zipfile.ZipFile(archives[run], "w") as zf:
+            for path in sorted((root / "exports").rglob("*")):
+                if f"/{run}/" in path.as_posix() + "/":
+                    zf.write(path, path.relative_to(root).as_posix())
+    month_total = csv_total(files.actual, "CostInBillingCurrency")
+    zipped = {run: expand_paths([str(path)]) for run, path in archives.items()}
+    for later, earlier in ((zipped["run-31"], old), (new, zipped["run-10"])):
+        assert load(wh, *later).ok and total(wh, "BilledCost") == month_total
+        again = load(wh, *earlier)
+        assert again.ok and again.files and all(f.skipped for f in again.files)
+        assert total(wh, "BilledCost") == month_total
+        remove(wh, [str(p) for p in later])
