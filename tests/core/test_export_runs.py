@@ -28,12 +28,19 @@ def _first_days(source, target, last_day: int):
     return target
 
 
-def test_only_the_latest_run_of_a_month_loads(wh, tmp_path):
+def _two_runs(tmp_path, last_day: int = 15):
+    """A month-to-date export's run up to ``last_day`` and its month-end run: (demo files, root, old, new parts)."""
     files = demo_month(tmp_path, MONTH)
-    early = _first_days(files.actual, tmp_path / "mtd_15.csv", 15)
+    early = _first_days(files.actual, tmp_path / f"mtd_{last_day}.csv", last_day)
     root = tmp_path / "container"
-    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-15", "2026-10-16T05:00:00Z", early)
+    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, f"run-{last_day}",
+                           f"2026-10-{last_day + 1:02d}T05:00:00Z", early)
     new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    return files, early, root, old, new
+
+
+def test_only_the_latest_run_of_a_month_loads(wh, tmp_path):
+    files, early, root, old, new = _two_runs(tmp_path)
     result = load(wh, *expand_paths([str(root)]))
     assert result.ok and {f.path for f in result.files if f.skipped} == {str(p) for p in old}
     assert all(f.rows_loaded > 0 for f in result.files if f.path in {str(p) for p in new})
@@ -44,11 +51,7 @@ def test_only_the_latest_run_of_a_month_loads(wh, tmp_path):
 
 
 def test_only_the_latest_run_loads_from_a_zip_of_the_export_folder(wh, tmp_path):
-    files = demo_month(tmp_path, MONTH)
-    early = _first_days(files.actual, tmp_path / "mtd_15.csv", 15)
-    root = tmp_path / "container"
-    write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-15", "2026-10-16T05:00:00Z", early)
-    write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    files, _, root, _, _ = _two_runs(tmp_path)
     archive = tmp_path / "exports.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(root.rglob("*")):
@@ -157,11 +160,7 @@ def test_a_manifest_that_cannot_be_read_is_named_once_and_its_files_load(wh, tmp
 
 
 def test_an_earlier_run_loaded_after_the_latest_is_skipped_until_the_latest_is_removed(wh, tmp_path):
-    files = demo_month(tmp_path, MONTH)
-    early = _first_days(files.actual, tmp_path / "mtd_15.csv", 15)
-    root = tmp_path / "container"
-    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-15", "2026-10-16T05:00:00Z", early)
-    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    files, early, root, old, new = _two_runs(tmp_path)
     assert load(wh, *new).ok
     month_total = total(wh, "BilledCost")
     again = load(wh, *old)
@@ -175,11 +174,7 @@ def test_an_earlier_run_loaded_after_the_latest_is_skipped_until_the_latest_is_r
 
 
 def test_an_earlier_run_is_skipped_whether_the_later_one_came_from_a_zip_or_a_folder(wh, tmp_path):
-    files = demo_month(tmp_path, MONTH)
-    early = _first_days(files.actual, tmp_path / "mtd_10.csv", 10)
-    root = tmp_path / "container"
-    old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-10", "2026-10-11T05:00:00Z", early)
-    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+    files, early, root, old, new = _two_runs(tmp_path, last_day=10)
     archives = {}
     for run in ("run-10", "run-31"):
         archives[run] = tmp_path / f"{run}.zip"
