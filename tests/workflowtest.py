@@ -94,9 +94,11 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         out = open(self.log, "ab")  # noqa: SIM115 - the worker writes it for its whole life
+        tmp = self.log.with_suffix(".tmp")  # a killed worker leaves its temporary folders here, not in /tmp
+        tmp.mkdir(exist_ok=True)
         self.proc = subprocess.Popen([sys.executable, "-m", "app.workflows.worker", "--address", self.address,
                                       "--parallel", "2", "--sticky-timeout", "1"],
-                                     env={**os.environ, **self.env}, stdout=out, stderr=out,
+                                     env={**os.environ, "TMPDIR": str(tmp), **self.env}, stdout=out, stderr=out,
                                      cwd=Path(__file__).resolve().parents[1])
         out.close()
         deadline = time.monotonic() + READY_TIMEOUT_S
