@@ -47,7 +47,7 @@ SELECT
     -- pricing currency they are bought in (Microsoft's conversion). Null for corrections and other rows.
     multiIf(NOT is_commitment OR charge_category NOT IN ('Usage', 'Purchase') OR charge_type = 'refund', NULL,
             CommitmentDiscountCategory = 'Spend', cost_pricing,
-            toDecimal128(toDecimal256(focus_quantity, 18) * normalization_ratio, 18)) AS CommitmentDiscountQuantity,
+            accurateCastOrNull(toDecimal256(focus_quantity, 18) * normalization_ratio, 'Decimal(38, 18)')) AS CommitmentDiscountQuantity,
     multiIf(charge_type IN ('unusedreservation', 'unusedsavingsplan'), 'Unused',
             is_commitment_usage, 'Used', NULL) AS CommitmentDiscountStatus,
     multiIf(CommitmentDiscountCategory = 'Usage', 'Reservation',
@@ -58,12 +58,12 @@ SELECT
     if(is_consumption, focus_quantity, NULL) AS ConsumedQuantity,
     if(is_consumption AND quantity IS NOT NULL, focus_unit, NULL) AS ConsumedUnit,
     -- A refund returns money: its contracted and list costs take the sign of its cost (its quantity may not).
-    coalesce(toDecimal128(if(refunds, -abs(toDecimal256(unit_price_billing, 18) * quantity),
-                             toDecimal256(unit_price_billing, 18) * quantity), 18), EffectiveCost) AS ContractedCost,
+    coalesce(accurateCastOrNull(if(refunds, -abs(toDecimal256(unit_price_billing, 18) * quantity),
+                             toDecimal256(unit_price_billing, 18) * quantity), 'Decimal(38, 18)'), EffectiveCost) AS ContractedCost,
     -- Unit prices are per pricing unit: a price of a block of 1 (most meters) is itself, and the wide division is
     -- skipped (a short-circuit if: 0.3 CPU-s less a million rows).
     if(focus_block = 1, unit_price_billing,
-       toDecimal128(toDecimal256(unit_price_billing, 36) / focus_block, 18)) AS ContractedUnitPrice,
+       accurateCastOrNull(toDecimal256(unit_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS ContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18), cost) AS EffectiveCost,
     InvoiceId,
     coalesce(PartnerName, 'Microsoft') AS InvoiceIssuerName,
@@ -71,7 +71,7 @@ SELECT
                          list_cost IS NOT NULL, if(refunds, -abs(list_cost), list_cost), ContractedCost), 18)
         AS ListCost,
     if(focus_block = 1, list_unit_price_billing,
-       toDecimal128(toDecimal256(list_unit_price_billing, 36) / focus_block, 18)) AS ListUnitPrice,
+       accurateCastOrNull(toDecimal256(list_unit_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS ListUnitPrice,
     if(charge_category IN ('Usage', 'Purchase'),
        multiIf(pricing_model IN ('', 'ondemand'), 'Standard', pricing_model = 'spot', 'Dynamic',
                pricing_model IN ('reservation', 'savingsplan'), 'Committed', 'Other'), NULL) AS PricingCategory,
@@ -79,10 +79,10 @@ SELECT
     -- in one currency: there the PricingCurrency* columns equal their billing-currency counterparts.
     upper(coalesce(PricingCurrencyCode, BillingCurrencyCode)) AS PricingCurrency,
     if(focus_block = 1, contracted_price,
-       toDecimal128(toDecimal256(contracted_price, 36) / focus_block, 18)) AS PricingCurrencyContractedUnitPrice,
+       accurateCastOrNull(toDecimal256(contracted_price, 36) / focus_block, 'Decimal(38, 18)')) AS PricingCurrencyContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18), cost_pricing) AS PricingCurrencyEffectiveCost,
     if(focus_block = 1, list_price,
-       toDecimal128(toDecimal256(list_price, 36) / focus_block, 18)) AS PricingCurrencyListUnitPrice,
+       accurateCastOrNull(toDecimal256(list_price, 36) / focus_block, 'Decimal(38, 18)')) AS PricingCurrencyListUnitPrice,
     focus_quantity AS PricingQuantity,
     if(quantity IS NULL, NULL, focus_unit) AS PricingUnit,
     'Microsoft' AS ProviderName,
@@ -121,7 +121,7 @@ SELECT
     if(is_commitment_usage AND _dataset != 'ActualCost', toDecimal128(0, 18), toDecimal128OrNull(CostInUsd, 18))
         AS x_BilledCostInUsd,
     if(focus_block = 1, effective_price_billing,
-       toDecimal128(toDecimal256(effective_price_billing, 36) / focus_block, 18)) AS x_BilledUnitPrice,
+       accurateCastOrNull(toDecimal256(effective_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS x_BilledUnitPrice,
     if(converts OR ExchangeRatePricingToBilling IS NOT NULL, exchange_rate, NULL) AS x_BillingExchangeRate,
     BillingAccountId AS x_BillingAccountId,
     BillingAccountName AS x_BillingAccountName,
@@ -133,7 +133,7 @@ SELECT
     CostCenter AS x_CostCenter,
     if(is_commitment_purchase, toDecimal128(0, 18), toDecimal128OrNull(CostInUsd, 18)) AS x_EffectiveCostInUsd,
     if(focus_block = 1, effective_price_billing,
-       toDecimal128(toDecimal256(effective_price_billing, 36) / focus_block, 18)) AS x_EffectiveUnitPrice,
+       accurateCastOrNull(toDecimal256(effective_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS x_EffectiveUnitPrice,
     InvoiceSectionId AS x_InvoiceSectionId,
     InvoiceSectionName AS x_InvoiceSectionName,
     toDecimal128OrNull(PaygCostInUsd, 18) AS x_ListCostInUsd,
@@ -183,7 +183,16 @@ SELECT
         if(BillingPeriodStartDate IS NOT NULL AND parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate) IS NULL,
            concat('BillingPeriodStartDate: not a date: ', toJSONString(BillingPeriodStartDate)), ''),
         if(BillingPeriodEndDate IS NOT NULL AND billing_period_end_day IS NULL,
-           concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), '')
+           concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), ''),
+        -- Values in range whose product is not (Quantity × price, a price per small block, a cost converted at a
+        -- tiny rate): the row is quarantined, not the file refused.
+        if(ifNull(greatest(abs(toFloat64(quantity)) * greatest(toFloat64(focus_block), 1) * toFloat64(normalization_ratio),
+                           abs(toFloat64(quantity)) * price_magnitude, price_magnitude / least(toFloat64(focus_block), 1),
+                           abs(toFloat64(cost)) / if(exchange_rate IN (0, 1), 1, toFloat64(exchange_rate))) >= 1e20, false),
+           concat('Quantity × price: out of range (an amount computed from them has over 20 digits before the point): ',
+                  'Quantity ', toJSONString(ifNull(Quantity, '')), ', UnitPrice ', toJSONString(ifNull(UnitPrice, '')),
+                  ', PayGPrice ', toJSONString(ifNull(PayGPrice, '')), ', UnitOfMeasure ',
+                  toJSONString(ifNull(UnitOfMeasure, ''))), '')
     ])) AS _errors,
     arrayFilter(e -> e != '', [
         -- Tax, credit and adjustment rows belong to no service (Other): no lookup missed.
@@ -199,7 +208,7 @@ SELECT
     upper(ifNull(BillingCurrencyCode, '')) AS _source_currency,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'pricing_unit', tuple(unit_key)), unit_fallback) AS focus_unit,
     if(unit_known, dictGet('{dictionary_pricing_units}', 'block_size', tuple(unit_key)), block_fallback) AS focus_block,
-    if(focus_block = 1, quantity, toDecimal128(toDecimal256(quantity, 18) * focus_block, 18)) AS focus_quantity
+    if(focus_block = 1, quantity, accurateCastOrNull(toDecimal256(quantity, 18) * focus_block, 'Decimal(38, 18)')) AS focus_quantity
 FROM
 (
     SELECT
@@ -225,18 +234,21 @@ FROM
         -- where no commitment applies, else at its pay-as-you-go price.
         if(UnitPrice IS NOT NULL, unit_price, coalesce(if(is_commitment, NULL, toDecimal128OrNull(EffectivePrice, 18)),
                                                        payg_price)) AS contracted_price,
-        if(converts, toDecimal128(toDecimal256(contracted_price, 18) * exchange_rate, 18), contracted_price)
+        if(converts, accurateCastOrNull(toDecimal256(contracted_price, 18) * exchange_rate, 'Decimal(38, 18)'), contracted_price)
             AS unit_price_billing,
-        if(converts, toDecimal128(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 18) * exchange_rate, 18),
+        if(converts, accurateCastOrNull(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 18) * exchange_rate, 'Decimal(38, 18)'),
            toDecimal128OrNull(EffectivePrice, 18)) AS effective_price_billing,
         coalesce(toDecimal128OrNull(CostInPricingCurrency, 18),
-                 if(exchange_rate IN (0, 1), cost, toDecimal128(toDecimal256(cost, 36) / exchange_rate, 18))) AS cost_pricing,
+                 if(exchange_rate IN (0, 1), cost, accurateCastOrNull(toDecimal256(cost, 36) / exchange_rate, 'Decimal(38, 18)'))) AS cost_pricing,
         -- A row without a pay-as-you-go price (PayGPrice 0 or empty: commitment purchases, older EA files) lists at
         -- its own unit price, so ListCost is never below ContractedCost.
         if(ifNull(payg_price, 0) = 0 AND contracted_price IS NOT NULL, contracted_price, payg_price) AS list_price,
-        if(converts, toDecimal128(toDecimal256(list_price, 18) * exchange_rate, 18), list_price) AS list_unit_price_billing,
+        greatest(abs(toFloat64(ifNull(contracted_price, 0))), abs(toFloat64(ifNull(list_price, 0))),
+                 abs(toFloat64(ifNull(toDecimal128OrNull(EffectivePrice, 18), 0)))) * greatest(toFloat64(exchange_rate), 1)
+            AS price_magnitude,
+        if(converts, accurateCastOrNull(toDecimal256(list_price, 18) * exchange_rate, 'Decimal(38, 18)'), list_price) AS list_unit_price_billing,
         coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
-                 toDecimal128(toDecimal256(list_unit_price_billing, 18) * quantity, 18)) AS list_cost,
+                 accurateCastOrNull(toDecimal256(list_unit_price_billing, 18) * quantity, 'Decimal(38, 18)')) AS list_cost,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,
         toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodEndDate)) AS billing_period_end_day,
         -- The file's own billing period (a pay-as-you-go period can start mid-month), else the charge's month.

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from abitest import PROJECT, csv_total, focus_rows, load, total, write_csv
 
 from app.core.archives import expand_paths
@@ -122,6 +124,38 @@ def test_a_number_too_large_for_exact_decimals_is_quarantined_as_out_of_range(wh
     too_large = "Quantity: out of range (over 20 digits before the point)"
     assert reasons == [f'{too_large}: "123456789012345678901234"', f'{too_large}: "1e25"',
                        'Quantity: not a number: "NaN"']
+
+
+@pytest.mark.parametrize(("column", "value", "others"), [
+    ("Quantity", "99999999999999999999", {"PayGPrice": "1000"}),  # quantity × list price
+    ("UnitPrice", "99999999999999999999", {"Quantity": "5000"}),  # unit price × quantity
+    ("UnitOfMeasure", "0.000001 GB", {"UnitPrice": "999999999999999"}),  # a price per block of a millionth
+    ("ExchangeRatePricingToBilling", "0.000000001", {"CostInBillingCurrency": "99999999999999"}),
+])
+def test_values_in_range_whose_product_is_not_quarantine_the_row_not_the_file(wh, tmp_path, column, value, others):
+    files = generate(tmp_path / "demo")
+    lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:3])]
+    rows[1] |= {column: value, **others}
+    header = [*HEADER, *(c for c in rows[1] if c not in HEADER)]
+    f = load(wh, write_csv(tmp_path / "product_actual.csv", header, [rows[0] | {column: ""}, rows[1]])).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 1, 1)
+    [reasons] = wh.rows("SELECT reasons FROM abi.focus_quarantine WHERE source_row = 2")[0].values()
+    assert reasons[0].startswith("Quantity × price: out of range (an amount computed from them has over 20 digits")
+
+
+def test_a_focus_files_own_values_in_range_load_when_a_price_they_imply_is_not(wh, tmp_path):
+    header = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+              "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
+              "PricingQuantity", "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName",
+              "ServiceCategory"]
+    row = dict(zip(header, ["A1", "USD", "2024-01-01", "2024-02-01", "2024-01-05", "2024-01-06", "Usage", "5000",
+                            "5000", "90000000000000000000", "5000", "0.000000000000000001", "AWS", "AWS", "AWS",
+                            "Amazon S3", "Storage"], strict=True))
+    f = load(wh, write_csv(tmp_path / "focus_tiny.csv", header, [row])).files[0]
+    assert (f.error, f.rows_loaded) == (None, 1)
+    loaded = focus_rows(wh, "toString(ListCost) AS l, ListUnitPrice, ContractedUnitPrice")[0]
+    assert loaded == {"l": "90000000000000000000", "ListUnitPrice": None, "ContractedUnitPrice": None}
 
 
 def test_header_variants_camel_case_legacy_names_bom_and_iso_dates(wh, tmp_path):
