@@ -10,7 +10,6 @@ import sys
 import zipfile
 
 import pytest
-
 from abitest import PROJECT, csv_total, focus_rows, load, total, write_csv
 
 from app.core.archives import expand_paths
