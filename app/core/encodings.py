@@ -44,25 +44,30 @@ def container(path: Path) -> str | None:
     return next((what for magic, what in CONTAINERS if head.startswith(magic)), None)
 
 
-def detect(path: Path) -> str:
-    """``utf-16`` for a file that starts with a UTF-16 byte order mark; Windows-1252 for one whose first
-    ``ENCODING_SAMPLE_BYTES`` are not UTF-8; else ``utf-8``, unless that sample is ASCII alone (no byte order mark,
-    no accent: it says nothing of the encoding) and the rest of the file is not UTF-8 either (a Windows
-    spreadsheet's "CSV" whose first accent comes late). The rest of a gzip file is not scanned (inflating it in
-    Python costs ~2 s a GB): a byte there that is not UTF-8 is kept and shows as U+FFFD."""
+def detect(path: Path) -> tuple[str, bool]:
+    """The file's encoding, and whether every byte of it was checked: ``utf-16`` for a file that starts with a
+    UTF-16 byte order mark; Windows-1252 for one whose first ``ENCODING_SAMPLE_BYTES`` are not UTF-8; else
+    ``utf-8``, unless that sample is ASCII alone (no byte order mark, no accent: it says nothing of the encoding)
+    and the rest of the file is not UTF-8 either (a Windows spreadsheet's "CSV" whose first accent comes late).
+    Unchecked: a UTF-8 file longer than the sample that neither says so (byte order mark) nor was scanned whole (a
+    gzip file: inflating it in Python costs ~2 s a GB; a sample with accents): a value in it that is not UTF-8 is
+    read as Windows-1252 (``relation``), as in a file that mixes the two."""
     try:
         with open_binary(path) as raw:
             head = raw.read(ENCODING_SAMPLE_BYTES)
             if head.startswith(UTF_16_BOMS):
-                return UTF_16
+                return UTF_16, True
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-            if len(head) == ENCODING_SAMPLE_BYTES and head.isascii() and path.suffix.lower() != ".gz":
+            if len(head) < ENCODING_SAMPLE_BYTES or head.startswith(codecs.BOM_UTF8):
+                return "utf-8", True
+            if head.isascii() and path.suffix.lower() != ".gz":
                 _scan_utf8(raw)
+                return "utf-8", True
     except UnicodeDecodeError:
-        return WINDOWS_1252
+        return WINDOWS_1252, True
     except (OSError, EOFError, zlib.error):
-        return "utf-8"  # unreadable: the header read names the problem
-    return "utf-8"
+        return "utf-8", True  # unreadable: the header read names the problem
+    return "utf-8", False
 
 
 def _scan_utf8(raw: io.BufferedIOBase) -> None:

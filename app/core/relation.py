@@ -22,7 +22,10 @@ def _cell(sf: SourceFile, i: int, by_name: bool = False) -> str:
     """The raw text of column ``i`` (``by_name``: a CSV file read by its header's names, ``named_structure``)."""
     if not sf.is_parquet:
         cell = quoted_name(sf.header[i]) if by_name else f"c{i + 1}"
-        return cell if sf.encoding == "utf-8" else f"convertCharset({cell}, 'windows-1252', 'UTF-8')"
+        from_1252 = f"convertCharset({cell}, 'windows-1252', 'UTF-8')"
+        if sf.encoding != "utf-8":
+            return from_1252
+        return cell if sf.utf8_checked else f"if(isValidUTF8({cell}), {cell}, {from_1252})"
     return f"{'toJSONString' if i in sf.nested else 'toString'}(`{sf.header[i]}`)"
 
 

@@ -61,6 +61,9 @@ class SourceFile:
     encoding: str = "utf-8"
     """``utf-8``, or ``cp1252`` when the file's bytes are not UTF-8 (saved by a Windows spreadsheet:
     ``encodings.detect``)."""
+    utf8_checked: bool = True
+    """False when only the first bytes of a UTF-8 file were checked (``encodings.detect``): its values that are not
+    UTF-8 are read as Windows-1252."""
     header_line: int = 0
     """0-based line of the header: the lines above it (a preamble) are skipped."""
     conventions: Conventions = Conventions()
@@ -198,7 +201,7 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     if not physical.is_file():
         raise SourceError(path, "no such file")
     try:
-        encoding = "utf-8" if path.suffix.lower() == ".parquet" else encodings.detect(physical)
+        encoding, checked = ("utf-8", True) if path.suffix.lower() == ".parquet" else encodings.detect(physical)
         if encoding == encodings.UTF_16:
             utf8 = _utf8_copy(physical, path)
             if copy:
@@ -211,6 +214,7 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
                 encodings.discard(copy)
             copy = plain
             sf = _open(path, copy, "utf-8", forced_source, given)
+        sf.utf8_checked = checked or sf.encoding != "utf-8"
         from app.core.datasets import detect_dataset  # it samples rows with this module's readers
 
         sf.dataset = detect_dataset(sf, forced_dataset)

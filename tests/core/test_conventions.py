@@ -196,9 +196,35 @@ def test_the_scan_beyond_the_sample_reads_a_character_split_between_two_chunks_a
     path = tmp_path / "late.csv"
     for offset in range(8):  # the euro sign's three bytes at each place in a chunk
         path.write_bytes(b"a" * (8 + offset) + "€".encode() + b"\n")
-        assert encodings.detect(path) == "utf-8"
+        assert encodings.detect(path) == ("utf-8", True)
     path.write_bytes(b"a" * 20 + "€".encode("cp1252") + b"\n")
-    assert encodings.detect(path) == "cp1252"
+    assert encodings.detect(path) == ("cp1252", True)
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_file_mixing_utf8_and_windows_1252_beyond_the_sample_reads_each_value_right(wh, tmp_path, monkeypatch,
+                                                                                       gzipped):
+    monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is larger
+    rows = list(csv.reader(generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()))
+    group = rows[0].index("ResourceGroup")
+    rows[1][group] = "rg-café"  # UTF-8 in the sample (not ASCII alone: the rest is not scanned), no byte order mark
+    for row in rows[-3:]:
+        row[group] = "rg-Équipe-€"
+    data = b"".join(_csv_line(row).encode("utf-8" if i < len(rows) - 3 else "cp1252") for i, row in enumerate(rows))
+    path = tmp_path / ("mixed_actual.csv.gz" if gzipped else "mixed_actual.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    assert encodings.detect(path) == ("utf-8", False)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_read, f.rows_quarantined) == (None, len(rows) - 1, 0)
+    counts = wh.rows("SELECT x_ResourceGroupName AS g, count() AS n FROM abi.focus_cost "
+                     "WHERE g IN ('rg-café', 'rg-Équipe-€') OR NOT isValidUTF8(g) GROUP BY g ORDER BY g")
+    assert counts == [{"g": "rg-café", "n": 1}, {"g": "rg-Équipe-€", "n": 3}]
+
+
+def _csv_line(row: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(row)
+    return out.getvalue()
 
 
 def _unicode_text(source, target, encoding: str = "utf-16") -> None:
