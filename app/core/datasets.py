@@ -1,7 +1,9 @@
 """Actual or amortized: which Azure cost dataset a file holds.
 
-In order: ``--dataset``; the export run's ``manifest.json`` (``exportConfig.type``); the file's own name; its rows;
-the names of its nearest folders. A name counts only when it says one of the two (``test_actual_and_amortized/`` says
+In order: ``--dataset``; the ``manifest.json`` beside it (an export run's ``exportConfig.type``, a Cost Details
+report's ``requestBody.metric``); the file's own name; its rows; the rows of its sibling parts (``part_0_0001.csv``
+and ``part_1_0001.csv`` of one run: an export split by subscription has parts without any commitment row); the
+names of its nearest folders. A name counts only when it says one of the two (``test_actual_and_amortized/`` says
 neither; ``unamortized`` says actual). The first commitment row decides: an unused commitment or commitment usage
 with a cost is amortized data, commitment usage at no cost actual data (its purchase bills it). Rows are found by
 scanning the text for the commitment names (only those lines are parsed): a CSV file's first ``SCAN_BYTES``
@@ -12,11 +14,13 @@ subscription may hold its first reservation; a Parquet file's first ``HEAD_ROWS`
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
-from app.core.runs import read_run
-from app.core.sources import SourceError, SourceFile, first_rows, open_binary
+from app.core.runs import part_family, read_run
+from app.core.sources import SourceError, SourceFile, first_rows, open_binary, open_source
 
 HEAD_ROWS = 20_000
 SCAN_BYTES, GZIP_SCAN_BYTES = 32 << 20, 64 << 20
@@ -38,7 +42,7 @@ def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
     run = read_run(sf.path.parent)
     folders = [p.name for p in list(sf.path.parents)[:3]]  # the nearest first
     evidence = (lambda: forced, lambda: MANIFEST_TYPES.get((run.dataset if run else "").lower()),
-                lambda: _named(sf.path.name), lambda: _shown_by_rows(sf),
+                lambda: _named(sf.path.name), lambda: _shown_by_rows(sf), lambda: _shown_by_parts(sf.path),
                 *(lambda name=name: _named(name) for name in folders))
     return next((found for find in evidence if (found := find())), "ActualCost")
 
@@ -66,6 +70,31 @@ def _shown_by_rows(sf: SourceFile) -> str | None:
             return "AmortizedCost"
         if kind == "usage" and pricing in ("reservation", "savingsplan"):
             return "AmortizedCost" if _nonzero(row[cost]) else "ActualCost"
+    return None
+
+
+def _shown_by_parts(path: Path) -> str | None:
+    """What the first sibling part (same folder, same split export) whose rows show a dataset shows."""
+    family = part_family(path.name)
+    if family is None or not path.parent.is_dir():
+        return None
+    return _family_dataset(path.parent, family, path.parent.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _family_dataset(folder: Path, family: str, _changed: int) -> str | None:
+    """The dataset the rows of a part of ``family`` in ``folder`` show (parts in name order), or None; once per
+    load of a folder (``_changed``: its modification time, so a part added later counts)."""
+    for part in sorted(p for p in folder.iterdir() if part_family(p.name) == family and p.is_file()):
+        try:
+            sf = open_source(part, forced_dataset="ActualCost")  # its rows are read here, not its dataset's evidence
+        except SourceError:
+            continue
+        try:
+            if sf.source == "azure-cost" and (shown := _shown_by_rows(sf)):
+                return shown
+        finally:
+            sf.discard()
     return None
 
 

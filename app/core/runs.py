@@ -68,7 +68,8 @@ def read_run(folder: Path) -> ExportRun | None:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         _warn_once(str(manifest), str(exc))
         return None
-    return ExportRun(export, str(config.get("type") or ""), month, submitted, folder)
+    request = (data.get("requestContext") or {}).get("requestBody") or {}  # a Cost Details API report's manifest
+    return ExportRun(export, str(config.get("type") or request.get("metric") or ""), month, submitted, folder)
 
 
 @functools.lru_cache(maxsize=256)

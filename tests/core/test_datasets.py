@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from datetime import date
 
+from abitest import csv_total, load, total
 from connectortest import write_export_run
 
 from app.core import datasets
@@ -24,9 +25,11 @@ def test_commitment_rows_deep_in_a_file_are_found(tmp_path, monkeypatch):
     path.parent.mkdir()
     _commitments_last(generate(tmp_path / "demo").amortized, path)
     assert open_source(path).dataset == "AmortizedCost"  # the whole text is scanned
-    with gzip.open(path.with_suffix(".csv.gz"), "wb") as packed:
+    packed_path = tmp_path / "packed" / "part_0_0001.csv.gz"  # not beside it: a sibling part would tell
+    packed_path.parent.mkdir()
+    with gzip.open(packed_path, "wb") as packed:
         packed.write(path.read_bytes())
-    assert open_source(path.with_suffix(".csv.gz")).dataset == "AmortizedCost"
+    assert open_source(packed_path).dataset == "AmortizedCost"
     monkeypatch.setattr(datasets, "CHUNK_BYTES", 4096)
     monkeypatch.setattr(datasets, "SCAN_BYTES", 8192)  # a large file's case: its head, then windows and the tail
     monkeypatch.setattr(datasets, "WINDOW_BYTES", 8_000)
@@ -104,3 +107,37 @@ def test_a_manifest_without_dates_still_names_the_dataset(tmp_path):
     (run / "manifest.json").write_text(json.dumps({"exportConfig": {"exportName": "costs", "type": "AmortizedCost"},
                                                    "runInfo": {"submittedTime": "2026-11-01T05:00:00Z"}}))
     assert open_source(run / "part_0_0001.csv").dataset == "AmortizedCost"
+
+
+def _split_by_commitment(source, folder, names: tuple[str, str]) -> None:
+    """``source``'s rows in two parts: those without any commitment, then the commitment rows."""
+    header, *rows = source.read_text(encoding="utf-8-sig").splitlines()
+    commitment = [r for r in rows if "Reservation" in r or "SavingsPlan" in r]
+    folder.mkdir(parents=True)
+    (folder / names[0]).write_text("\n".join([header, *[r for r in rows if r not in commitment]]) + "\n")
+    (folder / names[1]).write_text("\n".join([header, *commitment]) + "\n")
+
+
+def test_parts_of_one_export_share_the_dataset_their_rows_show(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    run = tmp_path / "export" / "20261001-20261031" / "run"  # copied without its manifest, neutral names
+    _split_by_commitment(files.amortized, run, ("part_0_0001.csv", "part_1_0001.csv"))
+    assert [open_source(run / n).dataset for n in ("part_0_0001.csv", "part_1_0001.csv")] == ["AmortizedCost"] * 2
+    result = load(wh, run / "part_0_0001.csv")  # alone first, then both: the amortized part never supersedes it
+    result = load(wh, *sorted(run.iterdir()))
+    assert all(f.rows_superseded == 0 and f.dataset == "AmortizedCost" for f in result.files)
+    assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
+    assert [r["difference"] for r in result.reconciliation] == ["0"]
+
+
+def test_a_cost_details_reports_manifest_names_the_dataset_of_its_blobs(tmp_path):
+    import json
+
+    report = tmp_path / "report"
+    names = ("3f2a9c1e-0b7d-4b1e-9a55-6d1f0e3c2a10.csv", "8c41d7e2-5a90-4f3b-b6e4-71d2a8f9c034.csv")
+    _split_by_commitment(generate(tmp_path / "demo").amortized, report, names)
+    (report / "manifest.json").write_text(json.dumps({
+        "manifestVersion": "2022-05-01", "dataFormat": "Csv", "blobCount": 2,
+        "requestContext": {"requestScope": "providers/Microsoft.Billing/billingAccounts/8611537",
+                           "requestBody": {"metric": "AmortizedCost", "billingPeriod": "202610"}}}))
+    assert [open_source(report / n).dataset for n in names] == ["AmortizedCost"] * 2
