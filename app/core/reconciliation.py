@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.core.replace import ACCOUNT_SCOPE, DAY
-from app.core.staging import summed_totals
+from app.core.staging import EXACT, summed_totals
 from app.core.warehouse import Warehouse
 from app.models.names import FOCUS_TABLE
 
@@ -38,8 +38,9 @@ def reconcile(wh: Warehouse, stages: list[str], totals: list[dict[str, str]]) ->
     out = []
     for t in source:
         found = focus.get((t["billing_period"], t["currency"], t["metric"]), Decimal(0))
+        difference = EXACT.subtract(found, Decimal(t["total"]))
         out.append({"billing_period": t["billing_period"], "currency": t["currency"], "metric": t["metric"],
-                    "source": t["total"], "focus": _text(found), "difference": _text(found - Decimal(t["total"]))})
+                    "source": t["total"], "focus": _text(found), "difference": _text(difference)})
     return out
 
 
@@ -54,4 +55,4 @@ def describe(r: dict[str, str]) -> str:
 
 
 def _text(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value else "0"
+    return format(value.normalize(EXACT), "f") if value else "0"

@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from app.core import json_values, mapping, schema
 from app.core.files import linked_names
@@ -49,6 +49,9 @@ like any insert. A part is one insert block (64 k rows), so a file of 64 M rows 
 or refuses inserts for its count of parts."""
 VIEWS = ("focus", "quarantine", "unmapped", "totals")
 MONEY = "Nullable(Decimal(38, 18))"
+EXACT = Context(prec=80)
+"""Sums of money values (38 digits each) without rounding: the default context keeps 28 digits, so a month of
+12,345,678,901.123456789012345678 IDR would reconcile with a false difference."""
 
 
 @dataclass
@@ -174,7 +177,8 @@ def summed_totals(totals: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     """Source totals of several files (``FileStage.source_totals``) added up per billing month, currency, metric."""
     sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for t in totals:
-        sums[(t["billing_period"], t["currency"], t["metric"])] += Decimal(t["total"])
+        key = (t["billing_period"], t["currency"], t["metric"])
+        sums[key] = EXACT.add(sums[key], Decimal(t["total"]))
     return [{"billing_period": p, "currency": c, "metric": m, "total": str(v)} for (p, c, m), v in sorted(sums.items())]
 
 

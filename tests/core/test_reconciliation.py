@@ -94,3 +94,16 @@ def test_amortized_days_of_an_anniversary_period_supersede_only_those_days_actua
         ("ActualCost", "2024-09-01", "2024-11-30", 60), ("AmortizedCost", "2024-10-01", "2024-10-31", 31)]
     assert wh.scalar("SELECT count() FROM abi.focus_cost WHERE x_SourceDataset = 'ActualCost' "
                      "AND toMonth(ChargePeriodStart) = 10") == 0  # October's actual usage is amortized now
+
+
+def test_totals_of_more_than_28_digits_reconcile_without_rounding(wh, tmp_path):
+    rows = _rows(generate(tmp_path / "demo").actual)[:3]  # a large bill in rupiah, costs to 18 decimals
+    costs = ["12345678901.123456789012345678", "0.000000000000000003", "98765432109.876543210987654321"]
+    for row, cost in zip(rows, costs, strict=True):
+        row |= {"CostInBillingCurrency": cost, "BillingCurrencyCode": "IDR", "PricingCurrencyCode": "IDR"}
+    half = len(rows) - 1  # two files: their totals are added up before they are compared
+    result = load(wh, write_csv(tmp_path / "a_actual.csv", HEADER, rows[:half]),
+                  write_csv(tmp_path / "b_actual.csv", HEADER, rows[half:]))
+    [line] = [r for r in result.reconciliation if r["metric"] == "BilledCost"]
+    assert Decimal(line["source"]) == Decimal(line["focus"]) == Decimal("111111111011.000000000000000002")
+    assert line["difference"] == "0"
