@@ -16,6 +16,9 @@ from app.models.names import FOCUS_TABLE
 from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ISO_4217, SERVICE_SUBCATEGORIES
 
 SOURCE = "{source}"
+PERIOD_BOUNDS = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd")
+DATES_FROM, DATES_TO = "toDateTime('1971-01-01 00:00:00', 'UTC')", "toDateTime('2106-01-01 00:00:00', 'UTC')"
+"""Charge and billing periods stored as they are written: a date outside them is a placeholder or a typo."""
 LOOKUPS = ("pricing_units", "regions", "services", "resource_types")
 SERVICE_ATTRIBUTES = (("service_name", "String"), ("service_category", "String"), ("service_subcategory", "String"))
 DICTIONARIES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
@@ -71,6 +74,9 @@ def rule_checks() -> list[tuple[str, str]]:
                        f"concat('{column}: not an ISO 4217 currency code: ', toJSONString({column}))"))
     for period in ("ChargePeriod", "BillingPeriod"):
         checks.append((f"{period}End <= {period}Start", f"'{period}End: not after {period}Start'"))
+    for column in PERIOD_BOUNDS:  # the engine clamps a date it cannot store (1/1/0001, 12/30/1899, 9999-12-31)
+        checks.append((f"{column} IS NOT NULL AND NOT ({column} BETWEEN {DATES_FROM} AND {DATES_TO})",
+                       f"'{column}: out of range (a date before 1971 or after 2105)'"))
     return checks
 
 

@@ -343,3 +343,30 @@ def test_a_header_only_file_loads_nothing_and_says_so(wh, samples):
     f = load(wh, samples / "azure" / "EA_NoRows.csv").files[0]
     assert (f.error, f.rows_read) == (None, 0)
     assert f.warnings == [f"{f.path}: no data rows (a header only): nothing to load"]
+
+
+def test_placeholder_dates_the_engine_cannot_store_are_quarantined_not_moved_to_1970(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:4])]
+    rows[0]["Date"] = "12/30/1899"  # OLE's zero date
+    rows[1]["BillingPeriodStartDate"] = rows[1]["BillingPeriodEndDate"] = "1/1/0001 12:00:00 AM"  # .NET's
+    f = load(wh, write_csv(tmp_path / "placeholder_actual.csv", HEADER, rows)).files[0]
+    assert (f.rows_loaded, f.rows_quarantined) == (1, 2)
+    reasons = [r["reasons"] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
+    assert reasons[0][0] == "ChargePeriodStart: out of range (a date before 1971 or after 2105)"
+    assert reasons[1][0] == "BillingPeriodStart: out of range (a date before 1971 or after 2105)"
+    assert wh.scalar("SELECT min(BillingPeriodStart) > '2000-01-01' FROM abi.focus_cost") == 1
+
+
+def test_a_focus_period_past_2105_is_out_of_range_and_a_missing_one_only_missing(wh, tmp_path):
+    header = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+              "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
+              "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory"]
+    row = dict(zip(header, ["A1", "USD", "2024-01-01", "2024-02-01", "2024-01-05", "9999-12-31", "Usage", "1", "1",
+                            "1", "1", "AWS", "AWS", "AWS", "Amazon S3", "Storage"], strict=True))
+    load(wh, write_csv(tmp_path / "focus_far.csv", header, [row, row | {"ChargePeriodStart": ""}]))
+    reasons = [r["reasons"] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
+    assert reasons == [["ChargePeriodEnd: out of range (a date before 1971 or after 2105)"],
+                       ["ChargePeriodStart: mandatory value missing",
+                        "ChargePeriodEnd: out of range (a date before 1971 or after 2105)"]]
