@@ -30,6 +30,8 @@ CONTAINERS = (
                      "archive *.zip to load the CSV and Parquet files in it"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive, not CSV text: extract its CSV files and load those"),
     (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"),
+    (b"\x1f\x8b", "gzip-compressed text without a .gz name: name it *.csv.gz to load it"),
+    (b"PAR1", "a Parquet file without a .parquet name: name it *.parquet to load it"),
 )
 """Leading bytes of files often taken for billing exports, and what to do with them."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.core import schema
+from app.core.relation import quoted_name
 from app.core.warehouse import Warehouse, quote
 from app.models.columns import FOCUS_COLUMNS, X_COLUMNS
 from app.models.names import FOCUS_TABLE
@@ -53,7 +54,7 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
         alias = f"x_{key[2:]}" if key[:2].lower() == "x_" else f"x_{key}"  # X_OPERATION is x_OPERATION
         if alias not in taken:
             taken.add(alias)
-            cols.append(f"nullIf(toValidUTF8(x_SourceColumns[{quote(key)}]), '') AS `{alias}`")
+            cols.append(f"nullIf(toValidUTF8(x_SourceColumns[{quote(key)}]), '') AS {quoted_name(alias)}")
     order = f"ORDER BY {schema.sort_key(FOCUS_TABLE)}, x_SourceFile, x_SourceRow"  # read in the table's order
     return f"SELECT {', '.join(cols)} FROM {table} {where} {order}"
 

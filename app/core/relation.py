@@ -14,8 +14,9 @@ EMPTY_FIELDS = "row: every field is empty"
 """A line of separators only (``,,,,``: rows a spreadsheet kept below the data): one reason, not every rule."""
 REPEATED_HEADER = "row: the header line again (files joined into one?)"
 """A line that repeats the header (``cat part_*.csv > month.csv`` keeps each part's): one reason, not every rule."""
-FILE = "{file}"
-"""Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server)."""
+FILE = "{file`'}"
+"""Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server): a
+column name quoted into the SQL (as text: ``'`` escaped; as a name: `` ` `` escaped) can never spell it."""
 
 
 def _cell(sf: SourceFile, i: int, by_name: bool = False) -> str:
@@ -26,7 +27,7 @@ def _cell(sf: SourceFile, i: int, by_name: bool = False) -> str:
         if sf.encoding != "utf-8":
             return from_1252
         return cell if sf.utf8_checked else f"if(isValidUTF8({cell}), {cell}, {from_1252})"
-    return f"{'toJSONString' if i in sf.nested else 'toString'}(`{sf.header[i]}`)"
+    return f"{'toJSONString' if i in sf.nested else 'toString'}({quoted_name(sf.header[i])})"
 
 
 def quoted_name(name: str) -> str:

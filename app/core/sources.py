@@ -126,9 +126,13 @@ def _read_header(path: Path, encoding: str = "utf-8", origin: Path | None = None
         import pyarrow.parquet as pq
 
         try:
-            return list(pq.read_schema(path).names), ",", 0
+            names = list(pq.read_schema(path).names)
         except Exception as exc:  # pyarrow raises several types for non-Parquet input
             raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
+        if twice := sorted({n for n in names if names.count(n) > 1}):
+            raise SourceError(shown, f"column {twice[0]!r} appears twice: the engine cannot read a Parquet file "
+                              f"with a repeated column name; write the file with one")
+        return names, ",", 0
     if what := encodings.container(path):
         raise SourceError(shown, what)
     try:

@@ -41,6 +41,16 @@ def test_a_workbook_or_an_archive_named_as_csv_is_refused_with_what_to_do(wh, tm
         f"{old_workbook}: an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that"]
 
 
+def test_gzip_or_parquet_without_their_names_are_refused_with_what_to_do(wh, tmp_path):
+    actual = generate(tmp_path / "demo").actual
+    (tmp_path / "usage.csv").write_bytes(gzip.compress(actual.read_bytes()))
+    (tmp_path / "usage.parq").write_bytes(b"PAR1" + b"\0" * 64)
+    errors = [f.error for f in load(wh, tmp_path / "usage.csv", tmp_path / "usage.parq").files]
+    assert errors == [
+        f"{tmp_path / 'usage.csv'}: gzip-compressed text without a .gz name: name it *.csv.gz to load it",
+        f"{tmp_path / 'usage.parq'}: a Parquet file without a .parquet name: name it *.parquet to load it"]
+
+
 def test_wrong_columns_are_refused_as_unknown_header(wh, tmp_path):
     path = write_csv(tmp_path / "people.csv", ["name", "age"], [{"name": "a", "age": "1"}])
     f = load(wh, path).files[0]

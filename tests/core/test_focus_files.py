@@ -183,3 +183,30 @@ def test_a_usage_or_purchase_row_without_unit_prices_gets_the_ones_its_costs_imp
     got = focus_rows(wh, "toString(ContractedCost) AS c, toString(ContractedUnitPrice) AS cu, "
                          "toString(ListUnitPrice) AS lu, toString(PricingCurrencyListUnitPrice) AS pl")[0]
     assert got == {"c": "553000", "cu": "276500", "lu": "300000", "pl": "300000"}
+
+
+def test_column_names_with_quotes_backticks_or_braces_load_and_export(wh, tmp_path: Path):
+    table = _typed_focus_table()
+    for name in ("x_Note`s", "x_{file`'}", "x_it's", "x_{file}"):
+        table = table.append_column(name, pa.array(["v"] * table.num_rows))
+    pq.write_table(table, tmp_path / "names.parquet")
+    pq.write_table(table.drop_columns(["Tags", "x_Discounts"]).cast(pa.schema(
+        [pa.field(n, pa.string()) for n in table.drop_columns(["Tags", "x_Discounts"]).column_names])),
+        tmp_path / "names_text.parquet")
+    import pyarrow.csv as pcsv
+    pcsv.write_csv(pq.read_table(tmp_path / "names_text.parquet"), tmp_path / "names.csv")
+    result = load(wh, tmp_path / "names.parquet", tmp_path / "names.csv")
+    assert [(f.error, f.rows_loaded) for f in result.files] == [(None, 3), (None, 3)]
+    keys = wh.scalar("SELECT arraySort(mapKeys(x_SourceColumns)) FROM abi.focus_cost LIMIT 1")
+    assert {"x_Note`s", "x_{file`'}", "x_it's", "x_{file}"} <= set(keys)
+    from app.core.export import export
+    export(wh, "parquet", tmp_path / "out.parquet")
+    assert {"x_Note`s", "x_{file`'}", "x_it's", "x_{file}"} <= set(pq.read_schema(tmp_path / "out.parquet").names)
+
+
+def test_a_parquet_file_with_a_column_name_twice_is_refused_naming_it(wh, tmp_path: Path):
+    table = _typed_focus_table()
+    pq.write_table(table.append_column("ServiceName", pa.array(["again"] * table.num_rows)), tmp_path / "d.parquet")
+    f = load(wh, tmp_path / "d.parquet").files[0]
+    assert f.error.endswith("d.parquet: column 'ServiceName' appears twice: the engine cannot read a Parquet file "
+                            "with a repeated column name; write the file with one")
