@@ -104,8 +104,7 @@ SELECT
     -- no product or meter id (EA reservation and savings plan purchases) by its product.
     if(charge_category = 'Tax', NULL, coalesce(ProductId, PartNumber, MeterId, ProductName)) AS SkuId,
     if(SkuId IS NULL, NULL, coalesce(MeterName, ProductName)) AS SkuMeter,
-    if(isValidJSON(ifNull(AdditionalInfo, '')) AND startsWith(AdditionalInfo, '{'), AdditionalInfo, '{}')
-        AS SkuPriceDetails,
+    if(info_ok, ifNull(AdditionalInfo, '{}'), '{}') AS SkuPriceDetails,
     -- A meter's price belongs to one SKU: the same MeterId sold under another part number or product (EA and MCA
     -- accounts) is another price.
     -- A meterless purchase has one price per SKU and term.
@@ -164,7 +163,8 @@ SELECT
         'PreviousInvoiceId', ifNull(PreviousInvoiceId, ''), 'ResellerName', ifNull(ResellerName, ''),
         'ServicePeriodStartDate', ifNull(ServicePeriodStartDate, ''),
         'ServicePeriodEndDate', ifNull(ServicePeriodEndDate, ''),
-        'Tags', if(tags_ok, '', ifNull(Tags, ''))))) AS x_SourceColumns,
+        'Tags', if(tags_ok, '', ifNull(Tags, '')), 'AdditionalInfo', if(info_ok, '', ifNull(AdditionalInfo, ''))
+        ))) AS x_SourceColumns,
     _dataset AS x_SourceDataset,
     'azure-cost' AS x_SourceFormat,
     _source_file AS x_SourceFile,
@@ -200,7 +200,8 @@ SELECT
            concat('service:', coalesce(ConsumedService, MeterCategory, '')), ''),
         if(UnitOfMeasure IS NOT NULL AND NOT unit_known, concat('unit:', UnitOfMeasure), ''),
         if(location_text != '' AND NOT region_known, concat('region:', location_text), ''),
-        if(NOT tags_ok AND Tags IS NOT NULL, 'tags:not JSON (kept in x_SourceColumns)', '')
+        if(NOT tags_ok AND Tags IS NOT NULL, 'tags:not JSON (kept in x_SourceColumns)', ''),
+        if(NOT info_ok, 'additional_info:not JSON (kept in x_SourceColumns)', '')
     ]) AS _unmapped,
     ifNull(formatDateTime(billing_period_start, '%Y-%m'), '') AS _source_period,
     if(_dataset = 'AmortizedCost', NULL, cost) AS _source_billed,
@@ -304,6 +305,8 @@ FROM
                splitByChar('"', replaceAll(replaceAll(tags_text, '\\\\', '\x1e'), '\\"', '\x1f')) AS tags_pieces,
                arrayEnumerate(tags_pieces)), '"'), '\x1f', '\\"'), '\x1e', '\\\\')) AS tags_json,
         Tags IS NOT NULL AND isValidJSON(tags_json) AS tags_ok,
+        -- AdditionalInfo that is not a JSON object (cut short at a spreadsheet's 32,767 characters) is kept as text.
+        AdditionalInfo IS NULL OR (isValidJSON(AdditionalInfo) AND startsWith(AdditionalInfo, '{')) AS info_ok,
         -- AdditionalInfo facts (looked for only where named): the reservation units an hour of a flexible VM size
         -- draws, and the capacity reservation a VM ran in.
         if(is_commitment AND position(ifNull(AdditionalInfo, ''), 'RINormalizationRatio') > 0,

@@ -99,14 +99,13 @@ SELECT
     -- Microsoft's exports leave a commitment purchase's meter and price id empty: its SKU's description and term.
     coalesce(SkuMeter, if(microsoft AND SkuId IS NOT NULL, coalesce(x_SkuDescription, ChargeDescription), NULL))
         AS SkuMeter,
-    if(SkuPriceDetails IS NULL, '{}', if(isValidJSON(SkuPriceDetails) AND startsWith(SkuPriceDetails, '{'), SkuPriceDetails, NULL)) AS SkuPriceDetails,
+    if(sku_ok, ifNull(SkuPriceDetails, '{}'), '{}') AS SkuPriceDetails,
     coalesce(SkuPriceId, if(microsoft AND SkuId IS NOT NULL AND x_SkuMeterId IS NULL,
              concat(SkuId, if(x_SkuTerm IS NULL, '', concat('_', x_SkuTerm))), NULL)) AS SkuPriceId,
     SubAccountId AS SubAccountId,
     if(SubAccountId IS NULL, SubAccountName, coalesce(SubAccountName, SubAccountId)) AS SubAccountName,
     if(SubAccountId IS NULL, SubAccountType, coalesce(SubAccountType, 'Sub Account')) AS SubAccountType,
-    if(tags_object IS NULL, '{}',
-       if(isValidJSON(tags_object) AND startsWith(tags_object, '{'), tags_object, NULL)) AS Tags,
+    if(Tags IS NOT NULL AND tags_ok, tags_object, '{}') AS Tags,
     x_AccountName AS x_AccountName,
     x_AccountOwnerId AS x_AccountOwnerId,
     toDecimal128OrNull(x_BilledCostInUsd, 18) AS x_BilledCostInUsd,
@@ -141,7 +140,11 @@ SELECT
     x_SkuRegion AS x_SkuRegion,
     x_SkuServiceFamily AS x_SkuServiceFamily,
     x_SkuTerm AS x_SkuTerm,
-    _extra AS x_SourceColumns,
+    -- Tags or SkuPriceDetails that are not a JSON object (cut short, a bare value) cost the row nothing but
+    -- themselves: kept as written, and counted.
+    if(tags_ok AND sku_ok, _extra, mapUpdate(_extra, mapFilter((k, v) -> v != '', map(
+        'Tags', if(tags_ok, '', ifNull(Tags, '')), 'SkuPriceDetails', if(sku_ok, '', ifNull(SkuPriceDetails, ''))))))
+        AS x_SourceColumns,
     _dataset AS x_SourceDataset,
     _format AS x_SourceFormat,
     _source_file AS x_SourceFile,
@@ -165,8 +168,6 @@ SELECT
         if(PricingCurrencyEffectiveCost IS NOT NULL AND toDecimal128OrNull(PricingCurrencyEffectiveCost, 18) IS NULL, concat('PricingCurrencyEffectiveCost: ', if(isFinite(ifNull(toFloat64OrNull(PricingCurrencyEffectiveCost), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PricingCurrencyEffectiveCost)), ''),
         if(PricingCurrencyListUnitPrice IS NOT NULL AND toDecimal128OrNull(PricingCurrencyListUnitPrice, 18) IS NULL, concat('PricingCurrencyListUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(PricingCurrencyListUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PricingCurrencyListUnitPrice)), ''),
         if(PricingQuantity IS NOT NULL AND toDecimal128OrNull(PricingQuantity, 18) IS NULL, concat('PricingQuantity: ', if(isFinite(ifNull(toFloat64OrNull(PricingQuantity), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PricingQuantity)), ''),
-        if(SkuPriceDetails IS NOT NULL AND NOT (isValidJSON(SkuPriceDetails) AND startsWith(SkuPriceDetails, '{')), concat('SkuPriceDetails: not a JSON object: ', toJSONString(SkuPriceDetails)), ''),
-        if(Tags IS NOT NULL AND NOT (isValidJSON(tags_object) AND startsWith(tags_object, '{')), concat('Tags: not a JSON object: ', toJSONString(Tags)), ''),
         if(x_BilledCostInUsd IS NOT NULL AND toDecimal128OrNull(x_BilledCostInUsd, 18) IS NULL, concat('x_BilledCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_BilledCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BilledCostInUsd)), ''),
         if(x_BilledUnitPrice IS NOT NULL AND toDecimal128OrNull(x_BilledUnitPrice, 18) IS NULL, concat('x_BilledUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(x_BilledUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BilledUnitPrice)), ''),
         if(x_BillingExchangeRate IS NOT NULL AND toDecimal128OrNull(x_BillingExchangeRate, 18) IS NULL, concat('x_BillingExchangeRate: ', if(isFinite(ifNull(toFloat64OrNull(x_BillingExchangeRate), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BillingExchangeRate)), ''),
@@ -176,7 +177,8 @@ SELECT
         if(x_ListCostInUsd IS NOT NULL AND toDecimal128OrNull(x_ListCostInUsd, 18) IS NULL, concat('x_ListCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_ListCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_ListCostInUsd)), ''),
         if(x_PricingBlockSize IS NOT NULL AND toDecimal128OrNull(x_PricingBlockSize, 18) IS NULL, concat('x_PricingBlockSize: ', if(isFinite(ifNull(toFloat64OrNull(x_PricingBlockSize), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_PricingBlockSize)), '')
     ])) AS _errors,
-    CAST([], 'Array(String)') AS _unmapped,
+    arrayFilter(e -> e != '', [if(tags_ok, '', 'tags:not a JSON object (kept in x_SourceColumns)'),
+        if(sku_ok, '', 'sku_price_details:not a JSON object (kept in x_SourceColumns)')]) AS _unmapped,
     ifNull(formatDateTime(toStartOfMonth(parseDateTimeBestEffortOrNull(BillingPeriodStart)), '%Y-%m'), '')
         AS _source_period,
     toDecimal128OrNull(BilledCost, 18) AS _source_billed,
@@ -206,6 +208,8 @@ FROM
                   replaceAll(replaceAll(replaceAll(part, '\t', '\\t'), '\r', '\\r'), '\n', '\\n')),
                   splitByChar('"', replaceAll(replaceAll(Tags, '\\\\', '\x1e'), '\\"', '\x1f')) AS tag_pieces,
                   arrayEnumerate(tag_pieces)), '"'), '\x1f', '\\"'), '\x1e', '\\\\'))) AS tags_object,
+        Tags IS NULL OR (isValidJSON(tags_object) AND startsWith(tags_object, '{')) AS tags_ok,
+        SkuPriceDetails IS NULL OR (isValidJSON(SkuPriceDetails) AND startsWith(SkuPriceDetails, '{')) AS sku_ok,
         -- Microsoft's FOCUS exports (and files made from them): known export defects are fixed as Microsoft's own
         -- FinOps hubs fix them. A commitment purchase is amortized, so its EffectiveCost is 0.
         ProviderName = 'Microsoft' OR _format = 'azure-focus' AS microsoft,

@@ -52,17 +52,23 @@ def test_typed_parquet_focus_file_loads_exactly_with_map_tags_as_json(wh, tmp_pa
     assert total(wh, "EffectiveCost") == Decimal("3.7500001")
 
 
-def test_row_with_tags_that_are_not_json_is_quarantined_and_the_rest_loads(wh, tmp_path: Path):
+def test_tags_or_sku_details_that_are_not_a_json_object_are_kept_as_text_and_the_row_loads(wh, tmp_path: Path):
     table = _typed_focus_table().drop(["Tags", "x_Discounts"])
-    header = [*table.column_names, "Tags"]
-    rows = [{**{k: str(v) for k, v in r.items()}, "Tags": tags}
-            for r, tags in zip(table.to_pylist(), ['{\n\t"a": "b\tc\n"\n}', "env=prod", ""], strict=True)]
+    header = [*table.column_names, "Tags", "SkuPriceDetails"]
+    rows = [{**{k: str(v) for k, v in r.items()}, "Tags": tags, "SkuPriceDetails": sku}
+            for r, tags, sku in zip(table.to_pylist(), ['{\n\t"a": "b\tc\n"\n}', "env=prod", ""],
+                                    ["", "", '{"x_Size": "cut sh'], strict=True)]
     path = write_csv(tmp_path / "focus.csv", header, rows)
     f = load(wh, path).files[0]
-    assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (3, 2, 1)
-    reasons = wh.rows("SELECT source_row, reasons FROM abi.focus_quarantine")
-    assert reasons == [{"source_row": 2, "reasons": ['Tags: not a JSON object: "env=prod"']}]
-    assert [r["tags"] for r in focus_rows(wh, "toJSONString(Tags) AS tags")] == ['{"a":"b\\tc\\n"}', "{}"]
+    assert f.error is None and (f.rows_read, f.rows_loaded, f.rows_quarantined) == (3, 3, 0)
+    assert f.unmapped == {"tags:not a JSON object (kept in x_SourceColumns)": 1,
+                          "sku_price_details:not a JSON object (kept in x_SourceColumns)": 1}
+    loaded = focus_rows(wh, "toJSONString(Tags) AS tags, toJSONString(SkuPriceDetails) AS sku, "
+                            "x_SourceColumns AS kept")
+    assert [r["tags"] for r in loaded] == ['{"a":"b\\tc\\n"}', "{}", "{}"]
+    assert [r["sku"] for r in loaded] == ["{}"] * 3
+    assert [r["kept"] for r in loaded] == [{}, {"Tags": "env=prod"}, {"SkuPriceDetails": '{"x_Size": "cut sh'}]
+    assert total(wh, "BilledCost") == Decimal("3.75")
 
 
 def test_tags_given_as_key_value_pairs_become_a_json_object(wh, tmp_path: Path):
@@ -76,10 +82,10 @@ def test_tags_given_as_key_value_pairs_become_a_json_object(wh, tmp_path: Path):
         strict=True)]
     write_csv(tmp_path / "labels.csv", [*csv_rows[0]], csv_rows)
     result = load(wh, tmp_path / "labels.parquet", tmp_path / "labels.csv")
-    assert [(f.rows_loaded, f.rows_quarantined) for f in result.files] == [(3, 0), (2, 1)]
-    tags = focus_rows(wh, "toJSONString(Tags) AS t")
-    assert [r["t"] for r in tags] == ['{"cost-center":"42"}', "{}", '{"env":"prod","team":"a"}', "{}", "{}"]
-    assert wh.rows("SELECT reasons FROM abi.focus_quarantine") == [{"reasons": ['Tags: not a JSON object: "[{"']}]
+    assert [(f.rows_loaded, f.rows_quarantined) for f in result.files] == [(3, 0), (3, 0)]
+    tags = focus_rows(wh, "toJSONString(Tags) AS t, x_SourceColumns['Tags'] AS kept")
+    assert [r["t"] for r in tags] == ['{"cost-center":"42"}', "{}", "{}", '{"env":"prod","team":"a"}', "{}", "{}"]
+    assert [r["kept"] for r in tags].count("[{") == 1  # not JSON: kept as written
 
 
 def test_a_focus_1_0_file_gets_the_1_2_values_it_implies(wh, tmp_path: Path):

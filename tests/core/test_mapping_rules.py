@@ -201,3 +201,12 @@ def test_tags_that_are_not_json_keep_the_row_and_their_text(wh, tmp_path):
     assert set(f.unmapped) == {"tags:not JSON (kept in x_SourceColumns)"}
     out = focus_rows(wh, "toString(Tags) AS t, x_SourceColumns['Tags'] AS kept, toString(BilledCost) AS c")[0]
     assert out == {"t": "{}", "kept": '{"env": "prod"', "c": "3"}
+
+
+def test_additional_info_that_is_not_json_is_kept_as_text_and_counted(wh, tmp_path):
+    cut = '{"ServiceType": "Standard_D2s_v3", "VCPUs": 2, "ImageType": "Canonical Ubu'  # a cell cut short
+    rows = [BASE | {"AdditionalInfo": cut}, BASE | {"AdditionalInfo": '{"VCPUs": 2}'}]
+    f = load(wh, write_csv(tmp_path / "info_actual.csv", list(rows[0]), rows)).files[0]
+    assert (f.rows_loaded, f.unmapped) == (2, {"additional_info:not JSON (kept in x_SourceColumns)": 1})
+    loaded = focus_rows(wh, "toJSONString(SkuPriceDetails) AS sku, x_SourceColumns['AdditionalInfo'] AS kept")
+    assert loaded == [{"sku": "{}", "kept": cut}, {"sku": '{"VCPUs":2}', "kept": ""}]
