@@ -6,6 +6,7 @@ import csv
 import gzip
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -96,3 +97,31 @@ def write_ea_usage(tmp_path: Path, n: int = 3) -> Path:
         "Unit Of Measure": "1 Hour", "Resource Group": "rg-app",
     } for d in range(n)]
     return write_csv(tmp_path / "ea_usage_detail.csv", EA_USAGE_HEADER, rows)
+
+
+def write_focus_parts(folder: Path, parts: int = 4, rows: int = 7, scale: int = 1) -> list[Path]:
+    """A month of FOCUS rows split in Parquet parts (``part-00000.parquet``…) of ``rows`` rows each, over three sub
+    accounts of one billing account (every part holds rows of each); row ``i`` costs ``i × scale`` + 0.25."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    month, stamp = datetime(2025, 1, 1, tzinfo=UTC), pa.timestamp("us", tz="UTC")
+    paths = []
+    for p in range(parts):
+        ids = range(p * rows, (p + 1) * rows)
+        days = [month + timedelta(days=i % 28) for i in ids]
+        pq.write_table(pa.table({
+            "BilledCost": [i * scale + 0.25 for i in ids], "EffectiveCost": [i * scale + 0.25 for i in ids],
+            "ListCost": [0.0] * rows, "ContractedCost": [0.0] * rows, "BillingAccountId": ["acct"] * rows,
+            "BillingAccountName": ["Acme"] * rows, "SubAccountId": [f"sub-{i % 3}" for i in ids],
+            "BillingCurrency": ["USD"] * rows, "BillingPeriodStart": pa.array([month] * rows, stamp),
+            "BillingPeriodEnd": pa.array([datetime(2025, 2, 1, tzinfo=UTC)] * rows, stamp),
+            "ChargePeriodStart": pa.array(days, stamp),
+            "ChargePeriodEnd": pa.array([d + timedelta(days=1) for d in days], stamp),
+            "ChargeCategory": ["Usage"] * rows, "ChargeFrequency": ["Usage-Based"] * rows,
+            "ChargeDescription": [f"row {i}" for i in ids], "InvoiceIssuerName": ["AWS"] * rows,
+            "ProviderName": ["AWS"] * rows, "PublisherName": ["AWS"] * rows, "ServiceName": ["Amazon EC2"] * rows,
+            "ServiceCategory": ["Compute"] * rows}), folder / f"part-{p:05d}.parquet")
+        paths.append(folder / f"part-{p:05d}.parquet")
+    return paths

@@ -104,13 +104,15 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
                 progress(Path(fr.path))
         _stage_files(wh, [fr for fr in result.files if not fr.skipped], (prefix, lineage, how), (progress, reading),
                      stages)
+        refused = [fr for fr in result.files if fr.error]
         if atomic and not result.ok:
             _hold_back(stages)
         else:
             _warn_overlaps(wh, stages, result, repeats=not atomic)  # an atomic load is the parts of one report
-            result.earlier_files = _commit(wh, f"{prefix}_batch", stages)
+            result.earlier_files = _commit(wh, f"{prefix}_batch", stages, [fr.path for fr in refused])
             result.reconciliation = reconcile(wh, list(dict.fromkeys(stage.focus for _, stage in stages)),
                                               [t for fr, _ in stages for t in fr.source_totals])
+        _warn_kept(wh, refused)
         ledger.record(wh, result, started)
     finally:
         for _, stage in stages:
@@ -257,13 +259,14 @@ def _hold_back(stages: list[tuple[FileResult, FileStage]]) -> None:
         fr.rows_loaded = fr.rows_quarantined = 0
 
 
-def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]]) -> list[dict]:
-    """Publish all staged files at once and replace their quarantine rows (``ledger.drop_stale_quarantine``);
-    returns the rows of earlier loads taken out (``ledger.taken_out``)."""
+def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]], refused: list[str]) -> list[dict]:
+    """Publish all staged files at once and replace their quarantine rows (``ledger.drop_stale_quarantine``), keeping
+    the rows of the ``refused`` files (``replace.publish``); returns the rows of earlier loads taken out
+    (``ledger.taken_out``)."""
     db = wh.database
     replace.create_batch(wh, batch)
     try:
-        published = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)))
+        published = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)), refused)
     finally:
         wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
     stale = ledger.drop_stale_quarantine(wh, [fr.path for fr, _ in stages] + [
@@ -274,3 +277,21 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
     for quarantine in dict.fromkeys(stage.quarantine for _, stage in stages):  # a stage may hold several files
         wh.command(f"INSERT INTO {db}.{QUARANTINE_TABLE} SELECT * FROM {db}.{quarantine}")
     return ledger.taken_out(published.earlier, stale)
+
+
+def _warn_kept(wh: Warehouse, refused: list[FileResult]) -> None:
+    """A warning for each refused file whose rows an earlier load brought: they stay as they were (``_commit``),
+    never replaced by the other files of this load, until the file is loaded again."""
+    if not refused:
+        return
+    names = ", ".join(quote(fr.path) for fr in refused)
+    held = {r["file"]: r for r in wh.rows(
+        f"SELECT x_SourceFile AS file, count() AS n, arrayStringConcat(arraySort(groupUniqArray("
+        f"formatDateTime(BillingPeriodStart, '%Y-%m'))), ', ') AS months FROM {wh.database}.{FOCUS_TABLE} "
+        f"WHERE x_SourceFile IN ({names}) GROUP BY file")}
+    for fr in (fr for fr in refused if fr.path in held):
+        warning = (f"{fr.path}: refused, so the {held[fr.path]['n']} rows an earlier load brought from it (billing "
+                   f"months {held[fr.path]['months']}) are kept as they were, not replaced by this load's other "
+                   f"files; load the file again once it is fixed to replace them")
+        log.warning("%s", warning)
+        fr.warnings.append(warning)

@@ -4,18 +4,20 @@ A scope is (billing month, source dataset, billing account, sub account). Inside
 batch touches, rows of the batch's scopes are replaced and every other row survives (in a billing period that does
 not start on a month's 1st, a pay-as-you-go subscription's from its anniversary day, only the rows of the charge
 days the batch covers: a calendar month's export holds parts of two such periods); the month is swapped in
-with ``REPLACE PARTITION`` (atomic per partition). When actual and amortized Azure data of the same scope are
-both present, actual rows other than commitment purchases and refunds are superseded (Microsoft's rule): they are
-left out of the batch, never deleted from it afterwards.
+with ``REPLACE PARTITION`` (atomic per partition). Rows of a file the load refused (``kept``: a damaged part of
+a split export loaded again) are never replaced: nothing of the load holds them again. When actual and amortized
+Azure data of the same scope are both present, actual rows other than commitment purchases and refunds are
+superseded (Microsoft's rule): they are left out of the batch, never deleted from it afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.core import schema
 from app.core.staging import STAGE_SETTINGS
-from app.core.warehouse import Warehouse
+from app.core.warehouse import Warehouse, quote
 from app.models.names import FOCUS_TABLE
 from app.views.refresh import refresh_aggregates
 
@@ -41,10 +43,11 @@ class Published:
     earlier: list[dict] = field(default_factory=list)
 
 
-def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
-    """Publish the staged FOCUS tables ``stages`` through the empty table ``batch``. Superseded rows are never
-    written: a stage without any is attached whole, one with some is copied without them (no mutation rewrites a
-    month), and so are the surviving rows of the target."""
+def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = ()) -> Published:
+    """Publish the staged FOCUS tables ``stages`` through the empty table ``batch``, keeping the rows of the files
+    ``kept`` (paths the load refused). Superseded rows are never written: a stage without any is attached whole,
+    one with some is copied without them (no mutation rewrites a month), and so are the surviving rows of the
+    target."""
     if not stages:
         return Published()
     db = wh.database
@@ -59,15 +62,15 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
         wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT {SCOPE} AS scope, "
                    f"countIf(toDayOfMonth(BillingPeriodStart) != 1) = 0 AS calendar, min({DAY}) AS first, "
                    f"max({DAY}) AS last FROM ({staged}) GROUP BY scope")
-        kept = f"_partition_id IN {_tuple(partitions)} AND NOT ({_replaced(keys)})"
-        surviving = f"SELECT * FROM {target} WHERE {kept}"
+        replaced = _replaced(keys, kept)
+        surviving = f"SELECT * FROM {target} WHERE _partition_id IN {_tuple(partitions)} AND NOT ({replaced})"
         wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope, "
                    f"toDayOfMonth(BillingPeriodStart) = 1 AS calendar, if(calendar, toDate(0), {DAY}) AS day "
                    f"FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
         condition = SUPERSEDED.format(amortized=amortized)
         published = Published({r["file"]: int(r["n"]) for r in wh.rows(
             f"SELECT x_SourceFile AS file, count() AS n FROM ({staged} UNION ALL {surviving}) "
-            f"WHERE {condition} GROUP BY file")}, _earlier_rows(wh, partitions, keys, condition))
+            f"WHERE {condition} GROUP BY file")}, _earlier_rows(wh, partitions, replaced, condition))
         for stage in stages:
             _add_stage(wh, full_batch, f"{db}.{stage}", condition)
         wh.command(f"INSERT INTO {full_batch} {surviving} AND NOT ifNull({condition}, false)")
@@ -80,10 +83,9 @@ def publish(wh: Warehouse, batch: str, stages: list[str]) -> Published:
     return published
 
 
-def _earlier_rows(wh: Warehouse, partitions: list[str], keys: str, condition: str) -> list[dict]:
-    """Rows of earlier loads in ``partitions`` that the publication takes out, per file and ingestion: replaced
-    (their scope is loaded again) or superseded (actual rows of a scope now amortized)."""
-    replaced = _replaced(keys)
+def _earlier_rows(wh: Warehouse, partitions: list[str], replaced: str, condition: str) -> list[dict]:
+    """Rows of earlier loads in ``partitions`` that the publication takes out, per file and ingestion: ``replaced``
+    (their scope is loaded again: ``_replaced``) or superseded (actual rows of a scope now amortized)."""
     return [{"path": r["file"], "ingestion_id": r["ingestion"], "rows_replaced": int(r["replaced"]),
              "rows_superseded": int(r["superseded"])} for r in wh.rows(
         f"SELECT x_SourceFile AS file, x_IngestionId AS ingestion, countIf({replaced}) AS replaced, "
@@ -92,12 +94,13 @@ def _earlier_rows(wh: Warehouse, partitions: list[str], keys: str, condition: st
         "ORDER BY file, ingestion")]
 
 
-def _replaced(keys: str) -> str:
+def _replaced(keys: str, kept: Sequence[str]) -> str:
     """Rows of the scopes in ``keys`` that a publication replaces: all of a calendar billing period's, only those of
-    the charge days the batch covers in any other."""
+    the charge days the batch covers in any other; never those of the files ``kept``."""
     days = "arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1)))"
-    return (f"({SCOPE} IN (SELECT scope FROM {keys} WHERE calendar) OR "
-            f"({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys} WHERE NOT calendar))")
+    files = f" AND x_SourceFile NOT IN ({', '.join(map(quote, kept))})" if kept else ""
+    return (f"(({SCOPE} IN (SELECT scope FROM {keys} WHERE calendar) OR "
+            f"({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys} WHERE NOT calendar)){files})")
 
 
 def _add_stage(wh: Warehouse, batch: str, stage: str, condition: str) -> None:

@@ -107,3 +107,23 @@ def test_totals_of_more_than_28_digits_reconcile_without_rounding(wh, tmp_path):
     [line] = [r for r in result.reconciliation if r["metric"] == "BilledCost"]
     assert Decimal(line["source"]) == Decimal(line["focus"]) == Decimal("111111111011.000000000000000002")
     assert line["difference"] == "0"
+
+
+def test_a_refused_file_keeps_its_charge_days_of_an_anniversary_period(wh, tmp_path):
+    source = _rows(generate(tmp_path / "demo").actual)[0]
+    rows = _anniversary_month(source, date(2024, 10, 1), 31)
+    odd, even = (write_csv(tmp_path / f"payg_{n}.csv.gz", HEADER, rows[n::2]) for n in (0, 1))  # same scopes, days
+    assert load(wh, odd, even).ok
+    good = even.read_bytes()
+    even.write_bytes(good[: len(good) // 2])  # refused: a truncated gzip file
+    again = load(wh, odd, even)
+    assert [f.error is None for f in again.files] == [True, False]
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 31
+    assert wh.scalar("SELECT toString(sum(BilledCost)) FROM abi.focus_cost") == "31"
+    assert {e["path"]: e["rows_replaced"] for e in again.earlier_files} == {str(odd): 16}
+    assert all(Decimal(r["difference"]) == 0 for r in again.reconciliation)  # over the days this load brought
+    even.write_bytes(good)
+    fixed = load(wh, odd, even)
+    assert fixed.ok and all(Decimal(r["difference"]) == 0 for r in fixed.reconciliation)
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 31
+    assert wh.scalar("SELECT toString(sum(BilledCost)) FROM abi.focus_cost") == "31"

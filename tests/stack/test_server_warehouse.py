@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from abitest import write_csv
+from abitest import write_csv, write_focus_parts
 from stacktest import Server, run_server
 
 from app.connectors.registry import Registry
@@ -111,6 +111,20 @@ def test_a_parquet_file_loads_into_the_server_as_into_the_embedded_engine(server
                              "concat('row ', toString(x_SourceRow - 1)) OR Tags.n != toString(x_SourceRow - 1)") == 0
     finally:
         local.close()
+
+
+def test_a_refused_part_keeps_its_earlier_rows_in_a_server_too(server: Server, tmp_path: Path) -> None:
+    parts, remote = write_focus_parts(tmp_path / "export"), ServerWarehouse(f"http://127.0.0.1:{server.port}/kept")
+    held = "SELECT count() AS n, toString(sum(BilledCost)) AS billed FROM kept.focus_cost"
+    assert ingest(remote, parts).ok
+    before, good = remote.rows(held), parts[1].read_bytes()
+    parts[1].write_bytes(good[: len(good) // 2])
+    again = ingest(remote, parts)
+    assert [f.error is None for f in again.files] == [True, False, True, True] and remote.rows(held) == before
+    assert {Path(e["path"]).name for e in again.earlier_files} == {"part-00000.parquet", "part-00002.parquet",
+                                                                   "part-00003.parquet"}
+    parts[1].write_bytes(good)
+    assert ingest(remote, parts).ok and remote.rows(held) == before == [{"n": 28, "billed": "385"}]
 
 
 def _without_run_ids(wh, out: Path) -> list[dict[str, str]]:
