@@ -25,6 +25,21 @@ def parquet_nested(path: Path) -> frozenset[int]:
     return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
 
 
+def parquet_typed(path: Path) -> frozenset[int]:
+    """Positions of a Parquet file's columns that are not text (numbers, timestamps, dates, nested values): a file's
+    text conventions (decimal commas, day-first dates) are not theirs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def text(t: pa.DataType) -> bool:
+        if pa.types.is_dictionary(t):
+            return text(t.value_type)
+        return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
+                or pa.types.is_large_binary(t) or str(t) in ("string_view", "binary_view"))
+
+    return frozenset(i for i, f in enumerate(pq.read_schema(path)) if not text(f.type))
+
+
 def first_parquet_rows(path: Path, header: list[str], positions: set[int], limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` rows of a Parquet file as text, one cell per ``header`` name, read only in the columns at
     ``positions`` (the other cells are '')."""
@@ -36,6 +51,8 @@ def first_parquet_rows(path: Path, header: list[str], positions: set[int], limit
         for r in range(batch.num_rows):
             row = [""] * len(header)
             for i, column in values.items():
-                row[i] = "" if column[r] is None else str(column[r])
+                value = column[r]
+                text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+                row[i] = "" if value is None else text
             yield row
         return

@@ -141,7 +141,7 @@ def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str | None
     ``{file}`` is a ``numbered_read``, or, with ``row_number`` (the SQL of a row's number), a read of the data
     rows alone (``SourceFile.clickhouse_format``, e.g. a ClickHouse server's)."""
     number, where = (row_number, "") if row_number else _numbered(sf)
-    cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions, name, _value(sf, i)))} AS `{name}`"
+    cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions_at(i), name, _value(sf, i)))} AS `{name}`"
             for name, i in sf.columns.items()]
     cols += [f"{_given(sf, name, 'NULL')} AS `{name}`" for name in sf.canonical if name not in sf.columns]
     extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
@@ -170,7 +170,7 @@ def columns_relation_sql(sf: SourceFile, names: list[str], rows: int) -> str:
     """A relation like ``relation_sql`` of the file's first ``rows`` rows, holding only canonical columns ``names``
     (the others NULL, lineage empty): what a mapping needs to work out those columns' values alone. A CSV file is
     read by ``named_structure``."""
-    cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions, name, _value(sf, i, by_name=True)))} "
+    cols = [f"{_given(sf, name, normalized(sf.source, sf.conventions_at(i), name, _value(sf, i, by_name=True)))} "
             f"AS `{name}`" if name in names else f"{_given(sf, name, 'NULL')} AS `{name}`"
             for name, i in sf.columns.items()]
     cols += [f"{_given(sf, name, 'NULL')} AS `{name}`" for name in sf.canonical if name not in sf.columns]

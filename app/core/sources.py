@@ -21,7 +21,7 @@ from app.core.conventions import Conventions
 from app.core.encodings import open_binary
 from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
-from app.core.parquet import first_parquet_rows, parquet_nested
+from app.core.parquet import first_parquet_rows, parquet_nested, parquet_typed
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ class SourceFile:
     """original name → position, for columns with no canonical home (kept in x_SourceColumns)."""
     nested: frozenset[int] = frozenset()
     """Positions of Parquet columns holding maps, lists or structs (their text is JSON, e.g. Tags as a map)."""
+    typed: frozenset[int] = frozenset()
+    """Positions of Parquet columns that are not text (decimals, floats, timestamps…): ``conventions`` are not
+    theirs."""
     delimiter: str = ","
     """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
     encoding: str = "utf-8"
@@ -74,6 +77,10 @@ class SourceFile:
     given: dict[str, str] = field(default_factory=dict)
     """canonical name → a value given by the user (``abi ingest --set``) for a column the file lacks or leaves
     empty (an old EA usage file has no currency column)."""
+
+    def conventions_at(self, i: int) -> Conventions:
+        """How the column at position ``i`` writes numbers and dates (a typed Parquet column: as its type says)."""
+        return Conventions() if i in self.typed else self.conventions
 
     @property
     def readable(self) -> Path:
@@ -181,12 +188,22 @@ def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
 
 
 def _sniff_conventions(sf: SourceFile) -> Conventions:
-    """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows."""
+    """The file's number and date conventions, from its first ``conventions.SAMPLE_ROWS`` rows (of a Parquet file,
+    only its text columns: a file converted from a locale's CSV with every column as text writes them so)."""
     numbers, dates = conventions.typed_columns(sf.source)
-    sample = first_rows(sf, conventions.SAMPLE_ROWS)
-    periods = tuple(sf.columns.get(n) for n in conventions.PERIOD_COLUMNS.get(sf.source, ()))
-    return conventions.sniff(sample, [i for n, i in sf.columns.items() if n in numbers],
-                             [i for n, i in sf.columns.items() if n in dates], periods or (None, None, None))
+    text = {i for i in sf.columns.values() if i not in sf.typed}
+    periods = tuple(sf.columns.get(n) if sf.columns.get(n) in text else None
+                    for n in conventions.PERIOD_COLUMNS.get(sf.source, ()))
+    number_at = [i for n, i in sf.columns.items() if n in numbers and i in text]
+    date_at = [i for n, i in sf.columns.items() if n in dates and i in text]
+    if not sf.is_parquet:
+        sample = first_rows(sf, conventions.SAMPLE_ROWS)
+    elif number_at or date_at:
+        sample = first_parquet_rows(sf.readable, sf.header, {*number_at, *date_at, *periods} - {None},
+                                    conventions.SAMPLE_ROWS)
+    else:  # every number and date typed: nothing to read
+        return Conventions()
+    return conventions.sniff(sample, number_at, date_at, periods or (None, None, None))
 
 
 def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None,
@@ -254,14 +271,13 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
                     encoding=encoding, header_line=header_line, data_path=copy)
     if sf.is_parquet:
-        sf.nested = parquet_nested(sf.readable)
+        sf.nested, sf.typed = parquet_nested(sf.readable), parquet_typed(sf.readable)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
     try:
         sf.given = given_columns(given or {}, sf.canonical)
     except KeyError as exc:
         raise SourceError(path, f"--set {exc.args[0]}: not a column of {source} files") from None
-    if not sf.is_parquet:
-        sf.conventions = _sniff_conventions(sf)
+    sf.conventions = _sniff_conventions(sf)
     missing = _missing_required(sf)
     if missing:
         raise SourceError(path, f"not {'an' if source.startswith('a') else 'a'} {source} file: required columns "

@@ -1,0 +1,79 @@
+"""Locale conventions wherever a file writes numbers and dates as text: Parquet text columns, dates with a month
+name, thousands separated by spaces or apostrophes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from datetime import datetime
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from abitest import load, total
+
+from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS
+from app.core.demo import generate
+
+BY_DAY = ("SELECT toString(toDate(ChargePeriodStart)) AS d, toString(toDate(BillingPeriodStart)) AS p, count() AS n, "
+          "toString(sum(BilledCost)) AS c, toString(sum(PricingQuantity)) AS q FROM abi.focus_cost GROUP BY d, p "
+          "ORDER BY d, p")
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _european(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``rows`` (an Azure export's) as a European spreadsheet writes them: decimal commas, ``DD/MM/YYYY`` dates."""
+    for row in rows:
+        for column in AZURE_NUMBER_COLUMNS:
+            if row.get(column):
+                row[column] = row[column].replace(".", ",")
+        for column in AZURE_DATE_COLUMNS:
+            if row.get(column):
+                row[column] = datetime.strptime(row[column], "%m/%d/%Y").strftime("%d/%m/%Y")
+    return rows
+
+
+def test_a_parquet_file_of_text_columns_reads_the_locale_its_text_is_written_in(wh, tmp_path):
+    """A European CSV converted to Parquet with every column as text: its days and numbers as the export's."""
+    original = generate(tmp_path / "demo").actual
+    rows = _european(_rows(original))
+    assert any(r["Date"].startswith(("01/", "02/", "03/")) for r in rows)  # days that would read as months
+    converted = tmp_path / "parquet" / original.with_suffix(".parquet").name
+    converted.parent.mkdir()
+    pq.write_table(pa.table({c: pa.array([r[c] or None for r in rows], pa.string()) for c in rows[0]}), converted)
+    by_day = []
+    for path in (original, converted):  # same export scope: the second load replaces the first
+        f = load(wh, path).files[0]
+        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (len(rows), 0), f
+        by_day.append(wh.rows(BY_DAY))
+    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
+
+
+def test_typed_parquet_columns_keep_their_values_beside_text_in_a_locale(wh, tmp_path):
+    """Timestamps and floats typed, costs as decimal-comma text with day-first text billing periods."""
+    stamps, ends = (pa.array([dt.datetime(2024, 3, d, tzinfo=dt.UTC) for d in days], pa.timestamp("ms", tz="UTC"))
+                    for days in ((4, 5, 6), (5, 6, 7)))
+    text = {"BillingAccountId": "1", "BillingAccountName": "a", "BillingCurrency": "EUR",
+            "BillingPeriodStart": "01/03/2024", "BillingPeriodEnd": "01/04/2024", "ChargeCategory": "Usage",
+            "ChargeDescription": "vm", "ChargeFrequency": "Usage-Based", "InvoiceIssuerName": "X",
+            "ProviderName": "X", "PublisherName": "X", "ServiceName": "VM", "ServiceCategory": "Compute"}
+    table = pa.table({
+        "BilledCost": ["1.234,5", "0,25", "2"], "ListCost": pa.array([1.5, 0.25, 2e-7], pa.float64()),
+        "EffectiveCost": pa.array([Decimal("1.5"), Decimal("0.25"), Decimal("2")], pa.decimal128(38, 10)),
+        "ContractedCost": ["1,5", "0,25", "2"], "ChargePeriodStart": stamps, "ChargePeriodEnd": ends,
+        "PricingQuantity": pa.array([1, 2, 3], pa.int64()), **{k: [v] * 3 for k, v in text.items()},
+    })
+    path = tmp_path / "focus.parquet"
+    pq.write_table(table, path)
+    f = load(wh, path).files[0]
+    assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (3, 0), f
+    assert (total(wh, "BilledCost"), total(wh, "ContractedCost")) == (Decimal("1236.75"), Decimal("3.75"))
+    assert (total(wh, "ListCost"), total(wh, "EffectiveCost")) == (Decimal("1.7500002"), Decimal("3.75"))
+    assert wh.rows("SELECT DISTINCT toString(BillingPeriodStart) AS p, toString(BillingPeriodEnd) AS e "
+                   "FROM abi.focus_cost") == [{"p": "2024-03-01 00:00:00", "e": "2024-04-01 00:00:00"}]
+    assert [r["d"] for r in wh.rows("SELECT toString(toDate(ChargePeriodStart)) AS d FROM abi.focus_cost "
+                                    "ORDER BY d")] == ["2024-03-04", "2024-03-05", "2024-03-06"]
