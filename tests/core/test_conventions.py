@@ -96,7 +96,7 @@ def test_a_number_not_written_in_the_files_convention_is_quarantined_as_written(
     (["1.234,5"], ["01.10.2026"], Conventions(decimal_comma=True, day_first=True)),
     (["1e-07"], ["10/01/2026", "2026-10-31"], Conventions()),
     ([""], ["13/10/2026", "10/13/2026"], Conventions()),
-    (["2.5"], ["01-Oct-2026"], Conventions(day_first=True)),
+    (["2.5"], ["01-Oct-2026"], Conventions(named_month=True)),
     (["1,234.5", "0.5"], ["2026-10-31"], Conventions(thousands_comma=True)),
     (["$10,100.00 ", "$20.00 ", "($5.00)"], ["2026-10-31"], Conventions(thousands_comma=True, money_format=True)),
     (["€1.234,50", "-€0,5"], ["31.10.2026"], Conventions(decimal_comma=True, day_first=True, money_format=True)),

@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from abitest import load, total
 
-from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS
+from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, named_month_sql, sniff
 from app.core.demo import generate
 
 BY_DAY = ("SELECT toString(toDate(ChargePeriodStart)) AS d, toString(toDate(BillingPeriodStart)) AS p, count() AS n, "
@@ -77,3 +78,40 @@ def test_typed_parquet_columns_keep_their_values_beside_text_in_a_locale(wh, tmp
                    "FROM abi.focus_cost") == [{"p": "2024-03-01 00:00:00", "e": "2024-04-01 00:00:00"}]
     assert [r["d"] for r in wh.rows("SELECT toString(toDate(ChargePeriodStart)) AS d FROM abi.focus_cost "
                                     "ORDER BY d")] == ["2024-03-04", "2024-03-05", "2024-03-06"]
+
+
+@pytest.mark.parametrize("date_format", ["%d-%b-%Y", "%b %d, %Y", "%d %B %y", "%b-%d-%Y", "%Y-%b-%d"])
+def test_a_date_with_a_month_name_loads_beside_us_dates(wh, tmp_path, date_format):
+    """``04-Oct-2026`` in ``Date`` and ``10/31/2026`` in the billing period: each date means one day."""
+    original = generate(tmp_path / "demo").actual
+    rows = _rows(original)
+    for row in rows:
+        row["Date"] = datetime.strptime(row["Date"], "%m/%d/%Y").strftime(date_format)
+    path = tmp_path / "named" / original.name
+    path.parent.mkdir()
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    by_day = []
+    for loaded in (original, path):
+        f = load(wh, loaded).files[0]
+        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (len(rows), 0), f
+        by_day.append(wh.rows(BY_DAY))
+    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
+
+
+def test_a_month_name_reads_as_its_day_in_any_order_and_other_text_stays(wh):
+    cells = {"04-Oct-2024": "2024-10-04", "Oct 4, 2024": "2024-10-04", "Oct-04-2024": "2024-10-04",  # misread as is
+             "04 Oct 24": "2024-10-04", "2024-Oct-04": "2024-10-04", "4 Sept 2024": "2024-09-04",
+             "4. Oct 2024": "2024-10-04", "Oct 4th, 2024": "2024-10-04", "October 31 2024": "2024-10-31",
+             "31-Dec-24 1:45 PM": "2024-12-31 13:45:00", "10/31/2024": None, "31-Feb-2024": None, "Oct": None}
+    found = wh.rows(f"SELECT x, {named_month_sql('x')} AS v FROM (SELECT arrayJoin({list(cells)}) AS x)")
+    assert {r["x"]: r["v"] for r in found} == {c: (d if d is None or " " in d else f"{d} 00:00:00") or c
+                                               for c, d in cells.items()}
+
+
+@pytest.mark.parametrize(("dates", "day_first"), [
+    (["04-Oct-2024", "10/31/2024"], False), (["Oct 4, 2024", "31/10/2024"], True), (["4 Oct 2024"] * 2, None)])
+def test_a_month_name_does_not_vote_on_the_order_of_day_and_month(dates, day_first):
+    assert sniff([dates] * 3, [], [0, 1]) == Conventions(day_first=day_first, named_month=True)
