@@ -37,6 +37,12 @@ DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
 THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 """``1,234.5``: a spreadsheet that saved numbers as formatted, with thousands separators (dot decimals)."""
 THOUSANDS_SQL = "^[+-]?[0-9]{1,3}(,[0-9]{3})+(\\\\.[0-9]+)?$"
+SPACES = (" ", "\u00a0", "\u202f", "\u2009", "'", "\u2019")
+"""Thousands separators other than the decimal mark's partner: a space, no-break or narrow no-break space (fr-FR,
+nb-NO, sv-SE, cs-CZ), a thin space, an apostrophe (de-CH ``1'234.56``, ``1’234.56``)."""
+THOUSANDS_SPACED = re.compile(rf"[+-]?\d{{1,3}}([{''.join(SPACES)}]\d{{3}})+([.,]\d+)?")
+_SPACE_SQL = "(?:" + "|".join(s.replace("'", "\\'") for s in SPACES) + ")"
+SPACED_SQL = f"^[+-]?[0-9]{{1,3}}({_SPACE_SQL}[0-9]{{3}})+([.,][0-9]+)?$"
 MONEY_FORMAT = re.compile(r"\s*\(?\s*([+-]?)\s*[$€£¥]\s*([+-]?[\d.,]*\d)\s*\)?\s*")
 """``$10,100.00 ``, ``-$5.00``, ``($5.00)``, ``€1.234,50``: a spreadsheet's currency format (the FOCUS spec's own
 example files write money so). The symbol goes, parentheses mean a negative amount."""
@@ -74,13 +80,15 @@ class Conventions:
     """``decimal_comma``: numbers are written ``1234,5`` (or ``1.234,5``); ``thousands_comma``: dot decimals with
     thousands separators (``1,234.5``); ``day_first``: short dates are ``DD/MM/YYYY`` (True), ``MM/DD/YYYY``
     (False) or show no evidence either way (None); ``money_format``: amounts with a currency symbol (``$1.50``);
-    ``named_month``: dates with a month name (``04-Oct-2026``, ``Oct 4, 2026``), read as such in any order."""
+    ``named_month``: dates with a month name (``04-Oct-2026``, ``Oct 4, 2026``), read as such in any order;
+    ``thousands_spaced``: thousands separated by a space or an apostrophe (``1 234,56``, ``1'234.56``)."""
 
     decimal_comma: bool = False
     day_first: bool | None = None
     thousands_comma: bool = False
     money_format: bool = False
     named_month: bool = False
+    thousands_spaced: bool = False
 
 
 def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
@@ -88,12 +96,14 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions);
     ``periods``: the positions of the billing period's start and end and the charge's start (``PERIOD_COLUMNS``)."""
     rows = list(rows)
-    comma = dot = thousands = day = month = money = named = 0
+    comma = dot = thousands = day = month = money = named = spaced = 0
     for row in rows:
         for i in numbers:
             cell = row[i].strip() if i < len(row) else ""
             if symbol := MONEY_FORMAT.fullmatch(cell):
                 money, cell = money + 1, symbol[1] + symbol[2]
+            if THOUSANDS_SPACED.fullmatch(cell):  # ``1 234,56``: the digits and the decimal mark tell the rest
+                spaced, cell = spaced + 1, re.sub(f"[{''.join(SPACES)}]", "", cell)
             comma += bool(DECIMAL_COMMA.fullmatch(cell))
             dot += bool(DECIMAL_DOT.fullmatch(cell))
             thousands += bool(THOUSANDS_COMMA.fullmatch(cell)) and "." in cell
@@ -110,7 +120,8 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     else:  # conflicting evidence stays None; without any, the billing periods tell
         day_first = None if day else _order_of_periods(rows, periods)
     return Conventions(decimal_comma=comma > 0 and dot == 0 and thousands == 0, day_first=day_first,
-                       thousands_comma=thousands > 0, money_format=money > 0, named_month=named > 0)
+                       thousands_comma=thousands > 0, money_format=money > 0, named_month=named > 0,
+                       thousands_spaced=spaced > 0)
 
 
 def _order_of_periods(rows: list[list[str]], periods: tuple[int | None, int | None, int | None]) -> bool | None:
@@ -160,6 +171,8 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     numbers, dates = typed_columns(source)
     if name in numbers and conventions.money_format:
         expr = MONEY_SQL.format(e=expr)
+    if name in numbers and conventions.thousands_spaced:
+        expr = f"if(match({expr}, '{SPACED_SQL}'), replaceRegexpAll({expr}, '{_SPACE_SQL}', ''), {expr})"
     if name in numbers and conventions.decimal_comma:
         dotted = f"replaceOne(replaceAll({expr}, '.', ''), ',', '.')"
         return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"

@@ -115,3 +115,42 @@ def test_a_month_name_reads_as_its_day_in_any_order_and_other_text_stays(wh):
     (["04-Oct-2024", "10/31/2024"], False), (["Oct 4, 2024", "31/10/2024"], True), (["4 Oct 2024"] * 2, None)])
 def test_a_month_name_does_not_vote_on_the_order_of_day_and_month(dates, day_first):
     assert sniff([dates] * 3, [], [0, 1]) == Conventions(day_first=day_first, named_month=True)
+
+
+def _write(path, rows: list[dict[str, str]], delimiter: str = ",") -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("mark", [",", "."])
+def test_thousands_separated_by_spaces_or_apostrophes_load_as_the_export(wh, tmp_path, mark):
+    """fr-FR ``1 234,56`` (a space, no-break or narrow no-break space), de-CH ``1'234.56`` / ``1’234.56``."""
+    rows = _rows(generate(tmp_path / "demo").actual)
+    for n, row in enumerate(rows[:40]):
+        row["CostInBillingCurrency"] = f"{1234.5 * (n + 1) ** 3:.4f}"
+    expected = sum((Decimal(r["CostInBillingCurrency"]) for r in rows[1:]), Decimal(0))
+    rows = _european(rows) if mark == "," else rows
+    for n, row in enumerate(rows[:40]):
+        whole, _, fraction = row["CostInBillingCurrency"].partition(mark)
+        separator = (" ", "\u00a0", "\u202f", "'", "\u2019")[n % 5]
+        row["CostInBillingCurrency"] = f"{int(whole):,}".replace(",", separator) + mark + fraction
+    assert rows[39]["CostInBillingCurrency"] == f"79\u2019008\u2019000{mark}0000"
+    rows[0]["Quantity"] = f"1 23{mark}4"  # not groups of three digits: not a number
+    path = tmp_path / "spaced_actual.csv"
+    _write(path, rows, ";" if mark == "," else ",")
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, len(rows) - 1, 1)
+    assert wh.scalar("SELECT reasons FROM abi.focus_quarantine") == [f'Quantity: not a number: "1 23{mark}4"']
+    assert total(wh, "BilledCost") == expected
+
+
+@pytest.mark.parametrize(("numbers", "expected"), [
+    (["1 234,56", "0,5"], Conventions(decimal_comma=True, thousands_spaced=True)),
+    (["1\u202f234", "12"], Conventions(thousands_spaced=True)),
+    (["1'234.56", "0.5"], Conventions(thousands_spaced=True)),
+    (["1 23,4", "0,5"], Conventions(decimal_comma=True)),
+])
+def test_spaced_thousands_are_read_from_the_sample_rows(numbers, expected):
+    assert sniff([[n] for n in numbers], [0], []) == expected
