@@ -10,7 +10,7 @@ from pathlib import Path
 from app.core import archives, ledger, mapping, replace, schema
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
-from app.core.reconciliation import reconcile
+from app.core.reconciliation import reconcile, unread_costs
 from app.core.runs import earlier_runs, held_later_runs, overlaps, part_family
 from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
@@ -229,7 +229,8 @@ def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> N
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
         f"SELECT item, count() AS n FROM {db}.{stage.unmapped} WHERE file = {file} GROUP BY item "
         f"ORDER BY n DESC LIMIT 50")}
-    fr.warnings += _nothing_loaded(wh, stage, fr)
+    fr.warnings += _nothing_loaded(wh, stage, fr) + (unread_costs(wh, stage.quarantine, fr.path) if fr.rows_quarantined
+                                                      else [])
 
 
 def _nothing_loaded(wh: Warehouse, stage: FileStage, fr: FileResult) -> list[str]:

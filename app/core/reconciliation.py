@@ -5,7 +5,8 @@ The files' own totals are summed by the loader over every row read (quarantined 
 cost shows as a difference); the FOCUS totals over every row of the accounts the load touched in those months
 (billing account and sub account; in a billing period from an anniversary day, of the charge days loaded),
 whichever load brought them: the combined actual and amortized dataset, where
-actual rows superseded by amortized ones are not counted twice.
+actual rows superseded by amortized ones are not counted twice. A quarantined row whose cost cannot be read is in
+neither total: the file gets a warning with their number (``unread_costs``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 from app.core.replace import ACCOUNT_SCOPE, DAY
 from app.core.staging import EXACT, summed_totals
-from app.core.warehouse import Warehouse
+from app.core.warehouse import Warehouse, quote
 from app.models.names import FOCUS_TABLE
 
 METRICS = {"BilledCost": "actual cost", "EffectiveCost": "amortized cost"}
@@ -56,3 +57,20 @@ def describe(r: dict[str, str]) -> str:
 
 def _text(value: Decimal) -> str:
     return format(value.normalize(EXACT), "f") if value else "0"
+
+
+COST_COLUMNS = ("CostInBillingCurrency", "BilledCost", "EffectiveCost")
+UNREAD = f"^({'|'.join(COST_COLUMNS)}): (missing|mandatory value missing|not a number|out of range)"
+"""Quarantine reasons of a cost that could not be read (``sql/mapping/``, ``mapping.rule_checks``)."""
+
+
+def unread_costs(wh: Warehouse, quarantine: str, path: str) -> list[str]:
+    """A warning for the quarantined rows of ``path`` (in table ``quarantine``) whose cost cannot be read: the
+    reconciliation cannot show them as a difference."""
+    rows = wh.rows(f"SELECT count() AS n, argMin(reason, row) AS e FROM (SELECT source_row AS row, arrayFirst(r -> "
+                   f"match(r, {quote(UNREAD)}), reasons) AS reason FROM {wh.database}.{quarantine} "
+                   f"WHERE source_file = {quote(path)}) WHERE reason != ''")
+    if not rows or not rows[0]["n"]:
+        return []
+    return [f"{path}: {rows[0]['n']} quarantined rows have a cost that cannot be read (e.g. {rows[0]['e']}): it is in "
+            f"neither the file's total nor FOCUS, so the reconciliation cannot show it; see focus_quarantine"]

@@ -52,5 +52,7 @@ def test_no_hint_to_give_one_cost_for_every_row(wh, tmp_path):
     assert f.rows_quarantined == 1 and not any("--set" in w for w in f.warnings)
     assert f.warnings == [f"{f.path}: all 1 rows quarantined (e.g. ContractedCost: mandatory value missing; "
                           "EffectiveCost: mandatory value missing; ListCost: mandatory value missing): "
-                          "see focus_quarantine"]
+                          "see focus_quarantine", f"{f.path}: 1 quarantined rows have a cost that cannot be read (e.g. "
+                          "EffectiveCost: mandatory value missing): it is in neither the file's total nor FOCUS, so "
+                          "the reconciliation cannot show it; see focus_quarantine"]
     assert "EffectiveCost: mandatory value missing" in wh.scalar("SELECT reasons FROM abi.focus_quarantine")

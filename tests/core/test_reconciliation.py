@@ -56,6 +56,19 @@ def test_a_quarantined_cost_shows_as_the_difference_and_other_accounts_stay_out(
     assert "DIFF BilledCost 2026-10 USD" in capsys.readouterr().out
 
 
+def test_quarantined_rows_whose_cost_cannot_be_read_are_named_as_out_of_the_reconciliation(wh, tmp_path):
+    rows = _rows(generate(tmp_path / "demo").actual)[:4]
+    rows[1]["CostInBillingCurrency"], rows[2]["CostInBillingCurrency"] = "12,5abc", ""
+    rows[3]["Date"] = "31/31/2026"  # its cost is read: it shows as the difference instead
+    f = load(wh, write_csv(tmp_path / "unread_actual.csv", HEADER, rows)).files[0]
+    assert f.rows_quarantined == 3
+    assert f.warnings == [f"{f.path}: 2 quarantined rows have a cost that cannot be read (e.g. CostInBillingCurrency: "
+                          f"not a number: \"12,5abc\"): it is in neither the file's total nor FOCUS, so the "
+                          f"reconciliation cannot show it; see focus_quarantine"]
+    clean = load(wh, write_csv(tmp_path / "clean_actual.csv", HEADER, rows[:1])).files[0]
+    assert clean.warnings == []
+
+
 def _anniversary_month(source: dict[str, str], first: date, days: int) -> list[dict[str, str]]:
     """A calendar month of a pay-as-you-go subscription billed from the 15th: two billing periods, each in part."""
     rows = []
