@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS
 from app.core.loader import IngestionResult, ingest
 from app.core.warehouse import EmbeddedWarehouse
 
@@ -125,3 +126,15 @@ def write_focus_parts(folder: Path, parts: int = 4, rows: int = 7, scale: int = 
             "ServiceCategory": ["Compute"] * rows}), folder / f"part-{p:05d}.parquet")
         paths.append(folder / f"part-{p:05d}.parquet")
     return paths
+
+
+def european(rows: list[dict[str, str]], date_format: str = "%d/%m/%Y") -> list[dict[str, str]]:
+    """``rows`` (an Azure export's) as a European spreadsheet writes them: decimal commas, ``date_format`` dates."""
+    for row in rows:
+        for column in AZURE_NUMBER_COLUMNS:
+            if row.get(column):
+                row[column] = row[column].replace(".", ",")
+        for column in AZURE_DATE_COLUMNS:
+            if row.get(column):
+                row[column] = datetime.strptime(row[column], "%m/%d/%Y").strftime(date_format)
+    return rows

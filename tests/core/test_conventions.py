@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from datetime import datetime
 from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
-from abitest import SAMPLES, csv_total, focus_rows, load, total
+from abitest import SAMPLES, csv_total, european, focus_rows, load, total
 
 from app.core import encodings
-from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, normalized, sniff
+from app.core.conventions import Conventions, normalized, sniff
 from app.core.demo import generate
 from app.core.export import export
 
@@ -21,14 +20,7 @@ from app.core.export import export
 def _resave(source, target, date_format: str, delimiter: str = ";") -> None:
     """Write ``source`` (an Azure export) as a European spreadsheet would: decimal commas, ``date_format`` dates."""
     with open(source, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        for column in AZURE_NUMBER_COLUMNS:
-            if row.get(column):
-                row[column] = row[column].replace(".", ",")
-        for column in AZURE_DATE_COLUMNS:
-            if row.get(column):
-                row[column] = datetime.strptime(row[column], "%m/%d/%Y").strftime(date_format)
+        rows = european(list(csv.DictReader(handle)), date_format)
     with open(target, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
         writer.writeheader()

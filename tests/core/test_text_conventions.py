@@ -11,9 +11,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from abitest import load, total
+from abitest import european, load, total
 
-from app.core.conventions import AZURE_DATE_COLUMNS, AZURE_NUMBER_COLUMNS, Conventions, named_month_sql, sniff
+from app.core.conventions import Conventions, named_month_sql, sniff
 from app.core.demo import generate
 
 BY_DAY = ("SELECT toString(toDate(ChargePeriodStart)) AS d, toString(toDate(BillingPeriodStart)) AS p, count() AS n, "
@@ -26,22 +26,10 @@ def _rows(path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _european(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """``rows`` (an Azure export's) as a European spreadsheet writes them: decimal commas, ``DD/MM/YYYY`` dates."""
-    for row in rows:
-        for column in AZURE_NUMBER_COLUMNS:
-            if row.get(column):
-                row[column] = row[column].replace(".", ",")
-        for column in AZURE_DATE_COLUMNS:
-            if row.get(column):
-                row[column] = datetime.strptime(row[column], "%m/%d/%Y").strftime("%d/%m/%Y")
-    return rows
-
-
 def test_a_parquet_file_of_text_columns_reads_the_locale_its_text_is_written_in(wh, tmp_path):
     """A European CSV converted to Parquet with every column as text: its days and numbers as the export's."""
     original = generate(tmp_path / "demo").actual
-    rows = _european(_rows(original))
+    rows = european(_rows(original))
     assert any(r["Date"].startswith(("01/", "02/", "03/")) for r in rows)  # days that would read as months
     converted = tmp_path / "parquet" / original.with_suffix(".parquet").name
     converted.parent.mkdir()
@@ -131,7 +119,7 @@ def test_thousands_separated_by_spaces_or_apostrophes_load_as_the_export(wh, tmp
     for n, row in enumerate(rows[:40]):
         row["CostInBillingCurrency"] = f"{1234.5 * (n + 1) ** 3:.4f}"
     expected = sum((Decimal(r["CostInBillingCurrency"]) for r in rows[1:]), Decimal(0))
-    rows = _european(rows) if mark == "," else rows
+    rows = european(rows) if mark == "," else rows
     for n, row in enumerate(rows[:40]):
         whole, _, fraction = row["CostInBillingCurrency"].partition(mark)
         separator = (" ", "\u00a0", "\u202f", "'", "\u2019")[n % 5]
