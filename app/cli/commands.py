@@ -11,13 +11,14 @@ from datetime import date
 from pathlib import Path
 
 from app.core import archives, loader, summary
-from app.core.sql_text import code_of
+from app.core.sql_text import code_of, engine_reading, reaches_outside
 from app.core.staging import drop_stale_stages
 from app.core.warehouse import WarehouseError, open_warehouse
 
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
 READ_ONLY_ONLY = "only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed"
 INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
+OWN_FORMAT = re.compile(r"\bFORMAT\s+\w+\s*(SETTINGS\b.*)?$", re.IGNORECASE)
 DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
 
 
@@ -186,17 +187,12 @@ def export(args) -> int:
 
 def sql(args) -> int:
     query = args.query.strip().rstrip(";").strip()
-    code = code_of(query)  # what the engine reads as SQL, not as text
-    if not READ_ONLY.match(code) or ";" in code:
-        raise CommandError(READ_ONLY_ONLY)
-    if INTO_OUTFILE.search(code):
-        raise CommandError("a query may not write files (INTO OUTFILE): redirect its output, e.g. "
-                           "abi sql '…' --format csv > out.csv")
     fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
     wh = _existing_warehouse()
     with tempfile.TemporaryDirectory(prefix="abi-sql-") as tmp:
         out = Path(tmp) / "result"
         try:
+            _check_read_only(wh, query)
             loader.ensure_schema(wh)
             wh.write_file(query, fmt, out, {"readonly": "2"})  # streamed: a large result never sits in memory
         except WarehouseError as exc:
@@ -207,6 +203,27 @@ def sql(args) -> int:
     return 0
 
 
+def _check_read_only(wh, query: str) -> None:
+    """Refuse what is not one read-only query on the warehouse, as the engine parses it (``engine_reading``: a
+    ``;`` or a write hidden from a simpler reading by a ``$$`` string or a ``#`` comment is seen)."""
+    try:
+        reading = engine_reading(wh, query)
+    except WarehouseError as exc:
+        message = str(exc).splitlines()[0].split(" In scope ")[0]
+        raise CommandError(READ_ONLY_ONLY if "Multi-statements" in message else message) from exc
+    code = code_of(reading)
+    if not READ_ONLY.match(code) or ";" in code:
+        raise CommandError(READ_ONLY_ONLY)
+    if INTO_OUTFILE.search(code):
+        raise CommandError("a query may not write files (INTO OUTFILE): redirect its output, e.g. "
+                           "abi sql '…' --format csv > out.csv")
+    if outside := reaches_outside(reading):
+        raise CommandError(f"{outside}: abi sql reads the warehouse only, not the host's files, URLs, other servers "
+                           "or programs")
+    if OWN_FORMAT.search(code):
+        raise CommandError("a query may not name its output format (FORMAT …): use --format csv|json|table")
+
+
 def _query_error(wh, query: str, exc: WarehouseError) -> str:
     """The engine's message about the query as written: a syntax error is reported on the user's text, not on the
     clause that streams the result to a file (a query that parses alone but not with it, such as WITH … INSERT,
@@ -215,7 +232,7 @@ def _query_error(wh, query: str, exc: WarehouseError) -> str:
     if "SYNTAX_ERROR" not in message:
         return message
     try:
-        wh.raw("SELECT formatQuery({query:String})", "TabSeparated", {"query": query})
+        engine_reading(wh, query)
     except WarehouseError as own:
         return str(own).splitlines()[0].split(" In scope ")[0]
     return READ_ONLY_ONLY

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
+
+from app.core.warehouse import quote
 
 QUOTED_OR_COMMENT = re.compile(
-    r"'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
-"""String literals, quoted names and comments: text, not SQL, when a query is checked."""
+    r"\$(?P<tag>\w*)\$.*?\$(?P=tag)\$|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|--[^\n]*|#[^\n]*"
+    r"|/\*.*?\*/", re.DOTALL)
+"""String literals (``'…'`` and ``$tag$…$tag$``), quoted names and comments (``--``, ``#``, ``/* */``): text, not SQL,
+when a query is checked. Where this reading and the engine's could differ, ``engine_reading`` is the authority."""
 
 OUTSIDE_THE_DATABASE = re.compile(
     r"\b(file|fileCluster|url|urlCluster|s3|s3Cluster|gcs|hdfs|hdfsCluster|azureBlobStorage|azureBlobStorageCluster"
@@ -27,3 +32,13 @@ def reaches_outside(sql: str) -> str | None:
     named = re.sub(r"`(\w+)`|\"(\w+)\"", lambda m: m.group(1) or m.group(2), sql)  # `file`(…) is file(…)
     found = OUTSIDE_THE_DATABASE.search(code_of(named))
     return found.group(0).rstrip("( ") if found else None
+
+
+class Raw(Protocol):
+    def raw(self, sql: str, fmt: str, params: dict | None = None) -> bytes: ...
+
+
+def engine_reading(wh: Raw, sql: str) -> str:
+    """``sql`` as the engine's own parser reads it, on one line: comments gone, every literal in ``'…'`` quoting,
+    names unquoted where they can be; ``WarehouseError`` when it is not exactly one statement that parses."""
+    return wh.raw(f"SELECT formatQuerySingleLine({quote(sql)})", "TSVRaw").decode().strip()

@@ -81,6 +81,28 @@ def test_sql_reads_and_refuses_writes(tmp_path, demo_dir):
     assert json.loads(abi(tmp_path, "sql", "SELECT count() AS n FROM focus_cost", "--format", "json").stdout)["n"] > 0
 
 
+def test_sql_reads_as_the_engine_parses_so_no_string_or_comment_hides_a_write(tmp_path, demo_dir):
+    count = "SELECT count() AS n FROM focus_cost"
+    before = json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"]
+    written = tmp_path / "written.txt"
+    for query in ("SELECT $$'$$; INSERT INTO focus_cost SELECT * FROM focus_cost; SELECT 1 --'",
+                  "SELECT $x$'$x$; ALTER TABLE focus_quarantine DELETE WHERE 1; SELECT 1 --'",
+                  "SELECT 1 # '\n; INSERT INTO focus_cost SELECT * FROM focus_cost; SELECT 1 --'",
+                  f"SELECT $$'$$; INSERT INTO FUNCTION file('{written}', 'CSV', 'x String') SELECT 'x'; SELECT 1 --'"):
+        refused = abi(tmp_path, "sql", query)
+        assert refused.returncode != 0 and "only one read-only query" in refused.stderr, (query, refused.stderr)
+    assert json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"] == before
+    assert not written.exists()
+    for query in ("SELECT * FROM file('/etc/hostname', 'LineAsString')",
+                  "SELECT $$'$$ AS a, * FROM `url`('http://127.0.0.1:1/', 'LineAsString') --'"):
+        outside = abi(tmp_path, "sql", query)
+        assert outside.returncode != 0 and "abi sql reads the warehouse only" in outside.stderr, outside.stderr
+    own = abi(tmp_path, "sql", f"{count} FORMAT JSONEachRow")
+    assert own.returncode != 0 and "use --format csv|json|table" in own.stderr
+    dollars = abi(tmp_path, "sql", "SELECT $$it's$$ AS s, 1 AS format # a comment", "--format", "csv")
+    assert dollars.returncode == 0 and dollars.stdout == '"s","format"\n"it\'s",1\n', dollars.stderr
+
+
 def test_export_csv_has_focus_columns_first(tmp_path, demo_dir):
     target = tmp_path / "focus.csv"
     out = abi(tmp_path, "export", "--format", "csv", "--out", str(target), "--billing-period", "2026-10")

@@ -187,6 +187,8 @@ def test_row_policies_answer_empty(server: Server) -> None:
     "SELECT 1 INTO OUTFILE '/tmp/abi-out.txt'",
     "CREATE TABLE default.host_file (x String) ENGINE = File(CSV)",
     "SELECT * FROM executable('id', TSV, 'x String')",
+    "SELECT $$'$$ AS a, * FROM file('/etc/hostname', 'LineAsString') --'",
+    "SELECT 1 # '\n, * FROM url('http://127.0.0.1:1/', 'LineAsString') --'",
 ])
 def test_nothing_outside_the_database_is_reached(server: Server, sql: str) -> None:
     reply = call(server, body=sql.encode())
