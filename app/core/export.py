@@ -31,10 +31,11 @@ def _where(billing_period: str | None) -> str:
 def _column(name: str, ch_type: str, fmt: str) -> str:
     if name in JSON_COLUMNS:
         return f"if(toJSONString({name}) = '{{}}', NULL, toJSONString({name})) AS {name}"
-    if ch_type.startswith("DateTime") and not ch_type.startswith("DateTime64"):
+    if ch_type.startswith("DateTime"):  # ISO 8601 in UTC in CSV; a Parquet timestamp in milliseconds
         if fmt == "csv":
-            return f"formatDateTime({name}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS {name}"
-        return f"toDateTime64({name}, 3, 'UTC') AS {name}"
+            fraction = ".%f" if ch_type.startswith("DateTime64") else ""  # x_IngestedAt
+            return f"formatDateTime({name}, '%Y-%m-%dT%H:%i:%S{fraction}Z', 'UTC') AS {name}"
+        return f"toDateTime64({name}, 3, 'UTC') AS {name}" if not ch_type.startswith("DateTime64") else name
     if "String" in ch_type:  # a byte that is not UTF-8 (a file in another encoding) never makes the file invalid
         return f"toValidUTF8(`{name}`) AS `{name}`"
     return f"`{name}`"
@@ -49,14 +50,26 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
         f"SELECT DISTINCT arrayJoin(mapKeys(x_SourceColumns)) AS k FROM {table} {where} ORDER BY k")]
     cols = [_column(n, types[n], fmt) for n in FOCUS_COLUMNS]
     cols += [_column(n, types[n], fmt) for n in X_COLUMNS if n != "x_SourceColumns"]
-    taken = set(X_COLUMNS)
-    for key in extra_keys:
-        alias = f"x_{key[2:]}" if key[:2].lower() == "x_" else f"x_{key}"  # X_OPERATION is x_OPERATION
-        if alias not in taken:
-            taken.add(alias)
-            cols.append(f"nullIf(toValidUTF8(x_SourceColumns[{quote(key)}]), '') AS {quoted_name(alias)}")
+    cols += _source_columns(extra_keys)
     order = f"ORDER BY {schema.sort_key(FOCUS_TABLE)}, x_SourceFile, x_SourceRow"  # read in the table's order
     return f"SELECT {', '.join(cols)} FROM {table} {where} {order}"
+
+
+def _source_columns(keys: list[str]) -> list[str]:
+    """SELECT items of the ``x_SourceColumns`` keys as ``x_`` columns. Keys naming one column (``Foo``, ``x_Foo``,
+    ``X_Foo``: files of two formats loaded together) are one column, the first non-empty value of a row taken
+    (``x_`` spelling first); a key named like one of ABI's own columns (a file's ``x_SourceFile``) is
+    ``x_SourceColumn_<key>``. No kept value is left out."""
+    own, by_alias = {c.lower() for c in X_COLUMNS}, {}
+    for key in sorted(keys, key=lambda k: (not k.startswith("x_"), k)):
+        alias = f"x_{key[2:]}" if key[:2].lower() == "x_" else f"x_{key}"  # X_OPERATION is x_OPERATION
+        by_alias.setdefault(f"x_SourceColumn_{key}" if alias.lower() in own else alias, []).append(key)
+    items = []
+    for alias, group in sorted(by_alias.items()):
+        values = [f"nullIf(x_SourceColumns[{quote(k)}], '')" for k in group]
+        value = f"coalesce({', '.join(values)})" if len(values) > 1 else values[0]
+        items.append(f"toValidUTF8({value}) AS {quoted_name(alias)}")
+    return items
 
 
 def export(wh: Warehouse, fmt: str, out: Path, billing_period: str | None = None) -> int:
