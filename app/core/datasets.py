@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core import archives
 from app.core.runs import part_family, read_run
 from app.core.sources import SourceError, SourceFile, first_rows, open_binary, open_source
 
@@ -76,16 +77,26 @@ def _shown_by_rows(sf: SourceFile) -> str | None:
 def _shown_by_parts(path: Path) -> str | None:
     """What the first sibling part (same folder, same split export) whose rows show a dataset shows."""
     family = part_family(path.name)
-    if family is None or not path.parent.is_dir():
+    holder = path.parent if path.parent.is_dir() else (archives.split(path) or (None,))[0]  # a folder or a ZIP
+    if family is None or holder is None:
         return None
-    return _family_dataset(path.parent, family, path.parent.stat().st_mtime_ns)
+    return _family_dataset(path.parent, family, holder.stat().st_mtime_ns)
+
+
+def _parts(folder: Path, family: str) -> list[Path]:
+    """The parts of ``family`` in ``folder``: a folder on disk, or one inside a ZIP archive."""
+    if folder.is_dir():
+        return sorted(p for p in folder.iterdir() if part_family(p.name) == family and p.is_file())
+    archive, _ = archives.split(folder / "part") or (None, None)
+    return [] if archive is None else [m for m in archives.members(archive)
+                                       if m.parent == folder and part_family(m.name) == family]
 
 
 @functools.lru_cache(maxsize=64)
 def _family_dataset(folder: Path, family: str, _changed: int) -> str | None:
     """The dataset the rows of a part of ``family`` in ``folder`` show (parts in name order), or None; once per
-    load of a folder (``_changed``: its modification time, so a part added later counts)."""
-    for part in sorted(p for p in folder.iterdir() if part_family(p.name) == family and p.is_file()):
+    load of a folder (``_changed``: its, or its archive's, modification time, so a part added later counts)."""
+    for part in _parts(folder, family):
         try:
             sf = open_source(part, forced_dataset="ActualCost")  # its rows are read here, not its dataset's evidence
         except SourceError:

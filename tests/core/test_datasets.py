@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zipfile
 from datetime import date
 
 from abitest import csv_total, load, total
@@ -128,6 +129,12 @@ def test_parts_of_one_export_share_the_dataset_their_rows_show(wh, tmp_path):
     assert all(f.rows_superseded == 0 and f.dataset == "AmortizedCost" for f in result.files)
     assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
     assert [r["difference"] for r in result.reconciliation] == ["0"]
+    archive = tmp_path / "export.zip"  # the same run inside a ZIP archive: its members are siblings too
+    with zipfile.ZipFile(archive, "w") as packed:
+        for part in sorted(run.iterdir()):
+            packed.write(part, f"run/{part.name}")
+    assert [open_source(archive / "run" / n).dataset for n in ("part_0_0001.csv", "part_1_0001.csv")] == [
+        "AmortizedCost"] * 2
 
 
 def test_a_cost_details_reports_manifest_names_the_dataset_of_its_blobs(tmp_path):
