@@ -18,7 +18,6 @@ from app.core.warehouse import WarehouseError, open_warehouse
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
 READ_ONLY_ONLY = "only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) is allowed"
 INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
-OWN_FORMAT = re.compile(r"\bFORMAT\s+\w+\s*(SETTINGS\b.*)?$", re.IGNORECASE)
 DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
 
 
@@ -220,8 +219,10 @@ def _check_read_only(wh, query: str) -> None:
     if outside := reaches_outside(reading):
         raise CommandError(f"{outside}: abi sql reads the warehouse only, not the host's files, URLs, other servers "
                            "or programs")
-    if OWN_FORMAT.search(code):
-        raise CommandError("a query may not name its output format (FORMAT …): use --format csv|json|table")
+    try:  # a query naming its own output format cannot take the one abi sql gives it
+        engine_reading(wh, f"{query}\nFORMAT TSV")
+    except WarehouseError as exc:
+        raise CommandError("a query may not name its output format (FORMAT …): use --format csv|json|table") from exc
 
 
 def _query_error(wh, query: str, exc: WarehouseError) -> str:

@@ -93,13 +93,14 @@ def test_sql_reads_as_the_engine_parses_so_no_string_or_comment_hides_a_write(tm
         assert refused.returncode != 0 and "only one read-only query" in refused.stderr, (query, refused.stderr)
     assert json.loads(abi(tmp_path, "sql", count, "--format", "json").stdout)["n"] == before
     assert not written.exists()
-    for query in ("SELECT * FROM file('/etc/hostname', 'LineAsString')",
+    for query in ("SELECT * FROM file('/etc/hostname', 'LineAsString')", "SELECT * FROM filesystem('/etc/')",
                   "SELECT $$'$$ AS a, * FROM `url`('http://127.0.0.1:1/', 'LineAsString') --'"):
         outside = abi(tmp_path, "sql", query)
         assert outside.returncode != 0 and "abi sql reads the warehouse only" in outside.stderr, outside.stderr
     own = abi(tmp_path, "sql", f"{count} FORMAT JSONEachRow")
     assert own.returncode != 0 and "use --format csv|json|table" in own.stderr
-    dollars = abi(tmp_path, "sql", "SELECT $$it's$$ AS s, 1 AS format # a comment", "--format", "csv")
+    dollars = abi(tmp_path, "sql", "SELECT $$it's$$ AS s, 1 AS format # a comment\nORDER BY format DESC", "--format",
+                  "csv")
     assert dollars.returncode == 0 and dollars.stdout == '"s","format"\n"it\'s",1\n', dollars.stderr
 
 
