@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import re
 import shutil
 import tempfile
 import zlib
@@ -19,6 +20,9 @@ WINDOWS_1252 = "cp1252"
 UTF_16 = "utf-16"
 UTF_16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 CHUNK_CHARS = 1 << 20
+UTF_8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+"""A character of two or more bytes in UTF-8: in a sample that is not UTF-8 as a whole, the mark of a file that mixes
+UTF-8 and Windows-1252 (Windows-1252 text hardly ever holds one: ``Ã©`` is its spelling of ``é`` read wrongly)."""
 
 
 def open_binary(path: Path) -> io.BufferedIOBase:
@@ -51,6 +55,7 @@ def detect(path: Path) -> tuple[str, bool]:
     UTF-16 byte order mark; Windows-1252 for one whose first ``ENCODING_SAMPLE_BYTES`` are not UTF-8; else
     ``utf-8``, unless that sample is ASCII alone (no byte order mark, no accent: it says nothing of the encoding)
     and the rest of the file is not UTF-8 either (a Windows spreadsheet's "CSV" whose first accent comes late).
+    A sample that is not UTF-8 but holds UTF-8 characters too mixes the two: unchecked UTF-8.
     Unchecked: a UTF-8 file longer than the sample that neither says so (byte order mark) nor was scanned whole (a
     gzip file: inflating it in Python costs ~2 s a GB; a sample with accents): a value in it that is not UTF-8 is
     read as Windows-1252 (``relation``), as in a file that mixes the two."""
@@ -66,7 +71,7 @@ def detect(path: Path) -> tuple[str, bool]:
                 _scan_utf8(raw)
                 return "utf-8", True
     except UnicodeDecodeError:
-        return WINDOWS_1252, True
+        return ("utf-8", False) if UTF_8_SEQUENCE.search(head) else (WINDOWS_1252, True)  # mixed: value by value
     except (OSError, EOFError, zlib.error):
         return "utf-8", True  # unreadable: the header read names the problem
     return "utf-8", False

@@ -193,10 +193,10 @@ def test_the_scan_beyond_the_sample_reads_a_character_split_between_two_chunks_a
     assert encodings.detect(path) == ("cp1252", True)
 
 
-@pytest.mark.parametrize("gzipped", [False, True])
-def test_a_file_mixing_utf8_and_windows_1252_beyond_the_sample_reads_each_value_right(wh, tmp_path, monkeypatch,
-                                                                                       gzipped):
-    monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", 100_000)  # the demo file is larger
+@pytest.mark.parametrize(("gzipped", "sample"), [(False, 100_000), (True, 100_000), (False, 1 << 22)])
+def test_a_file_mixing_utf8_and_windows_1252_reads_each_value_right(wh, tmp_path, monkeypatch, gzipped, sample):
+    monkeypatch.setattr(encodings, "ENCODING_SAMPLE_BYTES", sample)  # beyond the sample (the demo file is larger),
+    # or within it: either way each value is read in its own encoding
     rows = list(csv.reader(generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()))
     group = rows[0].index("ResourceGroup")
     rows[1][group] = "rg-café"  # UTF-8 in the sample (not ASCII alone: the rest is not scanned), no byte order mark
