@@ -277,7 +277,7 @@ FROM
         lower(location_text) AS location_key,
         lower(ifNull(UnitOfMeasure, '')) AS unit_key,
         extract(unit_key, '^([0-9.]+)\\s*([km]?)\\b') AS unit_number,
-        greatest(ifNull(toDecimal128OrNull(unit_number, 18), toDecimal128(1, 18))
+        greatest(ifNull(nullIf(toDecimal128OrNull(unit_number, 18), 0), toDecimal128(1, 18))
                  * multiIf(match(unit_key, '^[0-9.]+\\s*k\\b'), 1000, match(unit_key, '^[0-9.]+\\s*m\\b'), 1000000, 1),
                  toDecimal128('0.000000000000000001', 18)) AS block_fallback_raw,
         toDecimal128(block_fallback_raw, 18) AS block_fallback,

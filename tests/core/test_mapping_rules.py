@@ -82,6 +82,7 @@ def test_commitment_discount_type_from_benefit_id(wh, tmp_path, benefit, kind, c
 @pytest.mark.parametrize(("unit", "block", "quantity", "list_price", "price"), [
     ("10 Hours", "10", "20", "0.2", "0.15"),  # prices per block of 10 hours → per hour
     ("1 Hour", "1", "2", "2", "1.5"),  # a block of 1: the price as written (the mapping skips the division)
+    ("0 Hours", "1", "2", "2", "1.5"),  # an unknown unit naming a block of 0: no block, not a price per nothing
 ])
 def test_pricing_unit_block_size_and_unit_prices(wh, tmp_path, unit, block, quantity, list_price, price):
     row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize, PricingQuantity, ListUnitPrice, ListCost, "
