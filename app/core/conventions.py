@@ -178,8 +178,9 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
         return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"
     if name in numbers and conventions.thousands_comma:
         return f"if(match({expr}, '{THOUSANDS_SQL}'), replaceAll({expr}, ',', ''), {expr})"
-    if name in dates and conventions.named_month:
-        expr = named_month_sql(expr)
+    if name in dates:  # a month name past the sampled rows too (a cheap test of each cell, ~0.05 µs)
+        expr = named_month_sql(expr) if conventions.named_month else (
+            f"if(match({expr}, '[A-Za-z]{{3}}'), {named_month_sql(expr)}, {expr})")
     if name in dates and conventions.day_first not in (None, NATIVE_DAY_FIRST[source]):
         parse = "parseDateTimeBestEffortOrNull" if conventions.day_first else "parseDateTimeBestEffortUSOrNull"
         return f"ifNull(toString({parse}({expr})), {expr})"

@@ -57,15 +57,16 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
 
 def _source_columns(keys: list[str]) -> list[str]:
     """SELECT items of the ``x_SourceColumns`` keys as ``x_`` columns. Keys naming one column (``Foo``, ``x_Foo``,
-    ``X_Foo``: files of two formats loaded together) are one column, the first non-empty value of a row taken
+    ``X_Foo``, ``foo``: files of two formats loaded together) are one column, the first non-empty value of a row taken
     (``x_`` spelling first); a key named like one of ABI's own columns (a file's ``x_SourceFile``) is
     ``x_SourceColumn_<key>``. No kept value is left out."""
     own, by_alias = {c.lower() for c in X_COLUMNS}, {}
     for key in sorted(keys, key=lambda k: (not k.startswith("x_"), k)):
         alias = f"x_{key[2:]}" if key[:2].lower() == "x_" else f"x_{key}"  # X_OPERATION is x_OPERATION
-        by_alias.setdefault(f"x_SourceColumn_{key}" if alias.lower() in own else alias, []).append(key)
+        alias = f"x_SourceColumn_{key}" if alias.lower() in own else alias
+        by_alias.setdefault(alias.lower(), (alias, []))[1].append(key)  # names in any case are one column
     items = []
-    for alias, group in sorted(by_alias.items()):
+    for alias, group in sorted(by_alias.values()):
         values = [f"nullIf(x_SourceColumns[{quote(k)}], '')" for k in group]
         value = f"coalesce({', '.join(values)})" if len(values) > 1 else values[0]
         items.append(f"toValidUTF8({value}) AS {quoted_name(alias)}")

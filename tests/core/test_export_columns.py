@@ -14,7 +14,8 @@ from app.core.export import export
 def test_kept_columns_of_one_name_in_two_spellings_are_one_column_and_own_names_are_not_shadowed(wh, tmp_path):
     with open(generate(tmp_path / "demo").actual, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))[:3]
-    spellings = ["Team", "x_Team", "X_Team"]  # one kept column each: files of several origins in one dataset
+    rows += [dict(rows[0])]
+    spellings = ["Team", "x_Team", "X_Team", "team"]  # one kept column each: files of several origins in one dataset
     for n, (row, spelling) in enumerate(zip(rows, spellings, strict=True)):
         row |= {"Date": f"10/0{n + 1}/2026"}
         write_csv(tmp_path / f"part{n}_actual.csv", [*HEADER, spelling, "x_SourceFile"],
@@ -22,9 +23,9 @@ def test_kept_columns_of_one_name_in_two_spellings_are_one_column_and_own_names_
     load(wh, *sorted(tmp_path.glob("part*_actual.csv")))
     export(wh, "parquet", tmp_path / "focus.parquet")
     table = pq.read_table(tmp_path / "focus.parquet").sort_by("x_SourceFile").to_pydict()
-    assert table["x_Team"] == ["team-0", "team-1", "team-2"]
-    assert table["x_SourceColumn_x_SourceFile"] == ["exporter-0.csv", "exporter-1.csv", "exporter-2.csv"]
-    assert [p.rsplit("/", 1)[-1] for p in table["x_SourceFile"]] == [f"part{n}_actual.csv" for n in range(3)]
+    assert table["x_Team"] == ["team-0", "team-1", "team-2", "team-3"] and "x_team" not in table
+    assert table["x_SourceColumn_x_SourceFile"] == [f"exporter-{n}.csv" for n in range(4)]
+    assert [p.rsplit("/", 1)[-1] for p in table["x_SourceFile"]] == [f"part{n}_actual.csv" for n in range(4)]
     export(wh, "csv", tmp_path / "focus.csv")
     with open(tmp_path / "focus.csv", newline="") as handle:
         first = next(csv.DictReader(handle))

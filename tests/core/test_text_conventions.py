@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from abitest import european, load, total
 
+from app.core import conventions
 from app.core.conventions import Conventions, named_month_sql, sniff
 from app.core.demo import generate
 
@@ -68,13 +69,19 @@ def test_typed_parquet_columns_keep_their_values_beside_text_in_a_locale(wh, tmp
                                     "ORDER BY d")] == ["2024-03-04", "2024-03-05", "2024-03-06"]
 
 
+@pytest.mark.parametrize("late", [False, True])
 @pytest.mark.parametrize("date_format", ["%d-%b-%Y", "%b %d, %Y", "%d %B %y", "%b-%d-%Y", "%Y-%b-%d"])
-def test_a_date_with_a_month_name_loads_beside_us_dates(wh, tmp_path, date_format):
-    """``04-Oct-2026`` in ``Date`` and ``10/31/2026`` in the billing period: each date means one day."""
+def test_a_date_with_a_month_name_loads_beside_us_dates(wh, tmp_path, monkeypatch, date_format, late):
+    """``04-Oct-2026`` in ``Date`` and ``10/31/2026`` in the billing period: each date means one day; ``late``: the
+    month names only past the rows sampled for the file's conventions."""
     original = generate(tmp_path / "demo").actual
     rows = _rows(original)
-    for row in rows:
+    for row in rows[len(rows) // 2 if late else 0:]:
         row["Date"] = datetime.strptime(row["Date"], "%m/%d/%Y").strftime(date_format)
+    if late:
+        monkeypatch.setattr(conventions, "SAMPLE_ROWS", 50)
+        rows.sort(key=lambda r: "/" not in r["Date"])  # the first rows (the sample) in US dates only
+        assert all("/" in r["Date"] for r in rows[:50])
     path = tmp_path / "named" / original.name
     path.parent.mkdir()
     with open(path, "w", newline="", encoding="utf-8") as handle:
