@@ -17,17 +17,17 @@ OUTSIDE_FUNCTIONS = (
     "file", "fileCluster", "filesystem", "url", "urlCluster", "s3", "s3Cluster", "gcs", "oss", "cosn", "hdfs",
     "hdfsCluster", "azureBlobStorage", "azureBlobStorageCluster", "remote", "remoteSecure", "cluster",
     "clusterAllReplicas", "mysql", "postgresql", "mongodb", "redis", "sqlite", "odbc", "jdbc", "bigquery", "ytsaurus",
-    "executable", "eval", "python", "input", "arrowstream", "prometheusQuery", "prometheusQueryRange",
+    "executable", "eval", "python", "arrowstream", "prometheusQuery", "prometheusQueryRange",
     "deltaLake", "deltaLakeAzure", "deltaLakeAzureCluster", "deltaLakeCluster", "deltaLakeLocal", "deltaLakeS3",
     "deltaLakeS3Cluster", "hudi", "hudiCluster", "iceberg", "icebergAzure", "icebergAzureCluster", "icebergCluster",
     "icebergHDFS", "icebergHDFSCluster", "icebergLocal", "icebergLocalCluster", "icebergS3", "icebergS3Cluster",
     "paimon", "paimonAzure", "paimonAzureCluster", "paimonCluster", "paimonHDFS", "paimonHDFSCluster", "paimonLocal",
     "paimonS3", "paimonS3Cluster")
 """The engine's table functions that read or write outside the database; every other one it has is in
-``INSIDE_FUNCTIONS`` (a test checks the engine adds none unknown)."""
+``INSIDE_FUNCTIONS`` (a test checks the engine adds none unknown; ``input`` reads the request's own body)."""
 INSIDE_FUNCTIONS = (
     "SQLStandardValues", "dictionary", "format", "fuzzJSON", "fuzzQuery", "generateRandom", "generateSeries",
-    "generate_series", "loop", "merge", "mergeTreeAnalyzeIndexes", "mergeTreeAnalyzeIndexesUUID",
+    "generate_series", "input", "loop", "merge", "mergeTreeAnalyzeIndexes", "mergeTreeAnalyzeIndexesUUID",
     "mergeTreeCodecBlockCounts", "mergeTreeIndex", "mergeTreeProjection", "mergeTreeTextIndex", "null", "numbers",
     "numbers_mt", "primes", "timeSeriesData", "timeSeriesMetricFamilies", "timeSeriesMetrics", "timeSeriesSamples",
     "timeSeriesSelector", "timeSeriesTags", "values", "view", "viewExplain", "viewIfPermitted", "zeros", "zeros_mt")

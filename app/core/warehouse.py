@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 SESSION_SETTINGS = {
     "session_timezone": "UTC",
+    "max_query_size": str(1 << 20),  # a mapping statement is ~150 KB; a server's default limit is 256 KiB
     "mutations_sync": "2",
     "prefer_column_name_to_alias": "1",
     "json_type_escape_dots_in_keys": "1",

@@ -19,7 +19,8 @@ _VALUES_RE = re.compile(r"\bVALUES\b", re.I)
 _TRAILING_FORMAT_RE = re.compile(r"\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)\s*;?\s*$", re.I)
 _CODE_RE = re.compile(r"Code: (\d+)\. ")
 _NAME_RE = re.compile(r"\(([A-Z][A-Z0-9_]+)\)")
-_HEAD_LIMIT = 1 << 16
+_HEAD_LIMIT = 1 << 20
+"""Bytes of a request searched for an INSERT's FORMAT clause: the ``max_query_size`` ABI sets (1 MiB)."""
 
 # URL parameters that are not settings (same list as ClickHouse's HTTPHandler, plus the query itself).
 RESERVED_PARAMS = frozenset(

@@ -73,8 +73,9 @@ def test_a_focus_file_keeps_its_key_value_tags_details_and_quarantine(wh, tmp_pa
     assert ahead == [True]
     assert parsed == _row_by_row(wh, path, monkeypatch)
     loaded, quarantine = parsed
-    assert [r["tags"] for r in loaded][:2] == ['{"env":"prod"}', '{"team":"a"}']
-    assert [q["source_row"] for q in quarantine] == [3, 4]  # tags env=prod; details a list, not an object
+    assert [r["tags"] for r in loaded][:4] == ['{"env":"prod"}', '{"team":"a"}', "{}", "{}"]
+    assert quarantine == [] and [r["details"] for r in loaded][2:4] == ['{"CoreCount":4}', "{}"]
+    # tags env=prod (row 3) and details a list, not an object (row 4): kept as text in x_SourceColumns
 
 
 def test_a_parquet_file_with_map_tags(wh, tmp_path, ahead, monkeypatch):

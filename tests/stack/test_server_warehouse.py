@@ -63,7 +63,7 @@ def test_server_load_equals_the_embedded_load(server: Server, samples: Path, tmp
     try:
         results = [ingest(wh, [sample, bad, semicolons]) for wh in (remote, local)]
         assert all(r.ok for r in results)
-        assert [f.rows_quarantined for f in results[0].files] == [0, 1, 0]
+        assert [f.rows_quarantined for f in results[0].files] == [0, 1, 0], results[0].files
         assert results[0].files[2].rows_loaded == 11
         assert remote.rows(ROWS) == local.rows(ROWS)
         assert remote.rows(QUARANTINE) == local.rows(QUARANTINE)
