@@ -138,3 +138,11 @@ def european(rows: list[dict[str, str]], date_format: str = "%d/%m/%Y") -> list[
             if row.get(column):
                 row[column] = datetime.strptime(row[column], "%m/%d/%Y").strftime(date_format)
     return rows
+
+
+def demo_lines(tmp_path: Path, n: int) -> tuple[str, list[str]]:
+    """The header and first ``n`` data lines of the demo's actual-cost export (written under ``tmp_path``)."""
+    from app.core.demo import generate
+
+    lines = generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()
+    return lines[0], lines[1:n + 1]

@@ -85,6 +85,10 @@ def test_connector_lifecycle(abi, fake_azure, waits):
     code, out, _ = abi("connectors", "show", "az")
     shown = json.loads(out)
     assert shown["last_status"] == "ok" and shown["rows_processed"] == result["rows_read"]
+    _rotated_secret_fails_and_removal(abi, fake_azure, month)
+
+
+def _rotated_secret_fails_and_removal(abi, fake_azure, month) -> None:
     fake_azure.client_secret = "rotated-on-the-azure-side"
     code, out, _ = abi("connectors", "test", "az")
     assert code == 1 and "FAILED: authentication failed" in out and "AADSTS7000215" in out

@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import subprocess
-import sys
 import zipfile
 
 import pytest
-from abitest import PROJECT, csv_total, focus_rows, load, total, write_csv
+from abitest import csv_total, demo_lines, focus_rows, load, total, write_csv
 
 from app.core.archives import expand_paths
 from app.core.demo import HEADER, generate
@@ -103,7 +101,7 @@ def test_text_named_gz_is_refused_with_what_to_do(wh, tmp_path):
 def test_bad_rows_are_quarantined_with_file_row_column_and_raw_row(wh, tmp_path):
     files = generate(tmp_path / "demo")
     lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
-    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:6])]
+    rows = [dict(zip(HEADER, r, strict=True)) for r in csv.reader(lines[1:6])]
     rows[1]["CostInBillingCurrency"] = "12,5abc"
     rows[3]["Date"] = "not-a-date"
     rows[4]["BillingCurrencyCode"] = "DOLLARS"
@@ -126,7 +124,7 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_raw_row(wh, tmp_path)
 def test_a_number_too_large_for_exact_decimals_is_quarantined_as_out_of_range(wh, tmp_path):
     files = generate(tmp_path / "demo")
     lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
-    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:4])]
+    rows = [dict(zip(HEADER, r, strict=True)) for r in csv.reader(lines[1:4])]
     rows[0]["Quantity"], rows[1]["Quantity"], rows[2]["Quantity"] = "123456789012345678901234", "1e25", "NaN"
     load(wh, write_csv(tmp_path / "huge_actual.csv", HEADER, rows))
     reasons = [r["reasons"][0] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
@@ -144,7 +142,7 @@ def test_a_number_too_large_for_exact_decimals_is_quarantined_as_out_of_range(wh
 def test_values_in_range_whose_product_is_not_quarantine_the_row_not_the_file(wh, tmp_path, column, value, others):
     files = generate(tmp_path / "demo")
     lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
-    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:3])]
+    rows = [dict(zip(HEADER, r, strict=True)) for r in csv.reader(lines[1:3])]
     rows[1] |= {column: value, **others}
     header = [*HEADER, *(c for c in rows[1] if c not in HEADER)]
     f = load(wh, write_csv(tmp_path / "product_actual.csv", header, [rows[0] | {column: ""}, rows[1]])).files[0]
@@ -181,13 +179,8 @@ def test_header_variants_camel_case_legacy_names_bom_and_iso_dates(wh, tmp_path)
     assert total(wh, "BilledCost") == __import__("decimal").Decimal("1.5")
 
 
-def _demo_lines(tmp_path, n: int) -> tuple[str, list[str]]:
-    lines = generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()
-    return lines[0], lines[1:n + 1]
-
-
 def test_trailing_blank_lines_and_crlf_endings_are_not_rows(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 4)
+    header, rows = demo_lines(tmp_path, 4)
     path = tmp_path / "crlf_actual.csv"
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n\r\n\r\n").encode())
     f = load(wh, path).files[0]
@@ -195,7 +188,7 @@ def test_trailing_blank_lines_and_crlf_endings_are_not_rows(wh, tmp_path):
 
 
 def test_rows_with_the_wrong_number_of_fields_are_quarantined_not_the_file(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 6)
+    header, rows = demo_lines(tmp_path, 6)
     n = len(HEADER)
     body = [rows[0] + ",surprise", rows[1] + ",", "", rows[2].rsplit(",", 2)[0], rows[3], rows[4]]
     path = tmp_path / "ragged_actual.csv"
@@ -210,7 +203,7 @@ def test_rows_with_the_wrong_number_of_fields_are_quarantined_not_the_file(wh, t
 
 
 def test_rows_of_separators_only_are_quarantined_with_that_one_reason(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 2)
+    header, rows = demo_lines(tmp_path, 2)
     blank = "," * (len(HEADER) - 1)  # what a spreadsheet keeps below the data
     path = tmp_path / "spreadsheet_actual.csv"
     path.write_text("\n".join([header, rows[0], blank, rows[1], blank, blank + ","]) + "\n")
@@ -223,7 +216,7 @@ def test_rows_of_separators_only_are_quarantined_with_that_one_reason(wh, tmp_pa
 
 
 def test_header_lines_of_files_joined_into_one_are_quarantined_with_that_one_reason(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 4)
+    header, rows = demo_lines(tmp_path, 4)
     quoted = ",".join(f'"{name}"' for name in header.split(","))  # a part saved with every name quoted
     path = tmp_path / "joined_actual.csv"  # ``cat part_1.csv part_2.csv part_3.csv``: each part's BOM and header
     path.write_bytes("\n".join(["\ufeff" + header, rows[0], "\ufeff" + header, rows[1], rows[2], quoted + " ",
@@ -239,8 +232,8 @@ def test_header_lines_of_files_joined_into_one_are_quarantined_with_that_one_rea
 
 
 def test_backslash_n_and_quoted_blanks_read_as_null(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 1)
-    row = dict(zip(HEADER, next(__import__("csv").reader(rows)), strict=True))
+    header, rows = demo_lines(tmp_path, 1)
+    row = dict(zip(HEADER, next(csv.reader(rows)), strict=True))
     path = write_csv(tmp_path / "nulls_actual.csv", HEADER,
                      [{**row, "CostCenter": "\\N", "ResourceGroup": "  ", "InvoiceSectionName": "null",
                        "ResourceId": ""}])
@@ -267,7 +260,7 @@ def test_header_names_with_spaces_and_hyphens_match(wh, tmp_path):
 
 
 def test_file_names_with_glob_characters_are_read_as_named(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 3)
+    header, rows = demo_lines(tmp_path, 3)
     odd = tmp_path / "cost {2024} [1] it's.csv"
     odd.write_text("\n".join([header, *rows]) + "\n")
     decoy = tmp_path / "cost {2024} 1 it's.csv"  # what the name means as a glob
@@ -279,7 +272,7 @@ def test_file_names_with_glob_characters_are_read_as_named(wh, tmp_path):
 
 
 def test_a_header_with_trailing_commas_does_not_make_every_row_short(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 3)
+    header, rows = demo_lines(tmp_path, 3)
     path = tmp_path / "trailing_commas_actual.csv"
     path.write_text("\n".join([header + ",,", *rows]) + "\n")
     f = load(wh, path).files[0]
@@ -287,96 +280,15 @@ def test_a_header_with_trailing_commas_does_not_make_every_row_short(wh, tmp_pat
 
 
 def test_semicolon_and_tab_separated_exports_load_like_comma_separated(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 4)
-    parsed = list(__import__("csv").reader([header, *rows]))
+    header, rows = demo_lines(tmp_path, 4)
+    parsed = list(csv.reader([header, *rows]))
     totals = []
     for name, delimiter in (("semicolon_actual.csv", ";"), ("tab_actual.csv", "\t")):
         path = tmp_path / name
         with open(path, "w", newline="", encoding="utf-8") as handle:
-            __import__("csv").writer(handle, delimiter=delimiter).writerows(parsed)
+            csv.writer(handle, delimiter=delimiter).writerows(parsed)
         f = load(wh, path).files[0]
         assert (f.error, f.rows_read, f.rows_loaded) == (None, 4, 4), f
         totals.append(total(wh, "BilledCost", f"x_SourceFile = '{path}'"))
         assert focus_rows(wh, "toJSONString(Tags) AS t", f"x_SourceFile = '{path}'")[0]["t"].startswith('{"')
     assert totals[0] == totals[1] > 0
-
-
-def test_title_lines_above_the_header_are_skipped(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 4)
-    rows[2] += ",surplus"  # a damaged row keeps its data-row number
-    path = tmp_path / "report_actual.csv"
-    path.write_text("\r\n".join(["Usage Data Extract,", "Generated,10/31/2026", "", header, *rows]) + "\r\n")
-    f = load(wh, path).files[0]
-    assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 4, 3, 1)
-    assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [1, 2, 4]
-    assert wh.scalar("SELECT source_row FROM abi.focus_quarantine") == 3
-
-
-def test_a_tag_key_given_twice_keeps_the_row_with_the_first_value(wh, tmp_path):
-    header, rows = _demo_lines(tmp_path, 3)
-    cells = next(__import__("csv").reader([header]))
-    parsed = list(__import__("csv").reader(rows))
-    parsed[1][cells.index("Tags")] = '"env": "prod", "env": "test"'
-    path = write_csv(tmp_path / "dup_tags_actual.csv", cells, [dict(zip(cells, r, strict=True)) for r in parsed])
-    f = load(wh, path).files[0]
-    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
-    assert focus_rows(wh, "toJSONString(Tags) AS t", "x_SourceRow = 2")[0]["t"] == '{"env":"prod"}'
-
-
-FRESH_LOAD = """
-import json, sys
-from pathlib import Path
-from app.core.loader import ingest
-from app.core.warehouse import EmbeddedWarehouse
-wh = EmbeddedWarehouse(Path(sys.argv[1]))
-f = ingest(wh, [Path(sys.argv[2])]).files[0]
-tags = wh.scalar("SELECT length(JSONAllPaths(Tags)) FROM abi.focus_cost WHERE x_SourceRow = 1")
-print(json.dumps([f.error, f.rows_loaded, tags]))
-"""
-"""A load in a new process: the first file it opens is the first CSV text Python parses there."""
-
-
-def test_a_tags_cell_over_128_kib_in_the_first_row_loads_in_a_process_that_opened_no_file_before(tmp_path):
-    header, rows = _demo_lines(tmp_path, 3)
-    cells = next(csv.reader([header]))
-    parsed = list(csv.reader(rows))
-    parsed[0][cells.index("Tags")] = "{" + ", ".join(f'"key{i}": "{"v" * 60}"' for i in range(2000)) + "}"
-    assert len(parsed[0][cells.index("Tags")]) > 128 * 1024  # Python's csv refuses such a field by default
-    path = write_csv(tmp_path / "long_tags_actual.csv", cells, [dict(zip(cells, r, strict=True)) for r in parsed])
-    done = subprocess.run([sys.executable, "-c", FRESH_LOAD, str(tmp_path / "fresh"), str(path)], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == [None, 3, 2000]
-
-
-def test_a_header_only_file_loads_nothing_and_says_so(wh, samples):
-    f = load(wh, samples / "azure" / "EA_NoRows.csv").files[0]
-    assert (f.error, f.rows_read) == (None, 0)
-    assert f.warnings == [f"{f.path}: no data rows (a header only): nothing to load"]
-
-
-def test_placeholder_dates_the_engine_cannot_store_are_quarantined_not_moved_to_1970(wh, tmp_path):
-    files = generate(tmp_path / "demo")
-    lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
-    rows = [dict(zip(HEADER, r, strict=True)) for r in __import__("csv").reader(lines[1:4])]
-    rows[0]["Date"] = "12/30/1899"  # OLE's zero date
-    rows[1]["BillingPeriodStartDate"] = rows[1]["BillingPeriodEndDate"] = "1/1/0001 12:00:00 AM"  # .NET's
-    f = load(wh, write_csv(tmp_path / "placeholder_actual.csv", HEADER, rows)).files[0]
-    assert (f.rows_loaded, f.rows_quarantined) == (1, 2)
-    reasons = [r["reasons"] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
-    assert reasons[0][0] == "ChargePeriodStart: out of range (a date before 1971 or after 2105)"
-    assert reasons[1][0] == "BillingPeriodStart: out of range (a date before 1971 or after 2105)"
-    assert wh.scalar("SELECT min(BillingPeriodStart) > '2000-01-01' FROM abi.focus_cost") == 1
-
-
-def test_a_focus_period_past_2105_is_out_of_range_and_a_missing_one_only_missing(wh, tmp_path):
-    header = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
-              "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
-              "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory"]
-    row = dict(zip(header, ["A1", "USD", "2024-01-01", "2024-02-01", "2024-01-05", "9999-12-31", "Usage", "1", "1",
-                            "1", "1", "AWS", "AWS", "AWS", "Amazon S3", "Storage"], strict=True))
-    load(wh, write_csv(tmp_path / "focus_far.csv", header, [row, row | {"ChargePeriodStart": ""}]))
-    reasons = [r["reasons"] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
-    assert reasons == [["ChargePeriodEnd: out of range (a date before 1971 or after 2105)"],
-                       ["ChargePeriodStart: mandatory value missing",
-                        "ChargePeriodEnd: out of range (a date before 1971 or after 2105)"]]

@@ -1,0 +1,94 @@
+"""Bad values inside readable files: title lines, repeated tag keys, huge cells, header-only files, dates the
+engine cannot store: each row accounted for, with the reason."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+from abitest import PROJECT, demo_lines, focus_rows, load, write_csv
+
+from app.core.demo import HEADER, generate
+
+
+def test_title_lines_above_the_header_are_skipped(wh, tmp_path):
+    header, rows = demo_lines(tmp_path, 4)
+    rows[2] += ",surplus"  # a damaged row keeps its data-row number
+    path = tmp_path / "report_actual.csv"
+    path.write_text("\r\n".join(["Usage Data Extract,", "Generated,10/31/2026", "", header, *rows]) + "\r\n")
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 4, 3, 1)
+    assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [1, 2, 4]
+    assert wh.scalar("SELECT source_row FROM abi.focus_quarantine") == 3
+
+
+def test_a_tag_key_given_twice_keeps_the_row_with_the_first_value(wh, tmp_path):
+    header, rows = demo_lines(tmp_path, 3)
+    cells = next(csv.reader([header]))
+    parsed = list(csv.reader(rows))
+    parsed[1][cells.index("Tags")] = '"env": "prod", "env": "test"'
+    path = write_csv(tmp_path / "dup_tags_actual.csv", cells, [dict(zip(cells, r, strict=True)) for r in parsed])
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
+    assert focus_rows(wh, "toJSONString(Tags) AS t", "x_SourceRow = 2")[0]["t"] == '{"env":"prod"}'
+
+
+FRESH_LOAD = """
+import json, sys
+from pathlib import Path
+from app.core.loader import ingest
+from app.core.warehouse import EmbeddedWarehouse
+wh = EmbeddedWarehouse(Path(sys.argv[1]))
+f = ingest(wh, [Path(sys.argv[2])]).files[0]
+tags = wh.scalar("SELECT length(JSONAllPaths(Tags)) FROM abi.focus_cost WHERE x_SourceRow = 1")
+print(json.dumps([f.error, f.rows_loaded, tags]))
+"""
+"""A load in a new process: the first file it opens is the first CSV text Python parses there."""
+
+
+def test_a_tags_cell_over_128_kib_in_the_first_row_loads_in_a_process_that_opened_no_file_before(tmp_path):
+    header, rows = demo_lines(tmp_path, 3)
+    cells = next(csv.reader([header]))
+    parsed = list(csv.reader(rows))
+    parsed[0][cells.index("Tags")] = "{" + ", ".join(f'"key{i}": "{"v" * 60}"' for i in range(2000)) + "}"
+    assert len(parsed[0][cells.index("Tags")]) > 128 * 1024  # Python's csv refuses such a field by default
+    path = write_csv(tmp_path / "long_tags_actual.csv", cells, [dict(zip(cells, r, strict=True)) for r in parsed])
+    done = subprocess.run([sys.executable, "-c", FRESH_LOAD, str(tmp_path / "fresh"), str(path)], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [None, 3, 2000]
+
+
+def test_a_header_only_file_loads_nothing_and_says_so(wh, samples):
+    f = load(wh, samples / "azure" / "EA_NoRows.csv").files[0]
+    assert (f.error, f.rows_read) == (None, 0)
+    assert f.warnings == [f"{f.path}: no data rows (a header only): nothing to load"]
+
+
+def test_placeholder_dates_the_engine_cannot_store_are_quarantined_not_moved_to_1970(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(HEADER, r, strict=True)) for r in csv.reader(lines[1:4])]
+    rows[0]["Date"] = "12/30/1899"  # OLE's zero date
+    rows[1]["BillingPeriodStartDate"] = rows[1]["BillingPeriodEndDate"] = "1/1/0001 12:00:00 AM"  # .NET's
+    f = load(wh, write_csv(tmp_path / "placeholder_actual.csv", HEADER, rows)).files[0]
+    assert (f.rows_loaded, f.rows_quarantined) == (1, 2)
+    reasons = [r["reasons"] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
+    assert reasons[0][0] == "ChargePeriodStart: out of range (a date before 1971 or after 2105)"
+    assert reasons[1][0] == "BillingPeriodStart: out of range (a date before 1971 or after 2105)"
+    assert wh.scalar("SELECT min(BillingPeriodStart) > '2000-01-01' FROM abi.focus_cost") == 1
+
+
+def test_a_focus_period_past_2105_is_out_of_range_and_a_missing_one_only_missing(wh, tmp_path):
+    header = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+              "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
+              "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory"]
+    row = dict(zip(header, ["A1", "USD", "2024-01-01", "2024-02-01", "2024-01-05", "9999-12-31", "Usage", "1", "1",
+                            "1", "1", "AWS", "AWS", "AWS", "Amazon S3", "Storage"], strict=True))
+    load(wh, write_csv(tmp_path / "focus_far.csv", header, [row, row | {"ChargePeriodStart": ""}]))
+    reasons = [r["reasons"] for r in wh.rows("SELECT reasons FROM abi.focus_quarantine ORDER BY source_row")]
+    assert reasons == [["ChargePeriodEnd: out of range (a date before 1971 or after 2105)"],
+                       ["ChargePeriodStart: mandatory value missing",
+                        "ChargePeriodEnd: out of range (a date before 1971 or after 2105)"]]
