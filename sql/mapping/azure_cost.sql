@@ -63,7 +63,7 @@ SELECT
     -- Unit prices are per pricing unit: a price of a block of 1 (most meters) is itself, and the wide division is
     -- skipped (a short-circuit if: 0.3 CPU-s less a million rows).
     if(focus_block = 1, unit_price_billing,
-       accurateCastOrNull(toDecimal256(unit_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS ContractedUnitPrice,
+       accurateCastOrNull(toDecimal256(unit_price_billing, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS ContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18), cost) AS EffectiveCost,
     InvoiceId,
     coalesce(PartnerName, 'Microsoft') AS InvoiceIssuerName,
@@ -71,7 +71,7 @@ SELECT
                          list_cost IS NOT NULL, if(refunds, -abs(list_cost), list_cost), ContractedCost), 18)
         AS ListCost,
     if(focus_block = 1, list_unit_price_billing,
-       accurateCastOrNull(toDecimal256(list_unit_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS ListUnitPrice,
+       accurateCastOrNull(toDecimal256(list_unit_price_billing, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS ListUnitPrice,
     if(charge_category IN ('Usage', 'Purchase'),
        multiIf(pricing_model IN ('', 'ondemand'), 'Standard', pricing_model = 'spot', 'Dynamic',
                pricing_model IN ('reservation', 'savingsplan'), 'Committed', 'Other'), NULL) AS PricingCategory,
@@ -79,10 +79,10 @@ SELECT
     -- in one currency: there the PricingCurrency* columns equal their billing-currency counterparts.
     upper(coalesce(PricingCurrencyCode, BillingCurrencyCode)) AS PricingCurrency,
     if(focus_block = 1, contracted_price,
-       accurateCastOrNull(toDecimal256(contracted_price, 36) / focus_block, 'Decimal(38, 18)')) AS PricingCurrencyContractedUnitPrice,
+       accurateCastOrNull(toDecimal256(contracted_price, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS PricingCurrencyContractedUnitPrice,
     if(is_commitment_purchase, toDecimal128(0, 18), cost_pricing) AS PricingCurrencyEffectiveCost,
     if(focus_block = 1, list_price,
-       accurateCastOrNull(toDecimal256(list_price, 36) / focus_block, 'Decimal(38, 18)')) AS PricingCurrencyListUnitPrice,
+       accurateCastOrNull(toDecimal256(list_price, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS PricingCurrencyListUnitPrice,
     focus_quantity AS PricingQuantity,
     if(quantity IS NULL, NULL, focus_unit) AS PricingUnit,
     'Microsoft' AS ProviderName,
@@ -120,7 +120,7 @@ SELECT
     if(is_commitment_usage AND _dataset != 'ActualCost', toDecimal128(0, 18), toDecimal128OrNull(CostInUsd, 18))
         AS x_BilledCostInUsd,
     if(focus_block = 1, effective_price_billing,
-       accurateCastOrNull(toDecimal256(effective_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS x_BilledUnitPrice,
+       accurateCastOrNull(toDecimal256(effective_price_billing, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS x_BilledUnitPrice,
     if(converts OR ExchangeRatePricingToBilling IS NOT NULL, exchange_rate, NULL) AS x_BillingExchangeRate,
     BillingAccountId AS x_BillingAccountId,
     BillingAccountName AS x_BillingAccountName,
@@ -132,7 +132,7 @@ SELECT
     CostCenter AS x_CostCenter,
     if(is_commitment_purchase, toDecimal128(0, 18), toDecimal128OrNull(CostInUsd, 18)) AS x_EffectiveCostInUsd,
     if(focus_block = 1, effective_price_billing,
-       accurateCastOrNull(toDecimal256(effective_price_billing, 36) / focus_block, 'Decimal(38, 18)')) AS x_EffectiveUnitPrice,
+       accurateCastOrNull(toDecimal256(effective_price_billing, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS x_EffectiveUnitPrice,
     InvoiceSectionId AS x_InvoiceSectionId,
     InvoiceSectionName AS x_InvoiceSectionName,
     toDecimal128OrNull(PaygCostInUsd, 18) AS x_ListCostInUsd,
@@ -240,7 +240,7 @@ FROM
         if(converts, accurateCastOrNull(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 18) * exchange_rate, 'Decimal(38, 18)'),
            toDecimal128OrNull(EffectivePrice, 18)) AS effective_price_billing,
         coalesce(toDecimal128OrNull(CostInPricingCurrency, 18),
-                 if(exchange_rate IN (0, 1), cost, accurateCastOrNull(toDecimal256(cost, 36) / exchange_rate, 'Decimal(38, 18)'))) AS cost_pricing,
+                 if(exchange_rate IN (0, 1), cost, accurateCastOrNull(toDecimal256(cost, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'))) AS cost_pricing,
         -- A row without a pay-as-you-go price (PayGPrice 0 or empty: commitment purchases, older EA files) lists at
         -- its own unit price, so ListCost is never below ContractedCost.
         if(ifNull(payg_price, 0) = 0 AND contracted_price IS NOT NULL, contracted_price, payg_price) AS list_price,

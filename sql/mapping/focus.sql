@@ -67,12 +67,12 @@ SELECT
     -- own values; in another currency they are converted with the file's x_BillingExchangeRate (billing per pricing).
     coalesce(PricingCurrency, BillingCurrency) AS PricingCurrency,
     coalesce(toDecimal128OrNull(PricingCurrencyContractedUnitPrice, 18), if(in_billing_currency, contracted_unit_price, if(exchange_rate > 0,
-             accurateCastOrNull(toDecimal256(contracted_unit_price, 36) / exchange_rate, 'Decimal(38, 18)'), NULL)))
+             accurateCastOrNull(toDecimal256(contracted_unit_price, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL)))
         AS PricingCurrencyContractedUnitPrice,
     if(microsoft_purchase, toDecimal128(0, 18), coalesce(toDecimal128OrNull(PricingCurrencyEffectiveCost, 18),
              effective_pricing)) AS PricingCurrencyEffectiveCost,
     coalesce(toDecimal128OrNull(PricingCurrencyListUnitPrice, 18), if(in_billing_currency, list_unit_price, if(exchange_rate > 0,
-             accurateCastOrNull(toDecimal256(list_unit_price, 36) / exchange_rate, 'Decimal(38, 18)'), NULL)))
+             accurateCastOrNull(toDecimal256(list_unit_price, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL)))
         AS PricingCurrencyListUnitPrice,
     toDecimal128OrNull(PricingQuantity, 18) AS PricingQuantity,
     PricingUnit AS PricingUnit,
@@ -224,7 +224,7 @@ FROM
                          'Unused', NULL))) AS commitment_status,
         ChargeCategory = 'Usage' AND ifNull(commitment_status, '') != 'Unused' AS consumes,
         if(in_billing_currency, effective_cost,
-           if(exchange_rate > 0, accurateCastOrNull(toDecimal256(effective_cost, 36) / exchange_rate, 'Decimal(38, 18)'), NULL))
+           if(exchange_rate > 0, accurateCastOrNull(toDecimal256(effective_cost, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL))
             AS effective_pricing,
         -- Microsoft's SKU details (x_SkuDetails, read as SkuPriceDetails when the file has no such column; keys
         -- x_-prefixed in SkuPriceDetails): the capacity reservation a VM ran in, the reservation units it drew.
@@ -256,10 +256,10 @@ FROM
         ChargeCategory IN ('Usage', 'Purchase') AND ifNull(ChargeClass, '') != 'Correction'
             AND ifNull(pricing_quantity, 0) != 0 AS prices_implied,
         coalesce(toDecimal128OrNull(ListUnitPrice, 18), if(prices_implied AND list_cost IS NOT NULL,
-                 accurateCastOrNull(toDecimal256(list_cost, 36) / pricing_quantity, 'Decimal(38, 18)'), NULL)) AS list_unit_price,
+                 accurateCastOrNull(toDecimal256(list_cost, 36) / nullIf(pricing_quantity, 0), 'Decimal(38, 18)'), NULL)) AS list_unit_price,
         toDecimal128OrNull(ContractedUnitPrice, 18) AS given_contracted_unit_price,
         coalesce(given_contracted_unit_price, if(prices_implied,
-                 accurateCastOrNull(toDecimal256(contracted_cost, 36) / pricing_quantity, 'Decimal(38, 18)'), NULL)) AS contracted_unit_price,
+                 accurateCastOrNull(toDecimal256(contracted_cost, 36) / nullIf(pricing_quantity, 0), 'Decimal(38, 18)'), NULL)) AS contracted_unit_price,
         -- A file without ContractedCost (FOCUS 0.5, some providers' purchase rows) gets ContractedUnitPrice x
         -- PricingQuantity, else what a purchase was billed and other rows' effective cost (Microsoft's own rule).
         -- Microsoft's exports carry some ContractedCost values that are not ContractedUnitPrice × PricingQuantity.

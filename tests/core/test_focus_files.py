@@ -216,3 +216,16 @@ def test_a_parquet_file_with_a_column_name_twice_is_refused_naming_it(wh, tmp_pa
     f = load(wh, tmp_path / "d.parquet").files[0]
     assert f.error.endswith("d.parquet: column 'ServiceName' appears twice: the engine cannot read a Parquet file "
                             "with a repeated column name; write the file with one")
+
+
+def test_a_pricing_quantity_of_zero_or_below_the_scale_leaves_implied_prices_null_and_the_rows_load(wh, tmp_path):
+    row = {"BillingAccountId": "b1", "BillingCurrency": "USD", "BillingPeriodStart": "2026-01-01T00:00:00Z",
+           "BillingPeriodEnd": "2026-02-01T00:00:00Z", "ChargePeriodStart": "2026-01-01T00:00:00Z",
+           "ChargePeriodEnd": "2026-01-02T00:00:00Z", "ChargeCategory": "Usage", "ProviderName": "AWS",
+           "ServiceName": "Amazon EC2", "ServiceCategory": "Compute", "BilledCost": "0.5", "EffectiveCost": "0.5",
+           "ListCost": "0.5", "ContractedCost": "0.5", "PricingQuantity": "0", "PricingUnit": "Hours"}
+    rows = [row, row | {"PricingQuantity": "1E-19"}, row | {"ChargeCategory": "Tax", "ServiceCategory": "Other"}]
+    f = load(wh, write_csv(tmp_path / "aws_zero_quantity.csv", [*row], rows)).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
+    got = focus_rows(wh, "ListUnitPrice, ContractedUnitPrice, toString(BilledCost) AS b")
+    assert [(r["ListUnitPrice"], r["ContractedUnitPrice"], r["b"]) for r in got] == [(None, None, "0.5")] * 3
