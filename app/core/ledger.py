@@ -81,7 +81,7 @@ def record(wh: Warehouse, result: IngestionResult, started: str) -> None:
 
 def _in_words(earlier: dict, status: str, by: str) -> str:
     done = [f"{earlier[k]} {what}" for k, what in (
-        ("rows_replaced", "FOCUS rows replaced (their billing months and accounts loaded again)"),
+        ("rows_replaced", "FOCUS rows replaced (their accounts' charge days loaded again)"),
         ("rows_quarantined_replaced", "quarantined rows replaced (their file's months loaded again)"))
         if earlier[k]] if status == "replaced" else [
         f"{earlier['rows_superseded']} actual cost rows superseded by amortized data"]

@@ -21,7 +21,6 @@ from app.views.refresh import ensure_views
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class FileResult:
     """What happened to one file's rows: read = loaded + quarantined + superseded."""
@@ -142,8 +141,8 @@ def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
         return []
     log.warning("%s: loaded without %d other part(s) of its export", path, len(missing))
     return [f"{path}: one part of a split export loaded without {', '.join(missing[:5])}"
-            f"{' …' if len(missing) > 5 else ''} from the same folder; its billing months' rows of the same "
-            f"accounts are replaced by this batch, so load the parts together (the folder, or a glob)"]
+            f"{' …' if len(missing) > 5 else ''} from the same folder; the rows of the same accounts' "
+            f"charge days are replaced by this batch, so load the parts together (the folder, or a glob)"]
 
 
 def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[str, str], tuple], progress: tuple,
@@ -270,6 +269,9 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
         published = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)), refused)
     finally:
         wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
+    for warning in published.warnings:
+        log.warning("%s", warning)
+        stages[0][0].warnings.append(warning)
     stale = ledger.drop_stale_quarantine(wh, [fr.path for fr, _ in stages] + [
         e["path"] for e in published.earlier if e["rows_replaced"]])
     for fr, _ in stages:

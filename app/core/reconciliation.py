@@ -3,7 +3,8 @@ actual cost the loaded files hold, and ``EffectiveCost`` their amortized cost.
 
 The files' own totals are summed by the loader over every row read (quarantined rows too, so a quarantined row's
 cost shows as a difference); the FOCUS totals over every row of the accounts the load touched in those months
-(billing account and sub account; in a billing period from an anniversary day, of the charge days loaded),
+(billing account and sub account) on the charge days the load replaced (``replace``: from its first day to
+its last of each account),
 whichever load brought them: the combined actual and amortized dataset, where
 actual rows superseded by amortized ones are not counted twice. A quarantined row whose cost cannot be read is in
 neither total: the file gets a warning with their number (``unread_costs``).
@@ -28,13 +29,13 @@ def reconcile(wh: Warehouse, stages: list[str], totals: list[dict[str, str]]) ->
     if not stages or not source:
         return []
     db = wh.database
-    scopes = " UNION ALL ".join(f"SELECT {ACCOUNT_SCOPE} AS scope, {DAY} AS day FROM {db}.{stage}" for stage in stages)
+    staged = " UNION ALL ".join(f"SELECT {ACCOUNT_SCOPE} AS scope, {DAY} AS day FROM {db}.{stage}" for stage in stages)
+    days = (f"SELECT scope, arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1))) AS day FROM ("
+            f"SELECT scope, min(day) AS first, max(day) AS last FROM ({staged}) GROUP BY scope)")
     rows = wh.rows(
         f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingCurrency AS c, "
         f"toString(sum(BilledCost)) AS BilledCost, toString(sum(EffectiveCost)) AS EffectiveCost "
-        f"FROM {db}.{FOCUS_TABLE} WHERE {ACCOUNT_SCOPE} IN (SELECT DISTINCT scope FROM ({scopes})) "
-        f"AND (toDayOfMonth(BillingPeriodStart) = 1 OR ({ACCOUNT_SCOPE}, {DAY}) IN (SELECT DISTINCT scope, day "
-        f"FROM ({scopes}))) GROUP BY p, c")  # a period from an anniversary day: the days loaded (replace.DAY)
+        f"FROM {db}.{FOCUS_TABLE} WHERE ({ACCOUNT_SCOPE}, {DAY}) IN ({days}) GROUP BY p, c")
     focus = {(r["p"], r["c"], metric): Decimal(r[metric]) for r in rows for metric in METRICS}
     out = []
     for t in source:

@@ -1,13 +1,15 @@
 """Atomic, idempotent publication of staged FOCUS rows: replace each touched billing month's scopes.
 
 A scope is (billing month, source dataset, billing account, sub account). Inside every month partition the
-batch touches, rows of the batch's scopes are replaced and every other row survives (in a billing period that does
-not start on a month's 1st, a pay-as-you-go subscription's from its anniversary day, only the rows of the charge
-days the batch covers: a calendar month's export holds parts of two such periods); the month is swapped in
-with ``REPLACE PARTITION`` (atomic per partition). Rows of a file the load refused (``kept``: a damaged part of
-a split export loaded again) are never replaced: nothing of the load holds them again. When actual and amortized
-Azure data of the same scope are both present, actual rows other than commitment purchases and refunds are
-superseded (Microsoft's rule): they are left out of the batch, never deleted from it afterwards.
+batch touches, the rows of the batch's scopes on the charge days it covers (from its first to its last day of each
+scope) are replaced and every other row survives: a month-to-date export replaces the earlier run's days, a file
+of one day or one week (Cost Details "small datasets", a daily export) replaces that day or week only, and a billing
+period that does not start on a month's 1st (a pay-as-you-go subscription's, from its anniversary day) keeps its
+other days. Each month is swapped in with ``REPLACE PARTITION`` (atomic per partition). Rows of a file the load
+refused (``kept``: a damaged part of a split export loaded again) are never replaced: nothing of the load holds
+them again. When actual and amortized Azure data of the same account and day are both present, actual rows other
+than commitment purchases and refunds are superseded (Microsoft's rule): they are left out of the batch, never
+deleted from it afterwards.
 """
 
 from __future__ import annotations
@@ -27,11 +29,10 @@ ACCOUNT_SCOPE = "(toYYYYMM(BillingPeriodStart), BillingAccountId, ifNull(SubAcco
 SUPERSEDED = (
     "x_SourceDataset = 'ActualCost' AND x_SourceFormat = 'azure-cost' "
     "AND NOT (ChargeCategory = 'Purchase' AND PricingCategory = 'Committed') "
-    f"AND ({ACCOUNT_SCOPE} IN (SELECT scope FROM {{amortized}} WHERE calendar) "
-    f"OR ({ACCOUNT_SCOPE}, {DAY}) IN (SELECT scope, day FROM {{amortized}} WHERE NOT calendar))"
+    f"AND ({ACCOUNT_SCOPE}, {DAY}) IN (SELECT scope, day FROM {{amortized}})"
 )
-"""Actual rows amortized data replaces: of its accounts' calendar billing periods, or of the days it holds in a
-period from an anniversary day (as ``_replaced``)."""
+"""Actual rows amortized data replaces: of its accounts on the days it holds (an amortized file of one day
+supersedes that day's actual usage only)."""
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Published:
 
     superseded: dict[str, int] = field(default_factory=dict)
     earlier: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Earlier files replaced in part (``partly_replaced``)."""
 
 
 def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = ()) -> Published:
@@ -59,14 +62,12 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
         return Published()
     keys, amortized = f"{full_batch}_keys", f"{full_batch}_amortized"
     try:
-        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT {SCOPE} AS scope, "
-                   f"countIf(toDayOfMonth(BillingPeriodStart) != 1) = 0 AS calendar, min({DAY}) AS first, "
+        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT {SCOPE} AS scope, min({DAY}) AS first, "
                    f"max({DAY}) AS last FROM ({staged}) GROUP BY scope")
         replaced = _replaced(keys, kept)
         surviving = f"SELECT * FROM {target} WHERE _partition_id IN {_tuple(partitions)} AND NOT ({replaced})"
         wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope, "
-                   f"toDayOfMonth(BillingPeriodStart) = 1 AS calendar, if(calendar, toDate(0), {DAY}) AS day "
-                   f"FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
+                   f"{DAY} AS day FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
         condition = SUPERSEDED.format(amortized=amortized)
         published = Published({r["file"]: int(r["n"]) for r in wh.rows(
             f"SELECT x_SourceFile AS file, count() AS n FROM ({staged} UNION ALL {surviving}) "
@@ -77,6 +78,7 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
     finally:
         for table in (keys, amortized):
             wh.command(f"DROP TABLE IF EXISTS {table}")
+    published.warnings = partly_replaced(wh, published.earlier, stages)
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
     refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
@@ -87,20 +89,32 @@ def _earlier_rows(wh: Warehouse, partitions: list[str], replaced: str, condition
     """Rows of earlier loads in ``partitions`` that the publication takes out, per file and ingestion: ``replaced``
     (their scope is loaded again: ``_replaced``) or superseded (actual rows of a scope now amortized)."""
     return [{"path": r["file"], "ingestion_id": r["ingestion"], "rows_replaced": int(r["replaced"]),
-             "rows_superseded": int(r["superseded"])} for r in wh.rows(
+             "rows_superseded": int(r["superseded"]), "rows_kept": int(r["kept"])} for r in wh.rows(
         f"SELECT x_SourceFile AS file, x_IngestionId AS ingestion, countIf({replaced}) AS replaced, "
-        f"countIf(NOT ({replaced}) AND ifNull({condition}, false)) AS superseded FROM {wh.database}.{FOCUS_TABLE} "
+        f"countIf(NOT ({replaced}) AND ifNull({condition}, false)) AS superseded, "
+        f"count() - replaced - superseded AS kept FROM {wh.database}.{FOCUS_TABLE} "
         f"WHERE _partition_id IN {_tuple(partitions)} GROUP BY file, ingestion HAVING replaced + superseded > 0 "
         "ORDER BY file, ingestion")]
 
 
+def partly_replaced(wh: Warehouse, earlier: list[dict], stages: list[str]) -> list[str]:
+    """Warnings for files loaded earlier (none of the ``stages``' files) whose rows this publication replaces in
+    part: rather than an earlier run of the same report, they are likely increments of one delivery (OCI's cost
+    reports, each with late rows of earlier days), which only add up when loaded together."""
+    staged = " UNION ALL ".join(f"SELECT DISTINCT x_SourceFile AS f FROM {wh.database}.{t}" for t in stages)
+    loading = {r["f"] for r in wh.rows(staged)}
+    return [f"{e['path']} (loaded earlier): {e['rows_replaced']} of its rows replaced by this load (the same "
+            f"dataset, accounts and charge days), {e['rows_kept']} kept; if the files are increments of one "
+            f"delivery rather than runs of one report, load all of their month's files together"
+            for e in earlier if e["rows_replaced"] and e["rows_kept"] and e["path"] not in loading]
+
+
 def _replaced(keys: str, kept: Sequence[str]) -> str:
-    """Rows of the scopes in ``keys`` that a publication replaces: all of a calendar billing period's, only those of
-    the charge days the batch covers in any other; never those of the files ``kept``."""
+    """Rows of the scopes in ``keys`` that a publication replaces: those of the charge days from the batch's first
+    to its last of each scope; never those of the files ``kept``."""
     days = "arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1)))"
     files = f" AND x_SourceFile NOT IN ({', '.join(map(quote, kept))})" if kept else ""
-    return (f"(({SCOPE} IN (SELECT scope FROM {keys} WHERE calendar) OR "
-            f"({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys} WHERE NOT calendar)){files})")
+    return f"(({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys}){files})"
 
 
 def _add_stage(wh: Warehouse, batch: str, stage: str, condition: str) -> None:

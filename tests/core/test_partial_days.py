@@ -1,0 +1,71 @@
+"""Files that cover part of a billing month (a day, a week: Cost Details "small datasets", daily exports,
+incremental deliveries) replace only the charge days they bring, so loaded one by one they add up; a month-to-date
+file replaces the earlier runs' days; an amortized file supersedes the actual usage of its own days only."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from abitest import csv_total, load, total, write_csv
+
+from app.core.demo import HEADER, generate
+
+
+def _by_day(path: Path) -> dict[str, list[dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        days: dict[str, list[dict[str, str]]] = {}
+        for row in csv.DictReader(handle):
+            days.setdefault(row["Date"], []).append(row)
+    return dict(sorted(days.items()))
+
+
+def test_daily_files_loaded_one_by_one_add_up_and_the_month_file_replaces_them(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    days = list(_by_day(files.actual).items())[:5]
+    daily = [write_csv(tmp_path / f"costdetails_day{n}_actual.csv", HEADER, rows) for n, (_, rows) in enumerate(days)]
+    for path in daily + daily[2:3]:  # each day once, then one again
+        result = load(wh, path)
+        assert result.ok and not result.earlier_files or result.earlier_files[0]["path"] == str(path)
+        assert all(Decimal(r["difference"]) == 0 for r in result.reconciliation), result.reconciliation
+        assert not [w for f in result.files for w in f.warnings]
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == sum(len(rows) for _, rows in days)
+    assert total(wh, "BilledCost") == sum(csv_total(p, "CostInBillingCurrency") for p in daily)
+    month = load(wh, files.actual)
+    assert {e["path"]: (e["rows_replaced"], e["rows_kept"]) for e in month.earlier_files} == {
+        str(p): (len(rows), 0) for p, (_, rows) in zip(daily, days, strict=True)}
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+    assert not month.files[0].warnings
+
+
+def test_an_amortized_file_of_one_day_supersedes_that_days_actual_usage_only(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    first_day, rows = next(iter(_by_day(files.amortized).items()))
+    load(wh, files.actual)
+    actual_days = wh.scalar("SELECT uniqExact(toDate(ChargePeriodStart)) FROM abi.focus_cost")
+    result = load(wh, write_csv(tmp_path / "amortized_day1.csv", HEADER, rows), dataset="AmortizedCost")
+    assert result.ok and result.files[0].rows_loaded == len(rows)
+    held = wh.rows("SELECT toDate(ChargePeriodStart) = min(toDate(ChargePeriodStart)) OVER () AS first, "
+                   "x_SourceDataset AS d, ChargeCategory AS c FROM abi.focus_cost")
+    assert {r["d"] for r in held if r["first"]} == {"AmortizedCost", "ActualCost"}
+    assert {r["c"] for r in held if r["first"] and r["d"] == "ActualCost"} <= {"Purchase"}  # commitments stay
+    assert {r["d"] for r in held if not r["first"]} == {"ActualCost"}
+    assert wh.scalar("SELECT uniqExact(toDate(ChargePeriodStart)) FROM abi.focus_cost") == actual_days
+    assert first_day == min(_by_day(files.actual))
+
+
+def test_files_that_share_some_days_warn_that_the_earlier_one_was_replaced_in_part(wh, tmp_path):
+    days = list(_by_day(generate(tmp_path / "demo").actual).values())
+    first = write_csv(tmp_path / "report-00001_actual.csv", HEADER, days[0] + days[1])
+    second = write_csv(tmp_path / "report-00002_actual.csv", HEADER, days[1] + days[2])
+    load(wh, first)
+    result = load(wh, second)
+    [earlier] = result.earlier_files
+    assert (earlier["path"], earlier["rows_replaced"], earlier["rows_kept"]) == (str(first), len(days[1]),
+                                                                                 len(days[0]))
+    assert result.files[0].warnings == [
+        f"{first} (loaded earlier): {len(days[1])} of its rows replaced by this load (the same dataset, accounts "
+        f"and charge days), {len(days[0])} kept; if the files are increments of one delivery rather than runs of "
+        f"one report, load all of their month's files together"]
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == len(days[0]) + len(days[1]) + len(days[2])
