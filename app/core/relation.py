@@ -82,9 +82,9 @@ def _row_errors(sf: SourceFile) -> str:
     if sf.is_parquet:
         return "CAST([], 'Array(String)')"
     n, named = len(sf.header), _last_named(sf)
-    blank = " AND ".join(f"c{i} = ''" for i in range(1, n + 1))
-    return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], c{named} IS NULL, ['row: fewer fields than the {named} "
-            f"columns of the header'], {blank} AND ifNull(c{n + 1}, '') = '', ['{EMPTY_FIELDS}'], "
+    blank = " AND ".join(f"ifNull(c{i}, '') = ''" for i in range(1, n + 2))  # also a short line of separators
+    return (f"multiIf(c1 IS NULL, ['{EMPTY_LINE}'], {blank}, ['{EMPTY_FIELDS}'], c{named} IS NULL, ['row: fewer "
+            f"fields than the {named} columns of the header'], "
             f"{_repeats_header(sf)}, ['{REPEATED_HEADER}'], ifNull(c{n + 1}, '') = '', CAST([], 'Array(String)'), "
             f"[concat('row: more fields than the {n} columns of the header (first extra field: ', "
             f"toJSONString({_cell(sf, n)}), ')')])")
