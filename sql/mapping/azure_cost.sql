@@ -180,7 +180,7 @@ SELECT
         if(Quantity IS NOT NULL AND quantity IS NULL, concat('Quantity: ', if(isFinite(ifNull(toFloat64OrNull(Quantity), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(Quantity)), ''),
         if(UnitPrice IS NOT NULL AND unit_price IS NULL, concat('UnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(UnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(UnitPrice)), ''),
         if(PayGPrice IS NOT NULL AND payg_price IS NULL, concat('PayGPrice: ', if(isFinite(ifNull(toFloat64OrNull(PayGPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PayGPrice)), ''),
-        if(BillingPeriodStartDate IS NOT NULL AND parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate) IS NULL,
+        if(BillingPeriodStartDate IS NOT NULL AND parseDateTimeBestEffortUSOrNull(if(length(BillingPeriodStartDate) > 19, replaceRegexpOne(BillingPeriodStartDate, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), BillingPeriodStartDate)) IS NULL,
            concat('BillingPeriodStartDate: not a date: ', toJSONString(BillingPeriodStartDate)), ''),
         if(BillingPeriodEndDate IS NOT NULL AND billing_period_end_day IS NULL,
            concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), ''),
@@ -250,10 +250,11 @@ FROM
         if(converts, accurateCastOrNull(toDecimal256(list_price, 18) * exchange_rate, 'Decimal(38, 18)'), list_price) AS list_unit_price_billing,
         coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
                  accurateCastOrNull(toDecimal256(list_unit_price_billing, 18) * quantity, 'Decimal(38, 18)')) AS list_cost,
-        toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,
-        toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodEndDate)) AS billing_period_end_day,
+        -- A date is the calendar day written: a UTC offset after its time (+02:00) is not applied.
+        toStartOfDay(parseDateTimeBestEffortUSOrNull(if(length(Date) > 19, replaceRegexpOne(Date, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), Date))) AS charge_day,
+        toStartOfDay(parseDateTimeBestEffortUSOrNull(if(length(BillingPeriodEndDate) > 19, replaceRegexpOne(BillingPeriodEndDate, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), BillingPeriodEndDate))) AS billing_period_end_day,
         -- The file's own billing period (a pay-as-you-go period can start mid-month), else the charge's month.
-        coalesce(toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate)),
+        coalesce(toStartOfDay(parseDateTimeBestEffortUSOrNull(if(length(BillingPeriodStartDate) > 19, replaceRegexpOne(BillingPeriodStartDate, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), BillingPeriodStartDate))),
                  toDateTime(toStartOfMonth(charge_day))) AS billing_period_start,
         lower(ifNull(ChargeType, '')) AS charge_type,
         charge_type = 'refund' AND ifNull(cost, 0) < 0 AS refunds,

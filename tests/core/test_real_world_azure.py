@@ -173,3 +173,11 @@ def test_resource_types_given_by_the_file_or_unknown_to_the_table(wh, tmp_path):
     new = _one(wh, tmp_path / "b", BASE | {"ResourceId": "/subscriptions/s/resourceGroups/rg/providers/"
                                                          "Contoso.Widgets/gadgets/g1"}, "ResourceType, x_ResourceType")
     assert new == {"ResourceType": "contoso.widgets/gadgets", "x_ResourceType": "contoso.widgets/gadgets"}
+
+
+def test_dates_written_with_a_utc_offset_are_the_days_written(wh, tmp_path):
+    row = BASE | {"Date": "2023-09-05T00:00:00+02:00", "BillingPeriodStartDate": "2023-09-01T00:00:00+02:00",
+                  "BillingPeriodEndDate": "2023-09-30T23:00:00-05:00"}
+    got = _one(wh, tmp_path, row, "toString(ChargePeriodStart) AS c, toString(BillingPeriodStart) AS s, "
+                                  "toString(BillingPeriodEnd) AS e")
+    assert got == {"c": "2023-09-05 00:00:00", "s": "2023-09-01 00:00:00", "e": "2023-10-01 00:00:00"}
