@@ -218,7 +218,11 @@ FROM
         toDecimal128OrNull(Quantity, 18) AS quantity,
         toDecimal128OrNull(UnitPrice, 18) AS unit_price,
         toDecimal128OrNull(PayGPrice, 18) AS payg_price,
-        ifNull(toDecimal128OrNull(ExchangeRatePricingToBilling, 18), toDecimal128(1, 18)) AS exchange_rate,
+        -- A rate of 0 or none (some MCA rows) is the one the row's two costs imply, else 1.
+        toDecimal128OrNull(ExchangeRatePricingToBilling, 18) AS given_exchange_rate,
+        if(ifNull(given_exchange_rate, 0) != 0, given_exchange_rate, ifNull(accurateCastOrNull(toDecimal256(cost, 36)
+            / nullIf(toDecimal128OrNull(CostInPricingCurrency, 18), 0), 'Decimal(38, 18)'), toDecimal128(1, 18)))
+            AS exchange_rate,
         BillingProfileId IS NOT NULL AND BillingProfileId != ifNull(BillingAccountId, '') AS is_mca,
         -- Files with no billing account or profile column (pay-as-you-go usage details, a partner's customer view)
         -- are billed by subscription: the subscription is the billing account.

@@ -181,3 +181,16 @@ def test_dates_written_with_a_utc_offset_are_the_days_written(wh, tmp_path):
     got = _one(wh, tmp_path, row, "toString(ChargePeriodStart) AS c, toString(BillingPeriodStart) AS s, "
                                   "toString(BillingPeriodEnd) AS e")
     assert got == {"c": "2023-09-05 00:00:00", "s": "2023-09-01 00:00:00", "e": "2023-10-01 00:00:00"}
+
+
+def test_an_exchange_rate_of_zero_or_none_is_the_one_the_two_costs_imply(wh, tmp_path):
+    row = {"SubscriptionId": "s-1", "date": "02/02/2021", "meterCategory": "Virtual Network", "quantity": "3",
+           "effectivePrice": "0.004", "PayGPrice": "0.004", "unitOfMeasure": "1 Hour", "billingCurrency": "EUR",
+           "pricingCurrency": "USD", "costInBillingCurrency": "0.0108", "costInPricingCurrency": "0.012",
+           "chargeType": "Usage"}
+    rows = [row | {"exchangeRatePricingToBilling": rate} for rate in ("0", "", "0.9")]
+    f = load(wh, write_csv(tmp_path / "rates_actual.csv", list(rows[0]), rows)).files[0]
+    assert (f.error, f.rows_loaded) == (None, 3)
+    got = focus_rows(wh, "toString(ListUnitPrice) AS l, toString(ContractedCost) AS c, "
+                         "toString(x_BillingExchangeRate) AS x")
+    assert got == [{"l": "0.0036", "c": "0.0108", "x": "0.9"}] * 3
