@@ -104,6 +104,8 @@ def _family_dataset(folder: Path, family: str, _changed: int) -> str | None:
         try:
             if sf.source == "azure-cost" and (shown := _shown_by_rows(sf)):
                 return shown
+        except SourceError:  # a damaged part tells nothing (it is refused when loaded)
+            continue
         finally:
             sf.discard()
     return None

@@ -1,9 +1,28 @@
-"""Parquet billing files: what the footer says (column names, types, nested columns) and a peek at the first rows."""
+"""Parquet billing files: what the footer says (column names, types, nested columns) and a peek at the first rows.
+
+Every read but ``parquet_schema``'s refuses a file pyarrow cannot read (its footer, or a damaged page) with a
+``SourceError`` naming it (``shown``: the file as loaded, when ``path`` is a ZIP member's copy)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from app.core.source_error import SourceError
+
+
+@contextmanager
+def _reading(shown: Path) -> Iterator[None]:
+    """pyarrow's errors (``OSError`` for a damaged page, ``ArrowInvalid``, ``ArrowNotImplementedError``…) as a
+    ``SourceError``."""
+    import pyarrow as pa
+
+    try:
+        yield
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        why = " ".join(str(exc).split())  # pyarrow's messages run over lines
+        raise SourceError(shown, f"not a readable Parquet file ({exc.__class__.__name__}: {why})") from exc
 
 
 def parquet_schema(path: Path) -> str:
@@ -17,17 +36,22 @@ def parquet_schema(path: Path) -> str:
         return f"unreadable: {path}"
 
 
-def parquet_nested(path: Path) -> frozenset[int]:
-    """Positions of a Parquet file's nested columns (map, list, struct)."""
+def parquet_names(path: Path, shown: Path) -> list[str]:
+    """A Parquet file's column names; one named twice is refused (the engine cannot read such a file)."""
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(path)
-    return frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0)
+    with _reading(shown):
+        names = list(pq.read_schema(path).names)
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise SourceError(shown, f"column {twice[0]!r} appears twice: the engine cannot read a Parquet file "
+                          f"with a repeated column name; write the file with one")
+    return names
 
 
-def parquet_typed(path: Path) -> frozenset[int]:
-    """Positions of a Parquet file's columns that are not text (numbers, timestamps, dates, nested values): a file's
-    text conventions (decimal commas, day-first dates) are not theirs."""
+def parquet_kinds(path: Path, shown: Path) -> tuple[frozenset[int], frozenset[int]]:
+    """Positions of a Parquet file's nested columns (map, list, struct), and of its columns that are not text
+    (numbers, timestamps, dates, nested values): a file's text conventions (decimal commas, day-first dates) are not
+    theirs."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -37,22 +61,27 @@ def parquet_typed(path: Path) -> frozenset[int]:
         return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
                 or pa.types.is_large_binary(t) or str(t) in ("string_view", "binary_view"))
 
-    return frozenset(i for i, f in enumerate(pq.read_schema(path)) if not text(f.type))
+    with _reading(shown):
+        schema = pq.read_schema(path)
+    return (frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0),
+            frozenset(i for i, f in enumerate(schema) if not text(f.type)))
 
 
-def first_parquet_rows(path: Path, header: list[str], positions: set[int], limit: int) -> Iterator[list[str]]:
+def first_parquet_rows(path: Path, shown: Path, header: list[str], positions: set[int],
+                       limit: int) -> list[list[str]]:
     """Up to ``limit`` rows of a Parquet file as text, one cell per ``header`` name, read only in the columns at
     ``positions`` (the other cells are '')."""
     import pyarrow.parquet as pq
 
     names = {header[i]: i for i in sorted(positions)}
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=limit, columns=list(names)):
-        values = {names[n]: batch.column(n).to_pylist() for n in batch.column_names}
-        for r in range(batch.num_rows):
-            row = [""] * len(header)
-            for i, column in values.items():
-                value = column[r]
-                text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-                row[i] = "" if value is None else text
-            yield row
-        return
+    with _reading(shown):  # the first batch only, read whole here: a damaged page is refused before any row is used
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=limit, columns=list(names)), None)
+        values = {} if batch is None else {names[n]: batch.column(n).to_pylist() for n in batch.column_names}
+    rows = []
+    for r in range(0 if batch is None else batch.num_rows):
+        row = [""] * len(header)
+        for i, column in values.items():
+            value = column[r]
+            row[i] = "" if value is None else value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        rows.append(row)
+    return rows

@@ -21,7 +21,8 @@ from app.core.conventions import Conventions
 from app.core.encodings import open_binary
 from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
-from app.core.parquet import first_parquet_rows, parquet_nested, parquet_typed
+from app.core.parquet import first_parquet_rows, parquet_kinds, parquet_names
+from app.core.source_error import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,6 @@ DELIMITERS = (",", ";", "\t")
 PREAMBLE_LINES = 10
 """Lines a title or notes may take above the header (e.g. a report name and its date)."""
 HEADER_MAX_CHARS = 1 << 20
-
-
-class SourceError(ValueError):
-    """A file that cannot be read as billing data; the message names the file and the problem."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path, self.problem = path, problem
 
 
 @dataclass
@@ -130,16 +123,7 @@ def _read_header(path: Path, encoding: str = "utf-8", origin: Path | None = None
     ``origin``: the file to name in errors when ``path`` is its UTF-8 copy."""
     shown = origin or path
     if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            names = list(pq.read_schema(path).names)
-        except Exception as exc:  # pyarrow raises several types for non-Parquet input
-            raise SourceError(path, f"not a readable Parquet file ({exc})") from exc
-        if twice := sorted({n for n in names if names.count(n) > 1}):
-            raise SourceError(shown, f"column {twice[0]!r} appears twice: the engine cannot read a Parquet file "
-                              f"with a repeated column name; write the file with one")
-        return names, ",", 0
+        return parquet_names(path, shown), ",", 0
     if what := encodings.container(path):
         raise SourceError(shown, what)
     try:
@@ -174,7 +158,7 @@ def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
 def first_rows(sf: SourceFile, limit: int) -> Iterator[list[str]]:
     """Up to ``limit`` data rows after the header as text (bytes that are not UTF-8 read as U+FFFD here)."""
     if sf.is_parquet:
-        yield from first_parquet_rows(sf.readable, sf.header, set(sf.columns.values()) - sf.nested, limit)
+        yield from first_parquet_rows(sf.readable, sf.path, sf.header, set(sf.columns.values()) - sf.nested, limit)
         return
     try:
         with open_text(sf.readable, sf.encoding) as text:
@@ -199,7 +183,7 @@ def _sniff_conventions(sf: SourceFile) -> Conventions:
     if not sf.is_parquet:
         sample = first_rows(sf, conventions.SAMPLE_ROWS)
     elif number_at or date_at:
-        sample = first_parquet_rows(sf.readable, sf.header, {*number_at, *date_at, *periods} - {None},
+        sample = first_parquet_rows(sf.readable, sf.path, sf.header, {*number_at, *date_at, *periods} - {None},
                                     conventions.SAMPLE_ROWS)
     else:  # every number and date typed: nothing to read
         return Conventions()
@@ -271,7 +255,7 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
                     encoding=encoding, header_line=header_line, data_path=copy)
     if sf.is_parquet:
-        sf.nested, sf.typed = parquet_nested(sf.readable), parquet_typed(sf.readable)
+        sf.nested, sf.typed = parquet_kinds(sf.readable, path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
     try:
         sf.given = given_columns(given or {}, sf.canonical)
