@@ -1,11 +1,13 @@
 """Actual or amortized: which Azure cost dataset a file holds.
 
 In order: ``--dataset``; the ``manifest.json`` beside it (an export run's ``exportConfig.type``, a Cost Details
-report's ``requestBody.metric``); the file's own name; its rows; the rows of its sibling parts (``part_0_0001.csv``
-and ``part_1_0001.csv`` of one run: an export split by subscription has parts without any commitment row); the
-names of its nearest folders. A name counts only when it says one of the two (``test_actual_and_amortized/`` says
-neither; ``unamortized`` says actual). The first commitment row decides: an unused commitment or commitment usage
-with a cost is amortized data, commitment usage at no cost actual data (its purchase bills it). Rows are found by
+report's ``requestBody.metric``); the file's own name (unless it says actual and the file holds an unused
+commitment row: only amortized data has one); its rows; the rows of its sibling parts (``part_0_0001.csv`` and
+``part_1_0001.csv`` of one run: an export split by subscription has parts without any commitment row); the names of
+its nearest folders. A name counts by its words (``ActualCost``, ``actual-cost``, ``amortized``; not ``Contractual``
+or ``actualizados``) and only when it says one of the two (``test_actual_and_amortized/`` says neither;
+``unamortized`` says actual). The first commitment row decides: an unused commitment or commitment usage with a cost
+is amortized data, commitment usage at no cost actual data (its purchase bills it). Rows are found by
 scanning the text for the commitment names (only those lines are parsed): a CSV file's first ``SCAN_BYTES``
 (``GZIP_SCAN_BYTES`` of a gzip file), then windows spread over the rest and its tail, where an export sorted by
 subscription may hold its first reservation; a Parquet file's first ``HEAD_ROWS`` rows.
@@ -32,6 +34,11 @@ WINDOW_BYTES = 1 << 18
 CHUNK_BYTES = 1 << 22
 MARKERS = (b"reservation", b"savingsplan")
 """What a commitment row's line holds (PricingModel, ChargeType), lower-cased."""
+ACTUAL_WORDS = frozenset({"actual", "actuals", "actualcost", "actualcosts"})
+AMORTIZED_WORDS = frozenset({f"{stem}{end}" for stem in ("amortized", "amortised") for end in ("", "cost", "costs")}
+                            | {"amortization", "amortisation"})
+NEGATIONS = ("un", "non")
+"""A word before an amortized word, or its prefix, that makes it say actual (``non-amortized``, ``unamortized``)."""
 MANIFEST_TYPES = {"actualcost": "ActualCost", "usage": "ActualCost", "amortizedcost": "AmortizedCost"}
 """``exportConfig.type`` of an export manifest (``Usage``: older exports of actual cost) → dataset."""
 
@@ -43,22 +50,39 @@ def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
     run = read_run(sf.path.parent)
     folders = [p.name for p in list(sf.path.parents)[:3]]  # the nearest first
     evidence = (lambda: forced, lambda: MANIFEST_TYPES.get((run.dataset if run else "").lower()),
-                lambda: _named(sf.path.name), lambda: _shown_by_rows(sf), lambda: _shown_by_parts(sf.path),
+                lambda: _named_file(sf), lambda: _shown_by_rows(sf), lambda: _shown_by_parts(sf.path),
                 *(lambda name=name: _named(name) for name in folders))
     return next((found for find in evidence if (found := find())), "ActualCost")
 
 
+def _words(name: str) -> list[str]:
+    """A name's words, lower-case: split at what is not a letter and where a capital starts a word
+    (``EA_ActualCost-2026.csv`` → ea, actual, cost, csv)."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)]
+
+
 def _named(name: str) -> str | None:
-    """The dataset a file or folder name says, when it says one only (``unamortized``/``non-amortized``: actual)."""
-    low = name.lower()
-    negated = re.search(r"(?:un|non[-_ ]?)amorti[sz]", low) is not None
-    amortized = not negated and re.search(r"amorti[sz]", low) is not None
-    actual = negated or "actual" in low
-    return None if amortized == actual else "AmortizedCost" if amortized else "ActualCost"
+    """The dataset a file or folder name says by its words, when it says one only (``unamortized``/``non-amortized``:
+    actual)."""
+    words, said = _words(name), set()
+    for before, word in zip(["", *words], words, strict=False):
+        if word in AMORTIZED_WORDS:
+            said.add("ActualCost" if before in NEGATIONS else "AmortizedCost")
+        elif word in ACTUAL_WORDS or any(word.startswith(n) and word[len(n):] in AMORTIZED_WORDS for n in NEGATIONS):
+            said.add("ActualCost")
+    return said.pop() if len(said) == 1 else None
 
 
-def _shown_by_rows(sf: SourceFile) -> str | None:
-    """What the file's first commitment row shows (see the module), None when no commitment row is found."""
+def _named_file(sf: SourceFile) -> str | None:
+    """The dataset the file's name says; amortized when it says actual but the file holds an unused commitment row
+    (``costos_actual.csv``, Spanish for current costs: the name is a word, the row a fact)."""
+    named = _named(sf.path.name)
+    return "AmortizedCost" if named == "ActualCost" and _shown_by_rows(sf, unused_only=True) else named
+
+
+def _shown_by_rows(sf: SourceFile, unused_only: bool = False) -> str | None:
+    """What the file's first commitment row shows (see the module), None when no commitment row is found;
+    ``unused_only``: AmortizedCost when a row is an unused commitment, else None."""
     charge, model, cost = (sf.columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
     if charge is None or model is None or cost is None:
         return None
@@ -69,7 +93,7 @@ def _shown_by_rows(sf: SourceFile) -> str | None:
         kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
         if kind.startswith("unused"):
             return "AmortizedCost"
-        if kind == "usage" and pricing in ("reservation", "savingsplan"):
+        if kind == "usage" and pricing in ("reservation", "savingsplan") and not unused_only:
             return "AmortizedCost" if _nonzero(row[cost]) else "ActualCost"
     return None
 

@@ -6,6 +6,7 @@ import gzip
 import zipfile
 from datetime import date
 
+import pytest
 from abitest import csv_total, load, total
 from connectortest import write_export_run
 
@@ -47,13 +48,47 @@ def test_an_export_without_commitment_usage_reads_as_actual_cost(tmp_path):
     assert open_source(path).dataset == "ActualCost"
 
 
+def _without_unused(source, target) -> None:
+    """``source`` without its unused commitment rows (only amortized data has those: they outweigh a name)."""
+    header, *rows = source.read_text(encoding="utf-8-sig").splitlines()
+    target.write_text("\n".join([header, *[r for r in rows if ",Unused" not in r]]) + "\n")
+
+
 def test_unamortized_names_actual_cost(tmp_path):
     files = generate(tmp_path / "demo")
     folder = tmp_path / "amortized"  # the file's own name comes first
     folder.mkdir()
-    for name in ("costs_unamortized_2024-10.csv", "non-amortized.csv"):
-        (folder / name).write_bytes(files.amortized.read_bytes())
+    for name in ("costs_unamortized_2024-10.csv", "non-amortized.csv", "NonAmortizedCost.csv"):
+        _without_unused(files.amortized, folder / name)  # covered usage with a cost: the name outweighs it
         assert open_source(folder / name).dataset == "ActualCost", name
+
+
+@pytest.mark.parametrize(("name", "dataset"), [
+    ("Contractual-costs-2026-10.csv", None), ("costos_actualizados_2026-10.csv", None), ("usage.csv", None),
+    ("EA_ActualCost_Small.csv", "ActualCost"), ("ea_actualcost_202610.csv", "ActualCost"), ("mtd-actual", "ActualCost"),
+    ("DailyAmortizedCost.csv", "AmortizedCost"), ("amortised_costs.csv", "AmortizedCost"),
+    ("test_reconcile_actual_and_amortized0", None)])
+def test_a_name_says_a_dataset_by_its_words(name, dataset):
+    assert datasets._named(name) == dataset
+
+
+def test_a_word_containing_actual_says_nothing_and_the_rows_tell(wh, tmp_path):
+    amortized = generate(tmp_path / "demo").amortized
+    for name in ("Contractual-costs-2026-10.csv", "costos_actualizados_2026-10.csv"):
+        path = tmp_path / name
+        path.write_bytes(amortized.read_bytes())
+        f = load(wh, path).files[0]
+        assert (f.error, f.dataset) == (None, "AmortizedCost"), name
+    assert total(wh, "EffectiveCost") == csv_total(amortized, "CostInBillingCurrency")
+
+
+def test_unused_commitment_rows_outweigh_a_name_saying_actual(tmp_path):
+    amortized = generate(tmp_path / "demo").amortized
+    path = tmp_path / "costos_actual_2026-10.csv"  # Spanish: current costs
+    path.write_bytes(amortized.read_bytes())
+    assert open_source(path).dataset == "AmortizedCost"
+    _without_unused(amortized, path)
+    assert open_source(path).dataset == "ActualCost"  # covered usage with a cost does not outweigh it
 
 
 def test_the_export_manifest_names_the_dataset_whatever_the_rows_and_folders_show(tmp_path, monkeypatch):
