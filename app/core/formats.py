@@ -114,6 +114,9 @@ FOCUS_SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 AZURE_FOCUS_MARKERS = frozenset({"x_skumeterid", "x_resourcegroupname", "x_billingprofileid", "x_skumetercategory"})
 FOCUS_MARKERS = frozenset({"billedcost", "effectivecost", "chargeperiodstart", "billingperiodstart"})
+ABI_EXPORT_MARKERS = frozenset({"x_ingestionid", "x_sourcefile", "x_sourceformat"})
+"""ABI's lineage columns: a file that has them all is ABI's own export (``abi export``), read as plain FOCUS whatever
+x_ columns it carries (a Microsoft file's fixes were made when it was first loaded)."""
 AZURE_COST_MARKERS = (
     frozenset({"costinbillingcurrency", "cost", "pretaxcost", "extendedcost"}),
     frozenset({"date", "usagedate", "usagedatetime"}),

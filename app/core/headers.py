@@ -26,10 +26,11 @@ def header_keys(name: str) -> tuple[str, ...]:
 
 
 def detect_source(header: list[str]) -> str | None:
-    """The source format a header belongs to, or None."""
+    """The source format a header belongs to, or None (ABI's own export: ``focus``)."""
     names = {key for h in header for key in header_keys(h)}
     if len(names & formats.FOCUS_MARKERS) >= 3:
-        return "azure-focus" if names & formats.AZURE_FOCUS_MARKERS else "focus"
+        microsoft = names & formats.AZURE_FOCUS_MARKERS and not formats.ABI_EXPORT_MARKERS <= names
+        return "azure-focus" if microsoft else "focus"
     if all(names & group for group in formats.AZURE_COST_MARKERS):
         return "azure-cost"
     return None

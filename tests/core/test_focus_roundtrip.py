@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from abitest import load, total
+from abitest import load, total, write_csv
 
 from app.core.demo import generate
 from app.core.export import export
@@ -26,7 +26,7 @@ def test_export_then_ingest_as_focus_keeps_every_row_and_total(wh, tmp_path: Pat
     try:
         result = load(second, out)
         f = result.files[0]
-        assert (f.source, f.error) == ("azure-focus", None)  # ABI exports carry Microsoft x_ names
+        assert (f.source, f.error) == ("focus", None)  # ABI's own export, whatever x_ names it carries
         assert f.rows_read == rows and f.rows_loaded == rows, f
         assert {c: total(second, c) for c in columns} == expected
         assert second.scalar("SELECT countIf(toJSONString(Tags) != '{}') FROM abi.focus_cost") == tagged
@@ -62,3 +62,62 @@ def test_an_export_of_one_billing_period_holds_that_month_only(wh, tmp_path: Pat
     assert export(wh, "csv", out, "2026-09") == months["2026-09"]
     periods = wh.rows("SELECT DISTINCT BillingPeriodStart AS p FROM file({f:String}, CSVWithNames)", {"f": str(out)})
     assert [r["p"] for r in periods] == ["2026-09-01T00:00:00Z"]
+
+
+LINEAGE = ("x_SourceFile", "x_SourceRow", "x_IngestionId", "x_IngestedAt", "x_SourceColumns", "x_SourceFormat",
+           "x_SourceDataset")
+"""What a load says of itself: the export's load reads it as ``focus``, its first lineage kept in x_SourceColumns."""
+AWS = {"BilledCost": "1.0", "BillingAccountId": "123", "BillingCurrency": "USD", "ChargeCategory": "Usage",
+       "BillingPeriodStart": "2026-10-01T00:00:00Z", "BillingPeriodEnd": "2026-11-01T00:00:00Z",
+       "ChargeDescription": "t3.micro hours", "ChargeFrequency": "Usage-Based", "ChargePeriodStart":
+       "2026-10-01T00:00:00Z", "ChargePeriodEnd": "2026-10-02T00:00:00Z", "ContractedCost": "1.0",
+       "EffectiveCost": "1.0", "InvoiceIssuerName": "AWS", "ListCost": "1.0", "PricingQuantity": "10",
+       "PricingUnit": "Hours", "ProviderName": "AWS", "PublisherName": "AWS", "ServiceCategory": "Compute",
+       "ServiceName": "Amazon Elastic Compute Cloud", "SkuId": "SKU1", "CommitmentDiscountId": "",
+       "CommitmentDiscountCategory": ""}
+AWS_PURCHASE = AWS | {"BilledCost": "5.0", "ChargeCategory": "Purchase", "ChargeDescription": "SP fee",
+                      "ContractedCost": "5.0", "EffectiveCost": "5.0", "ListCost": "5.0", "PricingQuantity": "1",
+                      "CommitmentDiscountId": "arn:aws:savingsplans::123:savingsplan/sp1", "SkuId": "SKU2",
+                      "CommitmentDiscountCategory": "Spend", "ServiceName": "Savings Plans for AWS Compute usage"}
+MICROSOFT = AWS | {"BillingAccountId": "/providers/Microsoft.Billing/billingAccounts/1", "ProviderName": "Microsoft",
+                   "PublisherName": "Microsoft", "InvoiceIssuerName": "Microsoft", "BillingCurrency": "EUR",
+                   "BillingPeriodEnd": "2026-10-31T23:59:59.999Z", "ChargePeriodEnd": "2026-10-01T23:59:59Z",
+                   "ContractedCost": "1.2", "ContractedUnitPrice": "0.1", "ServiceName": "Virtual Machines",
+                   "SubAccountId": "/subscriptions/s-1", "x_PricingBlockSize": "1", "x_SkuMeterId": "m",
+                   "x_SkuDescription": "", "x_SkuTerm": "", "x_BillingExchangeRate": "0.9"}
+MICROSOFT_PURCHASE = MICROSOFT | {"ChargeCategory": "Purchase", "BilledCost": "300", "EffectiveCost": "300",
+                                  "CommitmentDiscountId": "/providers/microsoft.capacity/reservationorders/o",
+                                  "CommitmentDiscountCategory": "Usage", "SkuId": "DZH318Z0BQ4L/00TG",
+                                  "x_SkuMeterId": "", "x_SkuTerm": "12", "x_SkuDescription": "Reserved VM Instance",
+                                  "ContractedCost": "300", "ContractedUnitPrice": "300", "PricingQuantity": "1"}
+
+
+def _values(wh: EmbeddedWarehouse) -> list[tuple]:
+    """Every row's FOCUS and x_ values but its lineage, in a stable order."""
+    rows = wh.rows(f"SELECT * EXCEPT ({', '.join(LINEAGE)}) FROM abi.focus_cost")
+    return sorted(tuple(str(v) for v in r.values()) for r in rows)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_an_abi_export_loads_again_unchanged_whatever_its_provider(tmp_path: Path, fmt: str):
+    """AWS rows keep their values (no Microsoft fix: a purchase's EffectiveCost stays), and Microsoft rows (a
+    FocusCost export, cost details) keep the fixes of their first load."""
+    aws = write_csv(tmp_path / "aws.csv", list(AWS), [AWS, AWS_PURCHASE])
+    microsoft = write_csv(tmp_path / "part_0_0001.csv", list(MICROSOFT_PURCHASE), [MICROSOFT, MICROSOFT_PURCHASE])
+    files = generate(tmp_path / "demo")
+    out, first = tmp_path / f"export.{fmt}", EmbeddedWarehouse(tmp_path / "first")
+    try:
+        result = load(first, aws, microsoft, files.actual, files.amortized)
+        assert [f.source for f in result.files] == ["focus", "azure-focus", "azure-cost", "azure-cost"]
+        rows, expected = export(first, fmt, out), _values(first)
+    finally:
+        first.close()
+    second = EmbeddedWarehouse(tmp_path / "second")
+    try:
+        f = load(second, out).files[0]
+        assert (f.source, f.error, f.rows_loaded) == ("focus", None, rows)
+        got = _values(second)
+    finally:
+        second.close()
+    assert [r for r in got if r not in expected] == []
+    assert got == expected
