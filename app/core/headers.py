@@ -36,8 +36,23 @@ def detect_source(header: list[str]) -> str | None:
     return None
 
 
+def named_columns(header: list[str]) -> list[str]:
+    """The header with each blank name as ``column_<n>``, its 1-based position (``_`` added while the file has a
+    column of that name): its values are kept under that name."""
+    taken, names = set(header), []
+    for i, name in enumerate(header):
+        if not name.strip():
+            name = f"column_{i + 1}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+        names.append(name)
+    return names
+
+
 def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int]]:
-    """Map header positions to canonical names (first accepted spelling wins); the rest are extras."""
+    """Map header positions to canonical names (first accepted spelling wins); the rest are extras, by name
+    (``named_columns``: a blank one's values are kept too; a trailing comma's empty values are no value)."""
     keys = [header_keys(h) for h in header]
     matched: dict[str, int] = {}
     for name, accepted in canonical.items():
@@ -45,8 +60,8 @@ def match_columns(header: list[str], canonical: dict[str, tuple[str, ...]]) -> t
                          if candidate in k and i not in matched.values()), None)
         if position is not None:
             matched[name] = position
-    used = set(matched.values())
-    extras = {header[i]: i for i in range(len(header)) if i not in used and header[i]}
+    used, names = set(matched.values()), named_columns(header)
+    extras = {names[i]: i for i in range(len(header)) if i not in used}
     return matched, extras
 
 

@@ -5,10 +5,13 @@ Every read but ``parquet_schema``'s refuses a file pyarrow cannot read (its foot
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.core.headers import named_columns
 from app.core.source_error import SourceError
 
 
@@ -46,6 +49,29 @@ def parquet_names(path: Path, shown: Path) -> list[str]:
         raise SourceError(shown, f"column {twice[0]!r} appears twice: the engine cannot read a Parquet file "
                           f"with a repeated column name; write the file with one")
     return names
+
+
+def parquet_named_copy(path: Path, shown: Path) -> Path | None:
+    """A copy of ``path`` whose blank column names are ``named_columns``' ``column_<n>`` (the engine cannot read a
+    column named ''), in a new temporary folder (``encodings.discard`` removes it); None when no name is blank."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with _reading(shown):
+        source = pq.ParquetFile(path)
+        names = named_columns(source.schema_arrow.names)
+        if names == source.schema_arrow.names:
+            return None
+        schema = pa.schema([f.with_name(n) for f, n in zip(source.schema_arrow, names, strict=True)])
+        copy = Path(tempfile.mkdtemp(prefix="abi-parquet-")) / path.name
+        try:
+            with pq.ParquetWriter(copy, schema) as writer:
+                for group in range(source.num_row_groups):  # one row group in memory at a time
+                    writer.write_table(source.read_row_group(group).rename_columns(names).cast(schema))
+        except BaseException:
+            shutil.rmtree(copy.parent, ignore_errors=True)
+            raise
+    return copy
 
 
 def parquet_kinds(path: Path, shown: Path) -> tuple[frozenset[int], frozenset[int]]:

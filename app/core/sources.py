@@ -21,7 +21,7 @@ from app.core.conventions import Conventions
 from app.core.encodings import open_binary
 from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
-from app.core.parquet import first_parquet_rows, parquet_kinds, parquet_names
+from app.core.parquet import first_parquet_rows, parquet_kinds, parquet_named_copy, parquet_names
 from app.core.source_error import SourceError
 
 log = logging.getLogger(__name__)
@@ -207,11 +207,7 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
         raise SourceError(path, "no such file")
     try:
         encoding, checked = ("utf-8", True) if path.suffix.lower() == ".parquet" else encodings.detect(physical)
-        if encoding == encodings.UTF_16:
-            utf8 = _utf8_copy(physical, path)
-            if copy:
-                archives.discard(copy)
-            copy = utf8
+        copy = _first_copy(path, physical, encoding, copy)
         sf = _open(path, copy, "utf-8" if encoding == encodings.UTF_16 else encoding, forced_source, given)
         if not sf.is_parquet and spaced_csv.quoted_after_space(sf.readable, sf.encoding, sf.delimiter):
             plain = _plain_copy(sf)
@@ -228,6 +224,18 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
             encodings.discard(copy)
         raise
     return sf
+
+
+def _first_copy(path: Path, physical: Path, encoding: str, copy: Path | None) -> Path | None:
+    """The copy the engine reads: a UTF-16 file's UTF-8 copy, a Parquet file's with its blank column names named
+    (``parquet_named_copy``), else ``copy`` (a ZIP member's, or None); the member's is removed when replaced."""
+    if encoding == encodings.UTF_16:
+        made = _utf8_copy(physical, path)
+    else:
+        made = parquet_named_copy(physical, path) if path.suffix.lower() == ".parquet" else None
+    if made and copy:
+        archives.discard(copy)
+    return made or copy
 
 
 def _utf8_copy(path: Path, shown: Path) -> Path:
