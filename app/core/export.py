@@ -50,26 +50,54 @@ def export_sql(wh: Warehouse, fmt: str, billing_period: str | None = None) -> st
         f"SELECT DISTINCT arrayJoin(mapKeys(x_SourceColumns)) AS k FROM {table} {where} ORDER BY k")]
     cols = [_column(n, types[n], fmt) for n in FOCUS_COLUMNS]
     cols += [_column(n, types[n], fmt) for n in X_COLUMNS if n != "x_SourceColumns"]
-    cols += _source_columns(extra_keys)
+    groups = _key_groups(extra_keys)
+    cols += _source_columns(groups, _values_per_row(wh, f"{table} {where}", groups))
     order = f"ORDER BY {schema.sort_key(FOCUS_TABLE)}, x_SourceFile, x_SourceRow"  # read in the table's order
     return f"SELECT {', '.join(cols)} FROM {table} {where} {order}"
 
 
-def _source_columns(keys: list[str]) -> list[str]:
-    """SELECT items of the ``x_SourceColumns`` keys as ``x_`` columns. Keys naming one column (``Foo``, ``x_Foo``,
-    ``X_Foo``, ``foo``: files of two formats loaded together) are one column, the first non-empty value of a row taken
-    (``x_`` spelling first); a key named like one of ABI's own columns (a file's ``x_SourceFile``) is
-    ``x_SourceColumn_<key>``. No kept value is left out."""
+def _key_groups(keys: list[str]) -> list[tuple[str, list[str]]]:
+    """The ``x_SourceColumns`` keys by the ``x_`` column they export as. Keys naming one column (``Foo``, ``x_Foo``,
+    ``X_Foo``, ``foo``: files of two formats loaded together) are one (``x_`` spelling first); a key named like one
+    of ABI's own columns (a file's ``x_SourceFile``) is ``x_SourceColumn_<key>``."""
     own, by_alias = {c.lower() for c in X_COLUMNS}, {}
     for key in sorted(keys, key=lambda k: (not k.startswith("x_"), k)):
         alias = f"x_{key[2:]}" if key[:2].lower() == "x_" else f"x_{key}"  # X_OPERATION is x_OPERATION
         alias = f"x_SourceColumn_{key}" if alias.lower() in own else alias
         by_alias.setdefault(alias.lower(), (alias, []))[1].append(key)  # names in any case are one column
-    items = []
-    for alias, group in sorted(by_alias.values()):
-        values = [f"nullIf(x_SourceColumns[{quote(k)}], '')" for k in group]
-        value = f"coalesce({', '.join(values)})" if len(values) > 1 else values[0]
-        items.append(f"toValidUTF8({value}) AS {quoted_name(alias)}")
+    return sorted(by_alias.values())
+
+
+def _present(keys: list[str]) -> str:
+    """A row's non-empty values under ``keys``, in their order."""
+    return f"arrayFilter(v -> v != '', [{', '.join(f'x_SourceColumns[{quote(k)}]' for k in keys)}])"
+
+
+def _values_per_row(wh: Warehouse, rows: str, groups: list[tuple[str, list[str]]]) -> list[int]:
+    """For each group of keys, the most non-empty values one of ``rows`` holds under them (a group of one key: 1)."""
+    merged = [i for i, (_, keys) in enumerate(groups) if len(keys) > 1]
+    if not merged:
+        return [1] * len(groups)
+    found = wh.rows(f"SELECT {', '.join(f'max(length({_present(groups[i][1])})) AS m{i}' for i in merged)} "
+                    f"FROM {rows}")[0]
+    return [max(1, int(found[f"m{i}"])) if i in merged else 1 for i in range(len(groups))]
+
+
+def _source_columns(groups: list[tuple[str, list[str]]], counts: list[int]) -> list[str]:
+    """SELECT items of the ``x_SourceColumns`` keys as ``x_`` columns (``_key_groups``): a group's first non-empty
+    value in a row; when a row holds more (``x_Foo`` and ``x_foo``), the next ones in ``<column>_2``… (``_`` added
+    while that name is taken). No kept value is left out."""
+    taken, items = {alias.lower() for alias, _ in groups}, []
+    for (alias, keys), count in zip(groups, counts, strict=True):
+        if len(keys) == 1:
+            items.append(f"toValidUTF8(nullIf(x_SourceColumns[{quote(keys[0])}], '')) AS {quoted_name(alias)}")
+            continue
+        for n in range(1, count + 1):
+            name = alias if n == 1 else f"{alias}_{n}"
+            while n > 1 and name.lower() in taken:
+                name += "_"
+            taken.add(name.lower())
+            items.append(f"toValidUTF8(nullIf({_present(keys)}[{n}], '')) AS {quoted_name(name)}")
     return items
 
 
