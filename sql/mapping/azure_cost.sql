@@ -214,10 +214,11 @@ FROM
 (
     SELECT
         *,
-        toDecimal128OrNull(CostInBillingCurrency, 18) AS cost,
-        toDecimal128OrNull(Quantity, 18) AS quantity,
-        toDecimal128OrNull(UnitPrice, 18) AS unit_price,
-        toDecimal128OrNull(PayGPrice, 18) AS payg_price,
+        -- A number with several points (1.2.3, a date 01.10.2026) is none: the engine would read 1.23.
+        if(countSubstrings(CostInBillingCurrency, '.') > 1, NULL, toDecimal128OrNull(CostInBillingCurrency, 18)) AS cost,
+        if(countSubstrings(Quantity, '.') > 1, NULL, toDecimal128OrNull(Quantity, 18)) AS quantity,
+        if(countSubstrings(UnitPrice, '.') > 1, NULL, toDecimal128OrNull(UnitPrice, 18)) AS unit_price,
+        if(countSubstrings(PayGPrice, '.') > 1, NULL, toDecimal128OrNull(PayGPrice, 18)) AS payg_price,
         -- A rate of 0 or none (some MCA rows) is the one the row's two costs imply, else 1.
         toDecimal128OrNull(ExchangeRatePricingToBilling, 18) AS given_exchange_rate,
         if(ifNull(given_exchange_rate, 0) != 0, given_exchange_rate, ifNull(accurateCastOrNull(toDecimal256(cost, 36)
