@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+from app.core import numbers as number_text
+from app.core.numbers import Layout
 from app.core.warehouse import quote
 from app.models.rules import ALLOWED_VALUES, CURRENCY_COLUMNS, ENUMERATION_ALIASES, SERVICE_SUBCATEGORIES
 
@@ -32,23 +34,6 @@ NATIVE_DAY_FIRST = {"azure-cost": False, "azure-focus": True, "focus": True}
 """How each format's mapping reads an ambiguous date: Azure exports are ``MM/DD/YYYY``; the FOCUS mapping reads
 ClickHouse's best effort (day first)."""
 
-DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?")
-DECIMAL_DOT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
-THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
-"""``1,234.5``: a spreadsheet that saved numbers as formatted, with thousands separators (dot decimals)."""
-THOUSANDS_SQL = "^[+-]?[0-9]{1,3}(,[0-9]{3})+(\\\\.[0-9]+)?$"
-SPACES = (" ", "\u00a0", "\u202f", "\u2009", "'", "\u2019")
-"""Thousands separators other than the decimal mark's partner: a space, no-break or narrow no-break space (fr-FR,
-nb-NO, sv-SE, cs-CZ), a thin space, an apostrophe (de-CH ``1'234.56``, ``1’234.56``)."""
-THOUSANDS_SPACED = re.compile(rf"[+-]?\d{{1,3}}([{''.join(SPACES)}]\d{{3}})+([.,]\d+)?")
-_SPACE_SQL = "(?:" + "|".join(s.replace("'", "\\'") for s in SPACES) + ")"
-SPACED_SQL = f"^[+-]?[0-9]{{1,3}}({_SPACE_SQL}[0-9]{{3}})+([.,][0-9]+)?$"
-MONEY_FORMAT = re.compile(r"\s*\(?\s*([+-]?)\s*[$€£¥]\s*([+-]?[\d.,]*\d)\s*\)?\s*")
-"""``$10,100.00 ``, ``-$5.00``, ``($5.00)``, ``€1.234,50``: a spreadsheet's currency format (the FOCUS spec's own
-example files write money so). The symbol goes, parentheses mean a negative amount."""
-MONEY_PATTERN = "^\\\\s*\\\\(?\\\\s*([+-]?)\\\\s*[$€£¥]\\\\s*([+-]?[0-9.,]*[0-9])\\\\s*\\\\)?\\\\s*$"
-MONEY_SQL = (f"if(match({{e}}, '{MONEY_PATTERN}'), concat(if(match({{e}}, '^\\\\s*\\\\('), '-', ''), "
-             f"replaceRegexpOne({{e}}, '{MONEY_PATTERN}', '\\\\1\\\\2')), {{e}})")
 SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2,4})\b")
 PERIOD_COLUMNS = {"azure-cost": ("BillingPeriodStartDate", "BillingPeriodEndDate", "Date"),
                   "azure-focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart"),
@@ -92,21 +77,15 @@ class Conventions:
 
 
 def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
-          periods: tuple[int | None, int | None, int | None] = (None, None, None)) -> Conventions:
+          periods: tuple[int | None, int | None, int | None] = (None, None, None),
+          layout: Layout | None = None) -> Conventions:
     """The conventions the sample ``rows`` show in their ``numbers`` and ``dates`` columns (positions);
-    ``periods``: the positions of the billing period's start and end and the charge's start (``PERIOD_COLUMNS``)."""
+    ``periods``: the positions of the billing period's start and end and the charge's start (``PERIOD_COLUMNS``);
+    ``layout``: what else tells thousands from decimal commas."""
     rows = list(rows)
-    comma = dot = thousands = day = month = money = named = spaced = 0
+    votes = number_text.number_votes(rows, numbers)
+    day = month = named = 0
     for row in rows:
-        for i in numbers:
-            cell = row[i].strip() if i < len(row) else ""
-            if symbol := MONEY_FORMAT.fullmatch(cell):
-                money, cell = money + 1, symbol[1] + symbol[2]
-            if THOUSANDS_SPACED.fullmatch(cell):  # ``1 234,56``: the digits and the decimal mark tell the rest
-                spaced, cell = spaced + 1, re.sub(f"[{''.join(SPACES)}]", "", cell)
-            comma += bool(DECIMAL_COMMA.fullmatch(cell))
-            dot += bool(DECIMAL_DOT.fullmatch(cell))
-            thousands += bool(THOUSANDS_COMMA.fullmatch(cell)) and "." in cell
         for i in dates:
             cell = row[i] if i < len(row) else ""
             if NAMED_MONTH_DATE.match(cell):  # unambiguous: no vote on the order of numeric dates
@@ -119,9 +98,10 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
         day_first = day > 0
     else:  # conflicting evidence stays None; without any, the billing periods tell
         day_first = None if day else _order_of_periods(rows, periods)
-    return Conventions(decimal_comma=comma > 0 and dot == 0 and thousands == 0, day_first=day_first,
-                       thousands_comma=thousands > 0, money_format=money > 0, named_month=named > 0,
-                       thousands_spaced=spaced > 0)
+    decimal_comma = number_text.decimal_comma(votes, rows, layout or Layout())
+    return Conventions(decimal_comma=decimal_comma, day_first=day_first,
+                       thousands_comma=votes["thousands"] > 0 or (votes["ambiguous"] > 0 and not decimal_comma),
+                       money_format=votes["money"] > 0, named_month=named > 0, thousands_spaced=votes["spaced"] > 0)
 
 
 def _order_of_periods(rows: list[list[str]], periods: tuple[int | None, int | None, int | None]) -> bool | None:
@@ -169,15 +149,10 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     """SQL for canonical column ``name`` (text ``expr``) in the format's own convention; unparseable text stays
     as written, so its quarantine reason quotes the file."""
     numbers, dates = typed_columns(source)
-    if name in numbers and conventions.money_format:
-        expr = MONEY_SQL.format(e=expr)
-    if name in numbers and conventions.thousands_spaced:
-        expr = f"if(match({expr}, '{SPACED_SQL}'), replaceRegexpAll({expr}, '{_SPACE_SQL}', ''), {expr})"
-    if name in numbers and conventions.decimal_comma:
-        dotted = f"replaceOne(replaceAll({expr}, '.', ''), ',', '.')"
-        return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"
-    if name in numbers and conventions.thousands_comma:
-        return f"if(match({expr}, '{THOUSANDS_SQL}'), replaceAll({expr}, ',', ''), {expr})"
+    if name in numbers and source != "azure-cost":  # a float column's NaN (Spark, pandas) is no value
+        expr = f"if({expr} IN ('NaN', 'nan', '-nan', 'NAN'), NULL, {expr})"
+    if name in numbers:
+        return number_text.number_sql(expr, conventions)
     if name in dates:  # a month name past the sampled rows too (a cheap test of each cell, ~0.05 µs)
         expr = named_month_sql(expr) if conventions.named_month else (
             f"if(match({expr}, '[A-Za-z]{{3}}'), {named_month_sql(expr)}, {expr})")
@@ -186,8 +161,6 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
         return f"ifNull(toString({parse}({expr})), {expr})"
     if source == "azure-cost":
         return expr
-    if name in numbers:  # a float column's NaN (Spark, pandas) is no value
-        return f"if({expr} IN ('NaN', 'nan', '-nan', 'NAN'), NULL, {expr})"
     if name in ALLOWED_VALUES or name == "ServiceSubcategory":
         keys, values = _spellings(name)
         return f"transform(lower({expr}), {keys}, {values}, {expr})"

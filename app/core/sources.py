@@ -21,6 +21,7 @@ from app.core.conventions import Conventions
 from app.core.encodings import open_binary
 from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
+from app.core.numbers import file_layout
 from app.core.parquet import first_parquet_rows, parquet_kinds, parquet_named_copy, parquet_names
 from app.core.source_error import SourceError
 
@@ -187,7 +188,8 @@ def _sniff_conventions(sf: SourceFile) -> Conventions:
                                     conventions.SAMPLE_ROWS)
     else:  # every number and date typed: nothing to read
         return Conventions()
-    return conventions.sniff(sample, number_at, date_at, periods or (None, None, None))
+    return conventions.sniff(sample, number_at, date_at, periods or (None, None, None),
+                             file_layout(sf.source, sf.columns, text, sf.delimiter))
 
 
 def open_source(path: Path, forced_source: str | None = None, forced_dataset: str | None = None,

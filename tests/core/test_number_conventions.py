@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from abitest import demo_lines, load, write_csv
 
+from app.core.conventions import Conventions, Layout, sniff
+
 FOCUS_HEADER = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
                 "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
                 "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory"]
@@ -45,3 +47,39 @@ def test_an_azure_number_with_several_dots_is_quarantined_as_not_a_number(wh, tm
     assert [r[0] for r in _reasons(wh)] == ['CostInBillingCurrency: not a number: "1.2.3"',
                                             'Quantity: not a number: "10.0.0.1"']
     assert Decimal(result.reconciliation[0]["source"]) == sum(Decimal(r["CostInBillingCurrency"]) for r in rows[::2])
+
+
+def test_whole_amounts_with_thousands_commas_read_as_thousands(wh, tmp_path):
+    """A KRW export saved by a spreadsheet as ``#,##0``: every number whole, ``1,300`` quoted (comma-separated)."""
+    header, rows = _demo_rows(tmp_path, 3)
+    for row, quantity in zip(rows, (10, 2, 100), strict=True):
+        row |= {"BillingCurrencyCode": "KRW", "Quantity": str(quantity), "CostInBillingCurrency": f"{quantity * 130:,}",
+                **dict.fromkeys(("UnitPrice", "EffectivePrice", "PayGPrice"), "130")}
+    result = load(wh, write_csv(tmp_path / "krw_actual.csv", header, rows))
+    assert (result.files[0].error, result.files[0].rows_quarantined) == (None, 0)
+    costs = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
+    assert [Decimal(r["c"]) for r in costs] == [1300, 260, 13000]
+    assert Decimal(result.reconciliation[0]["source"]) == 14560
+
+
+@pytest.mark.parametrize(("numbers", "layout", "expected"), [
+    (["1,300", "260", "13,000"], Layout(), Conventions(thousands_comma=True)),  # ambiguous alone: thousands
+    (["1,300", "260"], Layout(delimiter=";"), Conventions(decimal_comma=True)),  # a decimal-comma locale's CSV
+    (["1,300", "260"], Layout(delimiter=";", currency=1), Conventions(thousands_comma=True)),  # KRW: no cents
+    (["1,300", "1,5"], Layout(), Conventions(decimal_comma=True)),  # a comma before 1 digit decides
+    (["1,300", "2,5000"], Layout(), Conventions(decimal_comma=True)),  # or 4
+    (["1.300,500"], Layout(), Conventions(decimal_comma=True)),  # a dot between thousands
+    (["1,300,500"], Layout(delimiter=";"), Conventions(thousands_comma=True)),  # two commas: thousands
+    (["0,500"], Layout(), Conventions(decimal_comma=True)),  # no thousands start with 0
+])
+def test_a_comma_before_three_digits_alone_does_not_decide_decimal_commas(numbers, layout, expected):
+    rows = [[n, "KRW"] for n in numbers]
+    assert sniff(rows, [0], [], layout=layout) == expected
+
+
+@pytest.mark.parametrize(("row", "decimal_comma"), [
+    (["10", "130", "1,300"], False), (["10", "1,300", "13"], True), (["2", "1,500", "3,000"], True)])
+def test_quantity_times_price_tells_thousands_from_decimal_commas(row, decimal_comma):
+    """Under a ``;`` delimiter ambiguous commas read as decimals, unless quantity × price = cost says otherwise."""
+    found = sniff([row], [0, 1, 2], [], layout=Layout(delimiter=";", products=((0, 1, 2),)))
+    assert found.decimal_comma is decimal_comma
