@@ -4,7 +4,8 @@ A file re-saved by a spreadsheet in another locale writes ``0,5`` for 0.5 and ``
 dates. ABI reads such a file's convention from its first rows (the billing period's end date, day 28–31, tells the
 order of day and month in nearly every row) and the relation rewrites those cells to the dot decimal and ISO dates
 the mappings parse: a file's locale never changes its numbers or silently swaps days and months. Files in the
-formats' own conventions (Azure's ``MM/DD/YYYY``, ISO dates, dot decimals) are read as they are, at no cost.
+formats' own conventions (Azure's ``MM/DD/YYYY``, ISO dates, dot decimals) are read as they are, at next to no
+cost; so are thousands separators in a dot-decimal file beyond its first rows (``1,234.56``).
 
 FOCUS files spell a closed-list value in any case or separator (``usage``, ``USAGE``, ``OneTime``) or in an older
 version's word (FOCUS 1.0-preview ``On-Demand``): each is read as the FOCUS 1.2 value it means; anything else

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from abitest import demo_lines, load, write_csv
 
-from app.core.conventions import Conventions, Layout, sniff
+from app.core import conventions
+from app.core.conventions import Conventions, Layout, normalized, sniff
 
 FOCUS_HEADER = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
                 "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
@@ -83,3 +84,24 @@ def test_quantity_times_price_tells_thousands_from_decimal_commas(row, decimal_c
     """Under a ``;`` delimiter ambiguous commas read as decimals, unless quantity × price = cost says otherwise."""
     found = sniff([row], [0, 1, 2], [], layout=Layout(delimiter=";", products=((0, 1, 2),)))
     assert found.decimal_comma is decimal_comma
+
+
+def test_thousands_commas_past_the_sampled_rows_read_in_a_dot_decimal_file(wh, tmp_path, monkeypatch):
+    monkeypatch.setattr(conventions, "SAMPLE_ROWS", 50)  # the sample: dot decimals, no thousands separator
+    header, rows = _demo_rows(tmp_path, 200)
+    rows[-1] |= {"CostInBillingCurrency": "1,234.56", "Quantity": "1,000"}
+    assert not any("," in r["CostInBillingCurrency"] + r["Quantity"] for r in rows[:-1])
+    result = load(wh, write_csv(tmp_path / "late_actual.csv", header, rows))
+    assert (result.files[0].error, result.files[0].rows_quarantined) == (None, 0)
+    last = wh.rows("SELECT toString(BilledCost) AS c, toString(PricingQuantity) AS q FROM abi.focus_cost "
+                   "ORDER BY x_SourceRow DESC LIMIT 1")[0]
+    assert (Decimal(last["c"]), Decimal(last["q"])) == (Decimal("1234.56"), 1000)
+
+
+@pytest.mark.parametrize("source", ["focus", "azure-cost"])
+def test_only_groups_of_three_digits_read_as_thousands_without_a_sampled_separator(wh, source):
+    cells = {"1,234.56": "1234.56", "1,000": "1000", "-12,345,678.9": "-12345678.9", "1,5": "1,5",
+             "12,34.5": "12,34.5", "1,2345": "1,2345", "0.5": "0.5"}
+    sql = normalized(source, Conventions(), "Quantity" if source == "azure-cost" else "BilledCost", "x")
+    found = wh.rows(f"SELECT x, {sql} AS v FROM (SELECT arrayJoin({list(cells)}) AS x)")
+    assert {r["x"]: r["v"] for r in found} == cells
