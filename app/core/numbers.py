@@ -40,12 +40,14 @@ nb-NO, sv-SE, cs-CZ), a thin space, an apostrophe (de-CH ``1'234.56``, ``1’234
 THOUSANDS_SPACED = re.compile(rf"[+-]?\d{{1,3}}([{''.join(SPACES)}]\d{{3}})+([.,]\d+)?")
 _SPACE_SQL = "(?:" + "|".join(s.replace("'", "\\'") for s in SPACES) + ")"
 SPACED_SQL = f"^[+-]?[0-9]{{1,3}}({_SPACE_SQL}[0-9]{{3}})+([.,][0-9]+)?$"
-MONEY_FORMAT = re.compile(r"\s*\(?\s*([+-]?)\s*[$€£¥]\s*([+-]?[\d.,]*\d)\s*\)?\s*")
-"""``$10,100.00 ``, ``-$5.00``, ``($5.00)``, ``€1.234,50``: a spreadsheet's currency format (the FOCUS spec's own
-example files write money so). The symbol goes, parentheses mean a negative amount."""
-MONEY_PATTERN = "^\\\\s*\\\\(?\\\\s*([+-]?)\\\\s*[$€£¥]\\\\s*([+-]?[0-9.,]*[0-9])\\\\s*\\\\)?\\\\s*$"
-MONEY_SQL = (f"if(match({{e}}, '{MONEY_PATTERN}'), concat(if(match({{e}}, '^\\\\s*\\\\('), '-', ''), "
-             f"replaceRegexpOne({{e}}, '{MONEY_PATTERN}', '\\\\1\\\\2')), {{e}})")
+_SYMBOL = "[$€£¥]"
+MONEY_FORMATS = ((rf"\s*\(\s*{_SYMBOL}?\s*([\d.,]*\d)\s*\)\s*", r"-\1"),
+                 (rf"\s*([+-]?)\s*{_SYMBOL}\s*([+-]?[\d.,]*\d)\s*", r"\1\2"),
+                 (rf"\s*{_SYMBOL}\s*-\s*", "0"))
+"""(pattern, replacement): a spreadsheet's currency and accounting formats (the FOCUS spec's own example files write
+money so): ``($5.00)`` or ``(5.00)`` is negative; ``$10,100.00 ``, ``-$5.00``, ``€1.234,50`` lose the symbol;
+``$-`` (``$ -``) is the accounting format's zero. Each pattern is read by Python and by the engine (RE2) alike."""
+_MONEY_RE = tuple((re.compile(pattern), replacement) for pattern, replacement in MONEY_FORMATS)
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ def number_votes(rows: list[list[str]], numbers: list[int]) -> dict[str, int]:
     for row in rows:
         for i in numbers:
             cell = row[i].strip() if i < len(row) else ""
-            if symbol := MONEY_FORMAT.fullmatch(cell):
-                votes["money"], cell = votes["money"] + 1, symbol[1] + symbol[2]
+            if money := next((m.expand(r) for p, r in _MONEY_RE if (m := p.fullmatch(cell))), None):
+                votes["money"], cell = votes["money"] + 1, money
             if THOUSANDS_SPACED.fullmatch(cell):  # ``1 234,56``: the digits and the decimal mark tell the rest
                 votes["spaced"], cell = votes["spaced"] + 1, re.sub(f"[{''.join(SPACES)}]", "", cell)
             if AMBIGUOUS_COMMA.fullmatch(cell):
@@ -128,7 +130,7 @@ def number_sql(expr: str, conventions: Conventions) -> str:
     comma, commas between groups of three digits are thousands in every row); text that is no number stays as
     written (its quarantine reason quotes the file)."""
     if conventions.money_format:
-        expr = MONEY_SQL.format(e=expr)
+        expr = money_sql(expr)
     if conventions.thousands_spaced:
         expr = f"if(match({expr}, '{SPACED_SQL}'), replaceRegexpAll({expr}, '{_SPACE_SQL}', ''), {expr})"
     if conventions.decimal_comma:
@@ -137,3 +139,13 @@ def number_sql(expr: str, conventions: Conventions) -> str:
     # Thousands past the sampled rows too (``1,234.56`` in a file sampled as ``12.50``): a comma tested first, the
     # pattern only where one is (~1 ns a cell).
     return f"if(position({expr}, ',') > 0 AND match({expr}, '{THOUSANDS_SQL}'), replaceAll({expr}, ',', ''), {expr})"
+
+
+def money_sql(expr: str) -> str:
+    """SQL: ``expr`` written in a currency or accounting format (``MONEY_FORMATS``) as a plain number; other text as
+    written."""
+    branches = []
+    for pattern, replacement in MONEY_FORMATS:
+        sql, plain = f"^{pattern}$".replace("\\", "\\\\"), replacement.replace("\\", "\\\\")
+        branches.append(f"match({expr}, '{sql}'), replaceRegexpOne({expr}, '{sql}', '{plain}')")
+    return f"multiIf({', '.join(branches)}, {expr})"

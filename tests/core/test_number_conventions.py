@@ -105,3 +105,25 @@ def test_only_groups_of_three_digits_read_as_thousands_without_a_sampled_separat
     sql = normalized(source, Conventions(), "Quantity" if source == "azure-cost" else "BilledCost", "x")
     found = wh.rows(f"SELECT x, {sql} AS v FROM (SELECT arrayJoin({list(cells)}) AS x)")
     assert {r["x"]: r["v"] for r in found} == cells
+
+
+def test_accounting_formats_read_negatives_in_parentheses_and_a_dash_as_zero(wh):
+    """Excel's accounting formats: ``(5.00)`` negative with or without a symbol, ``$-`` (``$ -``) zero."""
+    cells = {"($5.00)": "-5.00", "(5.00)": "-5.00", "( 1,234.50 )": "-1234.50", "$-": "0", " $ -  ": "0",
+             "-": "-", "$5": "5", "(5.00": "(5.00", "()": "()"}
+    sql = normalized("focus", sniff([["$1.00"], ["(5.00)"]], [0], []), "BilledCost", "x")
+    found = wh.rows(f"SELECT x, {sql} AS v FROM (SELECT arrayJoin({list(cells)}) AS x)")
+    assert {r["x"]: r["v"] for r in found} == cells
+
+
+@pytest.mark.parametrize("cells", [["(5.00)", "1.00"], ["$-", "1"]])
+def test_an_accounting_format_without_a_symbol_is_a_money_format(cells):
+    assert sniff([[c] for c in cells], [0], []).money_format
+
+
+def test_accounting_negatives_and_zeros_load(wh, tmp_path):
+    rows = [FOCUS_ROW | {"BilledCost": cost} for cost in ("$1.50", "(5.00)", "$-", "-", "($2.00)")]
+    f = load(wh, write_csv(tmp_path / "focus_accounting.csv", FOCUS_HEADER, rows)).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 5, 0)
+    costs = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
+    assert [Decimal(r["c"]) for r in costs] == [Decimal("1.5"), -5, 0, 0, -2]
