@@ -47,11 +47,13 @@ def drop_stale_quarantine(wh: Warehouse, paths: list[str]) -> dict[tuple[str, st
 
 def taken_out(focus: list[dict], quarantined: dict[tuple[str, str], int]) -> list[dict]:
     """Rows of earlier loads taken out, per file and ingestion: ``{"path", "ingestion_id", "rows_replaced",
-    "rows_superseded", "rows_quarantined_replaced"}`` (``focus``: ``replace.Published.earlier``)."""
-    merged = {(e["path"], e["ingestion_id"]): {**e, "rows_quarantined_replaced": 0} for e in focus}
+    "rows_superseded", "rows_kept", "rows_quarantined_replaced"}`` (``focus``: ``replace.Published.earlier``)."""
+    fields = ("path", "ingestion_id", "rows_replaced", "rows_superseded", "rows_kept")
+    merged = {(e["path"], e["ingestion_id"]): {**{k: e[k] for k in fields}, "rows_quarantined_replaced": 0}
+              for e in focus}
     for (path, ingestion), n in quarantined.items():
         merged.setdefault((path, ingestion), {"path": path, "ingestion_id": ingestion, "rows_replaced": 0,
-                                              "rows_superseded": 0})["rows_quarantined_replaced"] = n
+                                              "rows_superseded": 0, "rows_kept": 0})["rows_quarantined_replaced"] = n
     return [merged[k] for k in sorted(merged)]
 
 

@@ -60,61 +60,79 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
         f"SELECT DISTINCT toString(toYYYYMM(BillingPeriodStart)) AS p FROM ({staged}) ORDER BY p")]
     if not partitions:
         return Published()
-    keys, amortized = f"{full_batch}_keys", f"{full_batch}_amortized"
+    keys, amortized, days = f"{full_batch}_keys", f"{full_batch}_amortized", f"{full_batch}_days"
+    loading = [r["f"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f FROM ({staged})")]
     try:
-        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT {SCOPE} AS scope, min({DAY}) AS first, "
-                   f"max({DAY}) AS last FROM ({staged}) GROUP BY scope")
-        replaced = _replaced(keys, kept)
+        wh.command(f"CREATE TABLE {days} ENGINE = Memory AS SELECT DISTINCT {SCOPE} AS scope, {DAY} AS day "
+                   f"FROM ({staged})")
+        wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT scope, min(day) AS first, max(day) AS last "
+                   f"FROM {days} GROUP BY scope")
+        replaced = _replaced(keys, kept, loading)
         surviving = f"SELECT * FROM {target} WHERE _partition_id IN {_tuple(partitions)} AND NOT ({replaced})"
         wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope, "
                    f"{DAY} AS day FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
         condition = SUPERSEDED.format(amortized=amortized)
         published = Published({r["file"]: int(r["n"]) for r in wh.rows(
             f"SELECT x_SourceFile AS file, count() AS n FROM ({staged} UNION ALL {surviving}) "
-            f"WHERE {condition} GROUP BY file")}, _earlier_rows(wh, partitions, replaced, condition))
+            f"WHERE {condition} GROUP BY file")}, _earlier_rows(wh, partitions, (replaced, days), condition))
         for stage in stages:
             _add_stage(wh, full_batch, f"{db}.{stage}", condition)
         wh.command(f"INSERT INTO {full_batch} {surviving} AND NOT ifNull({condition}, false)")
     finally:
-        for table in (keys, amortized):
+        for table in (keys, amortized, days):
             wh.command(f"DROP TABLE IF EXISTS {table}")
-    published.warnings = partly_replaced(wh, published.earlier, stages)
+    published.warnings = partly_replaced(published.earlier, loading)
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
     refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
     return published
 
 
-def _earlier_rows(wh: Warehouse, partitions: list[str], replaced: str, condition: str) -> list[dict]:
+def _earlier_rows(wh: Warehouse, partitions: list[str], replaced: tuple[str, str], condition: str) -> list[dict]:
     """Rows of earlier loads in ``partitions`` that the publication takes out, per file and ingestion: ``replaced``
-    (their scope is loaded again: ``_replaced``) or superseded (actual rows of a scope now amortized)."""
+    (``_replaced``, with the table of the days the load holds rows of) or superseded (actual rows of a scope now
+    amortized); ``rows_kept``: the others; ``apart``: those replaced on days the load holds no row of."""
+    replaced, days = replaced
     return [{"path": r["file"], "ingestion_id": r["ingestion"], "rows_replaced": int(r["replaced"]),
-             "rows_superseded": int(r["superseded"]), "rows_kept": int(r["kept"])} for r in wh.rows(
+             "rows_superseded": int(r["superseded"]), "rows_kept": int(r["kept"]), "apart": int(r["apart"])}
+            for r in wh.rows(
         f"SELECT x_SourceFile AS file, x_IngestionId AS ingestion, countIf({replaced}) AS replaced, "
         f"countIf(NOT ({replaced}) AND ifNull({condition}, false)) AS superseded, "
-        f"count() - replaced - superseded AS kept FROM {wh.database}.{FOCUS_TABLE} "
+        f"count() - replaced - superseded AS kept, countIf({replaced} AND ({SCOPE}, {DAY}) NOT IN "
+        f"(SELECT scope, day FROM {days})) AS apart FROM {wh.database}.{FOCUS_TABLE} "
         f"WHERE _partition_id IN {_tuple(partitions)} GROUP BY file, ingestion HAVING replaced + superseded > 0 "
         "ORDER BY file, ingestion")]
 
 
-def partly_replaced(wh: Warehouse, earlier: list[dict], stages: list[str]) -> list[str]:
-    """Warnings for files loaded earlier (none of the ``stages``' files) whose rows this publication replaces in
-    part: rather than an earlier run of the same report, they are likely increments of one delivery (OCI's cost
-    reports, each with late rows of earlier days), which only add up when loaded together."""
-    staged = " UNION ALL ".join(f"SELECT DISTINCT x_SourceFile AS f FROM {wh.database}.{t}" for t in stages)
-    loading = {r["f"] for r in wh.rows(staged)}
-    return [f"{e['path']} (loaded earlier): {e['rows_replaced']} of its rows replaced by this load (the same "
-            f"dataset, accounts and charge days), {e['rows_kept']} kept; if the files are increments of one "
-            f"delivery rather than runs of one report, load all of their month's files together"
-            for e in earlier if e["rows_replaced"] and e["rows_kept"] and e["path"] not in loading]
+def partly_replaced(earlier: list[dict], loading: list[str]) -> list[str]:
+    """Warnings for files loaded earlier (none of the ``loading`` files: those are replaced whole) whose rows this
+    publication replaces in part, or on days between its first and last that it holds no row of: rather than an
+    earlier run of the same report, they are likely increments of one delivery (OCI's cost reports, each with late
+    rows of earlier days) or files of other days (a row dated apart, as a monthly credit dated the 1st, widens the
+    days a file replaces); such files only add up when loaded together."""
+    warnings = []
+    for e in (e for e in earlier if e["rows_replaced"] and e["path"] not in loading):
+        if e["rows_kept"]:
+            warnings.append(f"{e['path']} (loaded earlier): {e['rows_replaced']} of its rows replaced by this load "
+                            f"(the same dataset, accounts and charge days), {e['rows_kept']} kept")
+        elif e["apart"]:
+            warnings.append(f"{e['path']} (loaded earlier): {e['apart']} of its rows replaced on days this load "
+                            f"holds no row of (between its first and last day of their accounts)")
+        else:
+            continue
+        warnings[-1] += ("; if the files are increments of one delivery or files of other days rather than runs "
+                         "of one report, load all of their month's files together")
+    return warnings
 
 
-def _replaced(keys: str, kept: Sequence[str]) -> str:
-    """Rows of the scopes in ``keys`` that a publication replaces: those of the charge days from the batch's first
-    to its last of each scope; never those of the files ``kept``."""
+def _replaced(keys: str, kept: Sequence[str], loading: Sequence[str]) -> str:
+    """Rows that a publication replaces: of the scopes in ``keys`` on the charge days from the batch's first to its
+    last of each, and every row of the files ``loading`` (a file loaded again replaces what it brought before);
+    never those of the files ``kept``."""
     days = "arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1)))"
+    again = f" OR x_SourceFile IN ({', '.join(map(quote, loading))})" if loading else ""
     files = f" AND x_SourceFile NOT IN ({', '.join(map(quote, kept))})" if kept else ""
-    return f"(({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys}){files})"
+    return f"((({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys}){again}){files})"
 
 
 def _add_stage(wh: Warehouse, batch: str, stage: str, condition: str) -> None:

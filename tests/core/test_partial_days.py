@@ -66,6 +66,33 @@ def test_files_that_share_some_days_warn_that_the_earlier_one_was_replaced_in_pa
                                                                                  len(days[0]))
     assert result.files[0].warnings == [
         f"{first} (loaded earlier): {len(days[1])} of its rows replaced by this load (the same dataset, accounts "
-        f"and charge days), {len(days[0])} kept; if the files are increments of one delivery rather than runs of "
-        f"one report, load all of their month's files together"]
+        f"and charge days), {len(days[0])} kept; if the files are increments of one delivery or files of other "
+        f"days rather than runs of one report, load all of their month's files together"]
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == len(days[0]) + len(days[1]) + len(days[2])
+
+
+def test_a_file_loaded_again_with_fewer_days_replaces_all_it_brought(wh, tmp_path):
+    days = list(_by_day(generate(tmp_path / "demo").actual).values())
+    path = tmp_path / "cost_actual.csv"
+    write_csv(path, HEADER, days[0] + days[1] + days[2])
+    load(wh, path)
+    write_csv(path, HEADER, days[0] + days[1])  # a re-run of a shorter range, saved under the same name
+    result = load(wh, path)
+    assert [(e["rows_replaced"], e["rows_kept"]) for e in result.earlier_files] == [
+        (len(days[0]) + len(days[1]) + len(days[2]), 0)]
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == len(days[0]) + len(days[1])
+    assert total(wh, "BilledCost") == csv_total(path, "CostInBillingCurrency") and not result.files[0].warnings
+
+
+def test_a_row_dated_apart_from_a_files_days_warns_for_the_days_between_it_replaced(wh, tmp_path):
+    credit = next(iter(_by_day(generate(tmp_path / "demo").actual).values()))[0]
+    days = [[r for r in rows if r["SubscriptionId"] == credit["SubscriptionId"]]
+            for rows in _by_day(generate(tmp_path / "demo").actual).values()]  # one subscription's
+    second = write_csv(tmp_path / "day2_actual.csv", HEADER, days[1])
+    load(wh, second)
+    credit |= {"CostInBillingCurrency": "-5"}  # dated the 1st, in the file of the 3rd
+    result = load(wh, write_csv(tmp_path / "day3_actual.csv", HEADER, days[2] + [credit]))
+    assert result.files[0].warnings == [
+        f"{second} (loaded earlier): {len(days[1])} of its rows replaced on days this load holds no row of (between "
+        f"its first and last day of their accounts); if the files are increments of one delivery or files of other "
+        f"days rather than runs of one report, load all of their month's files together"]
