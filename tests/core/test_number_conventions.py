@@ -50,6 +50,18 @@ def test_an_azure_number_with_several_dots_is_quarantined_as_not_a_number(wh, tm
     assert Decimal(result.reconciliation[0]["source"]) == sum(Decimal(r["CostInBillingCurrency"]) for r in rows[::2])
 
 
+
+@pytest.mark.parametrize("column", ["EffectivePrice", "CostInPricingCurrency", "PaygCostInBillingCurrency",
+                                    "ExchangeRatePricingToBilling", "CostInUsd", "PaygCostInUsd"])
+def test_an_azure_amount_beside_the_cost_that_is_no_number_quarantines_the_row(wh, tmp_path, column):
+    header, rows = _demo_rows(tmp_path, 3)
+    header = header + [c for c in (column,) if c not in header]
+    rows = [{c: r.get(c, "") for c in header} for r in rows]
+    rows[1][column], rows[2][column] = "1.2.3", "n/a"
+    f = load(wh, write_csv(tmp_path / "amounts_actual.csv", header, rows)).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 1, 2)
+    assert [r[0] for r in _reasons(wh)] == [f'{column}: not a number: "1.2.3"', f'{column}: not a number: "n/a"']
+
 def test_whole_amounts_with_thousands_commas_read_as_thousands(wh, tmp_path):
     """A KRW export saved by a spreadsheet as ``#,##0``: every number whole, ``1,300`` quoted (comma-separated)."""
     header, rows = _demo_rows(tmp_path, 3)
