@@ -133,16 +133,15 @@ def overlaps(wh: Warehouse, staged: dict[str, str], target: str | None = None, r
     stages = list(dict.fromkeys(staged.values()))
     union = " UNION ALL ".join(f"SELECT DISTINCT {DAYS} FROM {wh.database}.{t}" for t in stages)
     same = _groups(wh, union, "d, a, s, day", "1") if repeats and len(staged) > 1 else []
-    views = _groups(wh, union + _earlier(wh, union, target), "s, day",
-                    "s != '' AND has(groupUniqArray(f), 'azure-focus') AND has(groupUniqArray(f), 'azure-cost')"
+    views = _groups(wh, union + _earlier(wh, union, target), "s, day", "s != '' AND uniqExact(f) > 1",
                     ) if _both_views(wh, stages, target) else []
     return [f"{', '.join(g['files'])} hold rows of the same {g['n']} account-days ({g['first']} … {g['last']}; "
             f"same dataset, billing account and sub account): if one repeats the other (a re-run or a "
             f"re-download), this load counts those costs twice; load only the latest"
             for g in same if not _one_run(g["files"])] + [
             f"{', '.join(sorted(g['files'], key=lambda f: (f.endswith(EARLIER), f)))} hold the same {g['n']} "
-            f"subscription-days ({g['first']} … {g['last']}) as a "
-            f"FOCUS export and as cost details: two views of the same charges, which {_counted(g['files'])} "
+            f"subscription-days ({g['first']} … {g['last']}) as a FOCUS export and as cost details (or as an "
+            f"export of ABI's loaded again): two views of the same charges, which {_counted(g['files'])} "
             f"twice; keep one of them (abi remove FILE takes a loaded file back out)" for g in views]
 
 
@@ -151,30 +150,31 @@ DAYS = (f"x_SourceFile AS file, x_SourceDataset AS d, x_SourceFormat AS f, Billi
         f"toYYYYMM(BillingPeriodStart) AS m, {SCOPE} AS scope")
 """Per file, the days of each dataset, billing account and subscription (with the billing month and scope)."""
 EARLIER = " (loaded earlier)"
-VIEWS = ("azure-focus", "azure-cost")
-"""The two views of the same Azure charges: Microsoft's FOCUS export and cost details."""
+VIEWS = ("azure-focus", "azure-cost", "focus")
+"""Views of the same charges: Microsoft's FOCUS export, cost details, any FOCUS file (ABI's own export of either)."""
 
 
 def _earlier(wh: Warehouse, union: str, target: str | None) -> str:
-    """Rows of Azure FOCUS exports and cost details already in ``target`` that this load keeps (other scopes of
+    """Rows of the ``VIEWS`` already in ``target`` that this load keeps (other scopes of
     the billing months it touches), labelled as loaded earlier; empty without a target."""
     if target is None:
         return ""
     return (f" UNION ALL SELECT DISTINCT {DAYS.replace('x_SourceFile AS', f'concat(x_SourceFile, {EARLIER!r}) AS')} "
-            f"FROM {wh.database}.{target} WHERE x_SourceFormat IN ('azure-focus', 'azure-cost') "
+            f"FROM {wh.database}.{target} WHERE x_SourceFormat IN {VIEWS} "
             f"AND m IN (SELECT DISTINCT m FROM ({union})) AND scope NOT IN (SELECT scope FROM ({union}))")
 
 
 def _both_views(wh: Warehouse, stages: list[str], target: str | None) -> bool:
-    """Whether a FOCUS export and cost details can meet in this load: both staged, or one staged and the other in
+    """Whether two ``VIEWS`` can meet in this load: both staged, or one staged and another in
     ``target`` in a billing month the load touches (a cheap test that spares the day-by-day one most loads)."""
     staged = " UNION ALL ".join(f"SELECT x_SourceFormat AS f, toYYYYMM(BillingPeriodStart) AS m "
                                 f"FROM {wh.database}.{t}" for t in stages)
     formats = {r["f"] for r in wh.rows(f"SELECT DISTINCT f FROM ({staged}) WHERE f IN {VIEWS}")}
     if len(formats) != 1 or target is None:
-        return len(formats) == len(VIEWS)
-    (other,) = set(VIEWS) - formats
-    return bool(wh.rows(f"SELECT 1 FROM {wh.database}.{target} WHERE x_SourceFormat = '{other}' "
+        return len(formats) > 1
+    (staged_format,) = formats
+    return bool(wh.rows(f"SELECT 1 FROM {wh.database}.{target} WHERE x_SourceFormat IN {VIEWS} "
+                        f"AND x_SourceFormat != '{staged_format}' "
                         f"AND toYYYYMM(BillingPeriodStart) IN (SELECT DISTINCT m FROM ({staged})) LIMIT 1"))
 
 

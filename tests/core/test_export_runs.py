@@ -141,6 +141,18 @@ def test_a_focus_export_loaded_after_cost_details_of_the_same_days_is_named(wh, 
     assert len(again) == 1 and f"{export} (loaded earlier)" in again[0], again
 
 
+
+def test_an_export_of_abis_loaded_beside_the_files_it_came_from_is_named(wh, tmp_path):
+    """ABI's own export loads again as plain FOCUS: beside its Azure source it is a second view of the charges."""
+    from app.core.export import export
+
+    files = demo_month(tmp_path, MONTH)
+    load(wh, files.actual)
+    export(wh, "csv", tmp_path / "focus.csv")
+    warned = load(wh, tmp_path / "focus.csv").files[0].warnings
+    assert len(warned) == 1 and f"{files.actual} (loaded earlier)" in warned[0], warned
+    assert "two views of the same charges" in warned[0] and "the warehouse now counts" in warned[0]
+
 def test_reloading_one_view_alone_is_no_overlap(wh, tmp_path):
     files = demo_month(tmp_path, MONTH)
     assert all(not f.warnings for f in load(wh, files.actual).files)
