@@ -27,7 +27,8 @@ def _resave(source, target, date_format: str, delimiter: str = ";") -> None:
         writer.writerows(rows)
 
 
-@pytest.mark.parametrize("date_format", ["%d.%m.%Y", "%d/%m/%Y", "%d-%b-%Y"])
+@pytest.mark.parametrize("date_format", ["%d.%m.%Y", "%d/%m/%Y", "%d-%b-%Y", "%d/%m/%Y 00:00:00+02:00",
+                                         "%d-%b-%Y 00:00:00 +02:00"])
 def test_a_european_resave_loads_the_same_costs_and_days_as_the_export(wh, tmp_path, date_format):
     original = generate(tmp_path / "demo").actual
     resaved = tmp_path / "resaved" / original.name
