@@ -29,13 +29,12 @@ def reconcile(wh: Warehouse, stages: list[str], totals: list[dict[str, str]]) ->
     if not stages or not source:
         return []
     db = wh.database
-    staged = " UNION ALL ".join(f"SELECT {ACCOUNT_SCOPE} AS scope, {DAY} AS day FROM {db}.{stage}" for stage in stages)
-    days = (f"SELECT scope, arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1))) AS day FROM ("
-            f"SELECT scope, min(day) AS first, max(day) AS last FROM ({staged}) GROUP BY scope)")
-    rows = wh.rows(
-        f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingCurrency AS c, "
-        f"toString(sum(BilledCost)) AS BilledCost, toString(sum(EffectiveCost)) AS EffectiveCost "
-        f"FROM {db}.{FOCUS_TABLE} WHERE ({ACCOUNT_SCOPE}, {DAY}) IN ({days}) GROUP BY p, c")
+    staged = " UNION ALL ".join(f"SELECT {ACCOUNT_SCOPE} AS scope, {DAY} AS day, x_SourceDataset AS d FROM {db}.{stage}"
+                                for stage in stages)
+    sums = ", ".join(f"toString(sumIf({metric}, ({ACCOUNT_SCOPE}, {DAY}) IN ({_days(staged, excluded)}))) AS {metric}"
+                     for metric, excluded in CARRIED_BY.items())
+    rows = wh.rows(f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingCurrency AS c, {sums} "
+                   f"FROM {db}.{FOCUS_TABLE} WHERE {ACCOUNT_SCOPE} IN (SELECT scope FROM ({staged})) GROUP BY p, c")
     focus = {(r["p"], r["c"], metric): Decimal(r[metric]) for r in rows for metric in METRICS}
     out = []
     for t in source:
@@ -44,6 +43,19 @@ def reconcile(wh: Warehouse, stages: list[str], totals: list[dict[str, str]]) ->
         out.append({"billing_period": t["billing_period"], "currency": t["currency"], "metric": t["metric"],
                     "source": t["total"], "focus": _text(found), "difference": _text(difference)})
     return out
+
+
+CARRIED_BY = {"BilledCost": "AmortizedCost", "EffectiveCost": "ActualCost"}
+"""Each metric over the days of the rows whose dataset carries it (not the dataset named): an Azure actual file
+brings BilledCost, an amortized one EffectiveCost, any other both (``FileStage.source_totals``)."""
+
+
+def _days(staged: str, excluded: str) -> str:
+    """The (account, day) pairs a load replaced for one metric: from the first to the last day of each account in
+    the ``staged`` rows of datasets other than ``excluded`` (``replace``)."""
+    return (f"SELECT scope, arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1))) AS day FROM ("
+            f"SELECT scope, min(day) AS first, max(day) AS last FROM ({staged}) WHERE d != '{excluded}' "
+            "GROUP BY scope)")
 
 
 def describe(r: dict[str, str]) -> str:

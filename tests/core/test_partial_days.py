@@ -96,3 +96,12 @@ def test_a_row_dated_apart_from_a_files_days_warns_for_the_days_between_it_repla
         f"{second} (loaded earlier): {len(days[1])} of its rows replaced on days this load holds no row of (between "
         f"its first and last day of their accounts); if the files are increments of one delivery or files of other "
         f"days rather than runs of one report, load all of their month's files together"]
+
+
+def test_an_actual_month_and_amortized_days_loaded_together_reconcile(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    days = list(_by_day(files.amortized).values())
+    amortized = write_csv(tmp_path / "amortized_days_1-5.csv", HEADER, [r for rows in days[:5] for r in rows])
+    result = load(wh, files.actual, amortized, dataset=None)
+    assert result.ok and {r["metric"] for r in result.reconciliation} == {"BilledCost", "EffectiveCost"}
+    assert all(Decimal(r["difference"]) == 0 for r in result.reconciliation), result.reconciliation
