@@ -36,7 +36,9 @@ NATIVE_DAY_FIRST = {"azure-cost": False, "azure-focus": True, "focus": True}
 ClickHouse's best effort (day first)."""
 
 OFFSET_SQL = "(:[0-9]{2}(?:\\\\.[0-9]+)?)\\\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"
-"""A UTC offset after a time (``00:00:00+02:00``): an Azure date is the calendar day written, never moved by it."""
+"""A UTC offset after a time (``00:00:00+02:00``): an Azure date is the calendar day written, never moved by it
+(dropped only in a file whose sampled dates show one: testing every cell cost ~1.5 CPU-s per million rows)."""
+UTC_OFFSET = re.compile(r":\d{2}(\.\d+)?\s*[+-]\d{2}(:?\d{2})?\s*$")
 SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2,4})\b")
 PERIOD_COLUMNS = {"azure-cost": ("BillingPeriodStartDate", "BillingPeriodEndDate", "Date"),
                   "azure-focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart"),
@@ -69,7 +71,8 @@ class Conventions:
     thousands separators (``1,234.5``); ``day_first``: short dates are ``DD/MM/YYYY`` (True), ``MM/DD/YYYY``
     (False) or show no evidence either way (None); ``money_format``: amounts with a currency symbol (``$1.50``);
     ``named_month``: dates with a month name (``04-Oct-2026``, ``Oct 4, 2026``), read as such in any order;
-    ``thousands_spaced``: thousands separated by a space or an apostrophe (``1 234,56``, ``1'234.56``)."""
+    ``thousands_spaced``: thousands separated by a space or an apostrophe (``1 234,56``, ``1'234.56``);
+    ``utc_offset``: dates with a UTC offset after their time (``2026-10-05T00:00:00+02:00``)."""
 
     decimal_comma: bool = False
     day_first: bool | None = None
@@ -77,6 +80,7 @@ class Conventions:
     money_format: bool = False
     named_month: bool = False
     thousands_spaced: bool = False
+    utc_offset: bool = False
 
 
 def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
@@ -87,10 +91,11 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     ``layout``: what else tells thousands from decimal commas."""
     rows = list(rows)
     votes = number_text.number_votes(rows, numbers)
-    day = month = named = 0
+    day = month = named = offset = 0
     for row in rows:
         for i in dates:
             cell = row[i] if i < len(row) else ""
+            offset += bool(UTC_OFFSET.search(cell))
             if NAMED_MONTH_DATE.match(cell):  # unambiguous: no vote on the order of numeric dates
                 named += 1
             elif match := SHORT_DATE.match(cell):
@@ -104,7 +109,8 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     decimal_comma = number_text.decimal_comma(votes, rows, layout or Layout())
     return Conventions(decimal_comma=decimal_comma, day_first=day_first,
                        thousands_comma=votes["thousands"] > 0 or (votes["ambiguous"] > 0 and not decimal_comma),
-                       money_format=votes["money"] > 0, named_month=named > 0, thousands_spaced=votes["spaced"] > 0)
+                       money_format=votes["money"] > 0, named_month=named > 0, thousands_spaced=votes["spaced"] > 0,
+                       utc_offset=offset > 0)
 
 
 def _order_of_periods(rows: list[list[str]], periods: tuple[int | None, int | None, int | None]) -> bool | None:
@@ -156,7 +162,7 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
         expr = f"if({expr} IN ('NaN', 'nan', '-nan', 'NAN'), NULL, {expr})"
     if name in numbers:
         return number_text.number_sql(expr, conventions)
-    if name in dates and source == "azure-cost":  # a calendar day: an offset after its time is not applied
+    if name in dates and source == "azure-cost" and conventions.utc_offset:  # a calendar day, never moved
         expr = f"if(length({expr}) > 19, replaceRegexpOne({expr}, '{OFFSET_SQL}', '\\\\1'), {expr})"
     if name in dates:  # a month name past the sampled rows too (a cheap test of each cell, ~0.05 µs)
         expr = named_month_sql(expr) if conventions.named_month else (

@@ -187,7 +187,7 @@ SELECT
         if(PaygCostInBillingCurrency IS NOT NULL AND (countSubstrings(PaygCostInBillingCurrency, '.') > 1 OR toDecimal128OrNull(PaygCostInBillingCurrency, 18) IS NULL), concat('PaygCostInBillingCurrency: ', if(isFinite(ifNull(toFloat64OrNull(PaygCostInBillingCurrency), nan)) AND countSubstrings(PaygCostInBillingCurrency, '.') < 2, 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PaygCostInBillingCurrency)), ''),
         if(CostInUsd IS NOT NULL AND (countSubstrings(CostInUsd, '.') > 1 OR toDecimal128OrNull(CostInUsd, 18) IS NULL), concat('CostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(CostInUsd), nan)) AND countSubstrings(CostInUsd, '.') < 2, 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(CostInUsd)), ''),
         if(PaygCostInUsd IS NOT NULL AND (countSubstrings(PaygCostInUsd, '.') > 1 OR toDecimal128OrNull(PaygCostInUsd, 18) IS NULL), concat('PaygCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(PaygCostInUsd), nan)) AND countSubstrings(PaygCostInUsd, '.') < 2, 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PaygCostInUsd)), ''),
-        if(BillingPeriodStartDate IS NOT NULL AND parseDateTimeBestEffortUSOrNull(if(length(BillingPeriodStartDate) > 19, replaceRegexpOne(BillingPeriodStartDate, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), BillingPeriodStartDate)) IS NULL,
+        if(BillingPeriodStartDate IS NOT NULL AND parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate) IS NULL,
            concat('BillingPeriodStartDate: not a date: ', toJSONString(BillingPeriodStartDate)), ''),
         if(BillingPeriodEndDate IS NOT NULL AND billing_period_end_day IS NULL,
            concat('BillingPeriodEndDate: not a date: ', toJSONString(BillingPeriodEndDate)), ''),
@@ -262,11 +262,12 @@ FROM
         if(converts, accurateCastOrNull(toDecimal256(list_price, 18) * exchange_rate, 'Decimal(38, 18)'), list_price) AS list_unit_price_billing,
         coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
                  accurateCastOrNull(toDecimal256(list_unit_price_billing, 18) * quantity, 'Decimal(38, 18)')) AS list_cost,
-        -- A date is the calendar day written: a UTC offset after its time (+02:00) is not applied.
-        toStartOfDay(parseDateTimeBestEffortUSOrNull(if(length(Date) > 19, replaceRegexpOne(Date, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), Date))) AS charge_day,
-        toStartOfDay(parseDateTimeBestEffortUSOrNull(if(length(BillingPeriodEndDate) > 19, replaceRegexpOne(BillingPeriodEndDate, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), BillingPeriodEndDate))) AS billing_period_end_day,
+        -- A date is the calendar day written: a UTC offset after its time is dropped as the file is read
+        -- (conventions.OFFSET_SQL).
+        toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,
+        toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodEndDate)) AS billing_period_end_day,
         -- The file's own billing period (a pay-as-you-go period can start mid-month), else the charge's month.
-        coalesce(toStartOfDay(parseDateTimeBestEffortUSOrNull(if(length(BillingPeriodStartDate) > 19, replaceRegexpOne(BillingPeriodStartDate, '(:[0-9]{2}(?:\\.[0-9]+)?)\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$', '\\1'), BillingPeriodStartDate))),
+        coalesce(toStartOfDay(parseDateTimeBestEffortUSOrNull(BillingPeriodStartDate)),
                  toDateTime(toStartOfMonth(charge_day))) AS billing_period_start,
         lower(ifNull(ChargeType, '')) AS charge_type,
         charge_type = 'refund' AND ifNull(cost, 0) < 0 AS refunds,
