@@ -40,13 +40,19 @@ nb-NO, sv-SE, cs-CZ), a thin space, an apostrophe (de-CH ``1'234.56``, ``1’234
 THOUSANDS_SPACED = re.compile(rf"[+-]?\d{{1,3}}([{''.join(SPACES)}]\d{{3}})+([.,]\d+)?")
 _SPACE_SQL = "(?:" + "|".join(s.replace("'", "\\'") for s in SPACES) + ")"
 SPACED_SQL = f"^[+-]?[0-9]{{1,3}}({_SPACE_SQL}[0-9]{{3}})+([.,][0-9]+)?$"
-_SYMBOL = "[$€£¥]"
-MONEY_FORMATS = ((rf"\s*\(\s*{_SYMBOL}?\s*([\d.,]*\d)\s*\)\s*", r"-\1"),
-                 (rf"\s*([+-]?)\s*{_SYMBOL}\s*([+-]?[\d.,]*\d)\s*", r"\1\2"),
-                 (rf"\s*{_SYMBOL}\s*-\s*", "0"))
+_SYMBOL = "[$€£¥₹₩₽₺₪₫₱₴₦]"
+_DIGITS = f"[\\d.,{''.join(SPACES)}]*\\d"
+"""An amount's digits with its decimal mark and thousands separators (``1 234,50``: ``SPACES``)."""
+_GAP = "[\\s\u00a0\u202f\u2009]*"
+"""Spaces around a symbol or sign, no-break ones too (RE2's ``\\s`` is ASCII's alone, Python's is not)."""
+MONEY_FORMATS = ((rf"{_GAP}\({_GAP}{_SYMBOL}?{_GAP}({_DIGITS}){_GAP}{_SYMBOL}?{_GAP}\){_GAP}", r"-\1"),
+                 (rf"{_GAP}([+-]?){_GAP}{_SYMBOL}{_GAP}([+-]?{_DIGITS}){_GAP}", r"\1\2"),
+                 (rf"{_GAP}([+-]?{_DIGITS}){_GAP}{_SYMBOL}{_GAP}", r"\1"),
+                 (rf"{_GAP}(?:{_SYMBOL}{_GAP}-|-{_GAP}{_SYMBOL}){_GAP}", "0"))
 """(pattern, replacement): a spreadsheet's currency and accounting formats (the FOCUS spec's own example files write
-money so): ``($5.00)`` or ``(5.00)`` is negative; ``$10,100.00 ``, ``-$5.00``, ``€1.234,50`` lose the symbol;
-``$-`` (``$ -``) is the accounting format's zero. Each pattern is read by Python and by the engine (RE2) alike."""
+money so): ``($5.00)``, ``(5.00)`` or ``(5,00 €)`` is negative; ``$10,100.00 ``, ``-$5.00``, ``€1.234,50``,
+``1 234,50 €`` (fr-FR, de-DE: the symbol after) lose the symbol; ``$-`` or ``- €`` is the accounting format's zero.
+Each pattern is read by Python and by the engine (RE2) alike."""
 _MONEY_RE = tuple((re.compile(pattern), replacement) for pattern, replacement in MONEY_FORMATS)
 
 
@@ -146,6 +152,7 @@ def money_sql(expr: str) -> str:
     written."""
     branches = []
     for pattern, replacement in MONEY_FORMATS:
-        sql, plain = f"^{pattern}$".replace("\\", "\\\\"), replacement.replace("\\", "\\\\")
+        sql = f"^{pattern}$".replace("\\", "\\\\").replace("'", "\\'")
+        plain = replacement.replace("\\", "\\\\")
         branches.append(f"match({expr}, '{sql}'), replaceRegexpOne({expr}, '{sql}', '{plain}')")
     return f"multiIf({', '.join(branches)}, {expr})"

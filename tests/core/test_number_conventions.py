@@ -10,6 +10,7 @@ from abitest import demo_lines, load, write_csv
 
 from app.core import conventions
 from app.core.conventions import Conventions, Layout, normalized, sniff
+from app.core.warehouse import quote
 
 FOCUS_HEADER = ["BillingAccountId", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
                 "ChargePeriodEnd", "ChargeCategory", "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
@@ -139,3 +140,28 @@ def test_accounting_negatives_and_zeros_load(wh, tmp_path):
     assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 5, 0)
     costs = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
     assert [Decimal(r["c"]) for r in costs] == [Decimal("1.5"), -5, 0, 0, -2]
+
+
+def test_a_currency_symbol_after_the_amount_is_a_money_format(wh):
+    """fr-FR and de-DE currency formats write the symbol after the amount, thousands spaced or dotted."""
+    cells = {"5,00 €": "5.00", "-1 234,50 €": "-1234.50", "1\u202f234,50\u00a0€": "1234.50", "1.234,50€": "1234.50",
+             "(5,00 €)": "-5.00", "- €": "0", "-": "-", "€": "€", "5 € 5": "5 € 5", "0,5": "0.5"}
+    sample = sniff([[c] for c in ("5,00 €", "1 234,50 €", "0,5")], [0], [])
+    assert (sample.money_format, sample.decimal_comma, sample.thousands_spaced) == (True, True, True)
+    sql = normalized("focus", sample, "BilledCost", "x")
+    found = wh.rows(f"SELECT x, {sql} AS v FROM (SELECT arrayJoin([{', '.join(map(quote, cells))}]) AS x)")
+    assert {r["x"]: r["v"] for r in found} == cells
+
+
+def test_a_semicolon_file_with_euro_amounts_after_the_number_loads_them(wh, tmp_path):
+    costs = ["1 234,50 €", "(2,25 €)", "- €", "0,75 €"]
+    rows = [FOCUS_ROW | {"BilledCost": c, "EffectiveCost": c, "ListCost": c, "ContractedCost": c} for c in costs]
+    path = tmp_path / "focus_fr.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, FOCUS_HEADER, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 4, 0)
+    found = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
+    assert [Decimal(r["c"]) for r in found] == [Decimal("1234.50"), Decimal("-2.25"), 0, Decimal("0.75")]
