@@ -23,6 +23,10 @@ THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 THOUSANDS_SQL = "^[+-]?[0-9]{1,3}(,[0-9]{3})+(\\\\.[0-9]+)?$"
 AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
 """``1,300``: a thousands separator or a decimal comma before three decimals; by itself it decides neither."""
+DOTTED_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")
+"""``24.000``: a decimal point before three decimals, or (Excel's ``#.##0`` in a decimal-comma locale) 24000: the
+file's other numbers decide, so it votes for neither."""
+DOTTED_SQL = "^[+-]?[1-9][0-9]{0,2}(\\\\.[0-9]{3})+$"
 WHOLE_CURRENCIES = frozenset(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
                               "VND", "VUV", "XAF", "XOF", "XPF"))
 """ISO 4217 currencies without minor units: a bill in one writes whole amounts, ``1,300`` with thousands."""
@@ -89,6 +93,8 @@ def number_votes(rows: list[list[str]], numbers: list[int]) -> dict[str, int]:
             if AMBIGUOUS_COMMA.fullmatch(cell):
                 votes["ambiguous"] += 1
                 continue
+            if DOTTED_THOUSANDS.fullmatch(cell):
+                continue
             votes["comma"] += bool(DECIMAL_COMMA.fullmatch(cell))
             votes["dot"] += bool(DECIMAL_DOT.fullmatch(cell))
             votes["thousands"] += bool(THOUSANDS_COMMA.fullmatch(cell)) and ("." in cell or cell.count(",") > 1)
@@ -139,9 +145,10 @@ def number_sql(expr: str, conventions: Conventions) -> str:
         expr = money_sql(expr)
     if conventions.thousands_spaced:
         expr = f"if(match({expr}, '{SPACED_SQL}'), replaceRegexpAll({expr}, '{_SPACE_SQL}', ''), {expr})"
-    if conventions.decimal_comma:
+    if conventions.decimal_comma:  # ``24.000`` without a comma is 24000 too (``#.##0``), ``0.5`` stays as written
         dotted = f"replaceOne(replaceAll({expr}, '.', ''), ',', '.')"
-        return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {expr})"
+        whole = f"if(position({expr}, '.') > 0 AND match({expr}, '{DOTTED_SQL}'), replaceAll({expr}, '.', ''), {expr})"
+        return f"if(position({expr}, ',') > 0 AND toDecimal128OrNull({dotted}, 18) IS NOT NULL, {dotted}, {whole})"
     # Thousands past the sampled rows too (``1,234.56`` in a file sampled as ``12.50``): a comma tested first, the
     # pattern only where one is (~1 ns a cell).
     return f"if(position({expr}, ',') > 0 AND match({expr}, '{THOUSANDS_SQL}'), replaceAll({expr}, ',', ''), {expr})"

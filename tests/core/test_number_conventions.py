@@ -85,6 +85,8 @@ def test_whole_amounts_with_thousands_commas_read_as_thousands(wh, tmp_path):
     (["1.300,500"], Layout(), Conventions(decimal_comma=True)),  # a dot between thousands
     (["1,300,500"], Layout(delimiter=";"), Conventions(thousands_comma=True)),  # two commas: thousands
     (["0,500"], Layout(), Conventions(decimal_comma=True)),  # no thousands start with 0
+    (["24.000", "3,25"], Layout(), Conventions(decimal_comma=True)),  # ``#.##0`` beside decimal commas
+    (["24.000", "3.25"], Layout(), Conventions()),
 ])
 def test_a_comma_before_three_digits_alone_does_not_decide_decimal_commas(numbers, layout, expected):
     rows = [[n, "KRW"] for n in numbers]
@@ -165,3 +167,24 @@ def test_a_semicolon_file_with_euro_amounts_after_the_number_loads_them(wh, tmp_
     assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 4, 0)
     found = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
     assert [Decimal(r["c"]) for r in found] == [Decimal("1234.50"), Decimal("-2.25"), 0, Decimal("0.75")]
+
+
+def test_whole_numbers_with_a_thousands_dot_in_a_decimal_comma_file_are_thousands(wh, tmp_path, monkeypatch):
+    """A de-DE re-save whose quantities carry Excel's ``#.##0``: ``24.000`` is 24000, in the sample and past it."""
+    monkeypatch.setattr(conventions, "SAMPLE_ROWS", 50)
+    header, rows = _demo_rows(tmp_path, 120)
+    numbers = ("Quantity", "EffectivePrice", "CostInBillingCurrency", "UnitPrice", "PayGPrice")
+    for row in rows:
+        row |= {c: row[c].replace(".", ",") for c in numbers}
+    rows[0] |= {"Quantity": "1.000", "CostInBillingCurrency": "3.250,00"}
+    rows[-1] |= {"Quantity": "24.000", "CostInBillingCurrency": "2.640", "UnitPrice": "0,11", "EffectivePrice": "0,11"}
+    path = tmp_path / "kosten_actual.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, header, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = load(wh, path)
+    assert (result.files[0].error, result.files[0].rows_quarantined) == (None, 0)
+    found = wh.rows("SELECT toString(BilledCost) AS c, toString(ConsumedQuantity) AS q FROM abi.focus_cost "
+                    "WHERE x_SourceRow IN (1, 120) ORDER BY x_SourceRow")
+    assert [(Decimal(r["c"]), Decimal(r["q"])) for r in found] == [(3250, 1000), (2640, 24000)]
