@@ -105,9 +105,10 @@ def s3_config(server: S3Server, bucket: str, monkeypatch, **overrides: Any) -> d
 
 
 def write_export_run(root: Path, export: str, kind: str, month: date, run_id: str, submitted: str,
-                     source: Path, parts: int = 2, compress: bool = True) -> list[Path]:
-    """A Cost Management export run as delivered to storage: parts (with headers) and manifest.json."""
-    folder = root / "exports" / export / f"{month:%Y%m%d}-{month_end(month):%Y%m%d}" / run_id
+                     source: Path, parts: int = 2, compress: bool = True, run_time: str = "") -> list[Path]:
+    """A Cost Management export run as delivered to storage: parts (with headers) and manifest.json (``run_time``:
+    in a folder of the run's time, ``<YYYYMMDD-YYYYMMDD>/<YYYYMMDDHHMM>/<run id>/``)."""
+    folder = root / "exports" / export / f"{month:%Y%m%d}-{month_end(month):%Y%m%d}" / run_time / run_id
     folder.mkdir(parents=True)
     names = [folder / f"part_0_{i + 1:04d}.csv{'.gz' if compress else ''}" for i in range(parts)]
     handles = [gzip.open(p, "wt", newline="") if compress else open(p, "w", newline="") for p in names]

@@ -1,9 +1,9 @@
 """Cost Management export runs among the files of one load, and files of one load that repeat each other.
 
-Exports write each run to ``<export>/<YYYYMMDD-YYYYMMDD>/<run id>/`` beside a ``manifest.json``; a month-to-date
-export runs daily, so a folder synced from storage holds the same month several times. Only the latest run of an
-export, dataset and month is loaded (as the ``azure-exports`` connector does); the files of earlier runs are
-skipped with the reason, never summed with it. So are the files of a run older than a run of the same export and
+Exports write each run to ``<export>/<YYYYMMDD-YYYYMMDD>/[<run time>/]<run id>/`` beside a ``manifest.json``; a
+month-to-date export runs daily, so a folder synced from storage holds the same month several times. Only the latest
+run of an export, dataset and month is loaded (as the ``azure-exports`` connector does); the files of earlier runs
+are skipped with the reason, never summed with it. So are the files of a run older than a run of the same export and
 date range whose files the warehouse holds from an earlier load (it would put older month-to-date rows back).
 """
 
@@ -23,8 +23,11 @@ from app.core.warehouse import Warehouse, quote
 log = logging.getLogger(__name__)
 
 MANIFEST_NAMES = ("manifest.json", "_manifest.json")
-EXPORT_PART = re.compile(r"^part_\d+_\d+\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
-"""Azure Cost Management export parts (``<run>/part_0_0001.csv``): one export, to be loaded together."""
+EXPORT_PART = re.compile(r"^part_\d+_\d+\.(csv|csv\.gz|(snappy\.)?parquet)$", re.IGNORECASE)
+"""Azure Cost Management export parts (``<run>/part_0_0001.csv``, ``part_1_0001.snappy.parquet``): one export, to be
+loaded together."""
+DATE_RANGE = re.compile(r"^\d{8}-\d{8}$")
+"""An export's date-range folder (``20261001-20261031``)."""
 NUMBERED_PART = re.compile(r"^(.+)-\d{5}(\.snappy)?\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
 """AWS Data Exports parts (``<export>-00001.csv.gz``), one export's month to be loaded together too."""
 
@@ -63,13 +66,19 @@ def read_run(folder: Path) -> ExportRun | None:
         data = json.loads(stored[0].decode("utf-8-sig"))
         config, run = data.get("exportConfig") or {}, data.get("runInfo") or {}
         month = str(run.get("startDate") or "")[:7]  # without it the run still names its dataset
-        export = str(config.get("exportName") or folder.parent.parent.name)
+        export = str(config.get("exportName") or range_folder(folder).parent.name)
         submitted = str(run.get("submittedTime") or "") or stored[1].isoformat()
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         _warn_once(str(manifest), str(exc))
         return None
     request = (data.get("requestContext") or {}).get("requestBody") or {}  # a Cost Details API report's manifest
     return ExportRun(export, str(config.get("type") or request.get("metric") or ""), month, submitted, folder)
+
+
+def range_folder(folder: Path) -> Path:
+    """The date-range folder a run folder is in: ``<export>/<YYYYMMDD-YYYYMMDD>/<run id>/``, or with the run's time
+    between (``<YYYYMMDD-YYYYMMDD>/<YYYYMMDDHHMM>/<guid>/``, as exports write since 2024); else the folder's parent."""
+    return next((p for p in list(folder.parents)[:3] if DATE_RANGE.match(p.name)), folder.parent)
 
 
 @functools.lru_cache(maxsize=256)
@@ -98,12 +107,13 @@ def earlier_runs(paths: list[Path]) -> dict[Path, str]:
 
 def held_later_runs(wh: Warehouse, paths: list[Path], target: str) -> dict[Path, str]:
     """Files of ``paths`` in export runs older than a run whose files ``target`` holds: a run folder of the same
-    export's date range (``<export>/<YYYYMMDD-YYYYMMDD>/<run>/``, loaded from wherever: a folder, another copy, a
-    ZIP archive) with the same export, dataset and month, submitted later. Each with the reason it is skipped."""
+    export's date range (``<export>/<YYYYMMDD-YYYYMMDD>/[<time>/]<run>/``, loaded from wherever: a folder, another
+    copy, a ZIP archive) with the same export, dataset and month, submitted later. Each with the reason it is
+    skipped."""
     runs = {folder: run for folder in {p.parent for p in paths} if (run := read_run(folder)) and run.month}
     if not runs:
         return {}
-    marks = sorted({f"/{r.folder.parent.parent.name}/{r.folder.parent.name}/" for r in runs.values()})
+    marks = sorted({f"/{(rf := range_folder(r.folder)).parent.name}/{rf.name}/" for r in runs.values()})
     held_folders = {Path(r["f"]).parent for r in wh.rows(
         f"SELECT DISTINCT x_SourceFile AS f FROM {wh.database}.{target} WHERE "
         + " OR ".join(f"position(x_SourceFile, {quote(m)}) > 0" for m in marks))}

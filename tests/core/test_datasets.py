@@ -183,3 +183,24 @@ def test_a_cost_details_reports_manifest_names_the_dataset_of_its_blobs(tmp_path
         "requestContext": {"requestScope": "providers/Microsoft.Billing/billingAccounts/8611537",
                            "requestBody": {"metric": "AmortizedCost", "billingPeriod": "202610"}}}))
     assert [open_source(report / n).dataset for n in names] == ["AmortizedCost"] * 2
+
+
+def test_snappy_parquet_parts_of_one_export_share_their_dataset_and_load_as_one_run(wh, tmp_path):
+    """Exports in Parquet name their parts ``part_0_0001.snappy.parquet``: parts of one run like the CSV ones."""
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    files = generate(tmp_path / "demo")
+    run = tmp_path / "export" / "20261001-20261031" / "run"
+    _split_by_commitment(files.amortized, tmp_path / "csv", ("part_0_0001.csv", "part_1_0001.csv"))
+    run.mkdir(parents=True)
+    names = ("part_0_0001.snappy.parquet", "part_1_0001.snappy.parquet")
+    for part, name in zip(("part_0_0001.csv", "part_1_0001.csv"), names, strict=True):
+        table = pv.read_csv(tmp_path / "csv" / part, convert_options=pv.ConvertOptions(column_types={}))
+        pq.write_table(table, run / name, compression="snappy")
+    assert [open_source(run / n).dataset for n in names] == ["AmortizedCost"] * 2
+    alone = load(wh, run / names[0])
+    assert any("one part of a split export loaded without" in w for w in alone.files[0].warnings)
+    both = load(wh, *(run / n for n in names))
+    assert not [w for f in both.files for w in f.warnings if "twice" in w]
+    assert [r["difference"] for r in both.reconciliation] == ["0"]

@@ -7,6 +7,7 @@ import csv
 import zipfile
 from datetime import date
 
+import pytest
 from abitest import csv_total, load, total
 from connectortest import demo_month, write_export_run
 
@@ -28,14 +29,17 @@ def _first_days(source, target, last_day: int):
     return target
 
 
-def _two_runs(tmp_path, last_day: int = 15):
-    """A month-to-date export's run up to ``last_day`` and its month-end run: (demo files, root, old, new parts)."""
+def _two_runs(tmp_path, last_day: int = 15, timed: bool = False):
+    """A month-to-date export's run up to ``last_day`` and its month-end run: (demo files, root, old, new parts);
+    ``timed``: each run in a folder of its time (``…/20261001-20261031/202610160500/<run id>/``)."""
     files = demo_month(tmp_path, MONTH)
     early = _first_days(files.actual, tmp_path / f"mtd_{last_day}.csv", last_day)
     root = tmp_path / "container"
     old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, f"run-{last_day}",
-                           f"2026-10-{last_day + 1:02d}T05:00:00Z", early)
-    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual)
+                           f"2026-10-{last_day + 1:02d}T05:00:00Z", early,
+                           run_time=f"202610{last_day + 1:02d}0500" if timed else "")
+    new = write_export_run(root, "mtd-actual", "ActualCost", MONTH, "run-31", "2026-11-01T05:00:00Z", files.actual,
+                           run_time="202611010500" if timed else "")
     return files, early, root, old, new
 
 
@@ -171,8 +175,9 @@ def test_a_manifest_that_cannot_be_read_is_named_once_and_its_files_load(wh, tmp
     assert len(warned) == 1 and str(run / "manifest.json") in warned[0].getMessage()
 
 
-def test_an_earlier_run_loaded_after_the_latest_is_skipped_until_the_latest_is_removed(wh, tmp_path):
-    files, early, root, old, new = _two_runs(tmp_path)
+@pytest.mark.parametrize("timed", [False, True])
+def test_an_earlier_run_loaded_after_the_latest_is_skipped_until_the_latest_is_removed(wh, tmp_path, timed):
+    files, early, root, old, new = _two_runs(tmp_path, timed=timed)
     assert load(wh, *new).ok
     month_total = total(wh, "BilledCost")
     again = load(wh, *old)
