@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from app.core.conventions import normalized
+from app.core.headers import spelling
 from app.core.sources import SourceFile, open_text
 from app.core.warehouse import quote
 
@@ -90,6 +91,19 @@ def _row_errors(sf: SourceFile) -> str:
             f"toJSONString({_cell(sf, n)}), ')')])")
 
 
+def _twice_named(sf: SourceFile) -> str:
+    """SQL: the row's reasons (an array) where a column the mapping reads is named twice in the header (``Cost`` at
+    columns 1 and 12) and the two hold different values: which one is the cost, nothing tells."""
+    checks = []
+    for name, i in sf.columns.items():
+        for j in (j for j, h in enumerate(sf.header) if j != i and spelling(h) == spelling(sf.header[i])):
+            reason = (f"concat('{name}: the header names column {quote(sf.header[i])[1:-1]} twice (columns {i + 1} "
+                      f"and {j + 1}) and they differ: ', toJSONString({_cell(sf, i)}), ' and ', "
+                      f"toJSONString({_cell(sf, j)}))")
+            checks.append(f"if(trimBoth(ifNull(c{i + 1}, '')) != trimBoth(ifNull(c{j + 1}, '')), {reason}, '')")
+    return f"arrayFilter(e -> e != '', [{', '.join(checks)}])" if checks else ""
+
+
 def _repeats_header(sf: SourceFile) -> str:
     """The row is the header again: its first, middle and last named fields are those names (a BOM before the
     first and spaces around the others allowed; the first test is a cheap one, the others run only where it holds)."""
@@ -147,7 +161,9 @@ def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str | None
     extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
     cols.append(f"mapFilter((k, v) -> v != '', map({extras})) AS _extra" if extras
                 else "CAST(map(), 'Map(String, String)') AS _extra")
-    cols.append(f"{_row_errors(sf)} AS _row_errors")
+    twice = "" if sf.is_parquet else _twice_named(sf)
+    cols.append(f"arrayConcat({_row_errors(sf)}, {twice}) AS _row_errors" if twice else
+                f"{_row_errors(sf)} AS _row_errors")
     raw = ", ".join(f"{quote(h)}, {_cell(sf, i)}" for i, h in enumerate(sf.header))
     cols.append(f"toJSONString(map({raw})) AS _raw")
     cols.append(f"toInt64({number}) AS _row")

@@ -92,3 +92,20 @@ def test_a_focus_period_past_2105_is_out_of_range_and_a_missing_one_only_missing
     assert reasons == [["ChargePeriodEnd: out of range (a date before 1971 or after 2105)"],
                        ["ChargePeriodStart: mandatory value missing",
                         "ChargePeriodEnd: out of range (a date before 1971 or after 2105)"]]
+
+
+def test_a_column_named_twice_quarantines_the_rows_where_its_two_values_differ(wh, tmp_path):
+    """``Cost`` at the front of an export that has its own: which one is the cost, only rows that agree tell."""
+    header, rows = demo_lines(tmp_path, 3)
+    cells, parsed = next(csv.reader([header])), list(csv.reader(rows))
+    cost = cells.index("CostInBillingCurrency")
+    fronted = [[r[cost] if i != 1 else "999", *r] for i, r in enumerate(parsed)]
+    path = tmp_path / "twice_actual.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([[" costinbillingcurrency", *cells], *fronted])
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 2, 1)
+    reasons = wh.scalar("SELECT reasons FROM abi.focus_quarantine")
+    assert reasons == [f'CostInBillingCurrency: the header names column costinbillingcurrency twice (columns 1 and '
+                       f'{cost + 2}) and they differ: "999" and "{parsed[1][cost]}"']
+    assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [1, 3]
