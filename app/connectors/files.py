@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from app.connectors.base import ExtractContext, Unit
 from app.connectors.stores import LocalStore, Store, StoredObject
+from app.core.archives import hidden
 from app.core.sources import SUFFIXES
 
 DATE_RANGE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])\d{2}-20\d{6}(?!\d)")
@@ -34,7 +35,8 @@ def in_range(key: str, start: date, end: date) -> bool:
 
 
 def is_billing_file(key: str) -> bool:
-    return key.lower().endswith(SUFFIXES)
+    """A billing suffix, and no hidden file (``archives.hidden``: macOS's ``._`` companions, Office lock files)."""
+    return key.lower().endswith(SUFFIXES) and not hidden(key)
 
 
 def fingerprint(objects: Iterable[StoredObject]) -> str:

@@ -45,14 +45,16 @@ def members(archive: Path, refuse_empty: bool = False) -> list[Path]:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
     except (OSError, zipfile.BadZipFile) as exc:
         raise ArchiveError(f"{archive}: not a readable ZIP archive ({exc})") from exc
-    wanted = [n for n in names if n.lower().endswith(BILLING_SUFFIXES) and not _hidden(n)]
+    wanted = [n for n in names if n.lower().endswith(BILLING_SUFFIXES) and not hidden(n)]
     if refuse_empty and not wanted:
         raise ArchiveError(f"{archive}: a ZIP archive with no CSV or Parquet file in it")
     return [archive.joinpath(*PurePosixPath(n).parts) for n in sorted(wanted)]
 
 
-def _hidden(name: str) -> bool:
-    return any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts)
+def hidden(name: str) -> bool:
+    """A file no billing tool wrote: a dot file (macOS's ``._cost.csv`` AppleDouble companions, ``.DS_Store``), one
+    in ``__MACOSX``, or an Office lock file (``~$cost.csv``, open in Excel)."""
+    return any(part.startswith((".", "~$")) or part == "__MACOSX" for part in PurePosixPath(name).parts)
 
 
 def split(path: Path) -> tuple[Path, str] | None:
@@ -138,15 +140,16 @@ def discard(copy: Path) -> None:
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
-    """Files named by paths, directories (recursively) and globs; billing suffixes only, sorted, unique. A ZIP
-    archive stands for its billing members (``usage.zip/cost.csv``)."""
+    """Files named by paths, directories (recursively: billing suffixes only, hidden files left out) and globs;
+    sorted, unique. A ZIP archive stands for its billing members (``usage.zip/cost.csv``)."""
     found: list[Path] = []
     for pattern in patterns:
         literal = Path(pattern)  # an existing name is itself, even with glob characters (``export[1].csv``)
         matches = [literal] if literal.exists() else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
         for path in matches:
             if path.is_dir():
-                found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(LOADABLE)]
+                found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(LOADABLE)
+                          and not hidden(p.relative_to(path).as_posix())]
             else:
                 found.append(path)
     return sorted({p.resolve() for p in with_members(found)}, key=str)

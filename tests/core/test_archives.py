@@ -33,7 +33,11 @@ def test_every_billing_member_loads_as_its_own_file_and_reloading_replaces_it(wh
     (tmp_path / "inbox").mkdir()
     archive = _zip(tmp_path / "inbox" / "usage.zip", {
         "2026-10/ea_actualcost.csv.gz": gzip.compress(actual), "2026-10/ea_amortizedcost.parquet": parquet.read_bytes(),
-        "__MACOSX/2026-10/._ea_actualcost.csv.gz": b"\x00\x05", "readme.txt": b"October", "2026-10/": b""})
+        "__MACOSX/2026-10/._ea_actualcost.csv.gz": b"\x00\x05", "readme.txt": b"October", "2026-10/": b"",
+        "2026-10/~$ea_actualcost.csv": b"\x00" * 162})
+    for hidden in ("._usage.zip", "~$cost.csv", ".sync/cost.csv", "__MACOSX/._cost.parquet"):  # beside it, unzipped
+        (tmp_path / "inbox" / hidden).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "inbox" / hidden).write_bytes(b"\x00\x05\x16\x07")
     paths = expand_paths([str(tmp_path / "inbox")])  # the folder's walk finds the archive and lists its members
     assert paths == [archive / "2026-10" / "ea_actualcost.csv.gz", archive / "2026-10" / "ea_amortizedcost.parquet"]
     for _ in range(2):

@@ -27,6 +27,8 @@ def test_focus_parquet_and_csv_files_load_with_exact_totals(plugin, tmp_path, sq
     billed, effective = total(wh, "BilledCost"), total(wh, "EffectiveCost")
     out = tmp_path / "focus" / f"{month:%Y-%m}"
     export(wh, "parquet", out / "cost.parquet")
+    for hidden in ("._cost.parquet", "~$cost.csv"):  # macOS's companion, Excel's lock file: never billing data
+        (out / hidden).write_bytes(b"\x00\x05\x16\x07")
     wh.command("TRUNCATE TABLE abi.focus_cost")
     config = plugin.validate_config({"paths": [str(tmp_path / "focus")]})
     sqlite_registry.add("focus", "focus-file", seal(plugin.info.config_schema, config))
