@@ -27,7 +27,8 @@ SELECT
     coalesce(CapacityReservationStatus, if(capacity_reservation_id IS NULL OR ChargeCategory != 'Usage', NULL,
              if(lower(ifNull(ResourceId, '')) LIKE '%/capacityreservationgroups/%/capacityreservations/%'
                     AND capacity_reservation_id = ResourceId, 'Unused', 'Used'))) AS CapacityReservationStatus,
-    ChargeCategory AS ChargeCategory,
+    -- 1.0-preview: a credit was an Adjustment of ChargeSubcategory Credit; 1.0 gave credits their own category.
+    if(ChargeCategory = 'Adjustment' AND charge_subcategory = 'credit', 'Credit', ChargeCategory) AS ChargeCategory,
     coalesce(ChargeClass, if(charge_subcategory = 'refund', 'Correction', NULL)) AS ChargeClass,
     ChargeDescription AS ChargeDescription,
     -- Microsoft's FOCUS 1.0 exports call monthly savings plan purchases Usage-Based (fixed as Microsoft's hubs do).
@@ -219,7 +220,7 @@ FROM
         microsoft AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL AS microsoft_purchase,
         if(microsoft_purchase, toDecimal128(0, 18),
            if(countSubstrings(EffectiveCost, '.') > 1, NULL, toDecimal128OrNull(EffectiveCost, 18))) AS effective_cost,
-        -- FOCUS 1.0-preview told used and unused commitments, and refunds, by ChargeSubcategory.
+        -- FOCUS 1.0-preview told used and unused commitments, refunds and credits by ChargeSubcategory.
         lower(_extra['ChargeSubcategory']) AS charge_subcategory,
         coalesce(CommitmentDiscountStatus, if(CommitmentDiscountId IS NULL, NULL,
                  multiIf(charge_subcategory = 'used commitment', 'Used', charge_subcategory = 'unused commitment',

@@ -85,3 +85,18 @@ def test_a_commitment_purchase_gets_a_price_id_and_meter(wh, tmp_path):
                 CommitmentDiscountId=RESERVATION, SkuId=sku, x_SkuMeterId="", x_SkuTerm="12",
                 x_SkuDescription="Reserved VM Instance")
     assert got == {"SkuId": sku, "SkuPriceId": f"{sku}_12", "SkuMeter": "Reserved VM Instance"}
+
+
+def test_a_focus_1_0_preview_credit_and_refund_take_their_1_2_category_and_class(wh, tmp_path):
+    """1.0-preview: a credit is an Adjustment of ChargeSubcategory Credit (1.0: ChargeCategory Credit), a refund one
+    of ChargeSubcategory Refund (ChargeClass Correction)."""
+    got = {}
+    for subcategory in ("Credit", "Refund", "Rounding Error"):
+        (tmp_path / subcategory).mkdir()
+        got[subcategory] = _load(wh, tmp_path / subcategory, "ChargeCategory, ChargeClass", ChargeCategory="Adjustment",
+                                 ChargeSubcategory=subcategory, BilledCost="-5", EffectiveCost="-5", ListCost="0",
+                                 ContractedCost="0")
+        wh.command("TRUNCATE TABLE abi.focus_cost")
+    assert got == {"Credit": {"ChargeCategory": "Credit", "ChargeClass": None},
+                   "Refund": {"ChargeCategory": "Adjustment", "ChargeClass": "Correction"},
+                   "Rounding Error": {"ChargeCategory": "Adjustment", "ChargeClass": None}}
