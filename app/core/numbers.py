@@ -49,13 +49,17 @@ _DIGITS = f"[\\d.,{''.join(SPACES)}]*\\d"
 """An amount's digits with its decimal mark and thousands separators (``1 234,50``: ``SPACES``)."""
 _GAP = "[\\s\u00a0\u202f\u2009]*"
 """Spaces around a symbol or sign, no-break ones too (RE2's ``\\s`` is ASCII's alone, Python's is not)."""
-MONEY_FORMATS = ((rf"{_GAP}\({_GAP}{_SYMBOL}?{_GAP}({_DIGITS}){_GAP}{_SYMBOL}?{_GAP}\){_GAP}", r"-\1"),
+_MINUS = "\u2212"
+"""The minus sign (U+2212), which ICU-based tools write for negatives in some locales."""
+MONEY_FORMATS = ((rf"{_GAP}{_MINUS}{_GAP}{_SYMBOL}?{_GAP}({_DIGITS}){_GAP}{_SYMBOL}?{_GAP}", r"-\1"),
+                 (rf"{_GAP}\({_GAP}{_SYMBOL}?{_GAP}({_DIGITS}){_GAP}{_SYMBOL}?{_GAP}\){_GAP}", r"-\1"),
                  (rf"{_GAP}([+-]?){_GAP}{_SYMBOL}{_GAP}([+-]?{_DIGITS}){_GAP}", r"\1\2"),
                  (rf"{_GAP}([+-]?{_DIGITS}){_GAP}{_SYMBOL}{_GAP}", r"\1"),
                  (rf"{_GAP}(?:{_SYMBOL}{_GAP}-|-{_GAP}{_SYMBOL}){_GAP}", "0"))
 """(pattern, replacement): a spreadsheet's currency and accounting formats (the FOCUS spec's own example files write
 money so): ``($5.00)``, ``(5.00)`` or ``(5,00 €)`` is negative; ``$10,100.00 ``, ``-$5.00``, ``€1.234,50``,
-``1 234,50 €`` (fr-FR, de-DE: the symbol after) lose the symbol; ``$-`` or ``- €`` is the accounting format's zero.
+``1 234,50 €`` (fr-FR, de-DE: the symbol after) lose the symbol; ``$-`` or ``- €`` is the accounting format's zero;
+``−1,5`` (U+2212, as ICU-based tools write sv-SE, nb-NO, fi-FI negatives) is negative.
 Each pattern is read by Python and by the engine (RE2) alike."""
 _MONEY_RE = tuple((re.compile(pattern), replacement) for pattern, replacement in MONEY_FORMATS)
 

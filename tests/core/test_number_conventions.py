@@ -188,3 +188,18 @@ def test_whole_numbers_with_a_thousands_dot_in_a_decimal_comma_file_are_thousand
     found = wh.rows("SELECT toString(BilledCost) AS c, toString(ConsumedQuantity) AS q FROM abi.focus_cost "
                     "WHERE x_SourceRow IN (1, 120) ORDER BY x_SourceRow")
     assert [(Decimal(r["c"]), Decimal(r["q"])) for r in found] == [(3250, 1000), (2640, 24000)]
+
+
+def test_a_unicode_minus_sign_is_a_negative_amount(wh, tmp_path):
+    """U+2212, as PowerShell 7 and other ICU-based tools write sv-SE, nb-NO and fi-FI negatives."""
+    costs = ["\u22121,5", "2,25", "\u2212 3,00", "\u2212\u20ac4,00"]
+    rows = [FOCUS_ROW | {"BilledCost": c, "EffectiveCost": c, "ListCost": c, "ContractedCost": c} for c in costs]
+    path = tmp_path / "focus_sv.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, FOCUS_HEADER, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 4, 0)
+    found = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
+    assert [Decimal(r["c"]) for r in found] == [Decimal("-1.5"), Decimal("2.25"), -3, -4]
