@@ -40,6 +40,10 @@ OFFSET_SQL = "(:[0-9]{2}(?:\\\\.[0-9]+)?)\\\\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)
 (dropped only in a file whose sampled dates show one: testing every cell cost ~1.5 CPU-s per million rows)."""
 UTC_OFFSET = re.compile(r":\d{2}(\.\d+)?\s*[+-]\d{2}(:?\d{2})?\s*$")
 SHORT_DATE = re.compile(r"\s*(\d{1,2})([./-])(\d{1,2})\2(\d{2,4})\b")
+SPACED_DOTS = re.compile(r"\s*(\d{1,4})\.\s+(\d{1,2})\.\s+(\d{1,4})\.?")
+"""Windows short dates of hu-HU (``2023. 09. 21.``), cs-CZ and sk-SK (``21. 9. 2023``): read without the spaces (the
+year first, or a dot: either way the order is told)."""
+SPACED_DOTS_SQL = "^\\\\s*([0-9]{1,4})\\\\.\\\\s*([0-9]{1,2})\\\\.\\\\s*([0-9]{1,4})\\\\.?"
 PERIOD_COLUMNS = {"azure-cost": ("BillingPeriodStartDate", "BillingPeriodEndDate", "Date"),
                   "azure-focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart"),
                   "focus": ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart")}
@@ -72,7 +76,8 @@ class Conventions:
     (False) or show no evidence either way (None); ``money_format``: amounts with a currency symbol (``$1.50``);
     ``named_month``: dates with a month name (``04-Oct-2026``, ``Oct 4, 2026``), read as such in any order;
     ``thousands_spaced``: thousands separated by a space or an apostrophe (``1 234,56``, ``1'234.56``);
-    ``utc_offset``: dates with a UTC offset after their time (``2026-10-05T00:00:00+02:00``)."""
+    ``utc_offset``: dates with a UTC offset after their time (``2026-10-05T00:00:00+02:00``); ``spaced_dots``: dates
+    with a space after each dot (``2023. 09. 21.``, ``21. 9. 2023``: ``SPACED_DOTS``)."""
 
     decimal_comma: bool = False
     day_first: bool | None = None
@@ -81,6 +86,7 @@ class Conventions:
     named_month: bool = False
     thousands_spaced: bool = False
     utc_offset: bool = False
+    spaced_dots: bool = False
 
 
 def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
@@ -91,11 +97,13 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     ``layout``: what else tells thousands from decimal commas."""
     rows = list(rows)
     votes = number_text.number_votes(rows, numbers)
-    day = month = named = offset = 0
+    day = month = named = offset = spaced = 0
     for row in rows:
         for i in dates:
             cell = row[i] if i < len(row) else ""
             offset += bool(UTC_OFFSET.search(cell))
+            if SPACED_DOTS.match(cell):
+                spaced, cell = spaced + 1, SPACED_DOTS.sub(r"\1.\2.\3", cell, count=1)
             if NAMED_MONTH_DATE.match(cell):  # unambiguous: no vote on the order of numeric dates
                 named += 1
             elif match := SHORT_DATE.match(cell):
@@ -110,7 +118,7 @@ def sniff(rows: Iterable[list[str]], numbers: list[int], dates: list[int],
     return Conventions(decimal_comma=decimal_comma, day_first=day_first,
                        thousands_comma=votes["thousands"] > 0 or (votes["ambiguous"] > 0 and not decimal_comma),
                        money_format=votes["money"] > 0, named_month=named > 0, thousands_spaced=votes["spaced"] > 0,
-                       utc_offset=offset > 0)
+                       utc_offset=offset > 0, spaced_dots=spaced > 0)
 
 
 def _order_of_periods(rows: list[list[str]], periods: tuple[int | None, int | None, int | None]) -> bool | None:
@@ -164,6 +172,8 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
         return number_text.number_sql(expr, conventions)
     if name in dates and source == "azure-cost" and conventions.utc_offset:  # a calendar day, never moved
         expr = f"if(length({expr}) > 19, replaceRegexpOne({expr}, '{OFFSET_SQL}', '\\\\1'), {expr})"
+    if name in dates and conventions.spaced_dots:
+        expr = f"replaceRegexpOne({expr}, '{SPACED_DOTS_SQL}', '\\\\1.\\\\2.\\\\3')"
     if name in dates:  # a month name past the sampled rows too (a cheap test of each cell, ~0.05 µs)
         expr = named_month_sql(expr) if conventions.named_month else (
             f"if(match({expr}, '[A-Za-z]{{3}}'), {named_month_sql(expr)}, {expr})")

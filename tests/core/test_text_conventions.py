@@ -149,3 +149,23 @@ def test_thousands_separated_by_spaces_or_apostrophes_load_as_the_export(wh, tmp
 ])
 def test_spaced_thousands_are_read_from_the_sample_rows(numbers, expected):
     assert sniff([[n] for n in numbers], [0], []) == expected
+
+
+@pytest.mark.parametrize("date_format", ["%Y. %m. %d.", "%-d. %-m. %Y", "%d. %m. %Y %H:%M"])
+def test_windows_short_dates_with_spaced_dots_load_as_the_export(wh, tmp_path, date_format):
+    """hu-HU writes ``2023. 09. 21.``, cs-CZ and sk-SK ``21. 9. 2023``: the year first or a dot tells the order."""
+    original = generate(tmp_path / "demo").actual
+    rows = european(_rows(original), date_format)
+    assert ". " in rows[0]["Date"]
+    path = tmp_path / "spaced" / original.name
+    path.parent.mkdir()
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    by_day = []
+    for loaded in (original, path):
+        f = load(wh, loaded).files[0]
+        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (len(rows), 0), f
+        by_day.append(wh.rows(BY_DAY))
+    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
