@@ -10,8 +10,9 @@ from pathlib import Path
 from app.core import archives, ledger, mapping, replace, schema
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
+from app.core.quoting import quote_damage
 from app.core.reconciliation import reconcile, unread_costs
-from app.core.runs import earlier_runs, held_later_runs, overlaps, part_family
+from app.core.runs import earlier_runs, held_later_runs, missing_parts, overlaps
 from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
 from app.core.warehouse import Warehouse, WarehouseError, quote
@@ -94,7 +95,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     stages: list[tuple[FileResult, FileStage]] = []
     earlier = earlier_runs(paths)
     earlier |= held_later_runs(wh, [p for p in paths if p not in earlier], FOCUS_TABLE)
-    result.files = [FileResult(str(p), warnings=_missing_parts(p, paths), skipped=earlier.get(p)) for p in paths]
+    result.files = [FileResult(str(p), warnings=missing_parts(p, paths), skipped=earlier.get(p)) for p in paths]
     progress, reading = progress
     progress = progress or (lambda _path: None)
     try:
@@ -126,23 +127,6 @@ def _warn_overlaps(wh: Warehouse, stages: list[tuple[FileResult, FileStage]], re
         log.warning("%s", warning)
         first = next(f for f in result.files if warning.startswith(f.path))
         first.warnings.append(warning)
-
-
-def _missing_parts(path: Path, batch: list[Path]) -> list[str]:
-    """A warning when ``path`` is one part of a split export (Azure's or AWS's) whose other parts are not in this
-    batch: the batch replaces its scopes (billing month, dataset, account), so the other parts' rows would go."""
-    family = part_family(path.name)
-    if family is None or not path.parent.is_dir():  # not in a folder: a ZIP archive's member
-        return []
-    loading = {p.resolve() for p in batch}
-    missing = sorted(p.name for p in path.parent.iterdir()
-                     if part_family(p.name) == family and p.resolve() not in loading)
-    if not missing:
-        return []
-    log.warning("%s: loaded without %d other part(s) of its export", path, len(missing))
-    return [f"{path}: one part of a split export loaded without {', '.join(missing[:5])}"
-            f"{' …' if len(missing) > 5 else ''} from the same folder; the rows of the same accounts' "
-            f"charge days are replaced by this batch, so load the parts together (the folder, or a glob)"]
 
 
 def _stage_files(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[str, str], tuple], progress: tuple,
@@ -196,22 +180,24 @@ def _stage_group(wh: Warehouse, group: list[tuple[FileResult, SourceFile]], pref
         stage.drop()
         if len(group) > 1:
             return [s for m, one in enumerate(group) for s in _stage_group(wh, [one], f"{prefix}_{m}", lineage)]
-        _refuse(group[0][0], exc)
+        _refuse(group[0][0], exc, group[0][1])
         return []
     for fr, sf in group:
         _count(wh, stage, fr, sf)
     return [(fr, stage) for fr, _ in group]
 
 
-def _refuse(fr: FileResult, exc: Exception) -> None:
-    fr.error = _explain(Path(fr.path), exc)
+def _refuse(fr: FileResult, exc: Exception, sf: SourceFile | None = None) -> None:
+    fr.error = _explain(Path(fr.path), exc, sf)
     log.warning("refused %s: %s", fr.path, fr.error)
 
 
-def _explain(path: Path, exc: Exception) -> str:
+def _explain(path: Path, exc: Exception, sf: SourceFile | None = None) -> str:
     text = str(exc)
     if isinstance(exc, SourceError):
         return text
+    if sf and "Cannot parse input" in text and (damage := quote_damage(sf)):  # the engine's row is its own count
+        return f"{path}: cannot be read: {damage}"
     first = (text.splitlines()[0] if text else "unknown error").split(" In scope ")[0][:600]
     return f"{path}: cannot be read as {'gzip-compressed ' if path.suffix == '.gz' else ''}billing data: {first}"
 

@@ -105,6 +105,23 @@ def earlier_runs(paths: list[Path]) -> dict[Path, str]:
     return skipped
 
 
+def missing_parts(path: Path, batch: list[Path]) -> list[str]:
+    """A warning when ``path`` is one part of a split export (Azure's or AWS's) whose other parts are not in this
+    batch: the batch replaces its scopes (billing month, dataset, account), so the other parts' rows would go."""
+    family = part_family(path.name)
+    if family is None or not path.parent.is_dir():  # not in a folder: a ZIP archive's member
+        return []
+    loading = {p.resolve() for p in batch}
+    missing = sorted(p.name for p in path.parent.iterdir()
+                     if part_family(p.name) == family and p.resolve() not in loading)
+    if not missing:
+        return []
+    log.warning("%s: loaded without %d other part(s) of its export", path, len(missing))
+    return [f"{path}: one part of a split export loaded without {', '.join(missing[:5])}"
+            f"{' …' if len(missing) > 5 else ''} from the same folder; the rows of the same accounts' "
+            f"charge days are replaced by this batch, so load the parts together (the folder, or a glob)"]
+
+
 def held_later_runs(wh: Warehouse, paths: list[Path], target: str) -> dict[Path, str]:
     """Files of ``paths`` in export runs older than a run whose files ``target`` holds: a run folder of the same
     export's date range (``<export>/<YYYYMMDD-YYYYMMDD>/[<time>/]<run>/``, loaded from wherever: a folder, another

@@ -109,3 +109,18 @@ def test_a_column_named_twice_quarantines_the_rows_where_its_two_values_differ(w
     assert reasons == [f'CostInBillingCurrency: the header names column costinbillingcurrency twice (columns 1 and '
                        f'{cost + 2}) and they differ: "999" and "{parsed[1][cost]}"']
     assert [r["x_SourceRow"] for r in focus_rows(wh, "x_SourceRow")] == [1, 3]
+
+
+def test_a_field_with_text_after_its_closing_quote_refuses_the_file_naming_row_and_column(wh, tmp_path):
+    header, rows = demo_lines(tmp_path, 3)
+    cells = next(csv.reader([header]))
+    group = cells.index("ResourceGroup")
+    broken = next(csv.reader([rows[1]]))
+    broken[group] = '"rg-"shared"'  # a tool that did not double the quotes inside a value
+    rows[1] = ",".join(broken)
+    path = tmp_path / "quotes_actual.csv"
+    path.write_text("\n".join(["Report", header, *rows]) + "\n")
+    f = load(wh, path).files[0]
+    assert f.error.startswith(f"{path}: cannot be read: data row 2 (line 4), column 'ResourceGroup': ")
+    assert 'near …' in f.error and '"rg-"shared"' in f.error
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
