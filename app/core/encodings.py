@@ -51,19 +51,21 @@ def container(path: Path) -> str | None:
 
 
 def detect(path: Path) -> tuple[str, bool]:
-    """The file's encoding, and whether every byte of it was checked: ``utf-16`` for a file that starts with a
-    UTF-16 byte order mark; Windows-1252 for one whose first ``ENCODING_SAMPLE_BYTES`` are not UTF-8; else
-    ``utf-8``, unless that sample is ASCII alone (no byte order mark, no accent: it says nothing of the encoding)
-    and the rest of the file is not UTF-8 either (a Windows spreadsheet's "CSV" whose first accent comes late).
-    A sample that is not UTF-8 but holds UTF-8 characters too mixes the two: unchecked UTF-8.
-    Unchecked: a UTF-8 file longer than the sample that neither says so (byte order mark) nor was scanned whole (a
-    gzip file: inflating it in Python costs ~2 s a GB; a sample with accents): a value in it that is not UTF-8 is
-    read as Windows-1252 (``relation``), as in a file that mixes the two."""
+    """The file's encoding, and whether every byte of it was checked: ``utf-16`` for a file that starts with a UTF-16
+    byte order mark (``utf-16-le``/``-be`` for one without, ``_bomless_utf16``); Windows-1252 for one whose first
+    ``ENCODING_SAMPLE_BYTES`` are not UTF-8; else ``utf-8``, unless that sample is ASCII alone (no byte order mark,
+    no accent: it says nothing of the encoding) and the rest of the file is not UTF-8 either (a Windows
+    spreadsheet's "CSV" whose first accent comes late). A sample that is not UTF-8 but holds UTF-8 characters too
+    mixes the two: unchecked UTF-8. Unchecked: a UTF-8 file longer than the sample that neither says so (byte order
+    mark) nor was scanned whole (a gzip file: inflating it in Python costs ~2 s a GB; a sample with accents): a
+    value in it that is not UTF-8 is read as Windows-1252 (``relation``), as in a file that mixes the two."""
     try:
         with open_binary(path) as raw:
             head = raw.read(ENCODING_SAMPLE_BYTES)
             if head.startswith(UTF_16_BOMS):
                 return UTF_16, True
+            if bomless := _bomless_utf16(head):
+                return bomless, True
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
             if len(head) < ENCODING_SAMPLE_BYTES or head.startswith(codecs.BOM_UTF8):
                 return "utf-8", True
@@ -77,6 +79,20 @@ def detect(path: Path) -> tuple[str, bool]:
     return "utf-8", False
 
 
+def _bomless_utf16(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for UTF-16 text without a byte order mark (a header's ASCII letters: every
+    other byte NUL, at odd or even positions), else None."""
+    sample = head[:512 - 512 % 2] if len(head) >= 512 else head[:len(head) - len(head) % 2]
+    even, odd = sample[0::2], sample[1::2]
+    if len(even) < 8:
+        return None
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _scan_utf8(raw: io.BufferedIOBase) -> None:
     """Read ``raw`` to its end, raising ``UnicodeDecodeError`` at bytes that are not UTF-8; ASCII chunks are only
     tested (``isascii``), read into one buffer: 788 MB in ~0.2 s, mostly the copy from the page cache."""
@@ -88,11 +104,16 @@ def _scan_utf8(raw: io.BufferedIOBase) -> None:
     decoder.decode(b"", final=True)
 
 
-def utf8_copy(path: Path) -> Path:
-    """The UTF-16 file ``path`` (plain or gzip) as a UTF-8 CSV in a new temporary folder (``discard`` removes it);
-    ``UnicodeDecodeError``, ``OSError`` or ``EOFError`` when it cannot be read whole."""
+def is_utf16(encoding: str) -> bool:
+    """``encoding`` is one of ``detect``'s UTF-16 ones (with a byte order mark, or without: ``utf-16-le``/``-be``)."""
+    return encoding.startswith(UTF_16)
+
+
+def utf8_copy(path: Path, encoding: str = UTF_16) -> Path:
+    """The UTF-16 file ``path`` (plain or gzip, in ``encoding``) as a UTF-8 CSV in a new temporary folder (``discard``
+    removes it); ``UnicodeDecodeError``, ``OSError`` or ``EOFError`` when it cannot be read whole."""
     def write(out: io.TextIOBase) -> None:
-        with io.TextIOWrapper(open_binary(path), encoding=UTF_16, newline="") as text:
+        with io.TextIOWrapper(open_binary(path), encoding=encoding, newline="") as text:
             while chunk := text.read(CHUNK_CHARS):
                 out.write(chunk)
     return temporary_copy(path, "utf8", write)

@@ -210,7 +210,7 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
     try:
         encoding, checked = ("utf-8", True) if path.suffix.lower() == ".parquet" else encodings.detect(physical)
         copy = _first_copy(path, physical, encoding, copy)
-        sf = _open(path, copy, "utf-8" if encoding == encodings.UTF_16 else encoding, forced_source, given)
+        sf = _open(path, copy, "utf-8" if encodings.is_utf16(encoding) else encoding, forced_source, given)
         if not sf.is_parquet and spaced_csv.quoted_after_space(sf.readable, sf.encoding, sf.delimiter):
             plain = _plain_copy(sf)
             if copy:
@@ -231,8 +231,8 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
 def _first_copy(path: Path, physical: Path, encoding: str, copy: Path | None) -> Path | None:
     """The copy the engine reads: a UTF-16 file's UTF-8 copy, a Parquet file's with its blank column names named
     (``parquet_named_copy``), else ``copy`` (a ZIP member's, or None); the member's is removed when replaced."""
-    if encoding == encodings.UTF_16:
-        made = _utf8_copy(physical, path)
+    if encodings.is_utf16(encoding):
+        made = _utf8_copy(physical, path, encoding)
     else:
         made = parquet_named_copy(physical, path) if path.suffix.lower() == ".parquet" else None
     if made and copy:
@@ -240,9 +240,9 @@ def _first_copy(path: Path, physical: Path, encoding: str, copy: Path | None) ->
     return made or copy
 
 
-def _utf8_copy(path: Path, shown: Path) -> Path:
+def _utf8_copy(path: Path, shown: Path, encoding: str) -> Path:
     try:
-        return encodings.utf8_copy(path)
+        return encodings.utf8_copy(path, encoding)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise SourceError(shown, f"cannot be read as UTF-16 text ({exc.__class__.__name__}: {exc})") from exc
 

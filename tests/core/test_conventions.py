@@ -230,14 +230,16 @@ def _unicode_text(source, target, encoding: str = "utf-16") -> None:
         raw.write(out.getvalue().encode(encoding))
 
 
-@pytest.mark.parametrize("name", ["cost_actual.txt.csv", "cost_actual.csv.gz"])
-def test_utf16_files_load_through_a_utf8_copy_that_is_removed(wh, tmp_path, monkeypatch, name):
+@pytest.mark.parametrize(("name", "encoding"), [("cost_actual.txt.csv", "utf-16"), ("cost_actual.csv.gz", "utf-16"),
+                                                ("cost_actual.csv", "utf-16-le"), ("cost_actual.csv", "utf-16-be")])
+def test_utf16_files_load_through_a_utf8_copy_that_is_removed(wh, tmp_path, monkeypatch, name, encoding):
+    """With a byte order mark, or without (``utf-16-le``/``-be`` write none): the NUL bytes tell."""
     made = []
     real = encodings.utf8_copy
-    monkeypatch.setattr(encodings, "utf8_copy", lambda p: made.append(real(p)) or made[-1])
+    monkeypatch.setattr(encodings, "utf8_copy", lambda p, e: made.append(real(p, e)) or made[-1])
     files = generate(tmp_path / "demo")
     path = tmp_path / name
-    _unicode_text(files.actual, path)
+    _unicode_text(files.actual, path, encoding)
     f = load(wh, path).files[0]
     assert (f.error, f.rows_quarantined, f.rows_read) == (None, 0, f.rows_loaded)
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
