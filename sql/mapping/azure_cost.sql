@@ -271,9 +271,10 @@ FROM
                  toDateTime(toStartOfMonth(charge_day))) AS billing_period_start,
         lower(ifNull(ChargeType, '')) AS charge_type,
         charge_type = 'refund' AND ifNull(cost, 0) < 0 AS refunds,
-        -- Older EA files name the reservation on covered rows but leave PricingModel empty.
-        lower(ifNull(PricingModel, multiIf(benefit = '', '', benefit LIKE '%/microsoft.billingbenefits/%',
-                                           'savingsplan', 'reservation'))) AS pricing_model,
+        -- Older EA files name the reservation on covered rows but leave PricingModel empty; the EA schema's
+        -- documentation spells it "On Demand".
+        replaceAll(lower(ifNull(PricingModel, multiIf(benefit = '', '', benefit LIKE '%/microsoft.billingbenefits/%',
+                                                      'savingsplan', 'reservation'))), ' ', '') AS pricing_model,
         lower(ifNull(Frequency, '')) AS frequency,
         -- The API writes an all-zero GUID where no commitment applies.
         coalesce(nullIf(BenefitId, '00000000-0000-0000-0000-000000000000'),

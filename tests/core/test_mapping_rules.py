@@ -57,7 +57,8 @@ def test_billed_and_effective_cost(wh, tmp_path, charge_type, model, dataset, bi
 
 
 @pytest.mark.parametrize(("model", "pricing"), [("OnDemand", "Standard"), ("Spot", "Dynamic"),
-                                                ("Reservation", "Committed"), ("SavingsPlan", "Committed")])
+                                                ("Reservation", "Committed"), ("SavingsPlan", "Committed"),
+                                                ("On Demand", "Standard"), ("Savings Plan", "Committed")])
 def test_pricing_category(wh, tmp_path, model, pricing):
     assert mapped(wh, tmp_path, "PricingCategory", PricingModel=model)["PricingCategory"] == pricing
 
