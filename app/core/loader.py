@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.core import archives, ledger, mapping, replace, schema
+from app.core import archives, journal, ledger, mapping, replace, schema
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.quoting import quote_damage
@@ -254,7 +254,8 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
     try:
         published = replace.publish(wh, batch, list(dict.fromkeys(stage.focus for _, stage in stages)), refused)
     finally:
-        wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
+        if not journal.pending(wh):  # else kept for the next process to complete the swaps (``journal``)
+            wh.command(f"DROP TABLE IF EXISTS {db}.{batch}")
     for warning in published.warnings:
         log.warning("%s", warning)
         stages[0][0].warnings.append(warning)

@@ -26,6 +26,7 @@ class LockedWarehouse(Warehouse):
         """``process_lock``: also taken by each load (first, so locks are always taken in one order), e.g. a lock
         among processes publishing into one ClickHouse server."""
         self.database, self.embedded = inner.database, inner.embedded
+        self.data_dir = getattr(inner, "data_dir", None)
         self._local = threading.local()
 
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -39,6 +40,10 @@ class LockedWarehouse(Warehouse):
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
         with self.lock:
             self.inner.write_file(sql, fmt, out, settings)
+
+    def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
+        with self.lock:
+            yield from self.inner.stream(sql, fmt, settings)
 
     def insert_file(self, insert_sql: str, source: str, path: Path, fmt: str, structure: str,
                     settings: dict[str, str] | None = None) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.core import schema
+from app.core import journal, schema
 from app.core.staging import STAGE_SETTINGS
 from app.core.warehouse import Warehouse, quote
 from app.models.names import FOCUS_TABLE
@@ -82,9 +82,11 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
         for table in (keys, amortized, days):
             wh.command(f"DROP TABLE IF EXISTS {table}")
     published.warnings = partly_replaced(published.earlier, loading)
+    journal.begin(wh, full_batch, partitions)  # a process killed from here on is completed by the next one
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
     refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
+    journal.end(wh)
     return published
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Context, Decimal
 
-from app.core import json_values, mapping, schema
+from app.core import journal, json_values, mapping, schema
 from app.core.files import linked_names
 from app.core.parquet import parquet_schema
 from app.core.relation import FILE, numbered_read, relation_sql, structure
@@ -211,7 +211,9 @@ def group_files[T](wh: Warehouse, opened: list[tuple[T, SourceFile]]) -> list[li
 
 def drop_stale_stages(wh: Warehouse) -> int:
     """Drop the stage tables a killed process left behind (``_abi_*``; never visible data). Only for a warehouse
-    this process owns alone (the embedded engine, locked), before any load starts."""
+    this process owns alone (the embedded engine, locked), before any load starts; a publication a killed load
+    left open is completed first (``journal``: its batch is one of those tables)."""
+    journal.recover(wh)
     names = [r["name"] for r in wh.rows("SELECT name FROM system.tables WHERE database = {db:String} "
                                         "AND startsWith(name, '_abi_')", {"db": wh.database})]
     for name in names:

@@ -1,0 +1,51 @@
+"""A load killed while it swaps month partitions: the next process completes the publication, every row once."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from abitest import csv_total, load, total
+
+from app.core import journal, replace
+from app.core.demo import generate
+from app.core.staging import drop_stale_stages
+
+
+class Killed(BaseException):
+    """The process dying at that point (nothing after it runs; ``finally`` blocks aside)."""
+
+
+def test_a_publication_killed_mid_swap_is_completed_by_the_next_process(wh, tmp_path, monkeypatch):
+    files = generate(tmp_path / "demo")
+    load(wh, files.actual)
+
+    def killed(*_args):
+        raise Killed
+
+    monkeypatch.setattr(replace, "refresh_aggregates", killed)  # the swaps are done, the journal still open
+    with pytest.raises(Killed):
+        load(wh, files.amortized)
+    monkeypatch.undo()
+    entry = json.loads((wh.data_dir / journal.NAME).read_text())
+    # what a kill between REPLACE PARTITION's new parts and its retiring part leaves: the month's rows twice
+    wh.command(f"INSERT INTO abi.focus_cost SELECT * FROM {entry['batch']}")
+    assert total(wh, "EffectiveCost") > csv_total(files.amortized, "CostInBillingCurrency")
+
+    assert drop_stale_stages(wh) >= 1  # the next process: the swaps replayed, then the batch dropped
+    assert not journal.pending(wh)
+    assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+    daily = wh.scalar("SELECT toString(sum(EffectiveCost)) FROM abi.focus_daily_cost")
+    assert Decimal(daily) == total(wh, "EffectiveCost")
+    assert not wh.rows("SELECT name FROM system.tables WHERE database = 'abi' AND startsWith(name, '_abi_')")
+
+
+def test_a_journal_whose_batch_is_gone_is_closed_with_a_warning(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    load(wh, files.actual)
+    held = total(wh, "BilledCost")
+    journal.begin(wh, "abi._abi_gone_batch", ["202610"])
+    assert "left no batch" in journal.recover(wh)
+    assert not journal.pending(wh) and total(wh, "BilledCost") == held
