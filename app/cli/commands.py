@@ -6,7 +6,6 @@ import codecs
 import json
 import re
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -94,9 +93,9 @@ def files(args) -> int:
     return 0
 
 
-def _check_period(billing_period: str | None) -> None:
+def _check_period(billing_period: str | None, option: str = "--billing-period") -> None:
     if billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", billing_period):
-        raise CommandError(f"--billing-period must be YYYY-MM, got {billing_period!r}")
+        raise CommandError(f"{option} must be YYYY-MM, got {billing_period!r}")
 
 
 def _existing_warehouse():
@@ -139,7 +138,7 @@ def _ingest_with_progress(wh, paths: list[Path], how: tuple, quiet: bool):
     from tqdm import tqdm
 
     source, dataset, given = how
-    show = sys.stderr.isatty() and not quiet
+    show = sys.stderr.isatty() and sys.stdout.isatty() and not quiet  # output piped or redirected: no bars
     with tqdm(total=len(paths), unit="file", desc="ingest", disable=not show) as files, \
             tqdm(total=0, unit="B", unit_scale=True, desc="reading", disable=not show, leave=False) as reading:
         bytes_bar = BytesRead(reading)
@@ -169,10 +168,15 @@ def export(args) -> int:
     from app.core.export import export as run_export
 
     _check_period(args.billing_period)
+    out = Path(args.out)
+    if out.is_dir():
+        raise CommandError(f"--out {out} is a folder: name the file to write, e.g. {out / f'focus.{args.format}'}")
     wh = _existing_warehouse()
     try:
         loader.ensure_schema(wh)
-        rows = run_export(wh, args.format, Path(args.out), args.billing_period)
+        rows = run_export(wh, args.format, out, args.billing_period)
+    except (OSError, WarehouseError) as exc:
+        raise CommandError(f"cannot write {out}: {(str(exc) or repr(exc)).splitlines()[0]}") from exc
     finally:
         wh.close()
     print(f"exported {rows} rows to {args.out}", file=sys.stderr)
@@ -188,17 +192,14 @@ def sql(args) -> int:
     query = args.query.strip().rstrip(";").strip()
     fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
     wh = _existing_warehouse()
-    with tempfile.TemporaryDirectory(prefix="abi-sql-") as tmp:
-        out = Path(tmp) / "result"
-        try:
-            _check_read_only(wh, query)
-            loader.ensure_schema(wh)
-            wh.write_file(query, fmt, out, {"readonly": "2"})  # streamed: a large result never sits in memory
-        except WarehouseError as exc:
-            raise CommandError(_query_error(wh, query, exc)) from exc
-        finally:
-            wh.close()
-        _copy_text(out, sys.stdout)
+    try:
+        _check_read_only(wh, query)
+        loader.ensure_schema(wh)
+        _print_stream(wh.stream(query, fmt, {"readonly": "2"}), sys.stdout)  # never whole in memory or on disk
+    except WarehouseError as exc:
+        raise CommandError(_query_error(wh, query, exc)) from exc
+    finally:
+        wh.close()
     return 0
 
 
@@ -239,19 +240,23 @@ def _query_error(wh, query: str, exc: WarehouseError) -> str:
     return READ_ONLY_ONLY
 
 
-def _copy_text(path: Path, stream) -> None:
-    """Copy file ``path`` to text ``stream`` in chunks (bytes that are not UTF-8 shown as U+FFFD)."""
+def _print_stream(chunks, stream) -> None:
+    """Write the query output ``chunks`` to text ``stream`` as they come (bytes that are not UTF-8 shown as U+FFFD);
+    a reader that goes away or Ctrl-C closes ``chunks``, which cancels the query."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+    try:
+        for chunk in chunks:
             stream.write(decoder.decode(chunk))
-    stream.write(decoder.decode(b"", final=True))
+        stream.write(decoder.decode(b"", final=True))
+    finally:
+        chunks.close()
 
 
 def demo(args) -> int:
     from app.core import settings
     from app.core.demo import generate
 
+    _check_period(args.month, "--month")
     month = date.fromisoformat(f"{args.month}-01")
     out = Path(args.out) if args.out else settings.data_dir() / "demo"
     files = generate(out, month=month, scale=args.scale)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.cli import commands, connectors, stack, workflows
 from app.core import logs
-from app.core.warehouse import WarehouseBusy
+from app.core.warehouse import WarehouseBusy, WarehouseError
 
 
 def _register_ingest(sub: argparse._SubParsersAction) -> None:
@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseBusy as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 3
+    except WarehouseError as exc:  # e.g. a ClickHouse server that cannot be reached
+        print(f"abi: {(str(exc) or repr(exc)).splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C: a query's stream is closed (cancelled) on the way out
+        print("abi: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (abi sql … | head): no traceback, the SIGPIPE exit status
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

@@ -10,6 +10,7 @@ temporary file only while it loads, and its rows' lineage names the archive and 
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import tempfile
 import zipfile
@@ -141,18 +142,49 @@ def discard(copy: Path) -> None:
 
 def expand_paths(patterns: list[str]) -> list[Path]:
     """Files named by paths, directories (recursively: billing suffixes only, hidden files left out) and globs;
-    sorted, unique. A ZIP archive stands for its billing members (``usage.zip/cost.csv``)."""
+    sorted, unique. A ZIP archive stands for its billing members (``usage.zip/cost.csv``). A folder that cannot be
+    read, or holds no billing file, stands for itself (the load refuses it, naming why): nothing is passed over
+    unsaid."""
     found: list[Path] = []
     for pattern in patterns:
         literal = Path(pattern)  # an existing name is itself, even with glob characters (``export[1].csv``)
-        matches = [literal] if literal.exists() else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
+        matches = [literal] if _exists(literal) else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
         for path in matches:
-            if path.is_dir():
-                found += [p for p in sorted(path.rglob("*")) if p.is_file() and p.name.lower().endswith(LOADABLE)
-                          and not hidden(p.relative_to(path).as_posix())]
-            else:
-                found.append(path)
-    return sorted({p.resolve() for p in with_members(found)}, key=str)
+            found += _walk(path) if _is_dir(path) else [path]
+    return sorted({_resolved(p) for p in with_members(found)}, key=str)
+
+
+def _walk(folder: Path) -> list[Path]:
+    """The billing files under ``folder``, and each folder below it that cannot be read; ``folder`` alone when
+    that leaves nothing."""
+    found: list[Path] = []
+    unreadable: list[Path] = []
+    for root, dirs, names in os.walk(folder, onerror=lambda exc: unreadable.append(Path(exc.filename))):
+        dirs.sort()
+        found.extend(Path(root, n) for n in sorted(names) if n.lower().endswith(LOADABLE)
+                     and not hidden(Path(root, n).relative_to(folder).as_posix()))
+    return found + unreadable or [folder]
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # below a folder that cannot be read: refused as a file, naming why
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name below a folder that cannot be read
+        return True
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
 
 
 def with_members(paths: list[Path]) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,7 +30,11 @@ class ServerWarehouse(Warehouse):
         self._url = urlunsplit((parts.scheme or "http", netloc, "/", "", ""))
         self.database = parts.path.strip("/") or settings.DATABASE
         self._http = requests.Session()
-        self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
+        try:
+            self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
+        except requests.RequestException as exc:  # the message names the server, never its credentials
+            raise WarehouseError(f"cannot reach the ClickHouse server at {self._url} (ABI_CLICKHOUSE_URL): "
+                                 f"{exc.__class__.__name__}") from exc
 
     def _post(self, sql: str, data: Any = None, headers: dict | None = None, database: str | None = None,
               params: dict[str, Any] | None = None, settings: dict[str, str] | None = None, out: Path | None = None,
@@ -57,6 +62,15 @@ class ServerWarehouse(Warehouse):
 
     def raw(self, sql: str, fmt: str, params: dict[str, Any] | None = None) -> bytes:
         return self._post(f"{sql}\nFORMAT {fmt}", params=params)
+
+    def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
+        # wait_end_of_query: an error is a failed response (the server spills a large result to its own disk)
+        query = {"database": self.database, **SESSION_SETTINGS, **(settings or {}), "wait_end_of_query": "1"}
+        with self._http.post(self._url, params=query, data=f"{sql}\nFORMAT {fmt}".encode(), auth=self._auth,
+                             timeout=3600, stream=True) as resp:
+            if resp.status_code != 200:
+                raise WarehouseError(resp.text.strip())
+            yield from resp.iter_content(chunk_size=1 << 20)
 
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
         # wait_end_of_query: the server sends the result once it is whole (spilling to its disk), so an error is

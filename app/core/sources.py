@@ -23,7 +23,7 @@ from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
 from app.core.numbers import file_layout
 from app.core.parquet import first_parquet_rows, parquet_kinds, parquet_named_copy, parquet_names
-from app.core.source_error import SourceError
+from app.core.source_error import SourceError, not_a_file
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +204,11 @@ def open_source(path: Path, forced_source: str | None = None, forced_dataset: st
             raise archives.ArchiveError(f"{path}: a ZIP archive: its CSV and Parquet files load one by one")
     except archives.ArchiveError as exc:
         raise SourceError(path, str(exc).removeprefix(f"{path}: ")) from exc
+    except PermissionError as exc:  # a name below a folder that cannot be read
+        raise SourceError(path, "cannot be read (permission denied)") from exc
     physical = copy or path
     if not physical.is_file():
-        raise SourceError(path, "no such file")
+        raise SourceError(path, not_a_file(physical))
     try:
         encoding, checked = ("utf-8", True) if path.suffix.lower() == ".parquet" else encodings.detect(physical)
         copy = _first_copy(path, physical, encoding, copy)

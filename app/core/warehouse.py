@@ -96,6 +96,11 @@ class Warehouse(ABC):
         """Write the output of query ``sql`` in format ``fmt`` to file ``out`` as it is produced (never whole in
         memory); ``out`` appears only once complete (a failed query leaves no file, nor a half of one)."""
 
+    def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
+        """The output of query ``sql`` in format ``fmt``, chunk by chunk as the engine produces it (closing the
+        iterator early cancels the query)."""
+        yield self.raw(f"{sql}\nFORMAT {fmt}" + (f"\nSETTINGS {_settings(settings)}" if settings else ""), fmt)
+
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (JSON types: numbers as ClickHouse renders them)."""
         out = self.raw(sql, "JSONEachRow", params)
@@ -204,6 +209,36 @@ class EmbeddedWarehouse(Warehouse):
         with written_whole(out) as part:
             with_settings = f" SETTINGS {_settings(settings)}" if settings else ""
             self.command(f"{sql}\nINTO OUTFILE {quote(str(part))} TRUNCATE FORMAT {fmt}{with_settings}")
+
+    def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
+        for name, value in (settings or {}).items():  # the session's: a query's own SETTINGS clause stays valid
+            self.command(f"SET {name} = {quote(value)}")
+        try:
+            result = self._session.send_query(sql, fmt)
+        except Exception as exc:  # statements the engine does not stream (EXPLAIN AST): read whole, they are small
+            if "Streaming query is not supported" not in str(exc):
+                raise WarehouseError(str(exc).strip()) from exc
+            yield self.raw(sql, fmt)
+            return
+        try:
+            empty = True
+            for chunk in result:
+                empty = False
+                yield chunk.bytes()
+            if empty:  # no rows, so no block: the header a format writes comes from the query's shape alone
+                yield self._header(sql, fmt)
+        except Exception as exc:
+            raise WarehouseError(str(exc).strip().removeprefix("Streaming query failed: ")) from exc
+        finally:
+            result.cancel()
+
+    def _header(self, sql: str, fmt: str) -> bytes:
+        """What ``fmt`` writes for no rows of query ``sql`` (``CSVWithNames``: the names); b"" for a statement
+        that is no SELECT (SHOW, EXPLAIN)."""
+        try:
+            return self.raw(f"SELECT * FROM (\n{sql}\n) LIMIT 0", fmt)
+        except WarehouseError:
+            return b""
 
     def close(self) -> None:
         if not self._lock.closed:

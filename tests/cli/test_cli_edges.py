@@ -1,0 +1,54 @@
+"""The ``abi`` command line at its edges: streamed query output, folders without billing files, bad options."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from abitest import PROJECT
+from test_abi_cli import abi, demo_dir  # noqa: F401  (the fixture)
+
+
+def test_sql_streams_so_a_reader_that_stops_ends_an_endless_query(tmp_path, demo_dir):  # noqa: F811
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(tmp_path)}
+    env.pop("ABI_CLICKHOUSE_URL", None)
+    query = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", "SELECT number FROM numbers()",
+                              "--format", "csv"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert [query.stdout.readline() for _ in range(3)] == [b'"number"\n', b"0\n", b"1\n"]
+    query.stdout.close()  # as `| head` does: the query is cancelled, nothing is left behind
+    assert query.wait(timeout=120) == 141
+    assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith("abi-sql-")]
+
+
+def test_sql_prints_what_the_engine_does_not_stream(tmp_path, demo_dir):  # noqa: F811
+    out = abi(tmp_path, "sql", "EXPLAIN AST SELECT 1", "--format", "csv")
+    assert out.returncode == 0 and "SelectWithUnionQuery" in out.stdout, out.stderr
+    grants = abi(tmp_path, "sql", "SHOW GRANTS", "--format", "csv")
+    assert grants.returncode == 0 and "OUTFILE" not in grants.stdout
+
+
+def test_a_folder_without_billing_files_is_refused_by_name_in_the_json(tmp_path, demo_dir):  # noqa: F811
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("exports land here")
+    out = abi(tmp_path, "ingest", str(demo_dir / "ea_actualcost_202610.csv"), str(empty), "--json")
+    files = {f["path"]: f for f in json.loads(out.stdout)["files"]}
+    assert out.returncode == 1
+    assert files[str(empty)]["error"] == (f"{empty}: a folder with no billing file in it (.csv, .csv.gz, "
+                                          ".parquet or .zip)")
+    assert files[str(demo_dir / "ea_actualcost_202610.csv")]["rows_loaded"] > 0
+
+
+def test_bad_options_and_unwritable_outputs_are_messages_not_tracebacks(tmp_path, demo_dir):  # noqa: F811
+    month = abi(tmp_path, "demo", "--month", "2026-13")
+    assert (month.returncode, month.stderr.strip()) == (2, "abi: --month must be YYYY-MM, got '2026-13'")
+    folder = abi(tmp_path, "export", "--format", "csv", "--out", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder" in folder.stderr and "Traceback" not in folder.stderr
+    env = {**os.environ, "ABI_CLICKHOUSE_URL": "http://alice:S3cretPW@127.0.0.1:1/abi"}
+    server = subprocess.run([sys.executable, "-m", "app.cli.main", "sql", "SELECT 1"], cwd=PROJECT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert server.returncode == 1 and "cannot reach the ClickHouse server at http://127.0.0.1:1/" in server.stderr
+    assert "Traceback" not in server.stderr and "S3cretPW" not in server.stderr + server.stdout
