@@ -61,13 +61,14 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
     if not partitions:
         return Published()
     keys, amortized, days = f"{full_batch}_keys", f"{full_batch}_amortized", f"{full_batch}_days"
-    loading = [r["f"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f FROM ({staged})")]
+    loading = {r["f"]: r["d"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f, x_SourceDataset AS d FROM "
+                                               f"({staged})")}
     try:
         wh.command(f"CREATE TABLE {days} ENGINE = Memory AS SELECT DISTINCT {SCOPE} AS scope, {DAY} AS day "
                    f"FROM ({staged})")
         wh.command(f"CREATE TABLE {keys} ENGINE = Memory AS SELECT scope, min(day) AS first, max(day) AS last "
                    f"FROM {days} GROUP BY scope")
-        replaced = _replaced(keys, kept, loading)
+        replaced = _replaced(keys, kept, list(loading.items()))
         surviving = f"SELECT * FROM {target} WHERE _partition_id IN {_tuple(partitions)} AND NOT ({replaced})"
         wh.command(f"CREATE TABLE {amortized} ENGINE = Memory AS SELECT DISTINCT {ACCOUNT_SCOPE} AS scope, "
                    f"{DAY} AS day FROM ({staged} UNION ALL {surviving}) WHERE x_SourceDataset = 'AmortizedCost'")
@@ -81,7 +82,7 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
     finally:
         for table in (keys, amortized, days):
             wh.command(f"DROP TABLE IF EXISTS {table}")
-    published.warnings = partly_replaced(published.earlier, loading)
+    published.warnings = partly_replaced(published.earlier, list(loading))
     journal.begin(wh, full_batch, partitions)  # a process killed from here on is completed by the next one
     for partition in partitions:
         wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
@@ -127,12 +128,13 @@ def partly_replaced(earlier: list[dict], loading: list[str]) -> list[str]:
     return warnings
 
 
-def _replaced(keys: str, kept: Sequence[str], loading: Sequence[str]) -> str:
+def _replaced(keys: str, kept: Sequence[str], loading: Sequence[tuple[str, str]]) -> str:
     """Rows that a publication replaces: of the scopes in ``keys`` on the charge days from the batch's first to its
     last of each, and every row of the files ``loading`` (a file loaded again replaces what it brought before);
     never those of the files ``kept``."""
     days = "arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first) + 1)))"
-    again = f" OR x_SourceFile IN ({', '.join(map(quote, loading))})" if loading else ""
+    pairs = ", ".join(f"({quote(path)}, {quote(dataset)})" for path, dataset in loading)
+    again = f" OR (x_SourceFile, x_SourceDataset) IN ({pairs})" if loading else ""
     files = f" AND x_SourceFile NOT IN ({', '.join(map(quote, kept))})" if kept else ""
     return f"((({SCOPE}, {DAY}) IN (SELECT scope, {days} FROM {keys}){again}){files})"
 

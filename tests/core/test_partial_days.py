@@ -105,3 +105,18 @@ def test_an_actual_month_and_amortized_days_loaded_together_reconcile(wh, tmp_pa
     result = load(wh, files.actual, amortized, dataset=None)
     assert result.ok and {r["metric"] for r in result.reconciliation} == {"BilledCost", "EffectiveCost"}
     assert all(Decimal(r["difference"]) == 0 for r in result.reconciliation), result.reconciliation
+
+
+def test_one_path_saved_with_actual_then_amortized_data_keeps_both_halves(wh, tmp_path):
+    """A script that saves each download as ``cost.csv``: the amortized file is no re-run of the actual one, so it
+    combines with it (Microsoft's rule) rather than replacing all the path brought."""
+    files = generate(tmp_path / "demo")
+    path = tmp_path / "cost.csv"
+    kinds = {files.actual: "ActualCost", files.amortized: "AmortizedCost"}
+    for order in ((files.actual, files.amortized), (files.amortized, files.actual)):
+        wh.command("DROP TABLE IF EXISTS abi.focus_cost")
+        for source in order:
+            path.write_bytes(source.read_bytes())
+            assert load(wh, path, dataset=kinds[source]).ok
+        assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+        assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
