@@ -18,6 +18,7 @@ from decimal import Context, Decimal
 
 from app.core import journal, json_values, mapping, schema
 from app.core.files import linked_names
+from app.core.headers import spelling
 from app.core.parquet import parquet_schema
 from app.core.relation import FILE, numbered_read, relation_sql, structure
 from app.core.sources import SourceFile
@@ -149,7 +150,7 @@ class FileStage:
         raw = (f"SELECT _source_file AS source_file, _row AS source_row, _raw AS raw_row FROM {source} "
                f"WHERE (_source_file, _row) IN (SELECT source_file, source_row FROM {pending})")
         insert = (f"INSERT INTO {db}.{self.quarantine} SELECT q.ingestion_id, q.source_file, q.source_row, "
-                  f"q.source_format, q.reasons, r.raw_row, q.quarantined_at FROM {pending} AS q "
+                  f"q.source_format, {_named_reasons(files[0])}, r.raw_row, q.quarantined_at FROM {pending} AS q "
                   f"LEFT ANY JOIN ({raw}) AS r ON r.source_file = q.source_file AND r.source_row = q.source_row")
         self._insert(insert, files)
 
@@ -171,6 +172,17 @@ class FileStage:
     def drop(self) -> None:
         for name in self._objects():
             self.wh.command(f"DROP TABLE IF EXISTS {self.wh.database}.{name}")
+
+
+def _named_reasons(sf: SourceFile) -> str:
+    """SQL: the quarantined row's reasons (``q.reasons``), a column the file spells otherwise named as its header
+    does, the canonical name after it (``PreTaxCost (CostInBillingCurrency): not a number``)."""
+    expr = "r"
+    for name, i in sf.columns.items():
+        if spelling(sf.header[i]) != spelling(name):
+            expr = (f"if(startsWith(r, {quote(name + ':')}), concat({quote(f'{sf.header[i].strip()} ({name})')}, "
+                    f"substring(r, {len(name) + 1})), {expr})")
+    return "q.reasons" if expr == "r" else f"arrayMap(r -> {expr}, q.reasons)"
 
 
 def summed_totals(totals: Iterable[dict[str, str]]) -> list[dict[str, str]]:

@@ -124,3 +124,16 @@ def test_a_field_with_text_after_its_closing_quote_refuses_the_file_naming_row_a
     assert f.error.startswith(f"{path}: cannot be read: data row 2 (line 4), column 'ResourceGroup': ")
     assert 'near …' in f.error and '"rg-"shared"' in f.error
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
+
+
+def test_a_reason_names_the_column_as_the_file_spells_it(wh, tmp_path, samples):
+    """A legacy EA file's ``Cost`` is read as CostInBillingCurrency: its reason names both."""
+    lines = (samples / "azure" / "EA_ActualCost_Small.csv").read_text(encoding="utf-8-sig").splitlines()
+    rows = list(csv.reader(lines))
+    rows[2][rows[0].index("Cost")] = "n/a"
+    path = tmp_path / "legacy_actual.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_quarantined) == (None, 1)
+    assert wh.scalar("SELECT reasons FROM abi.focus_quarantine")[0] == 'Cost (CostInBillingCurrency): not a number: "n/a"'
