@@ -133,3 +133,12 @@ OTHER_DATASETS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"recommendedquantity"}), "an Azure reservation recommendations export"),
 )
 """Billing data that is not cost and usage (header names a dataset holds, as matched), named when it is refused."""
+NATIVE_FORMATS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"lineitem/referenceno", "cost/mycost"}), "an OCI cost report (OCI's own columns): OCI also writes "
+     "FOCUS reports (the FOCUS folder of its usage-report bucket): load those"),
+    (frozenset({"lineitem/unblendedcost"}), "an AWS Cost and Usage Report (CUR): AWS Data Exports write FOCUS "
+     "(\"FOCUS 1.0 with AWS columns\"): load that export"),
+    (frozenset({"line_item_unblended_cost"}), "an AWS CUR 2.0 export: AWS Data Exports write FOCUS (\"FOCUS 1.0 "
+     "with AWS columns\"): load that export"),
+)
+"""Cost data in a provider's own format rather than FOCUS, named with where its FOCUS form is found."""

@@ -81,6 +81,9 @@ def given_columns(given: dict[str, str], canonical: dict[str, tuple[str, ...]]) 
 def unknown_header(header: list[str]) -> str:
     """Why a header is refused: the other billing dataset it belongs to, else the columns it has."""
     names = {key for h in header for key in header_keys(h)}
+    native = next((name for markers, name in formats.NATIVE_FORMATS if markers <= names), None)
+    if native:
+        return f"{native}; ABI reads Azure cost exports and FOCUS files"
     other = next((name for markers, name in formats.OTHER_DATASETS if markers <= names), None)
     if other:
         return (f"{other}, not cost and usage data: ABI loads cost and usage rows (Azure cost exports and Cost "

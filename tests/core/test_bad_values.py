@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from abitest import PROJECT, demo_lines, focus_rows, load, write_csv
 
 from app.core.demo import HEADER, generate
@@ -136,4 +137,16 @@ def test_a_reason_names_the_column_as_the_file_spells_it(wh, tmp_path, samples):
         csv.writer(handle).writerows(rows)
     f = load(wh, path).files[0]
     assert (f.error, f.rows_quarantined) == (None, 1)
-    assert wh.scalar("SELECT reasons FROM abi.focus_quarantine")[0] == 'Cost (CostInBillingCurrency): not a number: "n/a"'
+    reasons = wh.scalar("SELECT reasons FROM abi.focus_quarantine")
+    assert reasons[0] == 'Cost (CostInBillingCurrency): not a number: "n/a"'
+
+
+@pytest.mark.parametrize(("header", "named"), [
+    (["lineItem/referenceNo", "lineItem/intervalUsageStart", "cost/myCost", "cost/currencyCode"], "an OCI cost report"),
+    (["identity/LineItemId", "lineItem/UsageStartDate", "lineItem/UnblendedCost"], "an AWS Cost and Usage Report"),
+    (["identity_line_item_id", "line_item_usage_start_date", "line_item_unblended_cost"], "an AWS CUR 2.0 export"),
+])
+def test_a_providers_own_cost_format_is_refused_naming_where_its_focus_form_is(wh, tmp_path, header, named):
+    path = write_csv(tmp_path / "cost.csv", header, [dict.fromkeys(header, "1")])
+    error = load(wh, path).files[0].error
+    assert error.startswith(f"{path}: {named}") and "FOCUS" in error.split(named)[1]
