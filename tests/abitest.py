@@ -44,11 +44,12 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def write_csv(path: Path, header: list[str], rows: list[dict[str, str]], bom: bool = False) -> Path:
+def write_csv(path: Path, header: list[str], rows: list[dict[str, str]], bom: bool = False,
+              delimiter: str = ",") -> Path:
     """Write a CSV (optionally gzip when the name ends in .gz) with the given header and rows."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wt", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(header)
         for row in rows:
             writer.writerow([row.get(h, "") for h in header])

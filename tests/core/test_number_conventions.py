@@ -155,18 +155,19 @@ def test_a_currency_symbol_after_the_amount_is_a_money_format(wh):
     assert {r["x"]: r["v"] for r in found} == cells
 
 
+def _semicolon_costs(wh, path, costs: list[str]) -> list[Decimal]:
+    """The BilledCost each of ``costs`` loads as, written as every amount of a ``;``-separated FOCUS file."""
+    rows = [FOCUS_ROW | {"BilledCost": c, "EffectiveCost": c, "ListCost": c, "ContractedCost": c} for c in costs]
+    f = load(wh, write_csv(path, FOCUS_HEADER, rows, delimiter=";")).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, len(costs), 0)
+    found = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
+    return [Decimal(r["c"]) for r in found]
+
+
 def test_a_semicolon_file_with_euro_amounts_after_the_number_loads_them(wh, tmp_path):
     costs = ["1 234,50 €", "(2,25 €)", "- €", "0,75 €"]
-    rows = [FOCUS_ROW | {"BilledCost": c, "EffectiveCost": c, "ListCost": c, "ContractedCost": c} for c in costs]
-    path = tmp_path / "focus_fr.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, FOCUS_HEADER, delimiter=";")
-        writer.writeheader()
-        writer.writerows(rows)
-    f = load(wh, path).files[0]
-    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 4, 0)
-    found = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
-    assert [Decimal(r["c"]) for r in found] == [Decimal("1234.50"), Decimal("-2.25"), 0, Decimal("0.75")]
+    assert _semicolon_costs(wh, tmp_path / "focus_fr.csv", costs) == [Decimal("1234.50"), Decimal("-2.25"), 0,
+                                                                      Decimal("0.75")]
 
 
 def test_whole_numbers_with_a_thousands_dot_in_a_decimal_comma_file_are_thousands(wh, tmp_path, monkeypatch):
@@ -178,12 +179,7 @@ def test_whole_numbers_with_a_thousands_dot_in_a_decimal_comma_file_are_thousand
         row |= {c: row[c].replace(".", ",") for c in numbers}
     rows[0] |= {"Quantity": "1.000", "CostInBillingCurrency": "3.250,00"}
     rows[-1] |= {"Quantity": "24.000", "CostInBillingCurrency": "2.640", "UnitPrice": "0,11", "EffectivePrice": "0,11"}
-    path = tmp_path / "kosten_actual.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, header, delimiter=";")
-        writer.writeheader()
-        writer.writerows(rows)
-    result = load(wh, path)
+    result = load(wh, write_csv(tmp_path / "kosten_actual.csv", header, rows, delimiter=";"))
     assert (result.files[0].error, result.files[0].rows_quarantined) == (None, 0)
     found = wh.rows("SELECT toString(BilledCost) AS c, toString(ConsumedQuantity) AS q FROM abi.focus_cost "
                     "WHERE x_SourceRow IN (1, 120) ORDER BY x_SourceRow")
@@ -193,13 +189,4 @@ def test_whole_numbers_with_a_thousands_dot_in_a_decimal_comma_file_are_thousand
 def test_a_unicode_minus_sign_is_a_negative_amount(wh, tmp_path):
     """U+2212, as PowerShell 7 and other ICU-based tools write sv-SE, nb-NO and fi-FI negatives."""
     costs = ["\u22121,5", "2,25", "\u2212 3,00", "\u2212\u20ac4,00"]
-    rows = [FOCUS_ROW | {"BilledCost": c, "EffectiveCost": c, "ListCost": c, "ContractedCost": c} for c in costs]
-    path = tmp_path / "focus_sv.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, FOCUS_HEADER, delimiter=";")
-        writer.writeheader()
-        writer.writerows(rows)
-    f = load(wh, path).files[0]
-    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 4, 0)
-    found = wh.rows("SELECT toString(BilledCost) AS c FROM abi.focus_cost ORDER BY x_SourceRow")
-    assert [Decimal(r["c"]) for r in found] == [Decimal("-1.5"), Decimal("2.25"), -3, -4]
+    assert _semicolon_costs(wh, tmp_path / "focus_sv.csv", costs) == [Decimal("-1.5"), Decimal("2.25"), -3, -4]

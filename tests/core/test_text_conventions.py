@@ -11,7 +11,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from abitest import european, load, total
+from abitest import european, load, total, write_csv
 
 from app.core import conventions
 from app.core.conventions import Conventions, named_month_sql, sniff
@@ -25,6 +25,19 @@ BY_DAY = ("SELECT toString(toDate(ChargePeriodStart)) AS d, toString(toDate(Bill
 def _rows(path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
+
+
+def _loads_as_the_export(wh, original, rows: list[dict[str, str]], folder, delimiter: str = ",") -> None:
+    """``rows`` (the ``original`` export rewritten) saved under the export's name in ``folder`` load to the same
+    rows, costs and quantities per day as the export itself."""
+    folder.mkdir()
+    path = write_csv(folder / original.name, list(rows[0]), rows, delimiter=delimiter)
+    by_day = []
+    for loaded in (original, path):
+        f = load(wh, loaded).files[0]
+        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (len(rows), 0), f
+        by_day.append(wh.rows(BY_DAY))
+    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
 
 
 def test_a_parquet_file_of_text_columns_reads_the_locale_its_text_is_written_in(wh, tmp_path):
@@ -82,18 +95,7 @@ def test_a_date_with_a_month_name_loads_beside_us_dates(wh, tmp_path, monkeypatc
         monkeypatch.setattr(conventions, "SAMPLE_ROWS", 50)
         rows.sort(key=lambda r: "/" not in r["Date"])  # the first rows (the sample) in US dates only
         assert all("/" in r["Date"] for r in rows[:50])
-    path = tmp_path / "named" / original.name
-    path.parent.mkdir()
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    by_day = []
-    for loaded in (original, path):
-        f = load(wh, loaded).files[0]
-        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (len(rows), 0), f
-        by_day.append(wh.rows(BY_DAY))
-    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
+    _loads_as_the_export(wh, original, rows, tmp_path / "named")
 
 
 def test_a_month_name_reads_as_its_day_in_any_order_and_other_text_stays(wh):
@@ -157,15 +159,4 @@ def test_windows_short_dates_with_spaced_dots_load_as_the_export(wh, tmp_path, d
     original = generate(tmp_path / "demo").actual
     rows = european(_rows(original), date_format)
     assert ". " in rows[0]["Date"]
-    path = tmp_path / "spaced" / original.name
-    path.parent.mkdir()
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
-        writer.writeheader()
-        writer.writerows(rows)
-    by_day = []
-    for loaded in (original, path):
-        f = load(wh, loaded).files[0]
-        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (len(rows), 0), f
-        by_day.append(wh.rows(BY_DAY))
-    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
+    _loads_as_the_export(wh, original, rows, tmp_path / "spaced", delimiter=";")
