@@ -83,12 +83,18 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
         for table in (keys, amortized, days):
             wh.command(f"DROP TABLE IF EXISTS {table}")
     published.warnings = partly_replaced(published.earlier, list(loading))
-    journal.begin(wh, full_batch, partitions)  # a process killed from here on is completed by the next one
+    _swap(wh, target, full_batch, partitions)
+    return published
+
+
+def _swap(wh: Warehouse, target: str, batch: str, partitions: list[str]) -> None:
+    """Each month of ``partitions`` of ``target`` set to the batch's rows, journaled (a process killed from here on
+    is completed by the next one: ``journal``), then the aggregates rebuilt."""
+    journal.begin(wh, batch, partitions)
     for partition in partitions:
-        wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {full_batch}")
+        wh.command(f"ALTER TABLE {target} REPLACE PARTITION ID '{partition}' FROM {batch}")
     refresh_aggregates(wh, partitions)  # materialized views do not see partition replacements
     journal.end(wh)
-    return published
 
 
 def _earlier_rows(wh: Warehouse, partitions: list[str], replaced: tuple[str, str], condition: str) -> list[dict]:
