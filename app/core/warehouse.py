@@ -98,7 +98,8 @@ class Warehouse(ABC):
 
     def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
         """The output of query ``sql`` in format ``fmt``, chunk by chunk as the engine produces it (closing the
-        iterator early cancels the query)."""
+        iterator early cancels the query); ``settings`` hold for it and, on the embedded engine, for the rest of the
+        session (``abi sql``'s ``readonly``: its last query)."""
         yield self.raw(f"{sql}\nFORMAT {fmt}" + (f"\nSETTINGS {_settings(settings)}" if settings else ""), fmt)
 
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
