@@ -139,28 +139,30 @@ def anomalies(q: AnomaliesQuery) -> Query:
     sql = Sql(aggregated=False)
     conds = []
     if q.start:
-        conds.append(f"day >= {sql.bind('start', q.start, 'Date')}")
+        conds.append(f"a.day >= {sql.bind('start', q.start, 'Date')}")
     if q.end:
-        conds.append(f"day <= {sql.bind('end', q.end, 'Date')}")
-    conds += [sql.one_of(col, vals) for col, vals in (("sub_account_id", q.sub_account), ("service_name", q.service))
-              if vals]
+        conds.append(f"a.day <= {sql.bind('end', q.end, 'Date')}")
+    conds += [sql.one_of(f"a.{col}", vals)
+              for col, vals in (("sub_account_id", q.sub_account), ("service_name", q.service)) if vals]
     if q.direction:
-        conds.append(f"direction = {sql.bind('direction', q.direction)}")
+        conds.append(f"a.direction = {sql.bind('direction', q.direction)}")
     if q.min_change is not None:
-        conds.append(f"abs(change) >= {sql.bind('change', q.min_change, 'Float64')}")
+        conds.append(f"abs(a.change) >= {sql.bind('change', q.min_change, 'Float64')}")
     text = {"day", "cost", "baseline", "change", "detected_at"}
     cols = ", ".join(f"toString({c}) AS {c}" if c in text else c for c in ANOMALY_COLUMNS)
     top = sql.bind("limit", q.limit, "UInt32")
-    return Query(f"SELECT {cols} FROM {ANOMALIES_TABLE} WHERE {' AND '.join(conds) or '1'} "
+    # filters name the table's columns (``a.``): the SELECT's text aliases would shadow them on a ClickHouse client
+    # without ``prefer_column_name_to_alias`` (Moose's)
+    return Query(f"SELECT {cols} FROM {ANOMALIES_TABLE} AS a WHERE {' AND '.join(conds) or '1'} "
                  f"ORDER BY day DESC, abs(toFloat64(change)) DESC LIMIT {top}", sql.params, ANOMALIES_TABLE)
 
 
 def workflow_runs(q: WorkflowRunsQuery) -> Query:
     """Each run's latest state (runs are append-only events); newest first."""
     sql = Sql(aggregated=False)
-    conds = [sql.one_of(col, getattr(q, col)) for col in ("workflow", "connector") if getattr(q, col)]
-    if q.run_id:
-        conds.append(f"run_id = {sql.bind('run', q.run_id)}")
+    conds = [sql.one_of(f"r.{col}", getattr(q, col)) for col in ("workflow", "connector") if getattr(q, col)]
+    if q.run_id:  # ``r.``: the table's columns, not the aggregates named alike (Moose's client)
+        conds.append(f"r.run_id = {sql.bind('run', q.run_id)}")
     outer = sql.one_of("status", q.status) if q.status else "1"
     top = sql.bind("limit", q.limit, "UInt32")
     last = "argMax(tuple({c}), recorded_at).1"
@@ -169,7 +171,7 @@ def workflow_runs(q: WorkflowRunsQuery) -> Query:
         f"{last.format(c='status')} AS status, toString(min(started_at)) AS started_at, "
         f"toString({last.format(c='ended_at')}) AS ended_at, {last.format(c='rows_processed')} AS rows_processed, "
         f"{last.format(c='error')} AS error, argMin(parameters, recorded_at) AS parameters, "
-        f"{last.format(c='temporal_run_id')} AS temporal_run_id FROM {RUNS_TABLE} "
+        f"{last.format(c='temporal_run_id')} AS temporal_run_id FROM {RUNS_TABLE} AS r "
         f"WHERE {' AND '.join(conds) or '1'} GROUP BY run_id) WHERE {outer} "
         f"ORDER BY started_at DESC, run_id LIMIT {top}", sql.params, RUNS_TABLE)
 

@@ -47,7 +47,9 @@ QUERIES = [
     (operations.data_quality_api, DataQualityQuery()),
     (operations.data_quality_api, DataQualityQuery(latest=False, check=["reconciliation"])),
     (operations.anomalies_api, AnomaliesQuery(direction="up")),
+    (operations.anomalies_api, AnomaliesQuery(start="2026-10-01", end="2026-10-31", min_change=1)),
     (operations.workflow_runs_api, WorkflowRunsQuery(run_id="bf-1")),
+    (operations.workflow_runs_api, WorkflowRunsQuery(workflow=["backfill"], connector=["azure"])),
 ]
 
 
@@ -134,3 +136,9 @@ def test_operations_through_moose_client_pick_the_latest_check_and_the_runs_last
     runs = operations.workflow_runs_api.query_function(client, WorkflowRunsQuery(run_id="bf-1"))
     assert [(r["status"], r["rows_processed"]) for r in runs.runs] == [("completed", 1200)]
     assert [t["month"] for t in runs.tasks] == ["2026-10"]
+    # filters on columns the answer renames alike (text day and change, aggregated connector): the table's own
+    in_range = AnomaliesQuery(start="2026-10-01", end="2026-10-31", min_change=80)
+    assert len(operations.anomalies_api.query_function(client, in_range).rows) == 1
+    assert not operations.anomalies_api.query_function(client, AnomaliesQuery(min_change=81)).rows
+    filtered = WorkflowRunsQuery(workflow=["backfill"], connector=["azure"])
+    assert [r["run_id"] for r in operations.workflow_runs_api.query_function(client, filtered).runs] == ["bf-1"]
