@@ -183,9 +183,9 @@ class PeriodComparisonQuery(Filters):
         match = MONTH.match(value) if value is not None else None
         if value is not None and not (match and 1 <= int(match.group(2)) <= 12):
             raise ValueError(f"month: expected YYYY-MM, got {value!r}")
-        if value is not None and not f"{FIRST_DAY:%Y-%m}" < value <= f"{LAST_DAY:%Y-%m}":  # and the month before
-            raise ValueError(f"month: {value} is outside the months the warehouse holds "
-                             f"({FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m})")
+        if value is not None and not f"{FIRST_DAY:%Y-%m}" < value < f"{LAST_DAY:%Y-%m}":  # the months around it too
+            raise ValueError(f"month: {value} is outside the months the warehouse can compare (after "
+                             f"{FIRST_DAY:%Y-%m}, before {LAST_DAY:%Y-%m})")
         return value
 
     @field_validator("group_by")

@@ -56,6 +56,7 @@ BAD = [  # (api, query, the parameter the message must name)
     ("cost-breakdown", "start=1969-12-31", "start"),
     ("period-comparison", "month=9999-12", "month"),
     ("period-comparison", "month=1970-01", "month"),
+    ("period-comparison", "month=2149-05", "month"),  # its month after is past the engine's last day
     ("period-comparison", "month=2026-13", "month"),
     ("period-comparison", "month=2026-1", "month"),
     ("period-comparison", "month=October", "month"),
