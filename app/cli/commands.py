@@ -58,6 +58,10 @@ def remove(args) -> int:
         found = removal.loaded_files(wh, list(dict.fromkeys([*names.values(), *names])))
         files = {name: found.get(path) or found.get(name) for name, path in names.items()}
         unknown = [name for name, f in files.items() if not f]
+        for name in unknown:
+            if len(several := removal.ending_with(wh, name)) > 1:
+                raise CommandError(f"{name} names {len(several)} loaded files (nothing removed): "
+                                   f"{', '.join(several[:5])}{' …' if len(several) > 5 else ''}; give the path")
         if unknown:
             raise CommandError(f"no rows loaded from {', '.join(unknown)} (nothing removed); the loaded files: "
                                "abi files")

@@ -36,9 +36,7 @@ class Removed:
 def loaded_files(wh: Warehouse, names: list[str]) -> dict[str, list[str]]:
     """Each name → the source files it means: the path as loaded, a name that only one loaded file ends with, or a
     ZIP archive named either way whose members were loaded (``usage.zip`` → each ``usage.zip/…``)."""
-    db = wh.database
-    known = [r["f"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f FROM {db}.{FOCUS_TABLE} UNION DISTINCT "
-                                     f"SELECT DISTINCT toString(source_file) AS f FROM {db}.{QUARANTINE_TABLE}")]
+    known = _known(wh)
     archives = {f[:f.lower().index(".zip/") + 4] for f in known if ".zip/" in f.lower()}
     found = {}
     for name in names:
@@ -49,6 +47,17 @@ def loaded_files(wh: Warehouse, names: list[str]) -> dict[str, list[str]]:
         if files:
             found[name] = [files] if isinstance(files, str) else files
     return found
+
+
+def _known(wh: Warehouse) -> list[str]:
+    db = wh.database
+    return [r["f"] for r in wh.rows(f"SELECT DISTINCT x_SourceFile AS f FROM {db}.{FOCUS_TABLE} UNION DISTINCT "
+                                    f"SELECT DISTINCT toString(source_file) AS f FROM {db}.{QUARANTINE_TABLE}")]
+
+
+def ending_with(wh: Warehouse, name: str) -> list[str]:
+    """The loaded files whose path ends with ``name`` (several: a name that means none of them alone)."""
+    return sorted(f for f in _known(wh) if f.endswith("/" + name.lstrip("/")))
 
 
 def _named(known: list[str], name: str) -> str | None:

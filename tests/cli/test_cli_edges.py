@@ -52,3 +52,14 @@ def test_bad_options_and_unwritable_outputs_are_messages_not_tracebacks(tmp_path
                             capture_output=True, text=True, timeout=120)
     assert server.returncode == 1 and "cannot reach the ClickHouse server at http://127.0.0.1:1/" in server.stderr
     assert "Traceback" not in server.stderr and "S3cretPW" not in server.stderr + server.stdout
+
+
+def test_remove_by_a_name_several_loaded_files_end_with_lists_them(tmp_path, demo_dir):  # noqa: F811
+    actual = demo_dir / "ea_actualcost_202610.csv"
+    copy = tmp_path / "other" / actual.name
+    copy.parent.mkdir()
+    copy.write_bytes(actual.read_bytes())
+    assert abi(tmp_path, "ingest", str(actual), str(copy)).returncode == 0
+    out = abi(tmp_path, "remove", actual.name)
+    assert out.returncode == 2 and f"{actual.name} names 2 loaded files (nothing removed): " in out.stderr
+    assert str(actual.resolve()) in out.stderr and str(copy.resolve()) in out.stderr
