@@ -164,7 +164,10 @@ async def history(args: argparse.Namespace) -> int:
 async def run(args: argparse.Namespace) -> int:
     from app.workflows.temporal.client import start
 
-    data = json.loads(args.input)
+    try:
+        data = json.loads(args.input)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--input is not JSON ({exc}): e.g. --input '{{\"connector\": \"cost\"}}'") from exc
     _known_connector(data.get("connector") if isinstance(data, dict) else None)
     client = await _client(args)
     wid = await start(client, args.name, data, args.id)
@@ -211,7 +214,9 @@ async def _started(client, wid: str, args: argparse.Namespace) -> int:
 async def cancel(args: argparse.Namespace) -> int:
     from app.workflows.temporal.client import cancel as stop
 
-    await stop(await _client(args), args.id)
+    ended = await stop(await _client(args), args.id)
+    if ended:
+        raise CommandError(f"{args.id} has ended ({ended}): nothing to cancel")
     print(f"cancellation requested for {args.id}")
     return 0
 

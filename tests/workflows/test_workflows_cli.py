@@ -69,6 +69,10 @@ def test_run_list_status_history_cancel_retry_and_schedules(tmp_path, temporal, 
         code, out, _ = abi(capsys, "run", "backfill", "--id", "bf-one", "--wait", "--input",
                            json.dumps({**base, "start": months[0], "end": months[0]}))
         assert code == 0 and json.loads(out.split("\n", 1)[1])["loads"][0]["month"] == months[0]
+        code, _, err = abi(capsys, "cancel", "bf-one")  # it has ended: nothing to cancel, said so
+        assert code == 2 and "bf-one has ended (completed): nothing to cancel" in err
+        code, _, err = abi(capsys, "run", "backfill", "--input", "notjson")
+        assert code == 2 and "--input is not JSON" in err
         retried = cancel_then_retry(capsys, fake_azure, {**base, "start": months[1], "end": months[2]})
         check_temporal_views(capsys, retried)
     finally:

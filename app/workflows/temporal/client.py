@@ -88,8 +88,16 @@ async def start(client: Client, name: str, data: dict[str, Any], workflow_id: st
     return wid
 
 
-async def cancel(client: Client, workflow_id: str) -> None:
-    await client.get_workflow_handle(workflow_id).cancel()
+async def cancel(client: Client, workflow_id: str) -> str | None:
+    """Request the run's cancellation; None, or the state of a run that has ended already (nothing to cancel)."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    handle = client.get_workflow_handle(workflow_id)
+    status = (await handle.describe()).status
+    if status is not None and status != WorkflowExecutionStatus.RUNNING:
+        return status.name.lower().replace("_", " ")
+    await handle.cancel()
+    return None
 
 
 async def started_input(client: Client, workflow_id: str) -> tuple[str, dict[str, Any]]:
