@@ -95,14 +95,17 @@ async def load_months(report: RunReport, connector: str, months: list[str], key:
     """Extract ``months`` of ``connector`` with at most ``parallel`` at a time; failures raised after all ran."""
     gate = asyncio.Semaphore(max(1, parallel))
     info = workflow.info()
+    before = len(report.loads)
 
     async def one(month: str) -> MonthLoad:
         async with gate:
             task = MonthTask(info.workflow_id, key, info.workflow_type, connector, month, full, s.throttle_delay_s)
-            return await _activity("abi.extract_month", task, MonthLoad, s)
+            load = await _activity("abi.extract_month", task, MonthLoad, s)
+            report.loads.append(load)  # as each month ends: a cancelled run still counts the months it loaded
+            return load
 
     results = await asyncio.gather(*(one(m) for m in months), return_exceptions=True)
-    report.loads += [r for r in results if isinstance(r, MonthLoad)]
+    report.loads[before:] = sorted(report.loads[before:], key=lambda load: months.index(load.month))
     failures = [(m, r) for m, r in zip(months, results, strict=True) if isinstance(r, BaseException)]
     for _, failure in failures:
         if is_cancelled_exception(failure):
