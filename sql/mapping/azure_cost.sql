@@ -38,17 +38,17 @@ SELECT
     addDays(charge_day, 1) AS ChargePeriodEnd,
     charge_day AS ChargePeriodStart,
     multiIf(benefit LIKE '%/microsoft.capacity/%', 'Usage', benefit LIKE '%/microsoft.billingbenefits/%', 'Spend',
-            is_commitment AND pricing_model = 'reservation', 'Usage',
-            is_commitment AND pricing_model = 'savingsplan', 'Spend', NULL) AS CommitmentDiscountCategory,
+            names_commitment AND pricing_model = 'reservation', 'Usage',
+            names_commitment AND pricing_model = 'savingsplan', 'Spend', NULL) AS CommitmentDiscountCategory,
     if(is_commitment, benefit_id, NULL) AS CommitmentDiscountId,
     if(is_commitment, coalesce(BenefitName, ReservationName), NULL) AS CommitmentDiscountName,
     -- Usage-based commitments (reservations) count in the pricing unit, normalized to the reservation's size
     -- (instance size flexibility: AdditionalInfo's RINormalizationRatio); spend-based ones (savings plans) in the
     -- pricing currency they are bought in (Microsoft's conversion). Null for corrections and other rows.
-    multiIf(NOT is_commitment OR charge_category NOT IN ('Usage', 'Purchase') OR charge_type = 'refund', NULL,
+    multiIf(NOT names_commitment OR charge_category NOT IN ('Usage', 'Purchase') OR charge_type = 'refund', NULL,
             CommitmentDiscountCategory = 'Spend', cost_pricing,
             accurateCastOrNull(toDecimal256(focus_quantity, 18) * normalization_ratio, 'Decimal(38, 18)')) AS CommitmentDiscountQuantity,
-    multiIf(charge_type IN ('unusedreservation', 'unusedsavingsplan'), 'Unused',
+    multiIf(NOT names_commitment, NULL, charge_type IN ('unusedreservation', 'unusedsavingsplan'), 'Unused',
             is_commitment_usage, 'Used', NULL) AS CommitmentDiscountStatus,
     multiIf(CommitmentDiscountCategory = 'Usage', 'Reservation',
             CommitmentDiscountCategory = 'Spend', 'Savings Plan', NULL) AS CommitmentDiscountType,
@@ -285,6 +285,9 @@ FROM
                 charge_type = 'credit', 'Credit', 'Adjustment') AS charge_category,
         pricing_model IN ('reservation', 'savingsplan')
             OR charge_type IN ('unusedreservation', 'unusedsavingsplan') AS is_commitment,
+        -- A commitment's FOCUS columns need its id (null with it, FOCUS 1.2): a trimmed export's rows without
+        -- BenefitId or ReservationId keep the commitment's money rules only.
+        is_commitment AND benefit_id IS NOT NULL AS names_commitment,
         is_commitment AND charge_category = 'Usage' AS is_commitment_usage,
         is_commitment AND charge_category = 'Purchase' AS is_commitment_purchase,
         charge_category = 'Usage' AND charge_type NOT IN ('unusedreservation', 'unusedsavingsplan') AS is_consumption,

@@ -105,3 +105,15 @@ def test_a_meterless_purchase_still_names_its_sku_and_price(wh, tmp_path):
     tax = mapped(wh, _dir(tmp_path, "t"), "SkuId, SkuPriceId", ChargeType="Tax", PricingModel="", MeterId="",
                  ProductName="VAT")
     assert tax == {"SkuId": None, "SkuPriceId": None}  # FOCUS: no SKU on tax rows
+
+
+def test_commitment_rows_without_an_id_have_no_commitment_columns_but_keep_their_costs(wh, tmp_path):
+    """A trimmed export without BenefitId and ReservationId: FOCUS 1.2 wants the commitment columns null with the
+    id; the row still costs what a covered row costs (amortized: BilledCost 0)."""
+    row = mapped(wh, tmp_path, "CommitmentDiscountId, CommitmentDiscountStatus, CommitmentDiscountCategory, "
+                 "CommitmentDiscountType, CommitmentDiscountQuantity, CommitmentDiscountUnit, BilledCost, "
+                 "EffectiveCost", "amortized", ChargeType="UnusedSavingsPlan", PricingModel="SavingsPlan",
+                 benefitId="", ReservationId="")
+    assert row == {"CommitmentDiscountId": None, "CommitmentDiscountStatus": None, "CommitmentDiscountCategory": None,
+                   "CommitmentDiscountType": None, "CommitmentDiscountQuantity": None, "CommitmentDiscountUnit": None,
+                   "BilledCost": "0", "EffectiveCost": "3"}

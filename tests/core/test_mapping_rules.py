@@ -36,8 +36,10 @@ def mapped(wh, tmp_path, columns: str, dataset: str = "actual", **overrides) -> 
     ("RoundingAdjustment", "", "Adjustment", None, None),
 ])
 def test_charge_category_class_and_commitment_status(wh, tmp_path, charge_type, model, category, klass, status):
+    benefit = {"Reservation": "/providers/Microsoft.Capacity/reservationOrders/o/reservations/r",
+               "SavingsPlan": "/providers/Microsoft.BillingBenefits/savingsPlanOrders/o/savingsPlans/s"}.get(model, "")
     row = mapped(wh, tmp_path, "ChargeCategory, ChargeClass, CommitmentDiscountStatus",
-                 ChargeType=charge_type, PricingModel=model)
+                 ChargeType=charge_type, PricingModel=model, benefitId=benefit)
     assert row == {"ChargeCategory": category, "ChargeClass": klass, "CommitmentDiscountStatus": status}
 
 
