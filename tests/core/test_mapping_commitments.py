@@ -76,6 +76,8 @@ def test_capacity_reservations_used_and_unused(wh, tmp_path):
 def test_an_unknown_count_per_period_counts_units(wh, tmp_path):
     row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize", UnitOfMeasure="5K/Fortnight")
     assert row == {"PricingUnit": "Units/Fortnight", "x_PricingBlockSize": "5000"}
+    row = mapped(wh, _dir(tmp_path, "commas"), "PricingUnit, x_PricingBlockSize", UnitOfMeasure="10,000 Transactions")
+    assert row == {"PricingUnit": "Transactions", "x_PricingBlockSize": "10000"}
 
 
 def test_a_billing_period_starting_mid_month_is_kept(wh, tmp_path):
