@@ -293,16 +293,14 @@ FROM
         charge_category = 'Usage' AND charge_type NOT IN ('unusedreservation', 'unusedsavingsplan') AS is_consumption,
         coalesce(ResourceLocation, MeterRegion, '') AS location_text,
         lower(location_text) AS location_key,
-        -- ``10,000 Transactions``: a block size with thousands commas is 10000 (tested for a comma first: cheap)
-        if(position(ifNull(UnitOfMeasure, ''), ',') > 0, replaceRegexpAll(UnitOfMeasure, '([0-9]),([0-9]{3})', '\\1\\2'),
-           ifNull(UnitOfMeasure, '')) AS unit_text,
-        lower(unit_text) AS unit_key,
-        extract(unit_key, '^([0-9.]+)\\s*([km]?)\\b') AS unit_number,
+        lower(ifNull(UnitOfMeasure, '')) AS unit_key,
+        -- An unknown unit's block, thousands commas and all (``10,000 Transactions``: 10000).
+        replaceAll(extract(unit_key, '^([0-9][0-9.,]*)\\s*[km]?\\b'), ',', '') AS unit_number,
         greatest(ifNull(nullIf(toDecimal128OrNull(unit_number, 18), 0), toDecimal128(1, 18))
-                 * multiIf(match(unit_key, '^[0-9.]+\\s*k\\b'), 1000, match(unit_key, '^[0-9.]+\\s*m\\b'), 1000000, 1),
+                 * multiIf(match(unit_key, '^[0-9.,]+\\s*k\\b'), 1000, match(unit_key, '^[0-9.,]+\\s*m\\b'), 1000000, 1),
                  toDecimal128('0.000000000000000001', 18)) AS block_fallback_raw,
         toDecimal128(block_fallback_raw, 18) AS block_fallback,
-        trimBoth(replaceRegexpOne(unit_text, '^\\s*[0-9.]+\\s*[KkMm]?\\b\\s*', '')) AS unit_rest,
+        trimBoth(replaceRegexpOne(ifNull(UnitOfMeasure, ''), '^\\s*[0-9][0-9.,]*\\s*[KkMm]?\\b\\s*', '')) AS unit_rest,
         -- What an unknown unit names after its block size; a bare count per period (10K/Month) counts Units.
         multiIf(unit_rest = '', 'Units', startsWith(unit_rest, '/'), concat('Units', unit_rest), unit_rest) AS unit_fallback,
         -- The ARM type after the last 'providers' segment: the namespace, then every other segment (the types, not
