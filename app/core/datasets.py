@@ -6,9 +6,9 @@ commitment row: only amortized data has one); its rows; the rows of its sibling 
 ``part_1_0001.csv`` of one run: an export split by subscription has parts without any commitment row); the names of
 its nearest folders. A name counts by its words (``ActualCost``, ``actual-cost``, ``amortized``; not ``Contractual``
 or ``actualizados``) and only when it says one of the two (``test_actual_and_amortized/`` says neither;
-``unamortized`` says actual). The first commitment row decides: an unused commitment or commitment usage with a cost
-is amortized data, commitment usage at no cost actual data (its purchase bills it). Rows are found by
-scanning the text for the commitment names (only those lines are parsed): a CSV file's first ``SCAN_BYTES``
+``unamortized`` says actual). The first telling commitment row decides: an unused commitment or commitment usage
+with a cost is amortized data, commitment usage of some quantity at no cost actual data (its purchase bills it).
+Rows are found by scanning the text for the commitment names (only those lines are parsed): a CSV file's first ``SCAN_BYTES``
 (``GZIP_SCAN_BYTES`` of a gzip file), then windows spread over the rest and its tail, where an export sorted by
 subscription may hold its first reservation; a Parquet file's first ``HEAD_ROWS`` rows.
 """
@@ -81,21 +81,29 @@ def _named_file(sf: SourceFile) -> str | None:
 
 
 def _shown_by_rows(sf: SourceFile, unused_only: bool = False) -> str | None:
-    """What the file's first commitment row shows (see the module), None when no commitment row is found;
-    ``unused_only``: AmortizedCost when a row is an unused commitment, else None."""
+    """What the file's commitment rows show (see the module), None when none is found; ``unused_only``:
+    AmortizedCost when a row is an unused commitment, else None. Commitment usage of no quantity costs nothing in
+    either dataset: it tells only when no other row does."""
     charge, model, cost = (sf.columns.get(c) for c in ("ChargeType", "PricingModel", "CostInBillingCurrency"))
     if charge is None or model is None or cost is None:
         return None
+    quantity = sf.columns.get("Quantity")
     rows = first_rows(sf, HEAD_ROWS) if sf.is_parquet else _commitment_lines(sf)
+    undecided = None
     for row in rows:
         if len(row) <= max(charge, model, cost):
             continue
         kind, pricing = row[charge].strip().lower(), row[model].strip().lower()
         if kind.startswith("unused"):
             return "AmortizedCost"
-        if kind == "usage" and pricing in ("reservation", "savingsplan") and not unused_only:
-            return "AmortizedCost" if _nonzero(row[cost]) else "ActualCost"
-    return None
+        if kind != "usage" or pricing not in ("reservation", "savingsplan") or unused_only:
+            continue
+        if _nonzero(row[cost]):
+            return "AmortizedCost"
+        if quantity is None or (len(row) > quantity and _nonzero(row[quantity])):
+            return "ActualCost"
+        undecided = "ActualCost"
+    return undecided
 
 
 def _shown_by_parts(path: Path) -> str | None:

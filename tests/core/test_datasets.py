@@ -48,6 +48,22 @@ def test_an_export_without_commitment_usage_reads_as_actual_cost(tmp_path):
     assert open_source(path).dataset == "ActualCost"
 
 
+def test_commitment_usage_of_no_quantity_tells_only_when_no_other_row_does(tmp_path):
+    """Amortized covered usage of quantity 0 costs 0 too, as covered usage does in actual data."""
+    header, *rows = generate(tmp_path / "demo").amortized.read_text(encoding="utf-8-sig").splitlines()
+    columns = header.split(",")
+    quantity, cost = columns.index("Quantity"), columns.index("CostInBillingCurrency")
+    covered = next(r for r in rows if ",Usage," in r and ",Reservation," in r and '"' not in r).split(",")
+    covered[quantity] = covered[cost] = "0"
+    path = tmp_path / "export" / "part_0_0001.csv"  # the name says nothing
+    path.parent.mkdir()
+    path.write_text("\n".join([header, ",".join(covered), *rows]) + "\n")
+    assert open_source(path).dataset == "AmortizedCost"  # the next commitment rows tell
+    path.write_text("\n".join([header, ",".join(covered), *[r for r in rows if "Reservation" not in r and
+                                                               "SavingsPlan" not in r]]) + "\n")
+    assert open_source(path).dataset == "ActualCost"  # nothing else tells: as before
+
+
 def _without_unused(source, target) -> None:
     """``source`` without its unused commitment rows (only amortized data has those: they outweigh a name)."""
     header, *rows = source.read_text(encoding="utf-8-sig").splitlines()
