@@ -294,13 +294,18 @@ FROM
         coalesce(ResourceLocation, MeterRegion, '') AS location_text,
         lower(location_text) AS location_key,
         lower(ifNull(UnitOfMeasure, '')) AS unit_key,
-        -- An unknown unit's block, thousands commas and all (``10,000 Transactions``: 10000).
-        replaceAll(extract(unit_key, '^([0-9][0-9.,]*)\\s*[km]?\\b'), ',', '') AS unit_number,
+        -- An unknown unit's block, thousands commas and all, leading or in brackets (``10,000 Transactions``,
+        -- ``10,000s``, ``Transactions (in 10,000s)``: 10000).
+        extract(unit_key, '^([0-9](?:[0-9]|[.,][0-9])*)(?:s\\b|\\s*[km]?\\b)') AS unit_lead,
+        replaceAll(if(unit_lead != '', unit_lead,
+                      extract(unit_key, '\\(in ([0-9](?:[0-9]|[.,][0-9])*)s?\\)\\s*$')), ',', '') AS unit_number,
         greatest(ifNull(nullIf(toDecimal128OrNull(unit_number, 18), 0), toDecimal128(1, 18))
                  * multiIf(match(unit_key, '^[0-9.,]+\\s*k\\b'), 1000, match(unit_key, '^[0-9.,]+\\s*m\\b'), 1000000, 1),
                  toDecimal128('0.000000000000000001', 18)) AS block_fallback_raw,
         toDecimal128(block_fallback_raw, 18) AS block_fallback,
-        trimBoth(replaceRegexpOne(ifNull(UnitOfMeasure, ''), '^\\s*[0-9][0-9.,]*\\s*[KkMm]?\\b\\s*', '')) AS unit_rest,
+        trimBoth(replaceRegexpOne(replaceRegexpOne(ifNull(UnitOfMeasure, ''),
+            '^\\s*[0-9](?:[0-9]|[.,][0-9])*(?:[sS]\\b|\\s*[KkMm]?\\b)\\s*', ''),
+            '\\s*\\([Ii]n [0-9](?:[0-9]|[.,][0-9])*[sS]?\\)\\s*$', '')) AS unit_rest,
         -- What an unknown unit names after its block size; a bare count per period (10K/Month) counts Units.
         multiIf(unit_rest = '', 'Units', startsWith(unit_rest, '/'), concat('Units', unit_rest), unit_rest) AS unit_fallback,
         -- The ARM type after the last 'providers' segment: the namespace, then every other segment (the types, not

@@ -4,6 +4,7 @@ are bought in, reservations in normalized units, capacity reservations, unknown 
 
 from __future__ import annotations
 
+import pytest
 from test_mapping_rules import BASE, mapped
 
 RESERVATION = "/providers/Microsoft.Capacity/reservationOrders/o/reservations/r"
@@ -76,8 +77,18 @@ def test_capacity_reservations_used_and_unused(wh, tmp_path):
 def test_an_unknown_count_per_period_counts_units(wh, tmp_path):
     row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize", UnitOfMeasure="5K/Fortnight")
     assert row == {"PricingUnit": "Units/Fortnight", "x_PricingBlockSize": "5000"}
-    row = mapped(wh, _dir(tmp_path, "commas"), "PricingUnit, x_PricingBlockSize", UnitOfMeasure="10,000 Transactions")
-    assert row == {"PricingUnit": "Transactions", "x_PricingBlockSize": "10000"}
+
+
+@pytest.mark.parametrize(("unit", "pricing_unit", "block"), [
+    ("10,000 Transactions", "Transactions", "10000"), ("10,000s", "Units", "10000"), ("1,000s", "Units", "1000"),
+    ("Transactions (in 10,000s)", "Transactions", "10000"), ("100 Seconds", "Seconds", "100"),
+    ("2.5 GB/Month", "GB/Month", "2.5"),
+])
+def test_an_unknown_unit_reads_its_block_with_thousands_commas(wh, tmp_path, unit, pricing_unit, block):
+    """Thousands commas in a block size, glued to a plural (``10,000s``) or in brackets (Azure's old
+    ``Storage Transactions (in 10,000s)``), never cut the block at the comma."""
+    row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize", UnitOfMeasure=unit)
+    assert row == {"PricingUnit": pricing_unit, "x_PricingBlockSize": block}
 
 
 def test_a_billing_period_starting_mid_month_is_kept(wh, tmp_path):
