@@ -8,9 +8,9 @@ its nearest folders. A name counts by its words (``ActualCost``, ``actual-cost``
 or ``actualizados``) and only when it says one of the two (``test_actual_and_amortized/`` says neither;
 ``unamortized`` says actual). The first telling commitment row decides: an unused commitment or commitment usage
 with a cost is amortized data, commitment usage of some quantity at no cost actual data (its purchase bills it).
-Rows are found by scanning the text for the commitment names (only those lines are parsed): a CSV file's first ``SCAN_BYTES``
-(``GZIP_SCAN_BYTES`` of a gzip file), then windows spread over the rest and its tail, where an export sorted by
-subscription may hold its first reservation; a Parquet file's first ``HEAD_ROWS`` rows.
+Rows are found by scanning the text for the commitment names (only those lines are parsed): a CSV file's first
+``SCAN_BYTES`` (``GZIP_SCAN_BYTES`` of a gzip file), then windows spread over the rest and its tail, where an export
+sorted by subscription may hold its first reservation; a Parquet file's first ``HEAD_ROWS`` rows.
 """
 
 from __future__ import annotations

@@ -122,6 +122,17 @@ AZURE_COST_MARKERS = (
     frozenset({"date", "usagedate", "usagedatetime"}),
     frozenset({"metercategory", "meterid", "metername"}),
 )
+AZURE_AGGREGATE_MARKERS = frozenset({"usagedate", "costusd"})
+"""Columns of a Cost Management aggregate (a cost analysis download or a Query API result: costs summed per day and
+group) that has no quantity column (``AZURE_COST_COLUMNS["Quantity"]``), which every generation of cost details has.
+Loaded as cost details, an aggregate would count their costs again beside them, or replace them."""
+
+
+def is_azure_aggregate(names: set[str]) -> bool:
+    """A header (``headers.header_keys`` of each name) of a Cost Management aggregate."""
+    return bool(names & AZURE_COST_MARKERS[0] and names & AZURE_AGGREGATE_MARKERS
+                and not names & set(AZURE_COST_COLUMNS["Quantity"]))
+
 
 OTHER_DATASETS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"contractcommitmentid"}), "a FOCUS Contract Commitment dataset"),
@@ -140,5 +151,7 @@ NATIVE_FORMATS: tuple[tuple[frozenset[str], str], ...] = (
      "(\"FOCUS 1.0 with AWS columns\"): load that export"),
     (frozenset({"line_item_unblended_cost"}), "an AWS CUR 2.0 export: AWS Data Exports write FOCUS (\"FOCUS 1.0 "
      "with AWS columns\"): load that export"),
+    (frozenset({"partnerid", "customerid"}), "a Partner Center (CSP) reconciliation file: the customer's Cost "
+     "Management exports (its MCA billing account's cost details or FOCUS export) hold the same costs"),
 )
 """Cost data in a provider's own format rather than FOCUS, named with where its FOCUS form is found."""

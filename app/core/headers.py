@@ -31,7 +31,7 @@ def detect_source(header: list[str]) -> str | None:
     if len(names & formats.FOCUS_MARKERS) >= 3:
         microsoft = names & formats.AZURE_FOCUS_MARKERS and not formats.ABI_EXPORT_MARKERS <= names
         return "azure-focus" if microsoft else "focus"
-    if all(names & group for group in formats.AZURE_COST_MARKERS):
+    if all(names & group for group in formats.AZURE_COST_MARKERS) and not formats.is_azure_aggregate(names):
         return "azure-cost"
     return None
 
@@ -88,5 +88,9 @@ def unknown_header(header: list[str]) -> str:
     if other:
         return (f"{other}, not cost and usage data: ABI loads cost and usage rows (Azure cost exports and Cost "
                 f"Details files, FocusCost exports, FOCUS Cost and Usage files)")
+    if formats.is_azure_aggregate(names):
+        return ("an Azure Cost Management aggregate (a cost analysis download or Query API result: costs summed by "
+                "day or group, no quantity), not cost details: loaded beside them it would count their costs again; "
+                "load the actual or amortized cost details export instead")
     return ("unknown header: not an Azure cost export, FocusCost export or FOCUS file "
             f"(columns: {', '.join(header[:8])}{', …' if len(header) > 8 else ''})")

@@ -145,6 +145,8 @@ def test_a_reason_names_the_column_as_the_file_spells_it(wh, tmp_path, samples):
     (["lineItem/referenceNo", "lineItem/intervalUsageStart", "cost/myCost", "cost/currencyCode"], "an OCI cost report"),
     (["identity/LineItemId", "lineItem/UsageStartDate", "lineItem/UnblendedCost"], "an AWS Cost and Usage Report"),
     (["identity_line_item_id", "line_item_usage_start_date", "line_item_unblended_cost"], "an AWS CUR 2.0 export"),
+    (["PartnerId", "CustomerId", "ChargeStartDate", "MeterCategory", "Quantity", "BillingPreTaxTotal"],
+     "a Partner Center (CSP) reconciliation file"),
 ])
 def test_a_providers_own_cost_format_is_refused_naming_where_its_focus_form_is(wh, tmp_path, header, named):
     path = write_csv(tmp_path / "cost.csv", header, [dict.fromkeys(header, "1")])
