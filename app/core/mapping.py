@@ -39,6 +39,7 @@ SOURCE_TOTALS = (("_source_period", "String"), ("_source_billed", "Nullable(Deci
                  ("_source_effective", "Nullable(Decimal(38, 18))"), ("_source_currency", "String"))
 """The file's own costs per row (before any rule), summed per billing month and currency for reconciliation."""
 EXTRA_COLUMNS = (("_reasons", "Array(String)"), ("_unmapped", "Array(String)"), *SOURCE_TOTALS)
+"""Routing columns after the FOCUS ones; then ``json_values.routing_columns()``."""
 
 
 def lookup_table(name: str) -> str:
@@ -122,17 +123,19 @@ def _typed(name: str, ch_type: str, parsed_json: bool = False) -> str:
 @cache
 def mapped_select(fmt: str, json_table: str | None = None) -> str:
     """Mapping plus validation for ``fmt``: the exact FOCUS table columns, ``_reasons`` and ``_unmapped``.
-    ``json_table``: JSON values parsed ahead (``json_values.prepare``), joined instead of cast row by row."""
+    ``json_table``: JSON values parsed ahead (``json_values.prepare``), joined instead of cast row by row (a row
+    whose texts were not parsed ahead has ``json_values.HIT`` 0: the stage casts them, ``staging.FileStage``)."""
     columns = ",\n    ".join(_typed(n, t, json_table is not None) for n, t in schema.columns(FOCUS_TABLE))
     join = f"\n{json_values.join_sql(json_table)}" if json_table else ""
     return (f"SELECT\n    {columns},\n"
             f"    {reasons_sql()} AS _reasons,\n"
             f"    if(ServiceSubcategory IS NULL OR {_subcategory_ok()}, _unmapped,\n"
             f"       arrayPushBack(_unmapped, concat('subcategory:', ServiceSubcategory))) AS _unmapped,\n"
-            f"    {', '.join(f'CAST({n} AS {t}) AS {n}' for n, t in SOURCE_TOTALS)}\n"
+            f"    {', '.join(f'CAST({n} AS {t}) AS {n}' for n, t in SOURCE_TOTALS)},\n"
+            f"    {json_values.routing_sql(json_table is not None)}\n"
             f"FROM (\n{format_sql(fmt)}\n) AS mapped{join}")
 
 
 def mapped_columns() -> list[tuple[str, str]]:
     """Columns of the mapped stream: the FOCUS table's, then the routing columns."""
-    return schema.columns(FOCUS_TABLE) + list(EXTRA_COLUMNS)
+    return schema.columns(FOCUS_TABLE) + list(EXTRA_COLUMNS) + json_values.routing_columns()

@@ -1,9 +1,10 @@
 """Staging: one pass over a file routes each row to the FOCUS stage or the quarantine stage.
 
 For each file (or several small files of one layout, read as one relation: planning the mapping costs ~0.2 s a
-statement) ABI creates a Null-engine ``mapped`` table with four materialized views: valid rows to a FOCUS stage,
-invalid rows (with every reason) to a pending quarantine stage, lookup misses to an unmapped stage, and each file's
-own cost per billing month and currency (every row, for reconciliation) to a totals stage. The raw text of
+statement) ABI creates a Null-engine ``mapped`` table with materialized views: valid rows to a FOCUS stage (by two
+views: with their JSON values parsed ahead, or cast from their texts, ``json_values.HIT``), invalid rows (with every
+reason) to a pending quarantine stage, lookup misses to an unmapped stage, and each file's own cost per billing
+month and currency (every row, for reconciliation) to a totals stage. The raw text of
 quarantined rows is fetched afterwards, for those rows only (so valid rows never pay for it). A file that fails
 mid-read leaves nothing behind: its stage objects are dropped.
 """
@@ -19,6 +20,7 @@ from decimal import Context, Decimal
 from app.core import journal, json_values, mapping, schema
 from app.core.files import linked_names
 from app.core.headers import spelling
+from app.core.json_values import HIT, cast_columns
 from app.core.parquet import parquet_schema
 from app.core.relation import FILE, numbered_read, relation_sql, structure
 from app.core.sources import SourceFile
@@ -48,7 +50,7 @@ them (the stage is short-lived: merging it was work done again once published). 
 8.7-9.8 s instead of 11.9-15.0, system CPU 1.9-2.1 s instead of 3-10. ``focus_cost`` merges the published parts
 like any insert. A part is one insert block (64 k rows), so a file of 64 M rows makes 1,000: the stage never delays
 or refuses inserts for its count of parts."""
-VIEWS = ("focus", "quarantine", "unmapped", "totals")
+VIEWS = ("focus", "cast", "quarantine", "unmapped", "totals")
 MONEY = "Nullable(Decimal(38, 18))"
 EXACT = Context(prec=80)
 """Sums of money values (38 digits each) without rounding: the default context keeps 28 digits, so a month of
@@ -102,7 +104,9 @@ class FileStage:
         self.wh.command(f"CREATE TABLE {db}.{self.totals} (file String, period String, currency String, "
                         f"billed {MONEY}, effective {MONEY}) ENGINE = MergeTree ORDER BY tuple()")
         columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
-        self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons)")
+        self._view("focus", self.focus, f"SELECT {columns} FROM {db}.{p}_mapped WHERE empty(_reasons) AND {HIT}")
+        self._view("cast", self.focus, f"SELECT {cast_columns(ALL_COLUMNS)} FROM {db}.{p}_mapped "
+                   f"WHERE empty(_reasons) AND NOT {HIT}")  # JSON values not parsed ahead (json_values.HIT)
         self._view("quarantine", self.pending,
                    f"SELECT {QUARANTINE_SELECT} FROM {db}.{p}_mapped WHERE notEmpty(_reasons)")
         self._view("unmapped", self.unmapped,  # values that fell back in rows that load (not quarantined ones)
