@@ -34,20 +34,23 @@ def test_export_then_ingest_as_focus_keeps_every_row_and_total(wh, tmp_path: Pat
         second.close()
 
 
-def test_an_export_is_written_in_the_tables_order_and_a_failed_one_leaves_no_file(wh, tmp_path: Path):
-    files = generate(tmp_path / "demo")
-    load(wh, files.actual, files.amortized)
+def test_an_export_is_written_month_by_month_and_a_failed_one_leaves_no_file(wh, tmp_path: Path):
+    from datetime import date
+
+    september, october = generate(tmp_path / "sep", month=date(2026, 9, 1)), generate(tmp_path / "demo")
+    load(wh, october.actual, october.amortized)
+    load(wh, september.actual)  # a later load of an earlier month: still written first
     first, second = tmp_path / "one.csv", tmp_path / "two.csv"
     assert export(wh, "csv", first) == export(wh, "csv", second) == wh.scalar("SELECT count() FROM abi.focus_cost")
-    assert first.read_bytes() == second.read_bytes()  # the same dataset, the same file
-    order = ("SELECT groupArray((BillingAccountId, left(toString(ChargePeriodStart), 10), ServiceCategory, "
-             "ServiceName, x_SourceFile, x_SourceRow)) AS k FROM file({path:String}, CSVWithNames)")
+    assert first.read_bytes() == second.read_bytes()  # the same table, the same file
+    order = ("SELECT groupArray((left(BillingPeriodStart, 7), x_SourceFile, x_SourceRow)) AS k "
+             "FROM file({path:String}, CSVWithNames)")
     keys = [tuple(k) for k in wh.rows(order, {"path": str(first)})[0]["k"]]
-    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert [k[0] for k in keys] == sorted(k[0] for k in keys) and len(set(keys)) == len(keys)
     with pytest.raises(WarehouseError, match="throwIf|FUNCTION_THROW"):
         wh.write_file("SELECT throwIf(number = 150000) FROM numbers(200000)", "CSV", first)
     assert first.read_bytes() == second.read_bytes()  # the earlier file stays whole
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "one.csv", "two.csv", "warehouse"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "one.csv", "sep", "two.csv", "warehouse"]
 
 
 def test_an_export_of_one_billing_period_holds_that_month_only(wh, tmp_path: Path):
