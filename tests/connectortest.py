@@ -134,6 +134,28 @@ def write_export_run(root: Path, export: str, kind: str, month: date, run_id: st
     return names
 
 
+def per_subscription_runs(tmp_path: Path, root: Path, month: date, source: Path, resource: bool) -> list[Path]:
+    """One ``daily-actual`` export per subscription of ``source`` (the same name on each scope, as Azure allows), each
+    in its own folder of ``root`` (``sub-N/exports/daily-actual/…``); ``resource``: each manifest names its scope's
+    ``exportConfig.resourceId``. Returns the parts."""
+    with open(source, newline="", encoding="utf-8-sig") as src:
+        header, *rows = list(csv.reader(src))
+    column, parts = header.index("SubscriptionId"), []
+    for n, sub in enumerate(sorted({r[column] for r in rows})):
+        mine = tmp_path / f"sub{n}.csv"
+        with open(mine, "w", newline="") as out:
+            csv.writer(out).writerows([header, *(r for r in rows if r[column] == sub)])
+        made = write_export_run(root / f"sub-{n}", "daily-actual", "ActualCost", month, f"run-{n}",
+                                f"2026-11-01T05:0{n}:00Z", mine)
+        if resource:
+            manifest = made[0].parent / "manifest.json"
+            data = json.loads(manifest.read_text())
+            data["exportConfig"]["resourceId"] = f"/subscriptions/{sub}/providers/Microsoft.CostManagement/exports/x"
+            manifest.write_text(json.dumps(data))
+        parts += made
+    return parts
+
+
 def demo_month(tmp_path: Path, month: date):
     return generate(tmp_path / f"demo-{month:%Y%m}", month=month, scale=1)
 

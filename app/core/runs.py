@@ -49,10 +49,19 @@ class ExportRun:
     month: str
     submitted: str
     folder: Path
+    resource: str = ""
+    """The export's resource id (``exportConfig.resourceId``, lower-case; '' when the manifest has none): exports of
+    one name on two scopes (a ``daily-actual`` export on each subscription) are two exports."""
 
     @property
-    def scope(self) -> tuple[str, str, str]:
-        return self.export, self.dataset, self.month
+    def scope(self) -> tuple[str, str, str, str]:
+        return self.resource, self.export, self.dataset, self.month
+
+    @property
+    def local_scope(self) -> tuple[str, ...]:
+        """``scope``, with the export's folder when the manifest names no resource (two exports of one name in two
+        folders of one load)."""
+        return (*self.scope, "" if self.resource else str(range_folder(self.folder).parent))
 
 
 def read_run(folder: Path) -> ExportRun | None:
@@ -72,7 +81,8 @@ def read_run(folder: Path) -> ExportRun | None:
         _warn_once(str(manifest), str(exc))
         return None
     request = (data.get("requestContext") or {}).get("requestBody") or {}  # a Cost Details API report's manifest
-    return ExportRun(export, str(config.get("type") or request.get("metric") or ""), month, submitted, folder)
+    return ExportRun(export, str(config.get("type") or request.get("metric") or ""), month, submitted, folder,
+                     str(config.get("resourceId") or "").lower())
 
 
 def range_folder(folder: Path) -> Path:
@@ -88,17 +98,17 @@ def _warn_once(manifest: str, problem: str) -> None:
 
 
 def earlier_runs(paths: list[Path]) -> dict[Path, str]:
-    """Files of ``paths`` in export runs that a later run of the same export, dataset and month in ``paths``
-    supersedes, each with the reason it is skipped."""
+    """Files of ``paths`` in export runs that a later run of the same export (resource, or folder), dataset and
+    month in ``paths`` supersedes, each with the reason it is skipped."""
     runs = {folder: read_run(folder) for folder in {p.parent for p in paths}}
-    latest: dict[tuple[str, str, str], ExportRun] = {}
+    latest: dict[tuple[str, ...], ExportRun] = {}
     for run in sorted((r for r in runs.values() if r and r.month), key=lambda r: (r.submitted, str(r.folder))):
-        latest[run.scope] = run
+        latest[run.local_scope] = run
     skipped = {}
     for path in paths:
         run = runs[path.parent]
-        if run and run.month and latest[run.scope] != run:  # a run of no known month is never an earlier one
-            newer = latest[run.scope]
+        if run and run.month and latest[run.local_scope] != run:  # a run of no known month is never an earlier one
+            newer = latest[run.local_scope]
             skipped[path] = (f"{path}: skipped: an earlier run ({run.submitted}) of export {run.export} "
                              f"{run.dataset} {run.month}; the latest run in this load ({newer.submitted}, "
                              f"{newer.folder}) holds the same month")

@@ -18,6 +18,7 @@ from typing import Any
 from app.connectors.base import ExtractContext, ExtractError, PluginInfo, SourcePlugin, Unit, output_schema
 from app.connectors.files import fetch, fingerprint, safe_name
 from app.connectors.stores import S3_PROPERTIES, S3_REQUIRED, LocalStore, S3Store, Store, StoredObject
+from app.core.runs import DATE_RANGE
 from plugins.azure_exports import settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ class ExportRun:
     submitted: str
     manifest: StoredObject
     blobs: list[str]
+    owner: str
+    """Whose export: its resource id (``exportConfig.resourceId``), else its folder (an export of one name on each
+    subscription is one export per subscription)."""
 
 
 class AzureExportsPlugin(SourcePlugin):
@@ -73,13 +77,17 @@ class AzureExportsPlugin(SourcePlugin):
         names = set(config["exports"])
         runs = [r for r in _runs(store, objects) if r.kind in wanted and (not names or r.export in names)
                 and start.replace(day=1) <= r.month <= end]
-        latest: dict[tuple[str, date], ExportRun] = {}
+        latest: dict[tuple[str, str, str, date], ExportRun] = {}
         for run in sorted(runs, key=lambda r: r.submitted):
-            latest[(run.export, run.month)] = run
-        for (export, month), run in sorted(latest.items()):
+            latest[(run.export, run.owner, run.kind, run.month)] = run
+        owners: dict[str, set[str]] = {}
+        for export, owner, _, _ in latest:
+            owners.setdefault(export, set()).add(owner)
+        for (export, owner, _, month), run in sorted(latest.items()):
             files = _resolve(run, objects)
             source, dataset = settings.DATASETS[run.kind]
-            key = f"{export}/{month:%Y-%m}"
+            name = export if len(owners[export]) == 1 else f"{export}@{owner}"  # one name on several scopes
+            key = f"{name}/{month:%Y-%m}"
             yield Unit(key=key, parts=_parts(store, run, files, ctx, key), source=source, dataset=dataset,
                        fingerprint=fingerprint([run.manifest, *(f for f in files if f is not None)]))
 
@@ -109,7 +117,13 @@ def _runs(store: Store, objects: dict[str, StoredObject]) -> Iterator[ExportRun]
         if kind not in settings.DATASETS:
             log.info("skipping export run %s: type %s carries no cost details", key, kind)
             continue
-        yield ExportRun(export, kind, month, str(run.get("submittedTime") or ""), obj, blobs)
+        owner = str(config.get("resourceId") or "").lower() or str(_export_folder(PurePosixPath(key)))
+        yield ExportRun(export, kind, month, str(run.get("submittedTime") or ""), obj, blobs, owner)
+
+
+def _export_folder(manifest: PurePosixPath) -> PurePosixPath:
+    """The export's folder above a run's manifest: above its ``YYYYMMDD-YYYYMMDD`` folder."""
+    return next((p.parent for p in list(manifest.parents)[:4] if DATE_RANGE.match(p.name)), manifest.parent.parent)
 
 
 def _resolve(run: ExportRun, objects: dict[str, StoredObject]) -> list[StoredObject | None]:

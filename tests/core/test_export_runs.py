@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from abitest import csv_total, load, total
-from connectortest import demo_month, write_export_run
+from connectortest import demo_month, per_subscription_runs, write_export_run
 
 from app.core.archives import expand_paths
 from app.core.removal import remove
@@ -52,6 +52,16 @@ def test_only_the_latest_run_of_a_month_loads(wh, tmp_path):
                for f in result.files if f.skipped)
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
     assert wh.scalar("SELECT countIf(status = 'skipped') FROM abi.ingestion_log") == len(old)
+
+
+@pytest.mark.parametrize("resource", [True, False])
+def test_exports_of_one_name_on_several_scopes_are_several_exports(wh, tmp_path, resource):
+    """A ``daily-actual`` export on each subscription: told apart by the manifests' resource ids, else by folder."""
+    files = demo_month(tmp_path, MONTH)
+    parts = per_subscription_runs(tmp_path, tmp_path / "container", MONTH, files.actual, resource)
+    result = load(wh, *expand_paths([str(tmp_path / "container")]))
+    assert result.ok and not any(f.skipped for f in result.files) and len(result.files) == len(parts) > 4
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
 
 
 def test_only_the_latest_run_loads_from_a_zip_of_the_export_folder(wh, tmp_path):

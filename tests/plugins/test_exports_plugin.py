@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from abitest import csv_total, total
-from connectortest import demo_month, months_ago, s3_config, write_export_run
+from connectortest import demo_month, months_ago, per_subscription_runs, s3_config, write_export_run
 
 from app.connectors import catalog
 from app.connectors.base import month_end
@@ -95,3 +95,17 @@ def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch):
     assert len(result.units) == 4 and reconciles(wh, files)
     assert catalog.get("azure-exports").test_connection(
         catalog.get("azure-exports").validate_config({"storage": "local", "path": str(root)})).endswith("readable")
+
+
+@pytest.mark.parametrize("resource", [True, False])
+def test_exports_of_one_name_on_several_scopes_all_load(tmp_path, sqlite_registry, wh, resource):
+    """A ``daily-actual`` export on each subscription: one unit each (their manifests' resource ids, else folders)."""
+    month = months_ago(1)
+    files = demo_month(tmp_path, month)
+    root = tmp_path / "container"
+    per_subscription_runs(tmp_path, root, month, files.actual, resource)
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
+    result = sync(sqlite_registry, wh, "exports", month, month_end(month))
+    assert result.ok, result.as_dict()
+    assert len(result.units) > 1 and all(u.key.startswith("daily-actual@") for u in result.units)
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
