@@ -52,6 +52,8 @@ class ExportRun:
     submitted: str
     manifest: StoredObject
     blobs: list[str]
+    sizes: list[int | None]
+    """Each blob's ``byteCount`` in the manifest (None where it gives none)."""
     owner: str
     """Whose export: its resource id (``exportConfig.resourceId``), else its folder (an export of one name on each
     subscription is one export per subscription)."""
@@ -111,6 +113,8 @@ def _runs(store: Store, objects: dict[str, StoredObject]) -> Iterator[ExportRun]
             month = date.fromisoformat(str(run["startDate"])[:10]).replace(day=1)
             export = config.get("exportName") or PurePosixPath(key).parts[-4]
             blobs = [str(b["blobName"]) for b in manifest.get("blobs", [])]
+            sizes = [int(b["byteCount"]) if b.get("byteCount") is not None else None
+                     for b in manifest.get("blobs", [])]
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ExtractError(f"{key}: not a Cost Management export manifest ({exc.__class__.__name__}: {exc})") \
                 from exc
@@ -118,7 +122,7 @@ def _runs(store: Store, objects: dict[str, StoredObject]) -> Iterator[ExportRun]
             log.info("skipping export run %s: type %s carries no cost details", key, kind)
             continue
         owner = str(config.get("resourceId") or "").lower() or str(_export_folder(PurePosixPath(key)))
-        yield ExportRun(export, kind, month, str(run.get("submittedTime") or ""), obj, blobs, owner)
+        yield ExportRun(export, kind, month, str(run.get("submittedTime") or ""), obj, blobs, sizes, owner)
 
 
 def _export_folder(manifest: PurePosixPath) -> PurePosixPath:
@@ -143,4 +147,9 @@ def _parts(store: Store, run: ExportRun, files: list[StoredObject | None], ctx: 
     if missing or not files:
         raise ExtractError(f"export run {run.manifest.key} is incomplete: "
                            f"{'no blobs listed' if not files else 'missing ' + ', '.join(missing[:3])}")
+    cut = [f"{obj.key} has {obj.size} bytes, the manifest says {size}"
+           for obj, size in zip(files, run.sizes, strict=True) if obj is not None and size not in (None, obj.size)]
+    if cut:  # a part still being written (an overwrite-data export mid-run) or cut short in transfer
+        raise ExtractError(f"export run {run.manifest.key} does not match its manifest: {'; '.join(cut[:3])}: "
+                           "the run is still being written or a part was cut; the next sync loads it once whole")
     yield from fetch(store, [f for f in files if f is not None], ctx.workdir / safe_name(key), ctx)

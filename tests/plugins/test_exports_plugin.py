@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import uuid
 from decimal import Decimal
@@ -79,6 +80,24 @@ def test_an_incomplete_run_loads_nothing_and_a_rerun_completes(layout, sqlite_re
     done = sync(sqlite_registry, wh, "exports", months_ago(1), month_end(months_ago(1)))
     assert done.ok and sqlite_registry.get("exports").last_error is None
     assert total(wh, "BilledCost") == csv_total(files[months_ago(1)].actual, "CostInBillingCurrency")
+
+
+def test_a_part_that_does_not_match_its_manifest_loads_nothing_until_it_does(layout, sqlite_registry, wh):
+    """A part of another size than the manifest's ``byteCount``: still being written (an overwrite-data export
+    mid-run) or cut in transfer, though readable."""
+    root, files = layout
+    ensure_schema(wh)
+    part = next((root / "exports" / "daily-actual").rglob(f"*{months_ago(1):%Y%m}01-*/run-a1/part_0_0002.csv.gz"))
+    whole = part.read_bytes()
+    lines = gzip.decompress(whole).splitlines(keepends=True)
+    part.write_bytes(gzip.compress(b"".join(lines[: len(lines) // 2])))
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root), "exports": ["daily-actual"]})
+    failed = sync(sqlite_registry, wh, "exports", months_ago(1), month_end(months_ago(1)))
+    assert not failed.ok and "does not match its manifest" in failed.error and "part_0_0002" in failed.error
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
+    part.write_bytes(whole)
+    done = sync(sqlite_registry, wh, "exports", months_ago(1), month_end(months_ago(1)))
+    assert done.ok and total(wh, "BilledCost") == csv_total(files[months_ago(1)].actual, "CostInBillingCurrency")
 
 
 def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch):
