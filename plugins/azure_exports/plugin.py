@@ -82,6 +82,11 @@ class AzureExportsPlugin(SourcePlugin):
         latest: dict[tuple[str, str, str, date], ExportRun] = {}
         for run in sorted(runs, key=lambda r: r.submitted):
             latest[(run.export, run.owner, run.kind, run.month)] = run
+        for run in _second_views(latest):
+            log.warning("skipping FocusCost export run %s: the cost details of the same scope and month are loaded "
+                        "(two views of the same charges; datasets: [\"FocusCost\"] loads FOCUS instead)",
+                        run.manifest.key)
+            del latest[(run.export, run.owner, run.kind, run.month)]
         owners: dict[str, set[str]] = {}
         for export, owner, _, _ in latest:
             owners.setdefault(export, set()).add(owner)
@@ -96,6 +101,19 @@ class AzureExportsPlugin(SourcePlugin):
     def get_schema(self) -> dict[str, Any]:
         return output_schema(["azure-cost", "azure-focus"], ["ActualCost", "AmortizedCost", "FocusCost"],
                              ["csv", "csv.gz", "parquet"])
+
+
+def _scope(owner: str) -> str:
+    """The billing scope an export's owner (resource id or folder) is on: its resource id before the export's own
+    segments, else the folder holding the export's folder."""
+    marker = "/providers/microsoft.costmanagement/exports/"
+    return owner.split(marker)[0] if marker in owner else str(PurePosixPath(owner).parent)
+
+
+def _second_views(latest: Mapping[tuple[str, str, str, date], ExportRun]) -> list[ExportRun]:
+    """FocusCost runs of a scope and month whose cost details (actual or amortized) are among ``latest`` too."""
+    details = {(_scope(r.owner), r.month) for r in latest.values() if settings.DATASETS[r.kind][0] == "azure-cost"}
+    return [r for r in latest.values() if r.kind == "FocusCost" and (_scope(r.owner), r.month) in details]
 
 
 def _store(config: Mapping[str, Any], quick: bool = False) -> Store:

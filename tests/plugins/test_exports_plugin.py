@@ -128,3 +128,28 @@ def test_exports_of_one_name_on_several_scopes_all_load(tmp_path, sqlite_registr
     assert result.ok, result.as_dict()
     assert len(result.units) > 1 and all(u.key.startswith("daily-actual@") for u in result.units)
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+
+
+def _focus_cost_run(tmp_path, root, month) -> None:
+    """A one-row FocusCost export run of ``month`` (Microsoft's FOCUS view of the same charges)."""
+    row = {"BillingAccountId": "1", "BillingCurrency": "USD", "BillingPeriodStart": f"{month}T00:00:00Z",
+           "BillingPeriodEnd": f"{month_end(month)}T00:00:00Z", "ChargeCategory": "Usage",
+           "ChargePeriodStart": f"{month}T00:00:00Z", "ChargePeriodEnd": f"{month:%Y-%m}-02T00:00:00Z",
+           "ProviderName": "Microsoft", "ServiceName": "Virtual Machines", "ServiceCategory": "Compute",
+           "BilledCost": "7", "EffectiveCost": "7", "ListCost": "7", "ContractedCost": "7", "x_SkuMeterId": "m"}
+    source = tmp_path / "focus.csv"
+    source.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    write_export_run(root, "daily-focus", "FocusCost", month, "run-f", f"{month}T09:00:00Z", source, parts=1)
+
+
+def test_a_focus_cost_export_beside_the_cost_details_of_its_scope_is_not_loaded_twice(layout, sqlite_registry, wh,
+                                                                                       tmp_path):
+    root, files = layout
+    _focus_cost_run(tmp_path, root, months_ago(1))
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
+    result = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(months_ago(1)))
+    assert result.ok and not any(u.key.startswith("daily-focus") for u in result.units)
+    assert reconciles(wh, files)  # the FocusCost run's 7 USD counted nowhere twice
+    add(sqlite_registry, "focus", {"storage": "local", "path": str(root), "datasets": ["FocusCost"]})
+    alone = sync(sqlite_registry, wh, "focus", months_ago(1), month_end(months_ago(1)))
+    assert [u.key for u in alone.units] == [f"daily-focus/{months_ago(1):%Y-%m}"] and alone.rows_read == 1
