@@ -35,7 +35,7 @@ class DataQualityQuery(BaseModel):
     connector: list[str] = Field(default_factory=list, description="connector name(s)")
     check: list[str] = Field(default_factory=list, description=f"one of {', '.join(CHECKS)}")
     status: list[str] = Field(default_factory=list, description="pass, warn or fail")
-    billing_period: Optional[str] = Field(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    billing_period: Optional[str] = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")
     run_id: Optional[str] = Field(None, description="results of one workflow run")
     latest: Optional[bool] = Field(True, description="only the latest result per check, connector, period, subject")
     limit: Optional[int] = Field(200, ge=1, le=5000)

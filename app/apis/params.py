@@ -15,8 +15,9 @@ from app.apis.dimensions import DIMENSIONS, MAX_TAG_KEY, TAG_PREFIX, is_dimensio
 
 Metric = Literal["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity"]
 Format = Literal["json", "csv"]
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+"""Matched whole (``fullmatch``: ``$`` lets a trailing newline through, ``\\d`` any script's digits)."""
 MAX_VALUES, MAX_VALUE_LENGTH = 100, 1024
 DIMENSION_HELP = f"one of {', '.join(DIMENSIONS)}, or {TAG_PREFIX}<key> for a tag"
 
@@ -95,7 +96,7 @@ class DateRange(BaseModel):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _iso_day(cls, value: object, info: ValidationInfo) -> object:
-        if isinstance(value, str) and not DAY.match(value):
+        if isinstance(value, str) and not DAY.fullmatch(value):
             raise ValueError(f"{info.field_name}: expected a date YYYY-MM-DD, got {value!r}")
         return value
 
@@ -180,7 +181,7 @@ class PeriodComparisonQuery(Filters):
     @field_validator("month")
     @classmethod
     def _month(cls, value: Optional[str]) -> Optional[str]:
-        match = MONTH.match(value) if value is not None else None
+        match = MONTH.fullmatch(value) if value is not None else None
         if value is not None and not (match and 1 <= int(match.group(2)) <= 12):
             raise ValueError(f"month: expected YYYY-MM, got {value!r}")
         if value is not None and not f"{FIRST_DAY:%Y-%m}" < value < f"{LAST_DAY:%Y-%m}":  # the months around it too

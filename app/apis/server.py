@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +27,8 @@ import app.main  # noqa: F401 - registers the APIs
 from app.apis.openapi import openapi
 from app.core.warehouse import Warehouse, open_warehouse
 from app.workflows.store import ensure_workflow_schema
+
+log = logging.getLogger(__name__)
 
 
 class WarehouseQueryClient:
@@ -58,7 +61,7 @@ def answer(client: Any, path: str, query: str) -> tuple[int, bytes, str]:
     try:
         params = map_params_to_class(parse_qs(query), convert_pydantic_definition(api.model_type), api.model_type)
     except (ValidationError, ValueError) as exc:
-        return 400, str(exc).encode(), "text/plain; charset=utf-8"
+        return 400, json.dumps({"error": str(exc)}).encode(), "application/json"
     result = api.query_function(client, params)
     if isinstance(result, BaseModel):
         return 200, result.model_dump_json().encode(), "application/json"
@@ -70,33 +73,54 @@ def answer(client: Any, path: str, query: str) -> tuple[int, bytes, str]:
 
 
 class ApiHandler(BaseHTTPRequestHandler):
-    """``GET /api/<name>?…``, ``GET /openapi.json`` and ``GET /health``."""
+    """``GET``/``HEAD /api/<name>?…``, ``/openapi.json`` and ``/health``; CORS for browser clients (Grafana, DataLens):
+    every origin may read (the APIs are read-only and take no credentials)."""
 
     server: ApiServer
+    timeout = 30  # a connection that sends nothing for this long is closed (other clients are served meanwhile)
+    CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+            "Access-Control-Allow-Headers": "*", "Access-Control-Max-Age": "86400"}
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        status, body, ctype = self._answer()
+        self._send(status, ctype, body)
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server naming
+        status, body, ctype = self._answer()
+        self._send(status, ctype, body, with_body=False)
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - http.server naming
+        self._send(204, "text/plain", b"", with_body=False)
+
+    def _answer(self) -> tuple[int, bytes, str]:
         parts = urlsplit(self.path)
         if parts.path == "/health":
-            status, body, ctype = 200, b'{"status":"healthy"}', "application/json"
-        elif parts.path == "/openapi.json":
-            status, body, ctype = 200, json.dumps(openapi()).encode(), "application/json"
-        else:
-            try:
-                status, body, ctype = answer(self.server.client, parts.path, parts.query)
-            except Exception as exc:  # noqa: BLE001 - reported as HTTP 500 like Moose's runner
-                status, body, ctype = 500, str(exc).encode(), "text/plain; charset=utf-8"
+            return 200, b'{"status":"healthy"}', "application/json"
+        if parts.path == "/openapi.json":
+            return 200, json.dumps(openapi()).encode(), "application/json"
+        try:
+            return answer(self.server.client, parts.path, parts.query)
+        except Exception:  # noqa: BLE001 - HTTP 500, the details in the log (never to the client)
+            log.exception("API request %s failed", parts.path)
+            return 500, b'{"error":"internal error: see the API server\'s log"}', "application/json"
+
+    def _send(self, status: int, ctype: str, body: bytes, with_body: bool = True) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in {**self.CORS, "Content-Type": ctype, "Content-Length": str(len(body))}.items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if with_body:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base class signature
         """Quiet: no access log on stderr."""
 
 
-class ApiServer(HTTPServer):
-    """Serves the registered APIs over one warehouse on 127.0.0.1 (``port=0`` picks a free port)."""
+class ApiServer(ThreadingHTTPServer):
+    """Serves the registered APIs over one warehouse on 127.0.0.1 (``port=0`` picks a free port): a thread per
+    connection (a slow client holds no other), queries one at a time (``WarehouseQueryClient``)."""
+
+    daemon_threads = True
 
     def __init__(self, wh: Warehouse, port: int = 0, host: str = "127.0.0.1") -> None:
         super().__init__((host, port), ApiHandler)

@@ -58,6 +58,9 @@ BAD = [  # (api, query, the parameter the message must name)
     ("period-comparison", "month=1970-01", "month"),
     ("period-comparison", "month=2149-05", "month"),  # its month after is past the engine's last day
     ("period-comparison", "month=2026-13", "month"),
+    ("period-comparison", "month=2026-10%0A", "month"),  # a trailing newline passes a ``$``
+    ("period-comparison", "month=2026-%D9%A1%D9%A0", "month"),  # Arabic-Indic digits pass a ``\d``
+    ("cost-breakdown", "start=2026-10-01%0A", "start"),
     ("period-comparison", "month=2026-1", "month"),
     ("period-comparison", "month=October", "month"),
     ("period-comparison", "group_by=Nope", "group_by"),
@@ -96,9 +99,10 @@ def get(url: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize(("name", "query", "parameter"), BAD)
 def test_bad_parameters_are_400_naming_the_parameter(api, name, query, parameter):
-    status, _, body = get(f"{api}/api/{name}?{query}")
-    assert status == 400, body
-    assert re.search(rf"\n{parameter}(\.\d+)?\n", body), body  # pydantic's location line names the parameter
+    status, content_type, body = get(f"{api}/api/{name}?{query}")
+    assert status == 400 and content_type == "application/json", body
+    message = json.loads(body)["error"]
+    assert re.search(rf"\n{parameter}(\.\d+)?\n", message), message  # pydantic's location line names it
 
 
 @pytest.mark.parametrize("query", INJECTED)
@@ -200,3 +204,26 @@ def test_operations_answer_empty_before_any_workflow_has_run(tmp_path):
     assert answers["data-quality"] == [200, {"summary": {"pass": 0, "warn": 0, "fail": 0}, "rows": []}]
     assert answers["anomalies"][0] == 200 and answers["anomalies"][1]["rows"] == []
     assert answers["workflow-runs"] == [200, {"runs": [], "tasks": []}]
+
+
+def test_browser_clients_get_cors_headers_preflight_and_head(api):
+    """Grafana in browser mode and DataLens call from another origin: a preflight, then GET; HEAD for probes."""
+    request = urllib.request.Request(f"{api}/api/cost-breakdown", method="OPTIONS",
+                                     headers={"Origin": "http://grafana.local", "Access-Control-Request-Method": "GET"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        assert resp.status == 204 and "GET" in resp.headers["Access-Control-Allow-Methods"]
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    with urllib.request.urlopen(urllib.request.Request(f"{api}/api/cost-breakdown", method="HEAD"), timeout=30) as resp:
+        assert resp.status == 200 and int(resp.headers["Content-Length"]) > 0 and resp.read() == b""
+    with urllib.request.urlopen(f"{api}/api/cost-breakdown", timeout=30) as resp:
+        assert resp.headers["Access-Control-Allow-Origin"] == "*" and json.loads(resp.read())["rows"]
+
+
+def test_a_client_that_sends_half_a_request_holds_no_other(api):
+    import socket
+
+    host, port = urllib.parse.urlsplit(api).netloc.split(":")
+    with socket.create_connection((host, int(port))) as idle:
+        idle.sendall(b"GET /api/cost-breakdown HTTP/1.1\r\nHost: x\r\n")  # and never ends its headers
+        with urllib.request.urlopen(f"{api}/health", timeout=10) as resp:
+            assert resp.status == 200
