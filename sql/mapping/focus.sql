@@ -220,11 +220,13 @@ FROM
         microsoft AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL AS microsoft_purchase,
         if(microsoft_purchase, toDecimal128(0, 18),
            if(countSubstrings(EffectiveCost, '.') > 1, NULL, toDecimal128OrNull(EffectiveCost, 18))) AS effective_cost,
-        -- FOCUS 1.0-preview told used and unused commitments, refunds and credits by ChargeSubcategory.
+        -- FOCUS 1.0-preview told used and unused commitments, refunds and credits by ChargeSubcategory; a file
+        -- without either (Google's FOCUS view) has used the commitment in its usage rows (FOCUS 1.2 wants a status
+        -- on every usage row with a CommitmentDiscountId).
         lower(_extra['ChargeSubcategory']) AS charge_subcategory,
         coalesce(CommitmentDiscountStatus, if(CommitmentDiscountId IS NULL, NULL,
                  multiIf(charge_subcategory = 'used commitment', 'Used', charge_subcategory = 'unused commitment',
-                         'Unused', NULL))) AS commitment_status,
+                         'Unused', ChargeCategory = 'Usage', 'Used', NULL))) AS commitment_status,
         ChargeCategory = 'Usage' AND ifNull(commitment_status, '') != 'Unused' AS consumes,
         if(in_billing_currency, effective_cost,
            if(exchange_rate > 0, accurateCastOrNull(toDecimal256(effective_cost, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL))

@@ -37,6 +37,15 @@ def test_other_providers_region_ids_are_not_read_as_azure_regions(wh, tmp_path):
         {"p": "Microsoft", "id": "eastus", "name": "East US"}]  # Microsoft's short names stay Azure's
 
 
+def test_commitment_usage_in_a_file_without_a_status_column_is_used_commitment(wh, tmp_path):
+    """Google's FOCUS view writes no CommitmentDiscountStatus: FOCUS 1.2 wants one on commitment usage."""
+    cud = {"CommitmentDiscountId": "cud-1", "CommitmentDiscountType": "Committed Use Discount"}
+    f = _load(wh, tmp_path, [{**cud}, {**cud, "ChargeCategory": "Purchase", "ChargeFrequency": "Recurring"}, {}])
+    assert f.rows_loaded == 3
+    assert focus_rows(wh, "ChargeCategory AS c, CommitmentDiscountStatus AS s") == [
+        {"c": "Usage", "s": "Used"}, {"c": "Purchase", "s": None}, {"c": "Usage", "s": None}]
+
+
 def test_currency_codes_in_any_case_and_virtual_pricing_currencies_load(wh, tmp_path):
     f = _load(wh, tmp_path, [{"BillingCurrency": "usd", "PricingCurrency": " Usd "},
                              {"PricingCurrency": "Credits", "PricingCurrencyEffectiveCost": "4"},
