@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
+from pathlib import PurePosixPath
 from typing import Any
 
-from app.connectors.base import ExtractContext, PluginInfo, SourcePlugin, Unit, output_schema
+from app.connectors.base import ExtractContext, ExtractError, PluginInfo, SourcePlugin, Unit, output_schema
 from app.connectors.files import folder_units
-from app.connectors.stores import S3_PROPERTIES, S3_REQUIRED, S3Store
+from app.connectors.stores import S3_PROPERTIES, S3_REQUIRED, S3Store, StoredObject
+from app.core.runs import DATE_RANGE, MANIFEST_NAMES
 from plugins.s3_minio import settings
 
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -47,8 +49,27 @@ class S3MinioPlugin(SourcePlugin):
         store = S3Store(config)
         source = None if config["source"] == "auto" else config["source"]
         dataset = None if config["dataset"] == "auto" else config["dataset"]
-        yield from folder_units(store, store.list(), start, end, ctx, source, dataset)
+        objects = list(store.list())
+        _refuse_export_runs(objects)
+        yield from folder_units(store, objects, start, end, ctx, source, dataset)
 
     def get_schema(self) -> dict[str, Any]:
         return output_schema(["azure-cost", "azure-focus", "focus"], ["ActualCost", "AmortizedCost", "FOCUS"],
                              settings.FILE_FORMATS)
+
+
+def _refuse_export_runs(objects: list[StoredObject]) -> None:
+    """Refuse a bucket holding several runs of one Cost Management export and date range (each run folder would be
+    a unit of its own, and an older month-to-date run loaded after a newer one would put its older days back)."""
+    ranges: dict[PurePosixPath, int] = {}
+    for obj in objects:
+        key = PurePosixPath(obj.key)
+        if key.name.lower() in MANIFEST_NAMES:
+            date_range = next((p for p in list(key.parents)[:3] if DATE_RANGE.match(p.name)), None)
+            if date_range is not None:
+                ranges[date_range] = ranges.get(date_range, 0) + 1
+    repeated = sorted(str(r) for r, runs in ranges.items() if runs > 1)
+    if repeated:
+        raise ExtractError(f"{repeated[0]} holds {ranges[PurePosixPath(repeated[0])]} runs of a Cost Management "
+                           f"export{f' (and {len(repeated) - 1} more such folders)' if len(repeated) > 1 else ''}: "
+                           "use the azure-exports connector, which loads only each export's latest run")

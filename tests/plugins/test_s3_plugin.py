@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from abitest import csv_total, total
-from connectortest import demo_month, months_ago, resolved, s3_config
+from connectortest import demo_month, months_ago, resolved, s3_config, write_export_run
 
 from app.connectors import catalog
 from app.connectors.base import ConnectionFailed, month_end
@@ -74,3 +74,21 @@ def test_folders_load_by_month_and_a_bad_file_refuses_only_its_folder(plugin, s3
     actual_total = sum(csv_total(demo_month(tmp_path / "check", m).actual, "CostInBillingCurrency") for m in (old, new))
     assert total(wh, "BilledCost") == actual_total
     assert sqlite_registry.get("minio").last_error is None
+
+
+def test_a_bucket_of_several_runs_of_one_export_is_refused_naming_the_connector_for_it(plugin, s3, bucket,
+                                                                                      monkeypatch, tmp_path,
+                                                                                      sqlite_registry, wh):
+    """Each run folder would load as a unit of its own, and an older month-to-date run after a newer one."""
+    month, client = months_ago(1), s3.client()
+    files = demo_month(tmp_path, month)
+    root = tmp_path / "container"
+    for run, submitted in (("run-b", "2026-01-02T00:00:00Z"), ("run-a", "2026-01-03T00:00:00Z")):
+        write_export_run(root, "daily-actual", "ActualCost", month, run, submitted, files.actual)
+    for path in (p for p in root.rglob("*") if p.is_file()):
+        client.upload_file(str(path), bucket, path.relative_to(root).as_posix())
+    sqlite_registry.add("minio", "s3-minio", seal(plugin.info.config_schema,
+                                                 plugin.validate_config(s3_config(s3, bucket, monkeypatch))))
+    result = sync(sqlite_registry, wh, "minio", month, month_end(month))
+    assert not result.ok and "holds 2 runs of a Cost Management export" in result.error
+    assert "azure-exports" in result.error and not result.units
