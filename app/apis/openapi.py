@@ -25,14 +25,16 @@ def _operation(api: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     schemas.update(response.pop("$defs", {}))
     schemas[api.return_type().__name__] = response
     ok = {"application/json": {"schema": {"$ref": f"#/components/schemas/{api.return_type().__name__}"}},
-          "text/csv": {"schema": {"type": "string"}, "description": "with format=csv"}}
+          "text/csv": {"schema": {"type": "string", "description": "with format=csv"}}}
+    error = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}},
+                                             "required": ["error"]}}}
     return {
         "operationId": api.name,
         "summary": (api.metadata or {}).get("description", api.name),
         "parameters": _parameters(api.model_type),
         "responses": {"200": {"description": "OK", "content": ok},
-                      "400": {"description": "A parameter is invalid (the message names it)",
-                              "content": {"text/plain": {"schema": {"type": "string"}}}}},
+                      "400": {"description": "A parameter is invalid (the message names it)", "content": error},
+                      "500": {"description": "The server failed (details in its log)", "content": error}},
     }
 
 
@@ -52,8 +54,10 @@ def _parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
-    """``Optional[X]`` with a default is documented as X (a query string cannot send null)."""
+    """``Optional[X]`` with a default is documented as X (a query string cannot send null): no null default."""
     branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
     if len(branches) == 1 and len(prop["anyOf"]) == 2:
         prop = {**{k: v for k, v in prop.items() if k != "anyOf"}, **branches[0]}
+    if "default" in prop and prop["default"] is None:
+        del prop["default"]
     return prop

@@ -175,6 +175,12 @@ def test_openapi_documents_every_api_from_its_models(api):
     assert params["start"]["schema"]["format"] == "date" and not params["start"]["required"]
     ref = get_op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.rsplit("/", 1)[1] in doc["components"]["schemas"]
+    for path in doc["paths"].values():  # what OpenAPI 3.1 allows (openapi-spec-validator refused null defaults)
+        operation = path["get"]
+        assert all(p["schema"].get("default", "") is not None for p in operation["parameters"]), operation
+        media = [m for r in operation["responses"].values() for m in r.get("content", {}).values()]
+        assert media and all(set(m) <= {"schema", "example", "examples", "encoding"} for m in media), operation
+    assert get_op["responses"]["400"]["content"]["application/json"]["schema"]["required"] == ["error"]
 
 
 EMPTY_OPERATIONS = """
