@@ -99,7 +99,7 @@ def cost_trend(q: CostTrendQuery) -> Query:
         return Query(f"SELECT period, toString(m0) AS value, currency FROM (\nSELECT {period} AS period, "
                      f"sum({sql.metric(q.metric)}) AS m0, {sql.amount_key(q.metric)} AS currency FROM {sql.table} "
                      f"WHERE {cond} "
-                     f"GROUP BY period, currency ORDER BY period{fill}, currency\n) ORDER BY period, currency",
+                     f"GROUP BY period, currency ORDER BY currency, period{fill}\n) ORDER BY period, currency",
                      sql.params, sql.table)
     top = sql.bind("limit", q.limit, "UInt32")
     inner = (f"SELECT {period} AS period, {sql.key(q.split_by)} AS k0, sum({sql.metric(q.metric)}) AS m0, "
@@ -112,7 +112,8 @@ def cost_trend(q: CostTrendQuery) -> Query:
 
 
 def _fill(sql: Sql, q: CostTrendQuery) -> str:
-    """``WITH FILL`` over the requested range (zero rows for days or months without charges)."""
+    """``WITH FILL`` over the requested range: zero rows for days or months without charges, in each currency's
+    series (the fill runs within each value of the sort columns before it: a filled row names its currency)."""
     if q.start is None or q.end is None:
         return ""
     start, end = sql.bind("fill", q.start, "Date"), sql.bind("fill", q.end, "Date")

@@ -160,6 +160,7 @@ def test_trend_daily_fills_days_without_charges(demo):
     result = service.cost_trend(demo.execute, q)
     days = [date(2026, 10, 25) + timedelta(days=i) for i in range(9)]
     assert [r["period"] for r in result.rows] == [d.isoformat() for d in days]
+    assert {r["currency"] for r in result.rows} == {"USD"}  # a filled day is a day of the currency's series
     sums = group(where(demo.facts, days[0], NOV, BillingAccountId=ACCOUNT_A), ["day"], "EffectiveCost")
     for row in result.rows:
         assert close(row["value"], sums.get((date.fromisoformat(row["period"]),), Decimal(0))), row
