@@ -71,23 +71,6 @@ def test_other_billing_datasets_are_refused_by_name(wh, tmp_path):
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
 
 
-@pytest.mark.parametrize("header", [
-    ["UsageDate", "MeterCategory", "CostUSD", "Cost", "Currency"],  # a cost analysis download
-    ["PreTaxCost", "UsageDate", "SubscriptionId", "ResourceGroupName", "MeterCategory", "Currency"],  # Query API
-])
-def test_a_cost_management_aggregate_is_refused_and_leaves_the_cost_details_it_sums(wh, tmp_path, header):
-    """Summed per day and group (no quantity), it would count the details' costs again, or replace them."""
-    details = generate(tmp_path / "demo").actual
-    load(wh, details)
-    before = total(wh, "BilledCost")
-    values = {"UsageDate": "20261001", "MeterCategory": "Storage", "CostUSD": "9", "Cost": "9", "PreTaxCost": "9",
-              "Currency": "USD", "SubscriptionId": "5f1c2d3e-0000-4000-8000-000000000001", "ResourceGroupName": "rg"}
-    path = write_csv(tmp_path / "DailyCosts.csv", header, [{h: values[h] for h in header}])
-    f = load(wh, path).files[0]
-    assert f.error.startswith(f"{path}: an Azure Cost Management aggregate") and "cost details" in f.error
-    assert total(wh, "BilledCost") == before
-
-
 def test_empty_file_is_refused(wh, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")

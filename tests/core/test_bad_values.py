@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from abitest import PROJECT, demo_lines, focus_rows, load, write_csv
+from abitest import PROJECT, demo_lines, focus_rows, load, total, write_csv
 
 from app.core.demo import HEADER, generate
 
@@ -152,3 +152,20 @@ def test_a_providers_own_cost_format_is_refused_naming_where_its_focus_form_is(w
     path = write_csv(tmp_path / "cost.csv", header, [dict.fromkeys(header, "1")])
     error = load(wh, path).files[0].error
     assert error.startswith(f"{path}: {named}") and "FOCUS" in error.split(named)[1]
+
+
+@pytest.mark.parametrize("header", [
+    ["UsageDate", "MeterCategory", "CostUSD", "Cost", "Currency"],  # a cost analysis download
+    ["PreTaxCost", "UsageDate", "SubscriptionId", "ResourceGroupName", "MeterCategory", "Currency"],  # Query API
+])
+def test_a_cost_management_aggregate_is_refused_and_leaves_the_cost_details_it_sums(wh, tmp_path, header):
+    """Summed per day and group (no quantity), it would count the details' costs again, or replace them."""
+    details = generate(tmp_path / "demo").actual
+    load(wh, details)
+    before = total(wh, "BilledCost")
+    values = {"UsageDate": "20261001", "MeterCategory": "Storage", "CostUSD": "9", "Cost": "9", "PreTaxCost": "9",
+              "Currency": "USD", "SubscriptionId": "5f1c2d3e-0000-4000-8000-000000000001", "ResourceGroupName": "rg"}
+    path = write_csv(tmp_path / "DailyCosts.csv", header, [{h: values[h] for h in header}])
+    f = load(wh, path).files[0]
+    assert f.error.startswith(f"{path}: an Azure Cost Management aggregate") and "cost details" in f.error
+    assert total(wh, "BilledCost") == before
