@@ -129,7 +129,8 @@ class CostBreakdownQuery(DatedFilters):
                                 description=f"One or two dimensions (repeat the parameter): {DIMENSION_HELP}")
     sort: Optional[Literal["value_desc", "value_asc", "key_asc", "key_desc"]] = Field(
         "value_desc", description="Order of the groups (the first `limit` are kept, the rest folded into others)")
-    limit: Optional[int] = Field(20, ge=1, le=1000, description="Groups returned before the others row")
+    limit: Optional[int] = Field(20, ge=1, le=1000,
+                                 description="Groups of each currency returned before its others row")
 
     @field_validator("group_by")
     @classmethod
@@ -146,7 +147,8 @@ class CostTrendQuery(DatedFilters):
     granularity: Optional[Literal["daily", "monthly"]] = Field("daily", description="daily or monthly periods",
                                                                validate_default=True)
     split_by: Optional[str] = Field(None, description=f"Dimension giving one series per value: {DIMENSION_HELP}")
-    limit: Optional[int] = Field(10, ge=1, le=100, description="Series kept (largest totals); the rest form (others)")
+    limit: Optional[int] = Field(10, ge=1, le=100, description="Series of each currency kept (largest totals); "
+                                 "the rest form (others)")
 
     @field_validator("granularity")
     @classmethod
@@ -176,7 +178,8 @@ class PeriodComparisonQuery(Filters):
     month: Optional[str] = Field(None, description="Month to compare, YYYY-MM (default: the current UTC month)")
     metric: Optional[Metric] = Field("EffectiveCost", description="Metric to sum")
     group_by: Optional[str] = Field("ServiceName", description=f"Dimension: {DIMENSION_HELP}")
-    limit: Optional[int] = Field(20, ge=1, le=1000, description="Groups returned before the others row")
+    limit: Optional[int] = Field(20, ge=1, le=1000,
+                                 description="Groups of each currency returned before its others row")
 
     @field_validator("month")
     @classmethod

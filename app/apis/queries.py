@@ -59,13 +59,15 @@ def since(sql: Sql, day: str) -> str:
 
 
 def fold_others(sql: Sql, inner: str, n_keys: int, measures: dict[str, str], order: str, limit: int) -> str:
-    """Keep the first ``limit`` groups of ``inner`` (columns k0…, m0…, cur) in ``order``; fold the rest into one
-    row per currency whose dimension values are ``(others)``. Output: d0…, the measures, currency, groups."""
+    """Keep the first ``limit`` groups of each currency of ``inner`` (columns k0…, m0…, cur) in ``order``; fold the
+    rest into one row per currency whose dimension values are ``(others)`` (amounts of two currencies are never
+    ranked together: yen would outrank every euro group). Output: d0…, the measures, currency, groups, by position
+    then currency."""
     top = sql.bind("limit", limit, "UInt32")
     dims = [f"if(bucket > {top}, '{OTHERS}', nullIf(any(k{i}), '')) AS d{i}" for i in range(n_keys)]
     values = [f"toString({expr}) AS {name}" for name, expr in measures.items()]
     return (f"SELECT {', '.join(dims + values)}, cur AS currency, count() AS groups, bucket AS position\n"
-            f"FROM (SELECT *, row_number() OVER (ORDER BY {order}, cur) AS pos FROM (\n{inner}\n))\n"
+            f"FROM (SELECT *, row_number() OVER (PARTITION BY cur ORDER BY {order}) AS pos FROM (\n{inner}\n))\n"
             f"GROUP BY least(pos, {top} + 1) AS bucket, cur ORDER BY bucket, cur")
 
 
@@ -104,8 +106,8 @@ def cost_trend(q: CostTrendQuery) -> Query:
     top = sql.bind("limit", q.limit, "UInt32")
     inner = (f"SELECT {period} AS period, {sql.key(q.split_by)} AS k0, sum({sql.metric(q.metric)}) AS m0, "
              f"{sql.amount_key(q.metric)} AS cur FROM {sql.table} WHERE {cond} GROUP BY period, k0, cur")
-    ranked = (f"SELECT period, k0, m0, cur, dense_rank() OVER (ORDER BY total DESC, k0) AS pos FROM ("
-              f"SELECT *, sum(m0) OVER (PARTITION BY k0) AS total FROM (\n{inner}\n))")
+    ranked = (f"SELECT period, k0, m0, cur, dense_rank() OVER (PARTITION BY cur ORDER BY total DESC, k0) AS pos "
+              f"FROM (SELECT *, sum(m0) OVER (PARTITION BY k0, cur) AS total FROM (\n{inner}\n))")
     return Query(f"SELECT period, if(pos > {top}, '{OTHERS}', nullIf(k0, '')) AS d0, toString(sum(m0)) AS value, "
                  f"cur AS currency FROM (\n{ranked}\n) GROUP BY period, d0, cur ORDER BY period, min(pos), d0, cur",
                  sql.params, sql.table)
@@ -162,7 +164,7 @@ def period_comparison(q: PeriodComparisonQuery, today: Optional[date] = None) ->
     measures = {"current": "sum(m0)", "previous": "sum(m1)", "delta": "sum(m0) - sum(m1)"}
     folded = fold_others(sql, inner, 1, measures, "m0 DESC, m1 DESC, k0", q.limit)
     ratio = "if(toFloat64(previous) = 0, NULL, toFloat64(delta) / abs(toFloat64(previous)))"
-    return Query(f"SELECT *, {ratio} AS delta_ratio FROM (\n{folded}\n) ORDER BY position",
+    return Query(f"SELECT *, {ratio} AS delta_ratio FROM (\n{folded}\n) ORDER BY position, currency",
                  sql.params, sql.table)
 
 

@@ -114,11 +114,15 @@ def where(rows: list[dict], start: date | None = None, end: date | None = None,
     return [r for r in rows if keep(r)]
 
 
-def top_with_others(sums: dict[tuple[str, ...], Decimal], limit: int) -> list[tuple[tuple[str, ...], Decimal, int]]:
-    """(keys, value, groups) largest first (ties by keys), the rest folded into an others row per currency: the
-    last element of each key is the currency (amounts in two currencies never add)."""
-    ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [(k, v, 1) for k, v in ranked[:limit]] + fold_rest(ranked[limit:])
+def top_with_others(sums: dict[tuple[str, ...], Decimal], limit: int,
+                    order=lambda kv: (-kv[1], kv[0])) -> list[tuple[tuple[str, ...], Decimal, int]]:
+    """(keys, value, groups): each currency's first ``limit`` groups in ``order`` (largest first, ties by keys), by
+    position then currency, then the rest folded into an others row per currency: the last element of each key is
+    the currency (amounts in two currencies never add, nor are they ranked together)."""
+    currencies = sorted({k[-1] for k in sums})
+    ranked = {c: sorted(((k, v) for k, v in sums.items() if k[-1] == c), key=order) for c in currencies}
+    top = [(k, v, 1) for p in range(limit) for c in currencies if p < len(ranked[c]) for k, v in [ranked[c][p]]]
+    return top + fold_rest([kv for c in currencies for kv in ranked[c][limit:]])
 
 
 def fold_rest(rest: list[tuple[tuple[str, ...], Decimal]]) -> list[tuple[tuple[str, ...], Decimal, int]]:
