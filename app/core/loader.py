@@ -12,7 +12,7 @@ from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.quoting import quote_damage
 from app.core.reconciliation import reconcile, unread_costs
-from app.core.runs import earlier_runs, held_later_runs, missing_parts, overlaps
+from app.core.runs import cut_part, earlier_runs, held_later_runs, missing_parts, overlaps
 from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
 from app.core.warehouse import Warehouse, WarehouseError, quote
@@ -147,6 +147,8 @@ def _stage_batch(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[s
     opened: list[tuple[FileResult, SourceFile]] = []
     for fr in files:
         try:
+            if problem := cut_part(Path(fr.path)):
+                raise SourceError(Path(fr.path), problem)
             sf = open_source(Path(fr.path), *how)
         except SourceError as exc:
             _refuse(fr, exc)

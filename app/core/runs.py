@@ -14,7 +14,8 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from app.core import archives
 from app.core.replace import SCOPE
@@ -52,6 +53,8 @@ class ExportRun:
     resource: str = ""
     """The export's resource id (``exportConfig.resourceId``, lower-case; '' when the manifest has none): exports of
     one name on two scopes (a ``daily-actual`` export on each subscription) are two exports."""
+    sizes: tuple[tuple[str, int], ...] = ()
+    """Each blob's file name and ``byteCount``, where the manifest gives one."""
 
     @property
     def scope(self) -> tuple[str, str, str, str]:
@@ -82,7 +85,32 @@ def read_run(folder: Path) -> ExportRun | None:
         return None
     request = (data.get("requestContext") or {}).get("requestBody") or {}  # a Cost Details API report's manifest
     return ExportRun(export, str(config.get("type") or request.get("metric") or ""), month, submitted, folder,
-                     str(config.get("resourceId") or "").lower())
+                     str(config.get("resourceId") or "").lower(), _blob_sizes(data))
+
+
+def _blob_sizes(manifest: dict) -> tuple[tuple[str, int], ...]:
+    """``ExportRun.sizes`` of a manifest: an export's ``blobName``, a Cost Details report's ``blobLink`` (its
+    path's last name)."""
+    sizes = []
+    for blob in manifest.get("blobs") or []:
+        try:
+            name = PurePosixPath(urlsplit(str(blob.get("blobName") or blob.get("blobLink") or "")).path).name
+            if name and blob.get("byteCount") is not None:
+                sizes.append((name, int(blob["byteCount"])))
+        except (AttributeError, TypeError, ValueError):  # a manifest written by hand: its sizes say nothing
+            continue
+    return tuple(sizes)
+
+
+def cut_part(path: Path) -> str | None:
+    """Why ``path`` is not whole: its size is not its run manifest's ``byteCount`` for it (a part still being
+    written by an export that overwrites its run, or cut short in a copy); None when it is, or nothing says."""
+    run = read_run(path.parent)
+    expected = dict(run.sizes).get(path.name) if run else None
+    if expected is None or (held := archives.size(path)) in (expected, -1):
+        return None
+    return (f"{held:,} bytes where its export run's manifest says {expected:,}: the run is still being "
+            "written or the file was cut short in a copy; copy the run again whole, then load it")
 
 
 def range_folder(folder: Path) -> Path:

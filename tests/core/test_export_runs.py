@@ -217,3 +217,27 @@ def test_an_earlier_run_is_skipped_whether_the_later_one_came_from_a_zip_or_a_fo
         assert again.ok and again.files and all(f.skipped for f in again.files)
         assert total(wh, "BilledCost") == month_total
         remove(wh, [str(p) for p in later])
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_a_part_shorter_than_its_manifest_says_is_refused_whole(wh, tmp_path, zipped):
+    """A part copied while an overwriting export rewrote it (or cut short in transfer) loads nothing: its size is not
+    the manifest's ``byteCount``; the run's whole parts load, and the refusal names the file and both sizes."""
+    files = demo_month(tmp_path, MONTH)
+    root = tmp_path / "container"
+    parts = write_export_run(root, "daily-actual", "ActualCost", MONTH, "run-1", "2026-11-01T05:00:00Z",
+                             files.actual, compress=False)
+    whole = parts[0].stat().st_size
+    lines = parts[0].read_bytes().splitlines(keepends=True)
+    parts[0].write_bytes(b"".join(lines[: len(lines) // 2]))  # whole rows: the engine alone would load them
+    paths = [root]
+    if zipped:
+        paths = [tmp_path / "exports.zip"]
+        with zipfile.ZipFile(paths[0], "w") as zf:
+            for path in sorted(root.rglob("*")):
+                zf.write(path, path.relative_to(root).as_posix())
+    result = load(wh, *expand_paths([str(p) for p in paths]))
+    refused = [f for f in result.files if f.error]
+    assert not result.ok and len(refused) == 1 and refused[0].path.endswith("part_0_0001.csv")
+    assert f"where its export run's manifest says {whole:,}" in refused[0].error
+    assert wh.scalar("SELECT count() FROM abi.focus_cost WHERE x_SourceFile LIKE '%part_0_0001.csv'") == 0
