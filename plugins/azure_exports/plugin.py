@@ -77,8 +77,12 @@ class AzureExportsPlugin(SourcePlugin):
         objects = {o.key: o for o in store.list()}
         wanted = set(config["datasets"])
         names = set(config["exports"])
-        runs = [r for r in _runs(store, objects) if r.kind in wanted and (not names or r.export in names)
+        unreadable: list[Unreadable] = []
+        runs = [r for r in _runs(store, objects, unreadable) if r.kind in wanted and (not names or r.export in names)
                 and start.replace(day=1) <= r.month <= end]
+        unreadable = [u for u in unreadable if u.month is None or start.replace(day=1) <= u.month <= end]
+        waiting = {(u.folder, u.month) for u in unreadable}  # its run may be the month's latest: none loads now
+        runs = [r for r in runs if (_export_folder(PurePosixPath(r.manifest.key)), r.month) not in waiting]
         latest: dict[tuple[str, str, str, date], ExportRun] = {}
         for run in sorted(runs, key=lambda r: r.submitted):
             latest[(run.export, run.owner, run.kind, run.month)] = run
@@ -97,6 +101,8 @@ class AzureExportsPlugin(SourcePlugin):
             key = f"{name}/{month:%Y-%m}"
             yield Unit(key=key, parts=_parts(store, run, files, ctx, key), source=source, dataset=dataset,
                        fingerprint=fingerprint([run.manifest, *(f for f in files if f is not None)]))
+        for u in unreadable:  # last: a failed unit ends the sync, after the readable runs loaded
+            yield Unit(key=f"{u.folder}/{u.month:%Y-%m}" if u.month else u.key, parts=_refused(u))
 
     def get_schema(self) -> dict[str, Any]:
         return output_schema(["azure-cost", "azure-focus"], ["ActualCost", "AmortizedCost", "FocusCost"],
@@ -120,7 +126,18 @@ def _store(config: Mapping[str, Any], quick: bool = False) -> Store:
     return LocalStore(config["path"]) if config["storage"] == "local" else S3Store(config, 2 if quick else 5)
 
 
-def _runs(store: Store, objects: dict[str, StoredObject]) -> Iterator[ExportRun]:
+@dataclass
+class Unreadable:
+    """A manifest that cannot be read as an export run's (being written, damaged): its run waits, with the reason."""
+
+    key: str
+    folder: PurePosixPath
+    month: date | None
+    problem: str
+
+
+def _runs(store: Store, objects: dict[str, StoredObject], unreadable: list[Unreadable]) -> Iterator[ExportRun]:
+    """The export runs of ``objects``' manifests; manifests that cannot be read go to ``unreadable``."""
     for key, obj in objects.items():
         if PurePosixPath(key).name.lower() not in settings.MANIFEST_NAMES:
             continue
@@ -133,14 +150,30 @@ def _runs(store: Store, objects: dict[str, StoredObject]) -> Iterator[ExportRun]
             blobs = [str(b["blobName"]) for b in manifest.get("blobs", [])]
             sizes = [int(b["byteCount"]) if b.get("byteCount") is not None else None
                      for b in manifest.get("blobs", [])]
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ExtractError(f"{key}: not a Cost Management export manifest ({exc.__class__.__name__}: {exc})") \
-                from exc
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            log.warning("%s: not read as a Cost Management export manifest (%s: %s)", key, type(exc).__name__, exc)
+            unreadable.append(_unreadable(key, f"{type(exc).__name__}: {exc}"))
+            continue
         if kind not in settings.DATASETS:
             log.info("skipping export run %s: type %s carries no cost details", key, kind)
             continue
         owner = str(config.get("resourceId") or "").lower() or str(_export_folder(PurePosixPath(key)))
         yield ExportRun(export, kind, month, str(run.get("submittedTime") or ""), obj, blobs, sizes, owner)
+
+
+def _unreadable(key: str, problem: str) -> Unreadable:
+    """An unreadable manifest, with the month its date-range folder (``YYYYMMDD-YYYYMMDD``) names, if any."""
+    path = PurePosixPath(key)
+    ranges = [p.name for p in list(path.parents)[:4] if DATE_RANGE.match(p.name)]
+    month = date(int(ranges[0][:4]), int(ranges[0][4:6]), 1) if ranges and 0 < int(ranges[0][4:6]) < 13 else None
+    return Unreadable(key, _export_folder(path), month, problem)
+
+
+def _refused(u: Unreadable) -> Iterator[Any]:
+    raise ExtractError(f"{u.key}: not a Cost Management export manifest ({u.problem}); the runs of its export "
+                       f"{'and month ' if u.month else ''}wait until it can be read (an export still writing it: "
+                       "the next sync loads them)")
+    yield  # a generator: the error is raised as the unit's parts are read
 
 
 def _export_folder(manifest: PurePosixPath) -> PurePosixPath:

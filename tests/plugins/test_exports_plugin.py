@@ -100,6 +100,29 @@ def test_a_part_that_does_not_match_its_manifest_loads_nothing_until_it_does(lay
     assert done.ok and total(wh, "BilledCost") == csv_total(files[months_ago(1)].actual, "CostInBillingCurrency")
 
 
+def test_a_manifest_that_cannot_be_read_holds_back_its_export_month_only(layout, sqlite_registry, wh):
+    """A run whose manifest is half written: the other exports and months load, that export's month waits (its
+    earlier run is not loaded in its place), the sync is partial and names the manifest; the next one completes."""
+    root, files = layout
+    ensure_schema(wh)
+    month = months_ago(1)
+    run = next((root / "exports" / "daily-amortized").glob(f"{month:%Y%m}01-*")) / "run-m9"
+    run.mkdir()
+    (run / "manifest.json").write_text('{"manifestVersion": "2024-04-01", "exportConfig": {"exportNa')
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
+    first = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(month))
+    assert not first.ok and "run-m9/manifest.json: not a Cost Management export manifest" in first.error
+    assert sorted(u.status for u in first.units) == ["failed", "loaded", "loaded", "loaded"]
+    assert sqlite_registry.get("exports").last_status == "partial"
+    assert wh.scalar(f"SELECT countIf(x_SourceDataset = 'AmortizedCost') FROM abi.focus_cost "
+                     f"WHERE BillingPeriodStart = '{month}'") == 0 < wh.scalar("SELECT count() FROM abi.focus_cost")
+    (run / "manifest.json").unlink()
+    run.rmdir()
+    done = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(month))
+    assert done.ok and sorted(u.status for u in done.units) == ["loaded", "unchanged", "unchanged", "unchanged"]
+    assert reconciles(wh, files)
+
+
 def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch):
     root, files = layout
     bucket = f"exports-{uuid.uuid4().hex[:10]}"
