@@ -88,6 +88,12 @@ class Sql:
         return f"{column} IN ({', '.join(self.bind('v', v) for v in values)})"
 
 
+def iso_time(expr: str) -> str:
+    """SQL of a date-time as ISO 8601 text in UTC (``2026-10-31T23:59:59.000Z``), as BI tools parse it; null stays
+    null."""
+    return f"concat(replaceOne(toString({expr}, 'UTC'), ' ', 'T'), 'Z')"
+
+
 def needs_focus(dimensions: list[str], tags: list[tuple[str, str]], metric: str = "") -> bool:
     """Whether a request must read ``focus_cost`` (a resource dimension, any tag, or ConsumedQuantity: the daily
     aggregate has no unit to keep quantities apart)."""

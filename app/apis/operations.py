@@ -11,7 +11,7 @@ from typing import Literal, Optional
 from moose_lib import Api, ApiConfig
 from pydantic import BaseModel, Field, field_validator
 
-from app.apis.dimensions import Sql
+from app.apis.dimensions import Sql, iso_time
 from app.apis.endpoints import handler
 from app.apis.params import Format
 from app.apis.queries import Query
@@ -120,8 +120,9 @@ def data_quality(q: DataQualityQuery) -> Query:
     if q.run_id:
         conds.append(f"run_id = {sql.bind('run', q.run_id)}")
     where = " AND ".join(conds) or "1"
-    text = {"source_value", "focus_value", "difference", "checked_at"}
-    cols = [f"{'toString' if c in text else ''}(`{c}`) AS q_{c}" for c in QUALITY_COLUMNS]
+    text = {"source_value", "focus_value", "difference"}
+    cols = [f"{'toString' if c in text else ''}(`{c}`) AS q_{c}" for c in QUALITY_COLUMNS if c != "checked_at"]
+    cols.append(f"{iso_time('checked_at')} AS q_checked_at")
     inner = f"SELECT {', '.join(cols)} FROM {QUALITY_TABLE} WHERE {where}"
     keys = ("check", "connector", "billing_period", "subject")
     if q.latest:
@@ -148,8 +149,9 @@ def anomalies(q: AnomaliesQuery) -> Query:
         conds.append(f"a.direction = {sql.bind('direction', q.direction)}")
     if q.min_change is not None:
         conds.append(f"abs(a.change) >= {sql.bind('change', q.min_change, 'Float64')}")
-    text = {"day", "cost", "baseline", "change", "detected_at"}
-    cols = ", ".join(f"toString({c}) AS {c}" if c in text else c for c in ANOMALY_COLUMNS)
+    text = {"day": "toString({})", "cost": "toString({})", "baseline": "toString({})", "change": "toString({})",
+            "detected_at": iso_time("{}")}
+    cols = ", ".join(f"{text[c].format(c)} AS {c}" if c in text else c for c in ANOMALY_COLUMNS)
     top = sql.bind("limit", q.limit, "UInt32")
     # filters name the table's columns (``a.``): the SELECT's text aliases would shadow them on a ClickHouse client
     # without ``prefer_column_name_to_alias`` (Moose's)
@@ -168,8 +170,8 @@ def workflow_runs(q: WorkflowRunsQuery) -> Query:
     last = "argMax(tuple({c}), recorded_at).1"
     return Query(
         f"SELECT * FROM (SELECT run_id, any(workflow) AS workflow, any(connector) AS connector, "
-        f"{last.format(c='status')} AS status, toString(min(started_at)) AS started_at, "
-        f"toString({last.format(c='ended_at')}) AS ended_at, {last.format(c='rows_processed')} AS rows_processed, "
+        f"{last.format(c='status')} AS status, {iso_time('min(started_at)')} AS started_at, "
+        f"{iso_time(last.format(c='ended_at'))} AS ended_at, {last.format(c='rows_processed')} AS rows_processed, "
         f"{last.format(c='error')} AS error, argMin(parameters, recorded_at) AS parameters, "
         f"{last.format(c='temporal_run_id')} AS temporal_run_id FROM {RUNS_TABLE} AS r "
         f"WHERE {' AND '.join(conds) or '1'} GROUP BY run_id) WHERE {outer} "
@@ -179,7 +181,7 @@ def workflow_runs(q: WorkflowRunsQuery) -> Query:
 def run_tasks(run_id: str) -> Query:
     """Every attempt at every month of a run (and of runs resuming it)."""
     return Query(f"SELECT run_id, month, status, attempt, rows_read, rows_loaded, rows_quarantined, error, "
-                 f"toString(finished_at) AS finished_at FROM {TASKS_TABLE} WHERE run_id = {{run:String}} "
+                 f"{iso_time('finished_at')} AS finished_at FROM {TASKS_TABLE} WHERE run_id = {{run:String}} "
                  "OR run_key = {run:String} OR startsWith(run_key, concat({run:String}, '/')) "
                  "ORDER BY month, finished_at", {"run": run_id}, TASKS_TABLE)
 

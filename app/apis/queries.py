@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Optional
 
-from app.apis.dimensions import OTHERS, Sql, needs_focus
+from app.apis.dimensions import OTHERS, Sql, iso_time, needs_focus
 from app.apis.params import (
     CommitmentUtilizationQuery,
     CostBreakdownQuery,
@@ -194,9 +194,9 @@ def freshness_sources(billing_account: list[str]) -> Query:
     sql = Sql(aggregated=False)
     cond = where(sql, Filters(billing_account=billing_account))
     return Query(
-        "SELECT a AS BillingAccountId, d AS x_SourceDataset, toString(first_start, 'UTC') AS first_charge_start, "
-        "toString(last_end, 'UTC') AS last_charge_end, toString(last_period, 'UTC') AS last_billing_period_start, "
-        "n AS row_count, toString(ingested, 'UTC') AS last_ingested_at FROM (\n"
+        f"SELECT a AS BillingAccountId, d AS x_SourceDataset, {iso_time('first_start')} AS first_charge_start, "
+        f"{iso_time('last_end')} AS last_charge_end, {iso_time('last_period')} AS last_billing_period_start, "
+        f"n AS row_count, {iso_time('ingested')} AS last_ingested_at FROM (\n"
         "SELECT BillingAccountId AS a, x_SourceDataset AS d, min(ChargePeriodStart) AS first_start, "
         "max(ChargePeriodEnd) AS last_end, max(BillingPeriodStart) AS last_period, count() AS n, "
         f"max(x_IngestedAt) AS ingested FROM {FOCUS_TABLE} WHERE {cond} GROUP BY a, d\n) ORDER BY a, d",
@@ -210,7 +210,7 @@ def freshness_ingestions(billing_account: list[str], limit: int) -> Query:
     join = "LEFT JOIN" if billing_account else "FULL OUTER JOIN"
     top = sql.bind("limit", limit, "UInt32")
     return Query(
-        "SELECT ingestion_id, toString(greatest(p_at, l_started), 'UTC') AS ingested_at, datasets, "
+        f"SELECT ingestion_id, {iso_time('greatest(p_at, l_started)')} AS ingested_at, datasets, "
         "rows_present, files, files_refused, rows_read, rows_loaded, rows_quarantined, rows_superseded FROM (\n"
         "SELECT x_IngestionId AS ingestion_id, count() AS rows_present, min(x_IngestedAt) AS p_at, "
         f"arraySort(groupUniqArray(x_SourceDataset)) AS datasets FROM {FOCUS_TABLE} WHERE {cond} "

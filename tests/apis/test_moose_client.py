@@ -136,6 +136,10 @@ def test_operations_through_moose_client_pick_the_latest_check_and_the_runs_last
     runs = operations.workflow_runs_api.query_function(client, WorkflowRunsQuery(run_id="bf-1"))
     assert [(r["status"], r["rows_processed"]) for r in runs.runs] == [("completed", 1200)]
     assert [t["month"] for t in runs.tasks] == ["2026-10"]
+    # times as ISO 8601 in UTC, whatever the server's time zone
+    assert (runs.runs[0]["started_at"], runs.runs[0]["ended_at"], runs.tasks[0]["finished_at"]) == (
+        "2026-11-02T01:00:00.000Z", "2026-11-02T01:05:00.000Z", "2026-11-02T01:05:00.000Z")
+    assert failed["checked_at"] == "2026-11-03T02:00:00.000Z" and spike[0]["detected_at"] == "2026-11-02T03:00:00.000Z"
     # filters on columns the answer renames alike (text day and change, aggregated connector): the table's own
     in_range = AnomaliesQuery(start="2026-10-01", end="2026-10-31", min_change=80)
     assert len(operations.anomalies_api.query_function(client, in_range).rows) == 1

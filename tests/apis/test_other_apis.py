@@ -100,7 +100,7 @@ def test_data_freshness(demo):
     for source in result.sources:
         ends = [f["charge_end"] for f in where(demo.facts, BillingAccountId=source.BillingAccountId,
                                                x_SourceDataset=source.x_SourceDataset)]
-        assert source.last_charge_end == max(ends)
+        assert source.last_charge_end == max(ends).replace(" ", "T") + "Z"  # ISO 8601, UTC
     assert {i.ingestion_id: i.rows_present for i in result.ingestions} == dict(
         Counter(f["x_IngestionId"] for f in demo.facts))
     (ingestion,) = result.ingestions
