@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -25,6 +26,8 @@ from app.connectors.base import ExtractError
 
 log = logging.getLogger(__name__)
 RETRIABLE = frozenset({429, 500, 502, 503, 504})
+RATE_LIMIT_WAIT = re.compile(r"(?i)^x-ms-ratelimit-.*retry-after$")
+"""``x-ms-ratelimit-microsoft.consumption-retry-after``, ``x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after``…"""
 sleep: Callable[[float], None] = time.sleep
 """Module-level so tests can watch the waits."""
 
@@ -92,18 +95,19 @@ class Http:
     """A retrying HTTP client over a transport; ``auth`` returns the headers that authenticate a call."""
 
     def __init__(self, transport: Transport, policy: RetryPolicy | None = None,
-                 auth: Callable[[], Mapping[str, str]] | None = None, timeout: float = 60.0) -> None:
+                 auth: Callable[[], Mapping[str, str]] | None = None, timeout: float = 60.0,
+                 renew: Callable[[], None] | None = None) -> None:
+        """``renew``: gets new credentials for ``auth``; a ``401`` is then tried once more with them."""
         self.transport, self.policy, self.auth, self.timeout = transport, policy or RetryPolicy(), auth, timeout
+        self.renew = renew
 
     def request(self, method: str, url: str, authenticate: bool = True, **kwargs: Any) -> requests.Response:
         """The first non-retriable response; raises ExtractError past the retry budget."""
         waited, host = 0.0, urlsplit(url).netloc
+        headers = dict(kwargs.pop("headers", None) or {})
         for attempt in range(1, self.policy.max_attempts + 1):
-            headers = dict(kwargs.pop("headers", None) or {})
-            if authenticate and self.auth:
-                headers.update(self.auth())
             try:
-                resp = self.transport.send(method, url, headers=headers, timeout=self.timeout, **kwargs)
+                resp = self._send(method, url, headers if not authenticate else None, headers, kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem, delay = f"cannot reach {host}: {exc.__class__.__name__}", self._backoff(attempt)
             else:
@@ -113,7 +117,6 @@ class Http:
                 told = retry_after(resp)
                 delay = self._backoff(attempt) if told is None else told
                 resp.close()
-            kwargs["headers"] = headers
             if attempt == self.policy.max_attempts or waited + delay > self.policy.max_total_wait:
                 raise ExtractError(f"{problem}; gave up after {attempt} attempts and {waited:.0f}s of waiting "
                                    "(retry budget exhausted; run the sync again later)")
@@ -122,16 +125,35 @@ class Http:
             waited += delay
         raise AssertionError("unreachable")
 
+    def _send(self, method: str, url: str, plain: Mapping[str, str] | None, headers: Mapping[str, str],
+              kwargs: dict[str, Any]) -> requests.Response:
+        """One request (``plain``: sent as they are, no ``auth``); a ``401`` is tried once more after ``renew``."""
+        for renewed in (False, True):
+            sent = dict(plain) if plain is not None else {**headers, **(self.auth() if self.auth else {})}
+            resp = self.transport.send(method, url, headers=sent, timeout=self.timeout, **kwargs)
+            if resp.status_code != 401 or plain is not None or self.renew is None or renewed:
+                return resp
+            log.warning("%s answered 401 (%s): trying once more with a new token", urlsplit(url).netloc,
+                        _reason(resp))
+            resp.close()
+            self.renew()
+        raise AssertionError("unreachable")
+
     def _backoff(self, attempt: int) -> float:
         cap = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
         return cap * random.uniform(0.5, 1.0)
 
 
 def retry_after(resp: requests.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
+    """Seconds to wait, if the answer says: the longest of ``Retry-After`` (delta-seconds or HTTP date) and
+    Microsoft's ``x-ms-ratelimit-…-retry-after`` headers (a 429 of Cost Management may carry only those)."""
+    waits = [_seconds(value) for name, value in resp.headers.items()
+             if name.lower() == "retry-after" or RATE_LIMIT_WAIT.match(name)]
+    known = [w for w in waits if w is not None]
+    return max(known) if known else None
+
+
+def _seconds(value: str) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
@@ -139,6 +161,17 @@ def retry_after(resp: requests.Response) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def same_origin(link: str, base: str, what: str) -> str:
+    """``link`` (as an answer gives it: ``nextLink``, ``Location``) resolved against ``base``; ExtractError when it
+    leaves ``base``'s scheme and host: the credentials go to the configured host only."""
+    url = urljoin(base, link)
+    got, want = urlsplit(url), urlsplit(base)
+    if (got.scheme.lower(), got.netloc.lower()) != (want.scheme.lower(), want.netloc.lower()):
+        raise ExtractError(f"{what} points at {got.scheme}://{got.netloc}, not the configured "
+                           f"{want.scheme}://{want.netloc}: not followed (credentials go to that host only)")
+    return url
 
 
 def _reason(resp: requests.Response) -> str:

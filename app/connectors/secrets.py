@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from app.connectors.base import ConfigError
 from app.connectors.schema import SECRET_REF, secret_fields
@@ -99,14 +101,23 @@ def unseal(schema: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, An
     for name in secret_fields(schema):
         value = out.get(name)
         if isinstance(value, Mapping) and "$env" in value:
-            if not os.environ.get(value["$env"]):
+            if not os.environ.get(value["$env"], "").strip():
                 raise ConfigError(name, f"environment variable {value['$env']} is not set")
-            out[name] = Secret(os.environ[value["$env"]])
+            out[name] = _clean(name, os.environ[value["$env"]])
         elif isinstance(value, Mapping) and "$enc" in value:
-            out[name] = Secret(_decrypt(name, value["$enc"]))
+            out[name] = _clean(name, _decrypt(name, value["$enc"]))
         elif isinstance(value, str):
-            out[name] = Secret(value)
+            out[name] = _clean(name, value)
     return out
+
+
+def _clean(name: str, value: str) -> Secret:
+    """The secret without the spaces and line ends around it (a ``secrets.env`` saved with CRLF gives ``key\\r``,
+    which an HTTP library would print back in its error); one with a control character inside is refused."""
+    value = value.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(name, "holds a control character (a line break or tab) inside its value: set it again")
+    return Secret(value)
 
 
 def _decrypt(name: str, token: str) -> str:
@@ -134,8 +145,12 @@ def redact(schema: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, An
 
 
 def scrub(text: str, config: Mapping[str, Any]) -> str:
-    """``text`` with the clear value of every Secret in ``config`` masked (for error messages)."""
+    """``text`` with the clear value of every Secret in ``config`` masked (for error messages), also as a repr,
+    JSON or a URL would write it."""
     for value in config.values():
         if isinstance(value, Secret) and len(value.reveal()) >= 4:
-            text = text.replace(value.reveal(), MASK)
+            clear = value.reveal()
+            for form in sorted({clear, repr(clear)[1:-1], json.dumps(clear)[1:-1], quote(clear, safe="")},
+                               key=len, reverse=True):
+                text = text.replace(form, MASK)
     return text

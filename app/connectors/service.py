@@ -5,6 +5,7 @@ Every answer is JSON-ready and carries configs redacted: secrets appear as ``env
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -15,6 +16,8 @@ from app.connectors import catalog
 from app.connectors.base import ConfigError, ConnectionFailed, PluginError, month_end
 from app.connectors.registry import Connector, Registry
 from app.connectors.secrets import redact, scrub, seal, secret_fields, unseal
+
+log = logging.getLogger(__name__)
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -97,6 +100,10 @@ class ConnectorService:
             return {"connector": name, "ok": True, "message": plugin.test_connection(config)}
         except (ConnectionFailed, ConfigError) as exc:
             return {"connector": name, "ok": False, "message": scrub(str(exc), config)}
+        except Exception as exc:  # noqa: BLE001 - a library's own error may print what it was given (a secret)
+            message = scrub(f"unexpected {exc.__class__.__name__}: {exc}", config)
+            log.warning("testing connector %s failed: %s", name, message)
+            return {"connector": name, "ok": False, "message": message}
 
     def sync(self, name: str, start: str, end: str | None = None, full: bool = False,
              progress: bool = False) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import logging
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -108,7 +109,8 @@ def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, f
     except PluginError as exc:
         result.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure must end up recorded on the connector
-        log.exception("sync of %s failed unexpectedly", name)
+        trace = "".join(traceback.format_exception(exc))  # a library's message may hold what it was given
+        log.error("sync of %s failed unexpectedly: %s", name, scrub(trace, config))
         result.error = f"unexpected {exc.__class__.__name__}: {exc}"
     result.error = scrub(result.error, config) if result.error else None
     for unit in result.units:

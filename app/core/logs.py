@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+
+SIGNATURE = re.compile(r"(?i)([?&](?:sig|signature|code|client_secret|access_token)=)[^&\s\"']+")
+"""Query values that are credentials: a SAS URL's ``sig`` (a library's debug line prints whole URLs), a token."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,11 +20,11 @@ class JsonFormatter(logging.Formatter):
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": SIGNATURE.sub(r"\1REDACTED", record.getMessage()),
             **getattr(record, "fields", {}),
         }
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = SIGNATURE.sub(r"\1REDACTED", self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 

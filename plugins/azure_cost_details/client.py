@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from app.connectors import http
 from app.connectors.base import ExtractError
-from app.connectors.http import Http, describe_failure, retry_after
+from app.connectors.http import Http, describe_failure, retry_after, same_origin
 from app.connectors.secrets import reveal
 from plugins.azure_cost_details import settings
 
@@ -72,22 +73,27 @@ class HttpCostDetailsClient(CostDetailsClient):
         return self._poll(resp, what)
 
     def _poll(self, resp: requests.Response, what: str) -> dict[str, Any] | None:
-        location, deadline = resp.headers["Location"], time.monotonic() + self.poll_timeout
+        """Poll the operation's ``Location`` (on the management host only) until done, within ``poll_timeout``:
+        a ``Retry-After`` longer than what is left of it is cut to a last poll at the deadline."""
+        location = same_origin(resp.headers["Location"], self.base, f"the Location of {what}")
+        deadline = time.monotonic() + self.poll_timeout
         wait = retry_after(resp)
         while True:
-            http.sleep(settings.DEFAULT_POLL_SECONDS if wait is None else wait)
+            http.sleep(max(0.0, min(settings.DEFAULT_POLL_SECONDS if wait is None else wait,
+                                    deadline - time.monotonic())))
             resp = self.http.request("GET", location)
             if resp.status_code == 204:
                 return None
             if resp.status_code == 200:
                 body = resp.json()
-                if str(body.get("status", "")).lower() == "completed":
+                if str(body.get("status", "")).lower() in ("completed", "nodatafound"):
                     return _completed(body, what)
                 _fail_if_failed(body, what)
             elif resp.status_code != 202:
                 raise ExtractError(describe_failure(resp, f"polling {what}"))
-            if time.monotonic() > deadline:
-                raise ExtractError(f"{what} was not ready after {self.poll_timeout:.0f}s of polling")
+            if time.monotonic() >= deadline:
+                raise ExtractError(f"{what} was not ready after {self.poll_timeout:.0f}s of polling "
+                                   "(poll_timeout_seconds)")
             told = retry_after(resp)
             wait = min(settings.MAX_POLL_SECONDS, (wait or 1.0) * 2) if told is None else told
 
@@ -103,7 +109,8 @@ class HttpCostDetailsClient(CostDetailsClient):
                 raise ExtractError(describe_failure(resp, f"downloading blob {dest.name}"))
             try:
                 return _stream(resp, dest, on_bytes)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ProtocolError,
+                    ReadTimeoutError) as exc:
                 if attempt == 3:
                     raise ExtractError(f"downloading blob {dest.name} failed 3 times: "
                                        f"{exc.__class__.__name__}") from exc
@@ -111,9 +118,13 @@ class HttpCostDetailsClient(CostDetailsClient):
 
 
 def _stream(resp: requests.Response, dest: Path, on_bytes) -> int:
+    """The blob's bytes as stored (a ``Content-Encoding: gzip`` blob stays gzip: ``byteCount`` counts those)."""
     size = 0
+    stored = resp.raw is not None and bool(resp.headers.get("Content-Encoding"))
+    chunks = (resp.raw.stream(settings.CHUNK_BYTES, decode_content=False) if stored
+              else resp.iter_content(settings.CHUNK_BYTES))
     with open(dest, "wb") as out:
-        for chunk in resp.iter_content(settings.CHUNK_BYTES):
+        for chunk in chunks:
             out.write(chunk)
             size += len(chunk)
             if on_bytes:
@@ -121,7 +132,10 @@ def _stream(resp: requests.Response, dest: Path, on_bytes) -> int:
     return size
 
 
-def _completed(body: dict[str, Any], what: str) -> dict[str, Any]:
+def _completed(body: dict[str, Any], what: str) -> dict[str, Any] | None:
+    """The completed operation; None for ``NoDataFound`` (a scope and period without charges)."""
+    if str(body.get("status", "")).lower() == "nodatafound":
+        return None
     manifest = body.get("manifest") or {}
     if not isinstance(manifest.get("blobs"), list):
         raise ExtractError(f"{what}: the completed report has no manifest.blobs")
@@ -162,21 +176,26 @@ def credential(config: Mapping[str, Any]):
                                            disable_instance_discovery=custom, connection_verify=verify)
 
 
-def token_headers(cred: Any, management_url: str):
-    """A callable giving the Authorization header; azure-identity caches and refreshes the token."""
-    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+class TokenAuth:
+    """The Authorization header from an azure-identity credential, which caches and refreshes its token; ``renew``
+    starts from a fresh credential (a token the server calls expired before its time: clock skew, revocation)."""
 
-    scope = management_url.rstrip("/") + "/.default"
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config, self.scope = config, config["management_url"].rstrip("/") + "/.default"
+        self.cred = credential(config)
 
-    def headers() -> dict[str, str]:
+    def __call__(self) -> dict[str, str]:
+        from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+
         try:
-            return {"Authorization": f"Bearer {cred.get_token(scope).token}"}
+            return {"Authorization": f"Bearer {self.cred.get_token(self.scope).token}"}
         except ClientAuthenticationError as exc:
             raise ExtractError(f"authentication failed: {_first_line(exc)}") from exc
         except ServiceRequestError as exc:
             raise ExtractError(f"cannot reach the Microsoft Entra authority: {_first_line(exc)}") from exc
 
-    return headers
+    def renew(self) -> None:
+        self.cred = credential(self.config)
 
 
 def _first_line(exc: Exception) -> str:

@@ -145,8 +145,9 @@ def _gzip_named(path: Path) -> Path:
 
 def _live_client(config: Mapping[str, Any], quick: bool) -> CostDetailsClient:
     from app.connectors.http import Http, LiveTransport, RetryPolicy
-    from plugins.azure_cost_details.client import HttpCostDetailsClient, credential, token_headers
+    from plugins.azure_cost_details.client import HttpCostDetailsClient, TokenAuth
 
-    client = Http(LiveTransport(config.get("ca_bundle") or True), RetryPolicy.of(config, quick),
-                  auth=token_headers(credential(config), config["management_url"]))
+    auth = TokenAuth(config)
+    client = Http(LiveTransport(config.get("ca_bundle") or True), RetryPolicy.of(config, quick), auth=auth,
+                  renew=auth.renew)
     return HttpCostDetailsClient(client, config["management_url"], config["poll_timeout_seconds"])

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import ExtractError
-from app.connectors.http import Http, describe_failure
+from app.connectors.http import Http, describe_failure, same_origin
 
 
 class EaUsageClient(ABC):
@@ -56,5 +56,6 @@ class HttpEaUsageClient(EaUsageClient):
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise ExtractError(f"usage of {month:%Y-%m}, page {page}: no 'data' array in the answer")
             yield body["data"]
-            url = body.get("nextLink") or None
+            url = same_origin(str(body["nextLink"]), self.base, f"usage of {month:%Y-%m}, page {page}: nextLink") \
+                if body.get("nextLink") else None
         raise ExtractError(f"usage of {month:%Y-%m}: more than {self.max_pages} pages")

@@ -70,3 +70,21 @@ def test_validation_names_fields_and_fills_defaults():
     assert coerce(SCHEMA, "port", "5433") == 5433 and coerce(SCHEMA, "tls", "false") is False
     with pytest.raises(ConfigError, match="expects integer"):
         coerce(SCHEMA, "port", "lots")
+
+
+def test_a_secret_with_a_line_end_is_trimmed_and_one_with_a_control_character_inside_refused(monkeypatch):
+    """A ``secrets.env`` saved with CRLF gives ``key\\r``: sent in a header, the HTTP library refuses it and prints
+    it back, escaped, in its error."""
+    monkeypatch.setenv("DB_PASSWORD", "  hunter2-long\r\n")
+    stored = seal(SCHEMA, {"user": "u", "password": "env:DB_PASSWORD"})
+    assert unseal(SCHEMA, stored)["password"].reveal() == "hunter2-long"
+    monkeypatch.setenv("DB_PASSWORD", "hunter2\r\nlong")
+    with pytest.raises(ConfigError) as err:
+        unseal(SCHEMA, stored)
+    assert err.value.field == "password" and "control character" in str(err.value) and "hunter" not in str(err.value)
+
+
+def test_errors_are_scrubbed_of_a_secret_as_a_repr_json_or_url_writes_it():
+    config = {"password": Secret('p"ss\\word/+1')}
+    for text in ("'bearer p\"ss\\\\word/+1'", '{"k": "p\\"ss\\\\word/+1"}', "https://x/?k=p%22ss%5Cword%2F%2B1"):
+        assert "ss" not in scrub(text, config) and MASK in scrub(text, config)
