@@ -195,3 +195,22 @@ def test_nothing_outside_the_database_is_reached(server: Server, sql: str) -> No
     assert (reply.status, reply.headers["X-ClickHouse-Exception-Code"]) == (403, "497"), reply.body
     assert b"(ACCESS_DENIED)" in reply.body
     assert call(server, body=b"SELECT 'file(x)', domain('http://a.b/c')").body == b"file(x)\ta.b\n"
+
+
+@pytest.mark.parametrize("n, statement", list(enumerate(["TRUNCATE TABLE {db}.focus_cost",
+                                                    "truncate `{db}`.`focus_quarantine`",
+                                                    "TRUNCATE TABLE IF EXISTS focus_cost;"])))
+def test_a_truncate_of_the_focus_tables_keeps_their_rows(server: Server, n: int, statement: str) -> None:
+    """``moose-cli dev`` backfills each materialized view it sees as new, truncating its target first: on every start
+    of the local stack, that emptied ``focus_cost`` of every bulk load and of the other views' rows."""
+    db = f"keep_test_{n}"
+    call(server, body=f"CREATE DATABASE IF NOT EXISTS {db}".encode())
+    for table in ("focus_cost", "focus_quarantine", "scratch"):
+        call(server, body=f"CREATE TABLE IF NOT EXISTS {db}.{table} (x UInt8) ENGINE = MergeTree ORDER BY x".encode())
+        call(server, body=f"INSERT INTO {db}.{table} VALUES (1), (2)".encode())
+    reply = call(server, {"database": db}, body=statement.format(db=db).encode())
+    assert reply.status == 200, reply.body
+    for table in ("focus_cost", "focus_quarantine"):
+        assert call(server, body=f"SELECT count() FROM {db}.{table}".encode()).body == b"2\n"
+    assert call(server, body=f"TRUNCATE TABLE {db}.scratch".encode()).status == 200  # other tables: as ClickHouse
+    assert call(server, body=f"SELECT count() FROM {db}.scratch".encode()).body == b"0\n"
