@@ -128,6 +128,15 @@ def numbered_read(sf: SourceFile) -> tuple[str, dict[str, str]]:
     return "CSV", {**settings, "input_format_csv_detect_header": "0"}
 
 
+def server_read(sf: SourceFile) -> tuple[str, dict[str, str]]:
+    """The format and settings of a server's read of the file's data rows (a body sent to ``input()``, rows numbered
+    by their order): one parser when a line above the data opens a quote, as ``numbered_read`` does (the parallel
+    segmenter, counting quotes from the first byte, would cut quoted values with line breaks into rows)."""
+    if not sf.is_parquet and _open_quote_above_data(sf):
+        return sf.clickhouse_format, {**sf.read_settings, "input_format_parallel_parsing": "0"}
+    return sf.clickhouse_format, sf.read_settings
+
+
 @functools.lru_cache(maxsize=64)
 def _lines_with_open_quote(path: Path, encoding: str, lines: int) -> bool:
     with open_text(path, encoding) as text:

@@ -65,8 +65,10 @@ class ServerWarehouse(Warehouse):
 
     def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
         # wait_end_of_query: an error is a failed response (the server spills a large result to its own disk)
-        query = {"database": self.database, **SESSION_SETTINGS, **(settings or {}), "wait_end_of_query": "1"}
-        with self._http.post(self._url, params=query, data=f"{sql}\nFORMAT {fmt}".encode(), auth=self._auth,
+        # the format as the default, not a FORMAT clause: ``EXPLAIN …`` would explain the clause too
+        query = {"database": self.database, **SESSION_SETTINGS, **(settings or {}), "wait_end_of_query": "1",
+                 "default_format": fmt}
+        with self._http.post(self._url, params=query, data=sql.encode(), auth=self._auth,
                              timeout=3600, stream=True) as resp:
             if resp.status_code != 200:
                 raise WarehouseError(resp.text.strip())
@@ -84,7 +86,7 @@ class ServerWarehouse(Warehouse):
             # row order, so rowNumberInAllBlocks() is the row; the read-ahead cap is for this process's memory only
             structure, settings = self._parquet_structure(path), PARQUET_INPUT_SETTINGS
         sql = insert_sql.replace(source, f"input({quote(structure)})") + f"\nFORMAT {fmt}"
-        gz = path.suffix == ".gz"
+        gz = path.suffix.lower() == ".gz"
         with open(path, "rb") as body:
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None,
                        settings={**FILE_SETTINGS, **(settings or {})})

@@ -22,7 +22,7 @@ from app.core.files import linked_names
 from app.core.headers import spelling
 from app.core.json_values import HIT, cast_columns
 from app.core.parquet import parquet_schema
-from app.core.relation import FILE, numbered_read, relation_sql, structure
+from app.core.relation import FILE, numbered_read, relation_sql, server_read, structure
 from app.core.sources import SourceFile
 from app.core.warehouse import Warehouse, quote
 from app.models.columns import ALL_COLUMNS
@@ -142,7 +142,7 @@ class FileStage:
 
     def _insert(self, insert: str, files: list[SourceFile]) -> None:
         sf = files[0]
-        fmt, settings = numbered_read(sf) if self.wh.embedded else (sf.clickhouse_format, sf.read_settings)
+        fmt, settings = numbered_read(sf) if self.wh.embedded else server_read(sf)
         if len(files) == 1:
             self.wh.insert_file(insert, FILE, sf.readable, fmt, structure(sf), settings)
         else:
