@@ -7,16 +7,19 @@ Moose writes dead-letter records in camelCase (``originalRecord``, ``errorMessag
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
 from moose_lib import DeadLetterModel
-from pydantic import AliasGenerator, ConfigDict
+from pydantic import AliasGenerator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from app.ingest.stream_sql import STREAM_INGESTION_ID
 from app.models.ingestion import QuarantinedRow
+
+log = logging.getLogger(__name__)
 
 
 class DeadLetter(DeadLetterModel):
@@ -29,11 +32,27 @@ class DeadLetter(DeadLetterModel):
     )
 
 
+INT64 = range(-(2**63), 2**63)
+
+
 def _row_number(value: Any) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if number in INT64 else 0
+
+
+def refused_alone(record: Any, model: type[BaseModel]) -> bool:
+    """Whether the ingest API refused ``record`` for itself: a whole request is refused for one bad record, so its
+    other records reach the dead-letter queue too, though the client, answered 400, sends them again."""
+    if not isinstance(record, dict):
+        return True
+    try:
+        row = model.model_validate(record, strict=True)  # as Moose reads a record: a string is a string
+    except ValidationError:
+        return True
+    return getattr(row, "x_SourceRow", None) is not None and row.x_SourceRow not in INT64
 
 
 def quarantine_row(letter: DeadLetterModel, fmt: str, table: str) -> QuarantinedRow:
@@ -51,10 +70,15 @@ def quarantine_row(letter: DeadLetterModel, fmt: str, table: str) -> Quarantined
     )
 
 
-def to_quarantine(fmt: str, table: str) -> Callable[[DeadLetterModel], QuarantinedRow]:
-    """The stream transform from a pipeline's dead-letter queue to the quarantine stream."""
+def to_quarantine(fmt: str, table: str, model: type[BaseModel]) -> Callable[[DeadLetterModel], QuarantinedRow | None]:
+    """The stream transform from a pipeline's dead-letter queue to the quarantine stream: the records refused for
+    themselves (``refused_alone``; the others of their request are left out, logged)."""
 
-    def transform(letter: DeadLetterModel) -> QuarantinedRow:
+    def transform(letter: DeadLetterModel) -> QuarantinedRow | None:
+        if letter.source == "api" and not refused_alone(letter.original_record, model):
+            log.info("%s: a record refused with its request (another record of it was invalid) is not quarantined: "
+                     "the client was answered 400 and sends it again", table)
+            return None
         return quarantine_row(letter, fmt, table)
 
     transform.__name__ = f"{table}_dead_letters_to_quarantine"

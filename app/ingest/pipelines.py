@@ -63,7 +63,7 @@ def _pipeline(fmt: str, name: str, model: type[BaseModel]) -> SourcePipeline:
                                                                 dead_letter_queue=True))
     dlq = pipeline.get_dead_letter_queue()
     dlq._t = DeadLetter  # read Moose's camelCase dead letters (see app/ingest/dead_letters.py)
-    dlq.add_transform(quarantine_stream, to_quarantine(fmt, name))
+    dlq.add_transform(quarantine_stream, to_quarantine(fmt, name, model))
     raw = pipeline.get_table()
     to_focus = MaterializedView[FocusCost](MaterializedViewOptions(
         select_statement=stream_sql.focus_select(fmt, name), select_tables=[raw],

@@ -8,6 +8,7 @@ Nothing here maps a column: the relation only presents the raw table the way the
 from __future__ import annotations
 
 from app.core import mapping
+from app.core.conventions import Conventions, normalized, typed_columns
 from app.core.relation import text_value
 from app.core.warehouse import SESSION_SETTINGS, quote
 from app.ingest.raw import SOURCE_COLUMNS
@@ -20,6 +21,9 @@ MAPPING_SETTINGS = ("session_timezone", "prefer_column_name_to_alias", "json_typ
 """Settings the mapping relies on; a materialized view applies its SELECT's SETTINGS clause on every insert."""
 
 STREAM_INGESTION_ID = "ingest-api"
+DAY_FIRST = "^(1[3-9]|2[0-9]|3[01])[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
+MONTH_FIRST = "^[0-9]{1,2}[/.-](1[3-9]|2[0-9]|3[01])[/.-][0-9]{2,4}"
+"""A short date whose first (second) number is over 12: its row's dates are written day (month) first."""
 
 
 def settings_clause() -> str:
@@ -47,6 +51,20 @@ def _new_rows(table: str, target: str, file: str, row: str) -> str:
             f"WHERE {file} IN (SELECT DISTINCT {_source_file(table)} FROM {table}))")
 
 
+def _normalized(fmt: str, column: str) -> str:
+    """A posted value as the bulk reader reads a plain file's (``conventions.normalized``); a short date in the
+    order its row shows (a day over 12 first, ``31/10/2026``, or second, ``10/31/2026``: one row has no file around
+    it to tell, and every date of a row is written alike), else the format's own."""
+    value, dates = _value(column), typed_columns(fmt)[1]
+    if column not in dates:
+        return normalized(fmt, Conventions(), column, value)
+    cells = "[" + ", ".join(f"ifNull({_value(c)}, '')" for c in SOURCE_COLUMNS[fmt] if c in dates) + "]"
+    day, month = (f"arrayExists(d -> match(d, '{pattern}'), {cells})" for pattern in (DAY_FIRST, MONTH_FIRST))
+    return (f"multiIf({day} AND NOT {month}, {normalized(fmt, Conventions(day_first=True), column, value)}, "
+            f"{month} AND NOT {day}, {normalized(fmt, Conventions(day_first=False), column, value)}, "
+            f"{normalized(fmt, Conventions(), column, value)})")
+
+
 def relation(fmt: str, table: str) -> str:
     """The raw table as the bulk relation: canonical columns (trimmed, '' and 'NULL' as NULL) and lineage.
 
@@ -54,7 +72,7 @@ def relation(fmt: str, table: str) -> str:
     content hash of the row (identical rows share it), ``x_SourceDataset`` → ActualCost (Azure cost rows).
     """
     names = list(SOURCE_COLUMNS[fmt]) + ["x_SourceFile", "x_SourceRow", "x_SourceDataset", "x_IngestionId"]
-    cols = [f"{_value(c)} AS `{c}`" for c in SOURCE_COLUMNS[fmt]]
+    cols = [f"{_normalized(fmt, c)} AS `{c}`" for c in SOURCE_COLUMNS[fmt]]
     pairs = ", ".join(f"'{n}', toString(`{n}`)" for n in names)
     cols += [
         "CAST(map(), 'Map(String, String)') AS _extra",

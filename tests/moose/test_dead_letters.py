@@ -8,7 +8,8 @@ import pytest
 from moose_lib import DeadLetterModel
 from pydantic import ValidationError
 
-from app.ingest.dead_letters import DeadLetter, quarantine_row
+from app.ingest.dead_letters import DeadLetter, quarantine_row, refused_alone, to_quarantine
+from app.ingest.raw import AzureCostRow
 
 MOOSE_RECORD = {  # as Moose's ingest API writes it to the dead-letter topic
     "originalRecord": {"Date": "2026-10-01", "CostInBillingCurrency": 12.5, "x_SourceRow": 9,
@@ -48,3 +49,25 @@ def test_quarantine_row_without_lineage_gets_the_pipelines_defaults() -> None:
     letter = DeadLetter.model_validate({**MOOSE_RECORD, "originalRecord": {"x_SourceRow": "not a number"}})
     row = quarantine_row(letter, "focus", "focus_rows")
     assert (row.source_file, row.source_row) == ("ingest-api/focus_rows", 0)
+
+
+@pytest.mark.parametrize(("record", "alone"), [
+    ({"Date": "2026-10-01", "CostInBillingCurrency": "12.5", "x_SourceRow": 3}, False),  # valid: refused with others
+    ({"Date": "2026-10-01", "CostInBillingCurrency": 12.5}, True),  # a number where Moose wants a string
+    ({"Date": "2026-10-01", "x_SourceRow": 6.0}, True),
+    ({"Date": "2026-10-01", "x_SourceRow": "6"}, True),
+    ({"Date": "2026-10-01", "x_SourceRow": 2**63}, True),
+    ("not an object", True),
+])
+def test_only_records_refused_for_themselves_are_quarantined(record, alone) -> None:
+    """Moose refuses a whole request for one bad record and sends every record of it to the dead-letter queue: the
+    valid ones, sent again by the client (answered 400), ended in both the quarantine and FOCUS."""
+    transform = to_quarantine("azure-cost", "azure_cost_rows", AzureCostRow)
+    letter = DeadLetter.model_validate({**MOOSE_RECORD, "originalRecord": record})
+    assert refused_alone(record, AzureCostRow) is alone
+    assert (transform(letter) is not None) is alone
+
+
+def test_a_row_number_beyond_64_bits_is_no_row_number() -> None:
+    letter = DeadLetter.model_validate({**MOOSE_RECORD, "originalRecord": {"x_SourceRow": 2**63}})
+    assert quarantine_row(letter, "azure-cost", "azure_cost_rows").source_row == 0

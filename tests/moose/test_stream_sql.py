@@ -141,3 +141,24 @@ def test_lookup_setup_reruns_while_views_depend_on_it(stream_wh: EmbeddedWarehou
     assert wh.scalar("SELECT ServiceCategory FROM abi.focus_cost") == "Compute"
     teardown = lookup_teardown(lookup_setup())
     assert teardown and all(s.startswith("DROP ") for s in teardown)
+
+
+def test_a_rows_short_dates_are_read_in_the_order_the_row_shows(stream_wh: EmbeddedWarehouse) -> None:
+    """One posted row has no file around it: ``31/10/2026`` shows its row is day first (it went to January, billed
+    in a January-to-November period, with no quarantine); a month name reads as in a file."""
+    wh = stream_wh
+    table = _declare_stream(wh, "azure-cost")
+    row = {"BillingAccountId": "8611537", "BillingCurrencyCode": "EUR", "CostInBillingCurrency": "2.50",
+           "MeterCategory": "Storage"}
+    _post(wh, table, [
+        {**row, "Date": "04/10/2026", "BillingPeriodStartDate": "01/10/2026", "BillingPeriodEndDate": "31/10/2026",
+         "x_SourceRow": 1},
+        {**row, "Date": "10/04/2026", "BillingPeriodStartDate": "10/01/2026", "BillingPeriodEndDate": "10/31/2026",
+         "x_SourceRow": 2},
+        {**row, "Date": "04-Oct-2026", "x_SourceRow": 3},
+        {**row, "Date": "04/10/2026", "x_SourceRow": 4}])  # nothing tells: as Azure writes dates, month first
+    found = wh.rows("SELECT x_SourceRow AS n, toString(ChargePeriodStart) AS day, toString(BillingPeriodStart) AS p, "
+                    "toString(BillingPeriodEnd) AS e FROM abi.focus_cost ORDER BY n")
+    october = {"p": "2026-10-01 00:00:00", "e": "2026-11-01 00:00:00"}
+    assert found == [{"n": n, "day": "2026-10-04 00:00:00", **october} for n in (1, 2, 3)] + [
+        {"n": 4, "day": "2026-04-10 00:00:00", "p": "2026-04-01 00:00:00", "e": "2026-05-01 00:00:00"}]

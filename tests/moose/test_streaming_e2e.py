@@ -89,6 +89,25 @@ def test_records_the_ingest_api_refuses_reach_the_dead_letter_queue_and_the_quar
     assert _count(moose_app, "focus_cost", "x_IngestionId = 'e2e-dlq'") == 0
 
 
+def test_a_request_refused_for_one_record_quarantines_that_record_alone(moose_app: MooseApp) -> None:
+    """The client, answered 400, sends the valid records again: each ends in one place."""
+    good = {"BillingAccountId": "8611537", "BillingCurrencyCode": "USD", "Date": "2026-10-02",
+            "CostInBillingCurrency": "2.50", "ConsumedService": "Microsoft.Storage", "x_SourceFile": "batch.json",
+            "x_IngestionId": "e2e-batch"}
+    rows = [{**good, "x_SourceRow": 1}, {**good, "x_SourceRow": 2, "CostInBillingCurrency": 7}]
+    assert moose_app.post("azure_cost_rows", rows)[0] == 400
+    assert moose_app.post("azure_cost_rows", rows[:1]) == (200, "SUCCESS")
+    moose_app.wait_for("SELECT count() AS n FROM focus_quarantine WHERE ingestion_id = 'e2e-batch'",
+                       lambda r: int(r[0]["n"]) >= 1)
+    moose_app.wait_for("SELECT count() AS n FROM focus_cost WHERE x_IngestionId = 'e2e-batch'",
+                       lambda r: int(r[0]["n"]) == 1)
+    assert moose_app.post("azure_cost_rows", [{**rows[0], "x_SourceRow": 3}]) == (200, "SUCCESS")  # after the DLQ
+    moose_app.wait_for("SELECT count() AS n FROM focus_cost WHERE x_IngestionId = 'e2e-batch'",
+                       lambda r: int(r[0]["n"]) == 2)
+    quarantined = moose_app.query("SELECT source_row FROM focus_quarantine WHERE ingestion_id = 'e2e-batch'")
+    assert quarantined == [{"source_row": 2}]
+
+
 @pytest.mark.parametrize(("ingest_api", "fmt"), [("focus_rows", "focus"), ("azure_focus_rows", "azure-focus")])
 def test_focus_rows_stream_into_focus(moose_app: MooseApp, ingest_api: str, fmt: str) -> None:
     row = {"BilledCost": "3.0", "EffectiveCost": "2.0", "ListCost": "4", "ContractedCost": "3",
