@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.core import settings
 from app.stack import kafka_client, local
+from app.stack.processes import this_process
 from app.stack.services import StackConfig
 
 PORT_FLAGS = ("redis_port", "temporal_port", "temporal_http_port", "kafka_port", "clickhouse_port")
@@ -108,13 +109,18 @@ def _dev(args: argparse.Namespace) -> int:
     if not all(r.healthy for r in local.status(cfg)):
         print("abi stack: the stack is not running (abi stack up)", file=sys.stderr)
         return 1
-    local.reset(cfg)
+    try:
+        local.reset(cfg)
+    except local.StackError as exc:
+        print(f"abi stack: {exc}", file=sys.stderr)
+        return 1
     env = {**os.environ, **local.moose_env(cfg)}
     home = cfg.run_dir / "moose-home"
     local.write_moose_home(home)
     env["HOME"] = str(home)
     os.chdir(settings.PROJECT_ROOT)
     moose = str(Path(sys.executable).parent / "moose-cli")
+    local.record_moose(cfg, this_process([moose, "dev", "--no-infra"]))  # exec keeps the PID
     os.execve(moose, [moose, "dev", "--no-infra"], env)
     return 0  # not reached
 

@@ -177,10 +177,28 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
     return result
 
 
+def running_moose(cfg: StackConfig) -> ProcessRecord | None:
+    """The ``abi stack dev`` (Moose) running on the stack, if one does."""
+    path = cfg.run_dir / "moose.json"
+    if not path.is_file():
+        return None
+    record = ProcessRecord(**json.loads(path.read_text()))
+    return record if alive(record) else None
+
+
+def record_moose(cfg: StackConfig, record: ProcessRecord) -> None:
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.run_dir / "moose.json").write_text(json.dumps(record.as_dict()))
+
+
 def reset(cfg: StackConfig) -> None:
-    """Forget Moose's state: delete its Redis keys and restart the memory-only broker empty."""
+    """Forget Moose's state: delete its Redis keys and restart the memory-only broker empty (refused while Moose
+    runs on the stack: its streams would stop without a word)."""
     import redis
 
+    if moose := running_moose(cfg):
+        raise StackError(f"Moose runs on this stack (PID {moose.pid}, abi stack dev): stop it first; clearing its "
+                         "state and restarting the broker under it stops its streams without a word")
     records = load_state(cfg)
     if "redis" not in records or not alive(records["redis"]):
         raise StackError(f"no stack is running from {cfg.run_dir} (abi stack up)")

@@ -46,6 +46,12 @@ def start(command: list[str], log_path: Path, cwd: Path, env: dict[str, str] | N
     return ProcessRecord(proc.pid, stat[1] if stat else 0, command, str(log_path))
 
 
+def this_process(command: list[str], log: str = "") -> ProcessRecord:
+    """The record of the running process itself (one that is about to ``exec`` ``command``)."""
+    stat = _stat(os.getpid())
+    return ProcessRecord(os.getpid(), stat[1] if stat else 0, command, log)
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status when the process is our own child (no zombie left behind)."""
     try:

@@ -19,7 +19,7 @@ from stacktest import busy_ports, running_stack, stack_config
 
 from app.cli.main import main
 from app.stack import local
-from app.stack.processes import alive
+from app.stack.processes import alive, start, stop
 from app.stack.services import SERVICE_NAMES, StackConfig
 
 
@@ -75,6 +75,25 @@ def test_up_on_a_running_stack_resets_moose_state(stack: StackConfig, capsys: py
     assert after["redis"].pid == before["redis"].pid and after["clickhouse"].pid == before["clickhouse"].pid
     assert redis.Redis(host="127.0.0.1", port=stack.redis_port).get("MS::leadership") is None
     assert capsys.readouterr().out.count("healthy") == 4
+
+
+def test_reset_and_dev_are_refused_while_moose_runs_on_the_stack(stack: StackConfig,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    """Resetting under a running ``abi stack dev`` stopped its streams without a word, ``status`` still healthy."""
+    moose = start(["sleep", "60"], stack.run_dir / "logs" / "moose-stand-in.log", stack.run_dir)
+    local.record_moose(stack, moose)  # as ``abi stack dev`` records itself before it execs moose-cli
+    try:
+        broker = local.load_state(stack)["kafka"]
+        with pytest.raises(local.StackError, match=f"Moose runs on this stack \\(PID {moose.pid}"):
+            local.reset(stack)
+        for command in ("reset", "dev"):
+            assert main(_cli(stack, command)) == 1
+            assert "stop it first" in capsys.readouterr().err
+        assert local.load_state(stack)["kafka"] == broker and alive(broker)
+    finally:
+        stop(moose)
+    local.reset(stack)  # once Moose is gone
+    assert local.running_moose(stack) is None
 
 
 def _consume_in_group(cfg: StackConfig, env: dict[str, str], topic: str) -> subprocess.CompletedProcess[str]:
