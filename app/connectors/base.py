@@ -36,6 +36,11 @@ class ExtractError(PluginError):
     """Extraction failed (source unreachable, throttled beyond the retry budget, bad content…)."""
 
 
+class PermanentError(ExtractError):
+    """Extraction that trying again cannot fix (credentials refused, a period the source does not serve, a folder
+    that is not there): a workflow does not retry it."""
+
+
 @dataclass(frozen=True)
 class PluginInfo:
     """A plugin's metadata, shown by ``abi plugins`` and the management API."""

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from app.connectors.base import ExtractError
+from app.connectors.base import ExtractError, PermanentError
 
 log = logging.getLogger(__name__)
 RETRIABLE = frozenset({429, 500, 502, 503, 504})
@@ -190,6 +190,13 @@ def describe_failure(resp: requests.Response, what: str) -> str:
     hint = {401: "check the credentials", 403: "check the credentials and their permissions on the scope",
             404: "check the scope / ids"}.get(resp.status_code, "")
     return f"{what}: HTTP {resp.status_code} ({_reason(resp)}){'; ' + hint if hint else ''}"
+
+
+def failure(resp: requests.Response, what: str) -> ExtractError:
+    """The error of a failed call (``describe_failure``): permanent for a request the source refuses as such (400,
+    401 after a new token, 403, 404), which trying again cannot fix."""
+    kind = PermanentError if resp.status_code in (400, 401, 403, 404) else ExtractError
+    return kind(describe_failure(resp, what))
 
 
 def _safe(url: str) -> str:

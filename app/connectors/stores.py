@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.connectors.base import ConnectionFailed, ExtractError
+from app.connectors.base import ConnectionFailed, ExtractError, PermanentError
 from app.connectors.secrets import reveal
 
 S3_PROPERTIES: dict[str, Any] = {
@@ -63,7 +63,7 @@ class LocalStore(Store):
 
     def list(self) -> Iterator[StoredObject]:
         if not self.root.is_dir():
-            raise ExtractError(f"folder {self.root} does not exist")
+            raise PermanentError(f"folder {self.root} does not exist")
         for path in sorted(self.root.rglob("*")):
             if path.is_file():
                 st = path.stat()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.connectors import catalog
-from app.connectors.base import ExtractContext, PluginError, RowBatch, Unit
+from app.connectors.base import ConfigError, ExtractContext, PermanentError, PluginError, RowBatch, Unit
 from app.connectors.registry import Registry
 from app.connectors.secrets import scrub, unseal
 from app.core import loader
@@ -48,6 +48,7 @@ class UnitResult:
     extract_seconds: float = 0.0
     load_seconds: float = 0.0
     ingestion_id: str = ""
+    permanent: bool = False
     earlier: list[dict] = field(default_factory=list)
     """Rows of earlier loads this unit's load took out (``IngestionResult.earlier_files``)."""
 
@@ -60,6 +61,8 @@ class SyncResult:
     end: str
     units: list[UnitResult] = field(default_factory=list)
     error: str | None = None
+    permanent: bool = False
+    """The failure is one trying again cannot fix (a bad configuration, ``PermanentError``)."""
 
     @property
     def ok(self) -> bool:
@@ -104,10 +107,10 @@ def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, f
                 result.units.append(outcome)
                 bar.unit(outcome)
                 if outcome.status == "failed":
-                    result.error = outcome.error
+                    result.error, result.permanent = outcome.error, outcome.permanent
                     break
     except PluginError as exc:
-        result.error = str(exc)
+        result.error, result.permanent = str(exc), isinstance(exc, ConfigError | PermanentError)
     except Exception as exc:  # noqa: BLE001 - any failure must end up recorded on the connector
         trace = "".join(traceback.format_exception(exc))  # a library's message may hold what it was given
         log.error("sync of %s failed unexpectedly: %s", name, scrub(trace, config))
@@ -144,7 +147,8 @@ def _run_unit(registry: Registry, wh: Warehouse, name: str, unit: Unit, loaded: 
     try:
         files = _land(unit, tmp)
     except PluginError as exc:
-        return UnitResult(unit.key, "failed", error=f"{unit.key}: {exc}")
+        return UnitResult(unit.key, "failed", error=f"{unit.key}: {exc}",
+                          permanent=isinstance(exc, ConfigError | PermanentError))
     extracted = time.perf_counter()
     if not files:
         return UnitResult(unit.key, "empty", extract_seconds=round(extracted - started, 3))

@@ -136,7 +136,7 @@ def _record_month(rt: Runtime, task: MonthTask, result, base: dict, attempt: int
         error = result.error or next(u.error for u in result.units if u.error)
         store.record_task(rt.wh, {**base, "status": "failed", "rows_read": result.rows_read, "rows_loaded": 0,
                                   "rows_quarantined": 0, "error": error})
-        raise TaskFailure(error, _kind(error, result.units))
+        raise TaskFailure(error, "config" if result.permanent else _kind(error, result.units))
     load = _month_load(task, result)
     store.record_task(rt.wh, {**base, "status": "completed", "rows_read": load.rows_read,
                               "rows_loaded": load.rows_loaded, "rows_quarantined": load.rows_quarantined})

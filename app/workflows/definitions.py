@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
+from datetime import UTC, date, datetime
 from typing import Any, Optional
 
 from moose_lib import Task, TaskConfig, TaskContext, Workflow, WorkflowConfig
@@ -35,6 +36,7 @@ from app.workflows.types import (
     QualitySettings,
     RunReport,
     SourceTotal,
+    quality_periods,
 )
 
 DAILY_CRON = os.environ.get("ABI_DAILY_CRON") or DEFAULT_CRON
@@ -124,7 +126,8 @@ def run_checks(ctx: TaskContext[LoadSummary]) -> QualitySummary:
 def run_quality(ctx: TaskContext[QualityRequest]) -> QualitySummary:
     inp = QualityInput(**ctx.input.model_dump())
     report = RunReport(runner.new_run_id(QUALITY), QUALITY, [inp.connector] if inp.connector else [])
-    periods = [p for p in (inp.start, inp.end) if p]
+    today = date.fromisoformat(inp.today) if inp.today else datetime.now(UTC).date()
+    periods = quality_periods(inp.start, inp.end, today)  # every month of the range, once
     with _runtime() as rt:
         got = runner.finish(rt, report, inp, inp.quality, periods, inp.today)
     return QualitySummary(run_id=report.run_id, rows=0, **asdict(got))

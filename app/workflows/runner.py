@@ -82,9 +82,15 @@ def daily(rt: Runtime, inp: DailyInput, run_id: str) -> RunReport:
     def body(report: RunReport) -> None:
         today = date.fromisoformat(inp.today) if inp.today else datetime.now(UTC).date()
         report.connectors = steps.connectors(rt, inp.connector)
-        for name in report.connectors:
-            load_months(rt, report, name, steps.refresh_months(today, inp.months), f"{run_id}/{name}", False,
-                        inp.max_parallel)
+        failed = []
+        for name in report.connectors:  # one connector failing never keeps the others from their extraction
+            try:
+                load_months(rt, report, name, steps.refresh_months(today, inp.months), f"{run_id}/{name}", False,
+                            inp.max_parallel)
+            except TaskFailure as exc:
+                failed.append(f"connector {name}: {exc}")
+        if failed:
+            raise TaskFailure(f"{len(failed)} of {len(report.connectors)} connector(s) failed; {'; '.join(failed)}")
 
     return tracked(rt, run_id, DAILY, inp.connector or "", inp, body, final=False)
 

@@ -3,7 +3,9 @@ Moose's tasks both carry them), importable inside Temporal's workflow sandbox (s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Optional
 
 DAILY, BACKFILL, QUALITY = "daily-extraction", "backfill", "data-quality"
@@ -11,6 +13,28 @@ WORKFLOWS = (DAILY, BACKFILL, QUALITY)
 DEFAULT_CRON = "0 2 * * *"
 MAX_BACKFILL_MONTHS = 13
 TASK_QUEUE = "abi-workflows"
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def quality_periods(start: Optional[str], end: Optional[str], today: date) -> list[str]:
+    """The billing months (``YYYY-MM``) a data-quality run checks: ``start`` to ``end`` (``start``: the previous
+    month by default; ``end``: ``start``), at most ``MAX_BACKFILL_MONTHS``; ValueError names a bad month or range."""
+    if not start:
+        start = f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+    (year, month), (last_year, last_month) = _month(start, "start"), _month(end or start, "end")
+    count = (last_year - year) * 12 + last_month - month + 1
+    if count < 1:
+        raise ValueError(f"end {end} is before start {start}")
+    if count > MAX_BACKFILL_MONTHS:
+        raise ValueError(f"a data-quality run covers at most {MAX_BACKFILL_MONTHS} months; {start}..{end} is {count}")
+    return [f"{year + (month - 1 + i) // 12:04d}-{(month - 1 + i) % 12 + 1:02d}" for i in range(count)]
+
+
+def _month(text: str, name: str) -> tuple[int, int]:
+    found = _MONTH.match(text)
+    if not found:
+        raise ValueError(f"{name}: {text!r} is not a month (YYYY-MM)")
+    return int(found[1]), int(found[2])
 
 
 @dataclass

@@ -19,8 +19,8 @@ import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from app.connectors import http
-from app.connectors.base import ExtractError
-from app.connectors.http import Http, describe_failure, retry_after, same_origin
+from app.connectors.base import ExtractError, PermanentError
+from app.connectors.http import Http, failure, retry_after, same_origin
 from app.connectors.secrets import reveal
 from plugins.azure_cost_details import settings
 
@@ -55,7 +55,7 @@ class HttpCostDetailsClient(CostDetailsClient):
         version = settings.SCOPE_API_VERSIONS[scope.strip("/").split("/")[0]]
         resp = self.http.request("GET", f"{self.base}{scope}", params={"api-version": version})
         if resp.status_code != 200:
-            raise ExtractError(describe_failure(resp, f"reading scope {scope}"))
+            raise failure(resp, f"reading scope {scope}")
         body = resp.json()
         return str(body.get("displayName") or body.get("properties", {}).get("displayName") or body.get("name"))
 
@@ -69,7 +69,7 @@ class HttpCostDetailsClient(CostDetailsClient):
         if resp.status_code == 200:
             return _completed(resp.json(), what)
         if resp.status_code != 202 or "Location" not in resp.headers:
-            raise ExtractError(describe_failure(resp, f"requesting {what}"))
+            raise failure(resp, f"requesting {what}")
         return self._poll(resp, what)
 
     def _poll(self, resp: requests.Response, what: str) -> dict[str, Any] | None:
@@ -90,7 +90,7 @@ class HttpCostDetailsClient(CostDetailsClient):
                     return _completed(body, what)
                 _fail_if_failed(body, what)
             elif resp.status_code != 202:
-                raise ExtractError(describe_failure(resp, f"polling {what}"))
+                raise failure(resp, f"polling {what}")
             if time.monotonic() >= deadline:
                 raise ExtractError(f"{what} was not ready after {self.poll_timeout:.0f}s of polling "
                                    "(poll_timeout_seconds)")
@@ -106,7 +106,7 @@ class HttpCostDetailsClient(CostDetailsClient):
             if resp.status_code == 404:
                 raise ReportExpired("a blob of the report is gone")
             if resp.status_code != 200:
-                raise ExtractError(describe_failure(resp, f"downloading blob {dest.name}"))
+                raise failure(resp, f"downloading blob {dest.name}")
             try:
                 return _stream(resp, dest, on_bytes)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ProtocolError,
@@ -189,8 +189,9 @@ class TokenAuth:
 
         try:
             return {"Authorization": f"Bearer {self.cred.get_token(self.scope).token}"}
-        except ClientAuthenticationError as exc:
-            raise ExtractError(f"authentication failed: {_first_line(exc)}") from exc
+        except ClientAuthenticationError as exc:  # refused by Entra (AADSTS…): trying again cannot help
+            error = PermanentError if "AADSTS" in str(exc) else ExtractError
+            raise error(f"authentication failed: {_first_line(exc)}") from exc
         except ServiceRequestError as exc:
             raise ExtractError(f"cannot reach the Microsoft Entra authority: {_first_line(exc)}") from exc
 

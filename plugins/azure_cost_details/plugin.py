@@ -14,6 +14,7 @@ from app.connectors.base import (
     ConnectionFailed,
     ExtractContext,
     ExtractError,
+    PermanentError,
     PluginInfo,
     SourcePlugin,
     Unit,
@@ -85,7 +86,7 @@ class AzureCostDetailsPlugin(SourcePlugin):
         wanted = [m for m in months(start, end) if m <= today]
         oldest = add_months(today, -settings.HISTORY_MONTHS)
         if wanted and wanted[0] < oldest:
-            raise ExtractError(f"the Cost Details API serves {settings.HISTORY_MONTHS} months of history (from "
+            raise PermanentError(f"the Cost Details API serves {settings.HISTORY_MONTHS} months of history (from "
                                f"{oldest:%Y-%m}); use azure-exports for {wanted[0]:%Y-%m}")
         client = self.client_factory(config, False)
         metrics = config["metrics"]

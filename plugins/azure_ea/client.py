@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import ExtractError
-from app.connectors.http import Http, describe_failure, same_origin
+from app.connectors.http import Http, failure, same_origin
 
 
 class EaUsageClient(ABC):
@@ -33,7 +33,7 @@ class HttpEaUsageClient(EaUsageClient):
     def billing_periods(self, enrollment: str) -> list[str]:
         resp = self.http.request("GET", f"{self.base}/{self.version}/enrollments/{enrollment}/billingperiods")
         if resp.status_code != 200:
-            raise ExtractError(describe_failure(resp, f"listing the billing periods of enrollment {enrollment}"))
+            raise failure(resp, f"listing the billing periods of enrollment {enrollment}")
         return [str(p.get("billingPeriodId")) for p in resp.json()]
 
     def usage_pages(self, enrollment: str, month: date) -> Iterator[list[dict[str, Any]]]:
@@ -48,7 +48,7 @@ class HttpEaUsageClient(EaUsageClient):
             seen.add(url)
             resp = self.http.request("GET", url)
             if resp.status_code != 200:
-                raise ExtractError(describe_failure(resp, f"reading usage of {month:%Y-%m}, page {page}"))
+                raise failure(resp, f"reading usage of {month:%Y-%m}, page {page}")
             try:
                 body = resp.json(parse_float=Decimal)
             except ValueError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 from app.connectors.base import (
     ConnectionFailed,
     ExtractContext,
-    ExtractError,
+    PermanentError,
     PluginInfo,
     SourcePlugin,
     Unit,
@@ -71,7 +71,7 @@ def _objects(patterns: list[str], strict: bool) -> Iterator[StoredObject]:
     for pattern in patterns:
         matches = [Path(p) for p in glob.glob(os.path.expanduser(pattern), recursive=True)]
         if not matches and strict:
-            raise ExtractError(f"{pattern}: no such file or folder")
+            raise PermanentError(f"{pattern}: no such file or folder")
         for match in matches:
             files = sorted(p for p in match.rglob("*") if p.is_file()) if match.is_dir() else [match]
             for path in files:

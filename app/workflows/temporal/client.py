@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from temporalio.client import (
@@ -30,7 +30,16 @@ from temporalio.converter import value_to_type
 from app.connectors.base import PluginError, months
 from app.connectors.service import parse_month
 from app.workflows.temporal.workflows import INPUT_TYPES
-from app.workflows.types import BACKFILL, DAILY, DEFAULT_CRON, MAX_BACKFILL_MONTHS, TASK_QUEUE, DailyInput
+from app.workflows.types import (
+    BACKFILL,
+    DAILY,
+    DEFAULT_CRON,
+    MAX_BACKFILL_MONTHS,
+    QUALITY,
+    TASK_QUEUE,
+    DailyInput,
+    quality_periods,
+)
 
 SCHEDULE_PREFIX = "abi-daily-"
 CRON_NOTE = "; cron: "
@@ -61,6 +70,8 @@ def parse_input(name: str, data: dict[str, Any]) -> Any:
         inp = value_to_type(INPUT_TYPES[name], data)
         if name == BACKFILL:
             _check_months(inp.start, inp.end)
+        if name == QUALITY:
+            quality_periods(inp.start, inp.end, date.fromisoformat(inp.today) if inp.today else date.today())
         return inp
     except (TypeError, ValueError, KeyError, PluginError) as exc:
         raise WorkflowUsageError(f"input of {name}: {exc}") from exc

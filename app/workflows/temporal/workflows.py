@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         RetrySettings,
         RunEvent,
         RunReport,
+        quality_periods,
     )
 
 BOOKKEEPING = RetrySettings(initial_interval_s=1.0, max_interval_s=30.0, max_attempts=10, start_to_close_s=600.0,
@@ -146,11 +147,21 @@ class DailyExtraction:
     async def _body(self, report: RunReport, inp: DailyInput) -> None:
         today = date.fromisoformat(inp.today) if inp.today else workflow.now().date()
         report.connectors = await _activity("abi.list_connectors", inp.connector, list[str])
-        for name in report.connectors:
+        failed: list[str] = []
+        for name in report.connectors:  # one connector failing never keeps the others from their extraction
             before = len(report.loads)
             key = f"{workflow.info().workflow_id}/{name}"
-            await load_months(report, name, month_range(today, inp.months), key, False, inp.max_parallel, inp.retry)
+            try:
+                await load_months(report, name, month_range(today, inp.months), key, False, inp.max_parallel,
+                                  inp.retry)
+            except ApplicationError as exc:
+                failed.append(f"connector {name}: {_error(exc)}")
+                if len(report.loads) == before:
+                    continue
             await check(report, name, report.loads[before:], today.isoformat(), inp)
+        if failed:
+            raise ApplicationError(f"{len(failed)} of {len(report.connectors)} connector(s) failed; "
+                                   + "; ".join(failed), non_retryable=True)
 
 
 @workflow.defn(name=BACKFILL)
@@ -187,9 +198,10 @@ class DataQuality:
 
     async def _body(self, report: RunReport, inp: QualityInput) -> None:
         today = date.fromisoformat(inp.today) if inp.today else workflow.now().date()
-        start = inp.start or month_range(today, 2)[0]
-        end = inp.end or start
-        periods = [m for m in month_range(today, 14) if start <= m <= end] or [start]
+        try:
+            periods = quality_periods(inp.start, inp.end, today)
+        except ValueError as exc:  # a bad month never gets better: no retry
+            raise ApplicationError(f"input of {QUALITY}: {exc}", non_retryable=True) from exc
         await check(report, inp.connector or "", [], today.isoformat(), inp, periods)
 
 

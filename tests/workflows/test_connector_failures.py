@@ -1,0 +1,61 @@
+"""Failures an operator meets in the scheduled extraction: a broken connector among healthy ones, errors that
+trying again cannot fix, a data-quality range."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+from abitest import csv_total, total
+from connectortest import months_ago
+from temporalio.client import WorkflowFailureError
+from test_temporal_workflows import execute, run, runs
+from workflowtest import add_connector, cost_details, fast_retry, quiet_quality
+
+from app.connectors.service import ConnectorService
+from app.workflows.types import DAILY, DailyInput, quality_periods
+
+WRONG_SECRET = "WORKFLOW_TEST_WRONG_SECRET"
+
+
+def test_a_connector_refused_by_entra_keeps_no_other_from_its_extraction(runtime, fake_azure, waits):
+    """The broken connector sorts first: the run stopped there, the healthy one was never extracted, and the
+    refusal (AADSTS7000215) was tried six times."""
+    os.environ[WRONG_SECRET] = "not-the-secret"
+    add_connector(runtime, fake_azure, name="healthy")
+    ConnectorService(runtime.registry).add("broken", "azure-cost-details",
+                                           cost_details(fake_azure, client_secret=f"env:{WRONG_SECRET}"))
+    today = months_ago(0).replace(day=2)
+    inp = DailyInput(today=today.isoformat(), retry=fast_retry(), quality=quiet_quality())
+    with pytest.raises(WorkflowFailureError) as failed:
+        run(execute(runtime, DAILY, inp))
+    message = str(failed.value.cause)
+    assert "1 of 2 connector(s) failed; connector broken: " in message and "AADSTS7000215" in message
+    loaded = runtime.wh.rows("SELECT connector, month, status, attempt FROM abi.workflow_tasks ORDER BY connector, "
+                             "month")
+    assert {(t["connector"], t["status"]) for t in loaded} == {("broken", "failed"), ("healthy", "completed")}
+    assert max(t["attempt"] for t in loaded if t["connector"] == "broken") == 1  # not retried
+    previous = fake_azure.data.month_file(months_ago(1), "ActualCost")
+    assert total(runtime.wh, "BilledCost", f"BillingPeriodStart = '{months_ago(1)}'") == csv_total(
+        previous, "CostInBillingCurrency")
+    checked = runtime.wh.rows("SELECT connector, status FROM abi.data_quality_results WHERE `check` = 'reconciliation'")
+    assert checked and {(c["connector"], c["status"]) for c in checked} == {("healthy", "pass")}
+    assert [r["status"] for r in runs(runtime)] == ["failed"]
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (None, None, ["2026-10"]), ("2026-09", None, ["2026-09"]),
+    ("2025-12", "2026-02", ["2025-12", "2026-01", "2026-02"]),
+])
+def test_a_quality_range_is_every_month_of_it_once(start, end, expected):
+    assert quality_periods(start, end, date(2026, 11, 5)) == expected
+
+
+@pytest.mark.parametrize(("start", "end", "error"), [
+    ("2026-13", None, "start: '2026-13' is not a month"), ("2026-10", "2026-09", "end 2026-09 is before start"),
+    ("2025-01", "2026-10", "at most 13 months"),
+])
+def test_a_bad_quality_range_is_refused(start, end, error):
+    with pytest.raises(ValueError, match=error):
+        quality_periods(start, end, date(2026, 11, 5))
