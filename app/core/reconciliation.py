@@ -25,14 +25,30 @@ METRICS = {"BilledCost": "actual cost", "EffectiveCost": "amortized cost"}
 def reconcile(wh: Warehouse, stages: list[str], totals: list[dict[str, str]]) -> list[dict[str, str]]:
     """FOCUS against the files' ``totals`` (``FileResult.source_totals``) over the accounts staged in ``stages``:
     ``{"billing_period", "currency", "metric", "source", "focus", "difference"}`` each (exact decimal text)."""
+    return _reconciled(wh, [f"{wh.database}.{stage}" for stage in stages], totals)
+
+
+def reconcile_files(wh: Warehouse, files: list[str], totals: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``reconcile`` of an earlier load of ``files`` (its stages gone): over the days and accounts of their rows
+    that FOCUS holds, of any dataset (an actual file's usage superseded by amortized rows of the same files is gone,
+    its days are those rows')."""
+    if not files:
+        return []
+    held = f"(SELECT * FROM {wh.database}.{FOCUS_TABLE} WHERE x_SourceFile IN ({', '.join(quote(f) for f in files)}))"
+    return _reconciled(wh, [held], totals, carried_by={metric: "" for metric in CARRIED_BY})
+
+
+def _reconciled(wh: Warehouse, relations: list[str], totals: list[dict[str, str]],
+                carried_by: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """``carried_by``: per metric, the dataset whose rows' days do not count (``CARRIED_BY``; '': every row's)."""
     source = summed_totals(totals)
-    if not stages or not source:
+    if not relations or not source:
         return []
     db = wh.database
-    staged = " UNION ALL ".join(f"SELECT {ACCOUNT_SCOPE} AS scope, {DAY} AS day, x_SourceDataset AS d FROM {db}.{stage}"
-                                for stage in stages)
+    staged = " UNION ALL ".join(f"SELECT {ACCOUNT_SCOPE} AS scope, {DAY} AS day, x_SourceDataset AS d FROM {rel}"
+                                for rel in relations)
     sums = ", ".join(f"toString(sumIf({metric}, ({ACCOUNT_SCOPE}, {DAY}) IN ({_days(staged, excluded)}))) AS {metric}"
-                     for metric, excluded in CARRIED_BY.items())
+                     for metric, excluded in (carried_by or CARRIED_BY).items())
     rows = wh.rows(f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingCurrency AS c, {sums} "
                    f"FROM {db}.{FOCUS_TABLE} WHERE {ACCOUNT_SCOPE} IN (SELECT scope FROM ({staged})) GROUP BY p, c")
     focus = {(r["p"], r["c"], metric): Decimal(r[metric]) for r in rows for metric in METRICS}

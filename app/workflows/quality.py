@@ -1,9 +1,9 @@
 """Data quality after a load: reconciliation, quarantine rate, freshness, and cost anomalies.
 
-- **Reconciliation** per billing period and connector (Microsoft's rule): FOCUS ``BilledCost`` equals the actual
-  cost the source delivered, FOCUS ``EffectiveCost`` the amortized cost. Source totals are the files' own costs,
-  summed by the loader over every row it read (``totals``); FOCUS totals over the billing accounts those files
-  brought, in that period.
+- **Reconciliation** per load, billing period and connector (Microsoft's rule): FOCUS ``BilledCost`` equals the
+  actual cost the source delivered, FOCUS ``EffectiveCost`` the amortized cost. Source totals are the files' own
+  costs, summed by the loader over every row it read (``totals``); FOCUS totals over the accounts and charge days
+  the load replaced (``reconciliation.reconcile_files``).
 - **Quarantine rate** per loaded month: quarantined rows / rows read.
 - **Freshness** per billing account: days between the latest charge and today.
 - **Anomalies**: :mod:`app.workflows.anomalies` over the days of the periods.
@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from app.core.reconciliation import reconcile_files
 from app.core.warehouse import Warehouse, quote
 from app.ingest.tables import FOCUS_TABLE
 from app.workflows import store
@@ -32,7 +33,7 @@ def check(wh: Warehouse, inp: CheckInput) -> QualityReport:
     at = store.now()
     base = {"run_id": inp.run_id, "connector": inp.connector, "checked_at": at}
     accounts = _accounts(wh, [f for load in inp.loads for f in load.files])
-    rows = reconcile(wh, inp.loads, accounts, inp.settings) + quarantine_rates(inp.loads, inp.settings)
+    rows = reconcile(wh, inp.loads, inp.settings) + quarantine_rates(inp.loads, inp.settings)
     rows += freshness(wh, sorted({a for accts in accounts.values() for a in accts}), today, inp.settings)
     rows = [{**base, **r} for r in rows]
     store.insert(wh, QUALITY_TABLE, rows)
@@ -59,41 +60,31 @@ def _accounts(wh: Warehouse, files: list[str]) -> dict[str, set[str]]:
     return out
 
 
-def reconcile(wh: Warehouse, loads: list[MonthLoad], accounts: dict[str, set[str]], s: QualitySettings,
-              ) -> list[dict]:
-    """One result per billing period and metric the source delivered a total for."""
-    source: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for load in loads:
-        for t in load.totals:
-            source[(t.billing_period, t.metric, t.currency)] += Decimal(t.total)
-    focus = _focus_totals(wh, accounts)
+def reconcile(wh: Warehouse, loads: list[MonthLoad], s: QualitySettings) -> list[dict]:
+    """One result per load, billing period, metric and currency the source delivered a total for: FOCUS over the
+    accounts and days that load replaced (``reconcile_files``: a load of part of a billing period, as anniversary
+    periods have, is checked on its part). A unit loaded again within the run (a folder every month's sync
+    loads) is checked once."""
+    units = {tuple(sorted(load.files)): load for load in loads if load.files and load.totals}
     out = []
-    for (period, metric, currency), expected in sorted(source.items()):
-        actual = focus.get((period, metric, currency), Decimal(0))
-        diff = actual - expected
-        ok = abs(diff) <= Decimal(str(s.tolerance))
-        subject = f"{metric} = {METRIC_SOURCES[metric]}" + (f", {currency}" if currency else "")
-        out.append({"check": "reconciliation", "billing_period": period,
-                    "subject": subject, "status": "pass" if ok else "fail",
-                    "source_value": str(expected), "focus_value": str(actual), "difference": str(diff),
-                    "value": float(abs(diff)), "threshold": s.tolerance,
-                    "details": "" if ok else f"FOCUS {actual} vs source {expected} (difference {diff})"})
+    for files, load in units.items():
+        totals = [{"billing_period": t.billing_period, "currency": t.currency, "metric": t.metric, "total": t.total}
+                  for t in load.totals]
+        for r in reconcile_files(wh, list(files), totals):
+            out.append(_reconciliation(r, load.month, s))
     return out
 
 
-def _focus_totals(wh: Warehouse, accounts: dict[str, set[str]]) -> dict[tuple[str, str, str], Decimal]:
-    """FOCUS BilledCost and EffectiveCost per (billing period, metric, billing currency) over ``accounts``."""
-    pairs = [f"({quote(p)}, {quote(a)})" for p, accts in accounts.items() for a in accts]
-    if not pairs:
-        return {}
-    rows = wh.rows(f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingCurrency AS c, "
-                   f"toString(sum(BilledCost)) AS b, toString(sum(EffectiveCost)) AS e "
-                   f"FROM {wh.database}.{FOCUS_TABLE} WHERE (p, BillingAccountId) IN ({', '.join(pairs)}) "
-                   "GROUP BY p, c")
-    out = {}
-    for r in rows:
-        out[(r["p"], "BilledCost", r["c"])], out[(r["p"], "EffectiveCost", r["c"])] = Decimal(r["b"]), Decimal(r["e"])
-    return out
+def _reconciliation(r: dict[str, str], month: str, s: QualitySettings) -> dict:
+    expected, actual, diff = Decimal(r["source"]), Decimal(r["focus"]), Decimal(r["difference"])
+    ok = abs(diff) <= Decimal(str(s.tolerance))
+    subject = f"{r['metric']} = {METRIC_SOURCES[r['metric']]}" + (f", {r['currency']}" if r["currency"] else "")
+    if month != r["billing_period"]:
+        subject += f" (loaded with {month})"
+    return {"check": "reconciliation", "billing_period": r["billing_period"], "subject": subject,
+            "status": "pass" if ok else "fail", "source_value": str(expected), "focus_value": str(actual),
+            "difference": str(diff), "value": float(abs(diff)), "threshold": s.tolerance,
+            "details": "" if ok else f"FOCUS {actual} vs source {expected} (difference {diff})"}
 
 
 def quarantine_rates(loads: list[MonthLoad], s: QualitySettings) -> list[dict]:
