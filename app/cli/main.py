@@ -70,11 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure(logging.DEBUG if args.verbose else logging.WARNING)
+    code = _run(args)
+    if getattr(args, "temporal_client", False) and _is_abi_process():
+        _exit_now(code)  # on errors too: the crash at finalization came after any command of the Temporal client
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's exit code; known failures printed in one line (2: usage, 3: warehouse busy)."""
     try:
-        code = args.run(args)
-        if getattr(args, "temporal_client", False) and _is_abi_process():
-            _exit_now(code)
-        return code
+        return args.run(args)
     except commands.CommandError as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 2

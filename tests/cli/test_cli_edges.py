@@ -63,3 +63,16 @@ def test_remove_by_a_name_several_loaded_files_end_with_lists_them(tmp_path, dem
     out = abi(tmp_path, "remove", actual.name)
     assert out.returncode == 2 and f"{actual.name} names 2 loaded files (nothing removed): " in out.stderr
     assert str(actual.resolve()) in out.stderr and str(copy.resolve()) in out.stderr
+
+
+def test_a_refused_workflow_command_ends_without_finalization_too(monkeypatch, capsys):
+    """The Temporal client's native runtime crashed now and then at interpreter exit (139): refused input and
+    unknown ids, which exit 2, crashed too."""
+    from app.cli import main as cli
+
+    ended: list[int] = []
+    monkeypatch.setattr(cli, "_is_abi_process", lambda: True)
+    monkeypatch.setattr(cli, "_exit_now", ended.append)
+    bad = json.dumps({"connector": "x", "start": "2026-13", "end": "2026-13"})
+    assert cli.main(["workflows", "--address", "127.0.0.1:1", "run", "backfill", "--input", bad]) == 2
+    assert ended == [2] and "abi: " in capsys.readouterr().err
