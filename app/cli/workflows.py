@@ -146,8 +146,12 @@ async def status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, indent=2, default=str))
         return 0
-    for key, value in {**(out["run"] or {}), **{f"temporal.{k}": v for k, v in temporal.items()}}.items():
+    shown = {**(out["run"] or {}), **{f"temporal.{k}": v for k, v in temporal.items() if k != "pending"}}
+    for key, value in shown.items():
         print(f"{key:>22}: {value}")
+    for p in temporal.get("pending") or []:  # a month failing and retried, before the run fails
+        print(f"{'pending':>22}: {p['activity']} attempt {p['attempt']}"
+              + (f", last failure: {p['last_failure']}" if p["last_failure"] else ""))
     if tasks:
         print()
         _show(tasks, False, ("month", "status", "attempt", "rows_read", "rows_loaded", "rows_quarantined", "error"))

@@ -3,6 +3,7 @@ trying again cannot fix, a data-quality range."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import date
 
@@ -59,3 +60,37 @@ def test_a_quality_range_is_every_month_of_it_once(start, end, expected):
 def test_a_bad_quality_range_is_refused(start, end, error):
     with pytest.raises(ValueError, match=error):
         quality_periods(start, end, date(2026, 11, 5))
+
+
+def test_a_month_being_retried_shows_its_attempts_and_last_failure(runtime, fake_azure, waits):
+    """The run said ``running`` with no error while a month failed attempt after attempt."""
+    from workflowtest import dev_server, worker
+
+    from app.workflows.temporal.client import describe
+    from app.workflows.types import BACKFILL, TASK_QUEUE, BackfillInput
+
+    month = f"{months_ago(1):%Y-%m}"
+    add_connector(runtime, fake_azure, max_attempts=1)
+    fake_azure.fail(50, 503, match="generateCostDetailsReport")
+    inp = BackfillInput("azure", month, month, retry=fast_retry(max_attempts=50, initial_interval_s=0.2,
+                                                                max_interval_s=0.2), quality=quiet_quality())
+
+    async def scenario() -> dict:
+        env = await dev_server()
+        try:
+            async with worker(env.client, runtime):
+                handle = await env.client.start_workflow(BACKFILL, inp, id="retrying", task_queue=TASK_QUEUE)
+                for _ in range(300):
+                    seen = await describe(env.client, "retrying")
+                    if seen["pending"] and seen["pending"][0]["attempt"] >= 3:
+                        break
+                    await asyncio.sleep(0.1)
+                await handle.cancel()
+                return seen
+        finally:
+            await env.shutdown()
+
+    seen = run(scenario())
+    assert seen["status"] == "running"
+    [pending] = seen["pending"]
+    assert pending["activity"] == "abi.extract_month" and pending["attempt"] >= 3 and "503" in pending["last_failure"]

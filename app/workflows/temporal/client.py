@@ -131,11 +131,17 @@ async def retry(client: Client, workflow_id: str, task_queue: str = TASK_QUEUE) 
 
 
 async def describe(client: Client, workflow_id: str) -> dict[str, Any]:
+    """The run as Temporal sees it, with its activities still pending: their attempt and last failure (a month
+    failing and retried shows here before the run itself fails)."""
     desc = await client.get_workflow_handle(workflow_id).describe()
     memo = await desc.memo()
+    pending = [{"activity": p.activity_type.name, "attempt": p.attempt,
+                "last_failure": p.last_failure.message or None if p.HasField("last_failure") else None}
+               for p in desc.raw_description.pending_activities]
     return {"id": desc.id, "run_id": desc.run_id, "workflow": desc.workflow_type,
             "status": _status(desc.status), "started": _iso(desc.start_time), "ended": _iso(desc.close_time),
-            "task_queue": desc.task_queue, **{k: memo.get(k) for k in ("connector", "rows", "error")}}
+            "task_queue": desc.task_queue, **{k: memo.get(k) for k in ("connector", "rows", "error")},
+            "pending": pending}
 
 
 async def list_runs(client: Client, limit: int = 20, query: str | None = None) -> list[dict[str, Any]]:
