@@ -125,7 +125,7 @@ async def list_runs(args: argparse.Namespace) -> int:
     if rows is None:
         from app.workflows.temporal.client import list_runs as temporal_runs
 
-        rows = await temporal_runs(await _client(args), args.limit)
+        rows = await temporal_runs(await _client(args), args.limit, args.workflow, args.connector, args.status)
     _show(rows, args.json, RUN_COLUMNS if rows and "run_id" in rows[0] else None)
     return 0
 

@@ -95,7 +95,7 @@ def cancel_then_retry(capsys, fake_azure, backfill: dict) -> str:
     fake_azure.polls, fake_azure.retry_after = 1000, 0.05  # reports never ready: the run hangs in month 1
     assert abi(capsys, "run", "backfill", "--id", "bf-two", "--input", json.dumps(backfill))[0] == 0
     assert abi(capsys, "cancel", "bf-two")[0] == 0
-    wait_status(capsys, "bf-two", "canceled")
+    wait_status(capsys, "bf-two", "cancelled")
     fake_azure.polls = 1
     code, out, _ = abi(capsys, "retry", "bf-two", "--wait", "--json")
     assert code == 0
@@ -108,8 +108,11 @@ def check_temporal_views(capsys, retried: str) -> None:
     """While the worker holds the warehouse: list and history from Temporal, schedules, a bad input refused."""
     code, out, err = abi(capsys, "list", "--json")
     assert code == 0 and "Temporal's view" in err
-    assert {r["id"]: r["status"] for r in json.loads(out)} == {"bf-one": "completed", "bf-two": "canceled",
+    assert {r["id"]: r["status"] for r in json.loads(out)} == {"bf-one": "completed", "bf-two": "cancelled",
                                                                retried: "completed"}
+    filtered = abi(capsys, "list", "--json", "--status", "cancelled", "--workflow", "backfill", "--connector", "azure")
+    assert [r["id"] for r in json.loads(filtered[1])] == ["bf-two"]  # the filters apply to Temporal's view too
+    assert json.loads(abi(capsys, "list", "--json", "--connector", "nosuch")[1]) == []
     events = json.loads(abi(capsys, "history", "bf-one", "--json")[1])
     assert [e["activity"] for e in events if e["event"] == "activity_task_scheduled"].count(
         "abi.extract_month") == 1

@@ -144,15 +144,28 @@ async def describe(client: Client, workflow_id: str) -> dict[str, Any]:
             "pending": pending}
 
 
-async def list_runs(client: Client, limit: int = 20, query: str | None = None) -> list[dict[str, Any]]:
-    """Recent runs from Temporal's visibility (newest first)."""
+async def list_runs(client: Client, limit: int = 20, workflows: list[str] | None = None,
+                    connectors: list[str] | None = None, statuses: list[str] | None = None) -> list[dict[str, Any]]:
+    """Recent runs from Temporal's visibility (newest first), filtered as ``abi workflows list`` asks."""
     out = []
-    async for wf in client.list_workflows(query or "", limit=limit):
+    async for wf in client.list_workflows(_visibility(workflows, statuses)):
         memo = await wf.memo()
+        if connectors and memo.get("connector") not in connectors:
+            continue
         out.append({"id": wf.id, "workflow": wf.workflow_type, "status": _status(wf.status),
                     "started": _iso(wf.start_time), "ended": _iso(wf.close_time), "connector": memo.get("connector"),
                     "rows": memo.get("rows"), "error": memo.get("error")})
+        if len(out) == limit:
+            break
     return out
+
+
+def _visibility(workflows: list[str] | None, statuses: list[str] | None) -> str:
+    """A visibility query of the workflow types and statuses (ABI's names: ``cancelled``, ``failed``…)."""
+    names = {v: k for k, v in STATUS_NAMES.items()}
+    parts = [" OR ".join(f"WorkflowType = '{w}'" for w in workflows or [] if w in INPUT_TYPES),
+             " OR ".join(f"ExecutionStatus = '{names[s]}'" for s in statuses or [] if s in names)]
+    return " AND ".join(f"({p})" for p in parts if p)
 
 
 async def history(client: Client, workflow_id: str) -> list[dict[str, Any]]:
@@ -219,8 +232,15 @@ async def delete_schedule(client: Client, connector: str) -> None:
     await client.get_schedule_handle(SCHEDULE_PREFIX + connector).delete()
 
 
+STATUS_NAMES = {"Running": "running", "Completed": "completed", "Failed": "failed", "Canceled": "cancelled",
+                "Terminated": "terminated", "TimedOut": "timed_out", "ContinuedAsNew": "continued_as_new"}
+"""Temporal's execution statuses (as its visibility queries name them) and ABI's (as ``workflow_runs`` does)."""
+
+
 def _status(status: WorkflowExecutionStatus | None) -> str:
-    return status.name.lower() if status else "unknown"
+    if status is None:
+        return "unknown"
+    return {"CANCELED": "cancelled"}.get(status.name, status.name.lower())
 
 
 def _iso(moment: datetime | None) -> str | None:
