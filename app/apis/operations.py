@@ -19,7 +19,7 @@ from app.apis.results import Row, Table, money_row
 from app.apis.service import Execute
 from app.workflows.tables import ANOMALIES_TABLE, QUALITY_TABLE, RUNS_TABLE, TASKS_TABLE
 
-CHECKS = ("reconciliation", "freshness", "quarantine_rate")
+CHECKS = ("reconciliation", "freshness", "quarantine_rate", "completeness")
 STATUSES = ("pass", "warn", "fail")
 RUN_STATUSES = ("running", "completed", "failed", "cancelled")
 

@@ -53,7 +53,7 @@ class WorkflowTask(BaseModel):
 
 class DataQualityResult(BaseModel):
     """One check: reconciliation (per billing period and metric), freshness (per billing account), quarantine
-    rate (per billing period)."""
+    rate (per billing period), completeness (per billing period and account)."""
 
     run_id: str
     check: Enum

@@ -6,6 +6,7 @@
   the load replaced (``reconciliation.reconcile_files``).
 - **Quarantine rate** per loaded month: quarantined rows / rows read.
 - **Freshness** per billing account: days between the latest charge and today.
+- **Completeness** per billing period and account: days without usage between its first and last usage day.
 - **Anomalies**: :mod:`app.workflows.anomalies` over the days of the periods.
 """
 
@@ -35,6 +36,7 @@ def check(wh: Warehouse, inp: CheckInput) -> QualityReport:
     accounts = _accounts(wh, [f for load in inp.loads for f in load.files])
     rows = reconcile(wh, inp.loads, inp.settings) + quarantine_rates(inp.loads, inp.settings)
     rows += freshness(wh, sorted({a for accts in accounts.values() for a in accts}), today, inp.settings)
+    rows += completeness(wh, accounts)
     rows = [{**base, **r} for r in rows]
     store.insert(wh, QUALITY_TABLE, rows)
     periods = inp.periods or sorted({p for load in inp.loads for p in load.billing_periods})
@@ -112,6 +114,29 @@ def freshness(wh: Warehouse, accounts: list[str], today: date, s: QualitySetting
         out.append({"check": "freshness", "billing_period": "", "subject": r["a"], "status": status,
                     "value": float(lag), "threshold": s.freshness_days,
                     "details": f"latest charge on {r['d']}, {lag} day(s) before {today}"})
+    return out
+
+
+def completeness(wh: Warehouse, accounts: dict[str, set[str]]) -> list[dict]:
+    """Per billing period and account loaded: the days between its first and its last usage charge that have no
+    usage at all (a day an export or a sync lost passes reconciliation: the source lacks it too)."""
+    pairs = [f"({quote(p)}, {quote(a)})" for p, accts in accounts.items() for a in accts]
+    if not pairs:
+        return []
+    rows = wh.rows(f"SELECT formatDateTime(BillingPeriodStart, '%Y-%m') AS p, BillingAccountId AS a, "
+                   "arrayMap(d -> toString(d), arraySort(groupUniqArray(toDate(ChargePeriodStart)))) AS days "
+                   f"FROM {wh.database}.{FOCUS_TABLE} WHERE (p, a) IN ({', '.join(pairs)}) "
+                   "AND ChargeCategory = 'Usage' GROUP BY p, a ORDER BY p, a")
+    out = []
+    for r in rows:
+        held = [date.fromisoformat(d) for d in r["days"]]
+        span = [held[0] + timedelta(days=i) for i in range((held[-1] - held[0]).days + 1)]
+        missing = sorted(set(span) - set(held))
+        shown = ", ".join(str(d) for d in missing[:5]) + (" …" if len(missing) > 5 else "")
+        out.append({"check": "completeness", "billing_period": r["p"], "subject": r["a"],
+                    "status": "warn" if missing else "pass", "value": float(len(missing)), "threshold": 0.0,
+                    "details": f"{len(missing)} day(s) without usage between {held[0]} and {held[-1]}: {shown}"
+                    if missing else ""})
     return out
 
 

@@ -52,3 +52,18 @@ def test_a_unit_loaded_again_in_the_same_run_is_reconciled_once(wh, tmp_path):
     report = check(wh, CheckInput("again", "demo", [load, load, load], today="2026-07-01", settings=SETTINGS))
     rows = reconciliation(wh, "again")
     assert report.failed == 0 and len(rows) == 2 and {r["status"] for r in rows.values()} == {"pass"}
+
+
+def test_a_day_missing_from_a_month_is_reported_and_a_whole_month_is_not(wh, tmp_path):
+    """A day the source lost passes reconciliation (the files lack it too): completeness names it."""
+    ensure_workflow_schema(wh)
+    files = generate(tmp_path / "demo", month=JUNE)
+    result = ingest(wh, [files.actual, files.amortized])
+    check(wh, CheckInput("whole", "demo", [month_load(result)], today="2026-07-01", settings=SETTINGS))
+    wh.command("DELETE FROM abi.focus_cost WHERE toDate(ChargePeriodStart) = '2026-06-15'")
+    report = check(wh, CheckInput("gap", "demo", [month_load(result)], today="2026-07-01", settings=SETTINGS))
+    found = {r["run_id"]: r for r in wh.rows("SELECT run_id, status, details FROM abi.data_quality_results "
+                                             "WHERE `check` = 'completeness'")}
+    assert found["whole"]["status"] == "pass"
+    assert found["gap"]["status"] == "warn" and "1 day(s) without usage" in found["gap"]["details"]
+    assert "2026-06-15" in found["gap"]["details"] and report.warnings >= 1
