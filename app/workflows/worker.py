@@ -71,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(logging.DEBUG if args.verbose else logging.INFO)
     for noisy in ("azure", "msal", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    asyncio.run(serve(args.address, args.task_queue, args.parallel, sticky_timeout_s=args.sticky_timeout))
+    try:
+        asyncio.run(serve(args.address, args.task_queue, args.parallel, sticky_timeout_s=args.sticky_timeout))
+    except RuntimeError as exc:  # temporalio's: the server cannot be reached
+        if "connect" not in str(exc).lower():
+            raise
+        print(f"abi worker: cannot reach Temporal at {args.address or address()}: {str(exc).splitlines()[0]} "
+              "(abi stack up, or --address)", file=sys.stderr)
+        return 1
     return 0
 
 

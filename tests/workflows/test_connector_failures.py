@@ -94,3 +94,27 @@ def test_a_month_being_retried_shows_its_attempts_and_last_failure(runtime, fake
     assert seen["status"] == "running"
     [pending] = seen["pending"]
     assert pending["activity"] == "abi.extract_month" and pending["attempt"] >= 3 and "503" in pending["last_failure"]
+
+
+@pytest.mark.parametrize(("name", "data", "error"), [
+    ("backfill", {"connector": "a", "start": "2026-01", "end": "2026-02", "max_paralel": 2}, "max_paralel"),
+    ("backfill", {"connector": "a", "start": "2999-01", "end": "2999-02"}, "2999-01 has not begun"),
+    ("daily-extraction", {"months": 0}, "refreshes 1 to 13 months"),
+    ("data-quality", {"start": "2026-13"}, "is not a month"),
+    ("data-quality", [1], "a JSON object"),
+])
+def test_workflow_inputs_an_operator_mistypes_are_refused_before_anything_starts(name, data, error):
+    from app.workflows.temporal.client import WorkflowUsageError, parse_input
+
+    with pytest.raises(WorkflowUsageError, match=error):
+        parse_input(name, data)
+
+
+def test_a_worker_that_cannot_reach_temporal_says_so_in_one_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "app.workflows.worker", "--address", "127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "abi worker: cannot reach Temporal at 127.0.0.1:1" in done.stderr

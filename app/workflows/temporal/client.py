@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -66,8 +66,16 @@ def parse_input(name: str, data: dict[str, Any]) -> Any:
     """The workflow's input dataclass from JSON (unknown workflow or fields: WorkflowUsageError)."""
     if name not in INPUT_TYPES:
         raise WorkflowUsageError(f"unknown workflow {name!r}; known: {', '.join(INPUT_TYPES)}")
+    if not isinstance(data, dict):
+        raise WorkflowUsageError(f"input of {name}: a JSON object, not {type(data).__name__}")
+    known = {f.name for f in fields(INPUT_TYPES[name])}
+    if unknown := sorted(set(data) - known):  # a misspelt ``max_paralel`` was silently the default
+        raise WorkflowUsageError(f"input of {name}: unknown field(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(sorted(known))}")
     try:
         inp = value_to_type(INPUT_TYPES[name], data)
+        if name == DAILY and not 1 <= inp.months <= MAX_BACKFILL_MONTHS:
+            raise ValueError(f"months: {inp.months}; a daily run refreshes 1 to {MAX_BACKFILL_MONTHS} months")
         if name == BACKFILL:
             _check_months(inp.start, inp.end)
         if name == QUALITY:
@@ -79,7 +87,10 @@ def parse_input(name: str, data: dict[str, Any]) -> Any:
 
 def _check_months(start: str, end: str) -> None:
     """A backfill's range, checked before it starts (as the workflow would, months later in its run)."""
-    count = len(months(parse_month(start, "start"), parse_month(end, "end")))
+    first = parse_month(start, "start")
+    if first > date.today().replace(day=1):
+        raise ValueError(f"{start} has not begun: a backfill loads months that have charges")
+    count = len(months(first, parse_month(end, "end")))
     if count > MAX_BACKFILL_MONTHS:
         raise ValueError(f"a backfill covers at most {MAX_BACKFILL_MONTHS} months (Azure's history); "
                          f"{start}..{end} is {count}")
@@ -199,6 +210,8 @@ def _event_summary(attrs: dict[str, Any]) -> dict[str, Any]:
 async def set_schedule(client: Client, connector: str, cron: str = DEFAULT_CRON, months: int = 2,
                        task_queue: str = TASK_QUEUE) -> str:
     """Create or update the daily schedule of ``connector``; returns its id."""
+    if not 1 <= months <= MAX_BACKFILL_MONTHS:
+        raise WorkflowUsageError(f"--months {months}: a daily run refreshes 1 to {MAX_BACKFILL_MONTHS} months")
     sid = SCHEDULE_PREFIX + connector
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(DAILY, DailyInput(connector=connector, months=months), id=sid,
