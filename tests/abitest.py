@@ -147,3 +147,15 @@ def demo_lines(tmp_path: Path, n: int) -> tuple[str, list[str]]:
 
     lines = generate(tmp_path / "demo").actual.read_text(encoding="utf-8-sig").splitlines()
     return lines[0], lines[1:n + 1]
+
+
+def first_days(source: Path, target: Path, last_day: int) -> Path:
+    """An EA file (``MM/DD/YYYY`` dates) with its rows up to day ``last_day`` of the month: what a month-to-date
+    export wrote that day."""
+    with open(source, newline="", encoding="utf-8-sig") as src, open(target, "w", newline="") as out:
+        reader, writer = csv.reader(src), csv.writer(out)
+        header = next(reader)
+        writer.writerow(header)
+        day = header.index("Date")
+        writer.writerows(r for r in reader if int(r[day].split("/")[1]) <= last_day)
+    return target

@@ -8,7 +8,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from abitest import csv_total, load, total
+from abitest import csv_total, first_days, load, total
 from connectortest import demo_month, per_subscription_runs, write_export_run
 
 from app.core.archives import expand_paths
@@ -18,22 +18,11 @@ from app.core.runs import earlier_runs
 MONTH = date(2026, 10, 1)
 
 
-def _first_days(source, target, last_day: int):
-    """The month-to-date file an earlier run wrote: the rows up to ``last_day``."""
-    with open(source, newline="", encoding="utf-8-sig") as src, open(target, "w", newline="") as out:
-        reader, writer = csv.reader(src), csv.writer(out)
-        header = next(reader)
-        writer.writerow(header)
-        day = header.index("Date")
-        writer.writerows(r for r in reader if int(r[day].split("/")[1]) <= last_day)
-    return target
-
-
 def _two_runs(tmp_path, last_day: int = 15, timed: bool = False):
     """A month-to-date export's run up to ``last_day`` and its month-end run: (demo files, root, old, new parts);
     ``timed``: each run in a folder of its time (``…/20261001-20261031/202610160500/<run id>/``)."""
     files = demo_month(tmp_path, MONTH)
-    early = _first_days(files.actual, tmp_path / f"mtd_{last_day}.csv", last_day)
+    early = first_days(files.actual, tmp_path / f"mtd_{last_day}.csv", last_day)
     root = tmp_path / "container"
     old = write_export_run(root, "mtd-actual", "ActualCost", MONTH, f"run-{last_day}",
                            f"2026-10-{last_day + 1:02d}T05:00:00Z", early,
@@ -96,7 +85,7 @@ def test_files_of_one_load_that_repeat_each_other_are_named(wh, tmp_path):
     files = demo_month(tmp_path, MONTH)
     copy = tmp_path / "download" / "cost-details (1).csv"
     copy.parent.mkdir()
-    copy.write_bytes(_first_days(files.actual, tmp_path / "first_week.csv", 7).read_bytes())
+    copy.write_bytes(first_days(files.actual, tmp_path / "first_week.csv", 7).read_bytes())
     result = load(wh, files.actual, copy, files.amortized)
     warned = [w for f in result.files for w in f.warnings]
     assert len(warned) == 1 and str(copy) in warned[0] and str(files.actual) in warned[0]
@@ -108,7 +97,7 @@ def test_parts_of_one_export_run_and_atomic_loads_are_not_overlaps(wh, tmp_path)
     parts = write_export_run(tmp_path / "c", "e", "ActualCost", MONTH, "r1", "2026-11-01T00:00:00Z", files.actual,
                              parts=3)
     assert all(not f.warnings for f in load(wh, *parts).files)
-    first_week = _first_days(files.actual, tmp_path / "first_week.csv", 7)
+    first_week = first_days(files.actual, tmp_path / "first_week.csv", 7)
     assert all(not f.warnings for f in load(wh, files.actual, first_week, atomic=True).files)
 
 

@@ -3,9 +3,9 @@ a month re-loaded in halves) on its part, a unit every month of a run loads agai
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
+from abitest import first_days
 from test_quality import month_load, reconciliation
 
 from app.core.demo import generate
@@ -18,23 +18,13 @@ JUNE = date(2026, 6, 1)
 SETTINGS = QualitySettings(freshness_days=10_000)
 
 
-def _first_days(source, target, last_day: int):
-    with open(source, newline="", encoding="utf-8-sig") as src, open(target, "w", newline="") as out:
-        reader, writer = csv.reader(src), csv.writer(out)
-        header = next(reader)
-        writer.writerow(header)
-        day = header.index("Date")
-        writer.writerows(r for r in reader if int(r[day].split("/")[1]) <= last_day)
-    return target
-
-
 def test_a_load_of_part_of_a_billing_period_is_reconciled_on_its_part(wh, tmp_path):
     """The month held whole from an earlier load, this run loads its first half: the whole period's FOCUS
     against the half's files made a false difference of the other half."""
     ensure_workflow_schema(wh)
     files = generate(tmp_path / "demo", month=JUNE)
     assert ingest(wh, [files.actual, files.amortized]).ok
-    halves = [_first_days(f, tmp_path / f"half_{f.name}", 15) for f in (files.actual, files.amortized)]
+    halves = [first_days(f, tmp_path / f"half_{f.name}", 15) for f in (files.actual, files.amortized)]
     result = ingest(wh, halves)
     assert result.ok
     report = check(wh, CheckInput("half", "demo", [month_load(result)], today="2026-07-01", settings=SETTINGS))
