@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 from app.stack.ch_protocol import (
     ClickHouseError,
     QueryRequest,
@@ -40,6 +41,11 @@ _WRITE_RE = re.compile(
 _TRUNCATE_RE = re.compile(
     r"^\s*TRUNCATE\s+(?:TABLE\s+)?(?:IF\s+EXISTS\s+)?(?:(?:`[^`]+`|\w+)\.)?(`[^`]+`|\w+)\s*;?\s*$", re.I)
 """``TRUNCATE [TABLE] [IF EXISTS] [db.]name``: group 1 is the table's name."""
+KEPT_TABLES = frozenset({FOCUS_TABLE, QUARANTINE_TABLE})
+"""Tables ``moose-cli dev`` may not empty: on each start (its state is cleared: ``abi stack reset``) it backfills every
+materialized view as new, truncating the target first; the FOCUS tables hold rows of bulk loads, of the other raw
+tables and of the dead-letter queue too, and the views add only rows the table does not hold (``stream_sql``)."""
+
 _APPEND_CHUNK = 1 << 20
 _INPUT_RE = re.compile(r"\binput\s*\(\s*('(?:[^'\\]|\\.)*')\s*\)", re.I)
 """``input('structure')``: the table function of ``INSERT … SELECT … FROM input(…) FORMAT …``."""

@@ -26,9 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from app.core import logs
-from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 from app.stack.ch_compress import CompressionError, compress_native, encode_content, pick_encoding
-from app.stack.ch_engine import ChdbEngine
+from app.stack.ch_engine import KEPT_TABLES, ChdbEngine
 from app.stack.ch_protocol import (
     RESERVED_PARAMS,
     ClickHouseError,
@@ -43,10 +42,6 @@ from app.stack.ch_protocol import (
 log = logging.getLogger("abi.stack.clickhouse_http")
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-KEPT_TABLES = frozenset({FOCUS_TABLE, QUARANTINE_TABLE})
-"""Tables ``moose-cli dev`` may not empty: on each start (its state is cleared: ``abi stack reset``) it backfills every
-materialized view as new, truncating the target first; the FOCUS tables hold rows of bulk loads, of the other raw
-tables and of the dead-letter queue too, and the views add only rows the table does not hold (``stream_sql``)."""
 _TEXT = "text/plain; charset=UTF-8"
 _MAX_LINE = 65537
 MAX_URI_SIZE = 1 << 20
