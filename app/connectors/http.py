@@ -168,10 +168,20 @@ def same_origin(link: str, base: str, what: str) -> str:
     leaves ``base``'s scheme and host: the credentials go to the configured host only."""
     url = urljoin(base, link)
     got, want = urlsplit(url), urlsplit(base)
-    if (got.scheme.lower(), got.netloc.lower()) != (want.scheme.lower(), want.netloc.lower()):
+    if got.username is not None or _origin(got) != _origin(want):
         raise ExtractError(f"{what} points at {got.scheme}://{got.netloc}, not the configured "
                            f"{want.scheme}://{want.netloc}: not followed (credentials go to that host only)")
     return url
+
+
+def _origin(parts) -> tuple[str, str, int | None]:
+    """Scheme, host and port as a browser compares origins (``:443`` of https is no port; ``host.`` is ``host``)."""
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:  # a port that is not a number
+        port = -1
+    return scheme, (parts.hostname or "").rstrip("."), port
 
 
 def _reason(resp: requests.Response) -> str:
@@ -194,8 +204,9 @@ def describe_failure(resp: requests.Response, what: str) -> str:
 
 def failure(resp: requests.Response, what: str) -> ExtractError:
     """The error of a failed call (``describe_failure``): permanent for a request the source refuses as such (400,
-    401 after a new token, 403, 404), which trying again cannot fix."""
-    kind = PermanentError if resp.status_code in (400, 401, 403, 404) else ExtractError
+    401 after a new token), which trying again cannot fix; a 403 or 404 may pass (a role assignment still
+    propagating, an operation just created)."""
+    kind = PermanentError if resp.status_code in (400, 401) else ExtractError
     return kind(describe_failure(resp, what))
 
 

@@ -115,6 +115,8 @@ def _clean(name: str, value: str) -> Secret:
     """The secret without the spaces and line ends around it (a ``secrets.env`` saved with CRLF gives ``key\\r``,
     which an HTTP library would print back in its error); one with a control character inside is refused."""
     value = value.strip()
+    if not value:
+        raise ConfigError(name, "is empty")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ConfigError(name, "holds a control character (a line break or tab) inside its value: set it again")
     return Secret(value)

@@ -90,16 +90,17 @@ def read_run(folder: Path) -> ExportRun | None:
 
 def _blob_sizes(manifest: dict) -> tuple[tuple[str, int], ...]:
     """``ExportRun.sizes`` of a manifest: an export's ``blobName``, a Cost Details report's ``blobLink`` (its
-    path's last name)."""
+    path's last name); a name listed twice (in two folders) or a size of 0 says nothing."""
     sizes = []
     for blob in manifest.get("blobs") or []:
         try:
             name = PurePosixPath(urlsplit(str(blob.get("blobName") or blob.get("blobLink") or "")).path).name
-            if name and blob.get("byteCount") is not None:
+            if name and blob.get("byteCount"):
                 sizes.append((name, int(blob["byteCount"])))
         except (AttributeError, TypeError, ValueError):  # a manifest written by hand: its sizes say nothing
             continue
-    return tuple(sizes)
+    names = [n for n, _ in sizes]
+    return tuple((n, size) for n, size in sizes if names.count(n) == 1)
 
 
 def cut_part(path: Path) -> str | None:
@@ -110,7 +111,8 @@ def cut_part(path: Path) -> str | None:
     if expected is None or (held := archives.size(path)) in (expected, -1):
         return None
     return (f"{held:,} bytes where its export run's manifest says {expected:,}: the run is still being "
-            "written or the file was cut short in a copy; copy the run again whole, then load it")
+            f"written, or the file was {'cut short' if held < expected else 'changed'} in a copy; copy the run "
+            "again as stored, then load it")
 
 
 def range_folder(folder: Path) -> Path:

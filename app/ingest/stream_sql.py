@@ -8,7 +8,7 @@ Nothing here maps a column: the relation only presents the raw table the way the
 from __future__ import annotations
 
 from app.core import mapping
-from app.core.conventions import Conventions, normalized, typed_columns
+from app.core.conventions import NATIVE_DAY_FIRST, Conventions, normalized, typed_columns
 from app.core.relation import text_value
 from app.core.warehouse import SESSION_SETTINGS, quote
 from app.ingest.raw import SOURCE_COLUMNS
@@ -52,32 +52,45 @@ def _new_rows(table: str, target: str, file: str, row: str) -> str:
 
 
 def _normalized(fmt: str, column: str) -> str:
-    """A posted value as the bulk reader reads a plain file's (``conventions.normalized``); a short date in the
-    order its row shows (a day over 12 first, ``31/10/2026``, or second, ``10/31/2026``: one row has no file around
-    it to tell, and every date of a row is written alike), else the format's own."""
-    value, dates = _value(column), typed_columns(fmt)[1]
-    if column not in dates:
-        return normalized(fmt, Conventions(), column, value)
-    cells = "[" + ", ".join(f"ifNull({_value(c)}, '')" for c in SOURCE_COLUMNS[fmt] if c in dates) + "]"
-    day, month = (f"arrayExists(d -> match(d, '{pattern}'), {cells})" for pattern in (DAY_FIRST, MONTH_FIRST))
-    return (f"multiIf({day} AND NOT {month}, {normalized(fmt, Conventions(day_first=True), column, value)}, "
-            f"{month} AND NOT {day}, {normalized(fmt, Conventions(day_first=False), column, value)}, "
-            f"{normalized(fmt, Conventions(), column, value)})")
+    """A posted value (trimmed: ``_posted``) as the bulk reader reads a plain file's (``conventions.normalized``); a
+    short date in the order its row shows (``_day_first`` / ``_month_first``), else the format's own."""
+    if column not in typed_columns(fmt)[1]:
+        return normalized(fmt, Conventions(), column, f"`{column}`")
+    value = f"`{column}`"  # its month name read in ``_posted``
+    day_first = not NATIVE_DAY_FIRST[fmt]  # the order the format's mapping does not read by itself
+    shows, parse = ("_day_first AND NOT _month_first", "parseDateTimeBestEffortOrNull") if day_first else (
+        "_month_first AND NOT _day_first", "parseDateTimeBestEffortUSOrNull")
+    return f"if({shows}, ifNull(toString({parse}({value})), {value}), {value})"
+
+
+def _posted(fmt: str, table: str) -> str:
+    """The raw table's rows: each value trimmed (NULL when empty or a literal null), the posted row as JSON
+    (``_raw``), and whether the row's short dates show day first (``31/10/2026``) or month first (``10/31/2026``):
+    one row has no file around it to tell, and every date of a row is written alike."""
+    names = list(SOURCE_COLUMNS[fmt]) + ["x_SourceFile", "x_SourceRow", "x_SourceDataset", "x_IngestionId"]
+    pairs = ", ".join(f"'{n}', toString(`{n}`)" for n in names)
+    dates = "[" + ", ".join(f"ifNull({_value(c)}, '')" for c in SOURCE_COLUMNS[fmt] if c in typed_columns(fmt)[1]) + "]"
+    cols = [f"{normalized(fmt, Conventions(), c, _value(c)) if c in typed_columns(fmt)[1] else _value(c)} AS `{c}`"
+            for c in SOURCE_COLUMNS[fmt]]
+    cols += ["x_SourceFile", "x_SourceRow", "x_SourceDataset", "x_IngestionId",
+             f"toJSONString(mapFilter((k, v) -> v IS NOT NULL, map({pairs}))) AS _raw",
+             f"arrayExists(d -> match(d, '{DAY_FIRST}'), {dates}) AS _day_first",
+             f"arrayExists(d -> match(d, '{MONTH_FIRST}'), {dates}) AS _month_first"]
+    return "(SELECT " + ", ".join(cols) + f" FROM {table})"
 
 
 def relation(fmt: str, table: str) -> str:
-    """The raw table as the bulk relation: canonical columns (trimmed, '' and 'NULL' as NULL) and lineage.
+    """The raw table as the bulk relation: canonical columns (trimmed, '' and 'NULL' as NULL, normalized) and
+    lineage.
 
     Defaults: ``x_IngestionId`` → 'ingest-api', ``x_SourceFile`` → 'ingest-api/<table>', ``x_SourceRow`` → a
     content hash of the row (identical rows share it), ``x_SourceDataset`` → ActualCost (Azure cost rows).
     """
-    names = list(SOURCE_COLUMNS[fmt]) + ["x_SourceFile", "x_SourceRow", "x_SourceDataset", "x_IngestionId"]
     cols = [f"{_normalized(fmt, c)} AS `{c}`" for c in SOURCE_COLUMNS[fmt]]
-    pairs = ", ".join(f"'{n}', toString(`{n}`)" for n in names)
     cols += [
         "CAST(map(), 'Map(String, String)') AS _extra",
         "CAST([], 'Array(String)') AS _row_errors",
-        f"toJSONString(mapFilter((k, v) -> v IS NOT NULL, map({pairs}))) AS _raw",
+        "_raw",
         "toInt64(ifNull(x_SourceRow, toInt64(cityHash64(_raw) % 9007199254740991))) AS _row",
         f"ifNull(x_IngestionId, '{STREAM_INGESTION_ID}') AS _ingestion_id",
         f"{_source_file(table)} AS _source_file",
@@ -85,7 +98,7 @@ def relation(fmt: str, table: str) -> str:
         f"'{fmt}' AS _format",
         "toString(now64(3, 'UTC')) AS _ingested_at",
     ]
-    return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {table})"
+    return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {_posted(fmt, table)})"
 
 
 def mapped(fmt: str, table: str) -> str:

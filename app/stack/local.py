@@ -79,6 +79,8 @@ def _log_event(event: str, **fields: object) -> None:
 
 def up(cfg: StackConfig) -> list[ServiceStatus]:
     """Start the stack (or, when it already runs, reset Moose's state in it); return each service's status."""
+    if moose := running_moose(cfg):  # restarting services under it stops its streams without a word
+        raise StackError(f"Moose runs on this stack (PID {moose.pid}, abi stack dev): stop it first")
     records = load_state(cfg)
     if records and all(alive(r) for r in records.values()) and set(records) == {s.name for s in SERVICES}:
         running = recorded_config(cfg)

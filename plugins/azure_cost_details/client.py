@@ -100,9 +100,9 @@ class HttpCostDetailsClient(CostDetailsClient):
     def download(self, blob_link: str, dest: Path, on_bytes=None) -> int:
         for attempt in range(1, 4):
             resp = self.http.request("GET", blob_link, authenticate=False, stream=True)
-            if resp.status_code == 403 and "AuthenticationFailed" in (resp.headers.get("x-ms-error-code", "")
-                                                                       + resp.text[:500]):
-                raise ReportExpired("the report's download links have expired")
+            if resp.status_code in (401, 403):  # Storage's answer to a SAS link past its expiry
+                raise ReportExpired(f"the report's download links are refused ({resp.status_code} "
+                                    f"{resp.headers.get('x-ms-error-code') or 'AuthenticationFailed'})")
             if resp.status_code == 404:
                 raise ReportExpired("a blob of the report is gone")
             if resp.status_code != 200:

@@ -137,36 +137,49 @@ class Unreadable:
 
 
 def _runs(store: Store, objects: dict[str, StoredObject], unreadable: list[Unreadable]) -> Iterator[ExportRun]:
-    """The export runs of ``objects``' manifests; manifests that cannot be read go to ``unreadable``."""
+    """The export runs of ``objects``' manifests; a run's manifest (in a ``YYYYMMDD-YYYYMMDD`` folder) that cannot
+    be read goes to ``unreadable``; other files named manifest.json (another tool's) are skipped."""
     for key, obj in objects.items():
         if PurePosixPath(key).name.lower() not in settings.MANIFEST_NAMES:
             continue
+        in_run, month = _range_month(PurePosixPath(key))
         try:
             manifest = json.loads(store.read_bytes(key))
-            config, run = manifest.get("exportConfig") or {}, manifest.get("runInfo") or {}
+            config, run = manifest.get("exportConfig"), manifest.get("runInfo") or {}
+            if not isinstance(config, dict) and not in_run:
+                log.info("skipping %s: not a Cost Management export manifest (no exportConfig)", key)
+                continue
             kind = config.get("type") or ""
+            if kind not in settings.DATASETS:
+                log.info("skipping export run %s: type %s carries no cost details", key, kind)
+                continue
             month = date.fromisoformat(str(run["startDate"])[:10]).replace(day=1)
             export = config.get("exportName") or PurePosixPath(key).parts[-4]
             blobs = [str(b["blobName"]) for b in manifest.get("blobs", [])]
             sizes = [int(b["byteCount"]) if b.get("byteCount") is not None else None
                      for b in manifest.get("blobs", [])]
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-            log.warning("%s: not read as a Cost Management export manifest (%s: %s)", key, type(exc).__name__, exc)
-            unreadable.append(_unreadable(key, f"{type(exc).__name__}: {exc}"))
-            continue
-        if kind not in settings.DATASETS:
-            log.info("skipping export run %s: type %s carries no cost details", key, kind)
+            if not in_run:
+                log.warning("skipping %s: not read as an export run's manifest (%s: %s)", key, type(exc).__name__,
+                            exc)
+                continue
+            problem = f"{type(exc).__name__}: {exc}"
+            log.warning("%s: not read as a Cost Management export manifest (%s)", key, problem)
+            unreadable.append(Unreadable(key, _export_folder(PurePosixPath(key)), month, problem))
             continue
         owner = str(config.get("resourceId") or "").lower() or str(_export_folder(PurePosixPath(key)))
         yield ExportRun(export, kind, month, str(run.get("submittedTime") or ""), obj, blobs, sizes, owner)
 
 
-def _unreadable(key: str, problem: str) -> Unreadable:
-    """An unreadable manifest, with the month its date-range folder (``YYYYMMDD-YYYYMMDD``) names, if any."""
-    path = PurePosixPath(key)
-    ranges = [p.name for p in list(path.parents)[:4] if DATE_RANGE.match(p.name)]
-    month = date(int(ranges[0][:4]), int(ranges[0][4:6]), 1) if ranges and 0 < int(ranges[0][4:6]) < 13 else None
-    return Unreadable(key, _export_folder(path), month, problem)
+def _range_month(manifest: PurePosixPath) -> tuple[bool, date | None]:
+    """Whether the manifest is in an export run's ``YYYYMMDD-YYYYMMDD`` folder, and the month it names."""
+    ranges = [p.name for p in list(manifest.parents)[:4] if DATE_RANGE.match(p.name)]
+    if not ranges:
+        return False, None
+    try:
+        return True, date(int(ranges[0][:4]), int(ranges[0][4:6]), 1)
+    except ValueError:  # a folder like 00000101-00000131
+        return True, None
 
 
 def _refused(u: Unreadable) -> Iterator[Any]:

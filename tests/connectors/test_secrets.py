@@ -78,6 +78,8 @@ def test_a_secret_with_a_line_end_is_trimmed_and_one_with_a_control_character_in
     monkeypatch.setenv("DB_PASSWORD", "  hunter2-long\r\n")
     stored = seal(SCHEMA, {"user": "u", "password": "env:DB_PASSWORD"})
     assert unseal(SCHEMA, stored)["password"].reveal() == "hunter2-long"
+    with pytest.raises(ConfigError, match="is empty"):
+        unseal(SCHEMA, {"user": "u", "password": "  "})
     monkeypatch.setenv("DB_PASSWORD", "hunter2\r\nlong")
     with pytest.raises(ConfigError) as err:
         unseal(SCHEMA, stored)

@@ -230,3 +230,23 @@ def test_a_part_shorter_than_its_manifest_says_is_refused_whole(wh, tmp_path, zi
     assert not result.ok and len(refused) == 1 and refused[0].path.endswith("part_0_0001.csv")
     assert f"where its export run's manifest says {whole:,}" in refused[0].error
     assert wh.scalar("SELECT count() FROM abi.focus_cost WHERE x_SourceFile LIKE '%part_0_0001.csv'") == 0
+
+
+def test_sizes_a_manifest_cannot_vouch_for_are_not_checked(tmp_path):
+    """A name listed twice (two folders) or a byteCount of 0 says nothing of a file's size."""
+    import json
+
+    from app.core.runs import cut_part
+
+    run = tmp_path / "20261001-20261031" / "run-1"
+    run.mkdir(parents=True)
+    for name in ("part_0_0001.csv", "part_0_0002.csv", "part_0_0003.csv"):
+        (run / name).write_text("a,b\n1,2\n")
+    blobs = [{"blobName": "x/run-1/part_0_0001.csv", "byteCount": 999},
+             {"blobName": "x/run-1/sub/part_0_0001.csv", "byteCount": 8},
+             {"blobName": "x/run-1/part_0_0002.csv", "byteCount": 0},
+             {"blobName": "x/run-1/part_0_0003.csv", "byteCount": 99}]
+    (run / "manifest.json").write_text(json.dumps({"exportConfig": {"type": "ActualCost"},
+                                                   "runInfo": {"startDate": "2026-10-01"}, "blobs": blobs}))
+    assert cut_part(run / "part_0_0001.csv") is None and cut_part(run / "part_0_0002.csv") is None
+    assert "8 bytes where its export run's manifest says 99" in cut_part(run / "part_0_0003.csv")

@@ -136,3 +136,30 @@ def test_sas_signatures_are_redacted_from_logs():
         log.removeHandler(handler)
     line = json.loads(out.getvalue())["msg"]
     assert "Zm9vYmFyc2VjcmV0" not in line and "sig=REDACTED&se=2026" in line and "sv=2020-05-31" in line
+
+
+@pytest.mark.parametrize(("link", "followed"), [
+    ("https://management.azure.com:443/op/1", True), ("https://MANAGEMENT.azure.com./op/1", True), ("/op/1", True),
+    ("https://user@management.azure.com/op/1", False), ("https://management.azure.com:8443/op/1", False),
+    ("http://management.azure.com/op/1", False),
+])
+def test_links_on_the_configured_origin_are_followed_as_browsers_compare_origins(link, followed):
+    """ARM's operation URLs may name the default port (``:443``): the same host, not another."""
+    from app.connectors.http import same_origin
+
+    if followed:
+        assert same_origin(link, "https://management.azure.com", "Location").endswith("/op/1")
+    else:
+        with pytest.raises(ExtractError, match="not followed"):
+            same_origin(link, "https://management.azure.com", "Location")
+
+
+def test_a_refused_blob_link_requests_the_report_again(tmp_path):
+    """Storage refuses a SAS link past its expiry with 403: a new report, never a permanent failure."""
+    from plugins.azure_cost_details.client import ReportExpired
+
+    recorded = [{"method": "GET", "url": "https://acct.blob.core.windows.net/r/p.csv", "status": 403,
+                 "headers": {"x-ms-error-code": "AuthorizationPermissionMismatch"}, "body": ""}]
+    client = HttpCostDetailsClient(Http(RecordedTransport(recorded)), "https://management.azure.com")
+    with pytest.raises(ReportExpired, match="403 AuthorizationPermissionMismatch"):
+        client.download("https://acct.blob.core.windows.net/r/p.csv", tmp_path / "p.csv")

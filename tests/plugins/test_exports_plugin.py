@@ -176,3 +176,16 @@ def test_a_focus_cost_export_beside_the_cost_details_of_its_scope_is_not_loaded_
     add(sqlite_registry, "focus", {"storage": "local", "path": str(root), "datasets": ["FocusCost"]})
     alone = sync(sqlite_registry, wh, "focus", months_ago(1), month_end(months_ago(1)))
     assert [u.key for u in alone.units] == [f"daily-focus/{months_ago(1):%Y-%m}"] and alone.rows_read == 1
+
+
+def test_a_manifest_of_another_tool_is_skipped(layout, sqlite_registry, wh):
+    """Another tool's ``Manifest.json`` (AWS Data Exports) in the bucket failed every sync, of any range."""
+    root, files = layout
+    other = root / "aws" / "cur" / "Manifest.json"
+    other.parent.mkdir(parents=True)
+    other.write_text('{"assemblyId": "x", "reportKeys": ["cur/part-0.csv.gz"]}')
+    (root / "notes" / "manifest.json").parent.mkdir(parents=True)
+    (root / "notes" / "manifest.json").write_text("not json")
+    add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
+    done = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(months_ago(1)))
+    assert done.ok and reconciles(wh, files)

@@ -86,7 +86,7 @@ def test_reset_and_dev_are_refused_while_moose_runs_on_the_stack(stack: StackCon
         broker = local.load_state(stack)["kafka"]
         with pytest.raises(local.StackError, match=f"Moose runs on this stack \\(PID {moose.pid}"):
             local.reset(stack)
-        for command in ("reset", "dev"):
+        for command in ("reset", "dev", "up"):
             assert main(_cli(stack, command)) == 1
             assert "stop it first" in capsys.readouterr().err
         assert local.load_state(stack)["kafka"] == broker and alive(broker)

@@ -113,6 +113,7 @@ def check_temporal_views(capsys, retried: str) -> None:
     filtered = abi(capsys, "list", "--json", "--status", "cancelled", "--workflow", "backfill", "--connector", "azure")
     assert [r["id"] for r in json.loads(filtered[1])] == ["bf-two"]  # the filters apply to Temporal's view too
     assert json.loads(abi(capsys, "list", "--json", "--connector", "nosuch")[1]) == []
+    assert json.loads(abi(capsys, "list", "--json", "--workflow", "nosuch")[1]) == []
     events = json.loads(abi(capsys, "history", "bf-one", "--json")[1])
     assert [e["activity"] for e in events if e["event"] == "activity_task_scheduled"].count(
         "abi.extract_month") == 1

@@ -174,6 +174,8 @@ async def list_runs(client: Client, limit: int = 20, workflows: list[str] | None
 def _visibility(workflows: list[str] | None, statuses: list[str] | None) -> str:
     """A visibility query of the workflow types and statuses (ABI's names: ``cancelled``, ``failed``…)."""
     names = {v: k for k, v in STATUS_NAMES.items()}
+    if workflows and not set(workflows) & set(INPUT_TYPES):
+        return "WorkflowType = ''"  # no workflow of such a name: no run
     parts = [" OR ".join(f"WorkflowType = '{w}'" for w in workflows or [] if w in INPUT_TYPES),
              " OR ".join(f"ExecutionStatus = '{names[s]}'" for s in statuses or [] if s in names)]
     return " AND ".join(f"({p})" for p in parts if p)
