@@ -29,15 +29,25 @@ def _start(stack, run_dir: Path) -> MooseApp:
     return start_moose(stack, run_dir, views, [p.pipeline.name for p in PIPELINES.values()])
 
 
+def _post_until_held(app: MooseApp, azure_rows: list[dict]) -> dict:
+    """Post the rows, again (a client's retry: the same rows add nothing) until all are held: a record posted in the
+    first seconds after Moose starts may precede its topic-to-table sync on the memory broker."""
+    for _ in range(6):
+        assert app.post("azure_cost_rows", azure_rows) == (200, "SUCCESS")
+        assert app.post("focus_rows", [FOCUS]) == (200, "SUCCESS")
+        try:
+            return app.wait_for(STATE, lambda r: r[0]["rows"] == 4 and r[0]["quarantined"] == 1, timeout_s=20)[0]
+        except AssertionError:
+            continue
+    raise AssertionError(f"rows never held: {app.query(STATE)}\n{app.logs()}")
+
+
 def test_a_restart_keeps_the_focus_tables_and_the_daily_aggregate(tmp_path: Path) -> None:
     with running_stack(tmp_path / "stack") as stack:
         app = _start(stack, tmp_path / "first")
         try:
             rows = [{**ROW, "CostInBillingCurrency": "10", "x_SourceRow": n} for n in (1, 2, 3)]
-            assert app.post("azure_cost_rows", rows + [{**ROW, "CostInBillingCurrency": "n/a", "x_SourceRow": 9}]) \
-                == (200, "SUCCESS")
-            assert app.post("focus_rows", [FOCUS]) == (200, "SUCCESS")
-            before = app.wait_for(STATE, lambda r: r[0]["rows"] == 4 and r[0]["quarantined"] == 1)[0]
+            before = _post_until_held(app, rows + [{**ROW, "CostInBillingCurrency": "n/a", "x_SourceRow": 9}])
         finally:
             stop_moose(app)
         assert float(before["billed"]) == float(before["daily"]) == 35
