@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.cli import commands, connectors, stack, workflows
-from app.core import logs
+from app.core import logs, scratch
 from app.core.warehouse import WarehouseBusy, WarehouseError
 
 
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure(logging.DEBUG if args.verbose else logging.WARNING)
+    scratch.sweep()
     code = _run(args)
     if getattr(args, "temporal_client", False) and _is_abi_process():
         _exit_now(code)  # on errors too: the crash at finalization came after any command of the Temporal client

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import logging
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -23,7 +22,7 @@ from app.connectors import catalog
 from app.connectors.base import ConfigError, ExtractContext, PermanentError, PluginError, RowBatch, Unit
 from app.connectors.registry import Registry
 from app.connectors.secrets import scrub, unseal
-from app.core import loader
+from app.core import loader, scratch
 from app.core.locked import LockedWarehouse
 from app.core.staging import summed_totals
 from app.core.warehouse import Warehouse
@@ -89,6 +88,7 @@ def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, f
          progress: bool = False) -> SyncResult:
     """Sync connector ``name`` for the months ``start``..``end``; the outcome is recorded on the connector."""
     conn = registry.get(name)
+    scratch.sweep()  # what a killed run left behind (a worker runs for months)
     wh = publishing(registry, wh)
     result = SyncResult(name, conn.plugin, f"{start:%Y-%m}", f"{end:%Y-%m}")
     if not conn.enabled:
@@ -98,10 +98,10 @@ def sync(registry: Registry, wh: Warehouse, name: str, start: date, end: date, f
         plugin = catalog.get(conn.plugin)
         config = plugin.validate_config(unseal(plugin.info.config_schema, conn.config))
         loaded = {} if full else registry.loaded_units(name)
-        with tempfile.TemporaryDirectory(prefix=f"abi-sync-{name}-") as tmp, _Progress(name, progress) as bar:
-            ctx = ExtractContext(Path(tmp), loaded, on_bytes=bar.bytes)
+        with scratch.temporary(f"sync-{name}") as tmp, _Progress(name, progress) as bar:
+            ctx = ExtractContext(tmp, loaded, on_bytes=bar.bytes)
             for unit in plugin.extract(config, start, end, ctx):
-                outcome = _run_unit(registry, wh, name, unit, loaded, Path(tmp))
+                outcome = _run_unit(registry, wh, name, unit, loaded, tmp)
                 log.info("sync connector=%s unit=%s status=%s rows=%d extract_s=%.2f load_s=%.2f", name,
                          outcome.key, outcome.status, outcome.rows_read, outcome.extract_seconds, outcome.load_seconds)
                 result.units.append(outcome)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from app.core import scratch
 from app.core.files import BILLING_SUFFIXES
 
 ZIP_SUFFIX = ".zip"
@@ -102,7 +102,7 @@ def extract(path: Path) -> Path:
     if where is None:
         raise ArchiveError(f"{path}: no such file")
     archive, name = where
-    folder = Path(tempfile.mkdtemp(prefix="abi-zip-"))
+    folder = scratch.folder("zip")
     copy = folder / PurePosixPath(name).name
     try:
         with zipfile.ZipFile(archive) as zf, zf.open(name) as member, open(copy, "wb") as out:

@@ -8,10 +8,11 @@ import gzip
 import io
 import re
 import shutil
-import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+
+from app.core import scratch
 
 ENCODING_SAMPLE_BYTES = 1 << 22
 SCAN_CHUNK_BYTES = 1 << 20
@@ -122,7 +123,7 @@ def utf8_copy(path: Path, encoding: str = UTF_16) -> Path:
 def temporary_copy(path: Path, kind: str, write: Callable[[io.TextIOBase], None]) -> Path:
     """A UTF-8 file that ``write`` fills, named after ``path`` in a new temporary folder (``discard`` removes it,
     as does a failed ``write``)."""
-    folder = Path(tempfile.mkdtemp(prefix=f"abi-{kind}-"))
+    folder = scratch.folder(kind)
     copy = folder / f"{path.name.removesuffix('.gz')}.{kind}.csv"
     try:
         with open(copy, "w", encoding="utf-8", newline="", errors="surrogateescape") as out:

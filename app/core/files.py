@@ -4,10 +4,11 @@ linked under one directory, and outputs that appear only once written whole."""
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from app.core import scratch
 
 GLOB_CHARACTERS = re.compile(r"[*?{}\[\]]")
 BILLING_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
@@ -33,8 +34,8 @@ def glob_free(path: Path) -> Iterator[Path]:
     if not GLOB_CHARACTERS.search(str(path)):
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="abi-file-") as tmp:
-        link = Path(tmp) / f"billing{_suffix(path)}"
+    with scratch.temporary("file") as tmp:
+        link = tmp / f"billing{_suffix(path)}"
         link.symlink_to(path.resolve())
         yield link
 

@@ -6,11 +6,11 @@ Every read but ``parquet_schema``'s refuses a file pyarrow cannot read (its foot
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.core import scratch
 from app.core.headers import named_columns
 from app.core.source_error import SourceError
 
@@ -63,7 +63,7 @@ def parquet_named_copy(path: Path, shown: Path) -> Path | None:
         if names == source.schema_arrow.names:
             return None
         schema = pa.schema([f.with_name(n) for f, n in zip(source.schema_arrow, names, strict=True)])
-        copy = Path(tempfile.mkdtemp(prefix="abi-parquet-")) / path.name
+        copy = scratch.folder("parquet") / path.name
         try:
             with pq.ParquetWriter(copy, schema) as writer:
                 for group in range(source.num_row_groups):  # one row group in memory at a time

@@ -5,14 +5,13 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from app.core import settings
+from app.core import scratch, settings
 from app.core.files import glob_free, linked_names, written_whole
 
 log = logging.getLogger(__name__)
@@ -193,10 +192,10 @@ class EmbeddedWarehouse(Warehouse):
                      settings: dict[str, str] | None = None) -> None:
         """``insert_file`` over several files of one layout read as one relation (planned once): the relation's
         ``_file`` is each file's name in ``linked_names(paths)``."""
-        with tempfile.TemporaryDirectory(prefix="abi-files-") as tmp:
+        with scratch.temporary("files") as tmp:
             names = linked_names(paths)
             for name, path in zip(names, paths, strict=True):
-                (Path(tmp) / name).symlink_to(path.resolve())
+                (tmp / name).symlink_to(path.resolve())
             self._insert(insert_sql, source, f"{tmp}/{{{','.join(names)}}}", fmt, structure, settings)
 
     def _insert(self, insert_sql: str, source: str, pattern: str, fmt: str, structure: str,

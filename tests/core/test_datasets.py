@@ -184,8 +184,10 @@ def test_parts_of_one_export_share_the_dataset_their_rows_show(wh, tmp_path):
     with zipfile.ZipFile(archive, "w") as packed:
         for part in sorted(run.iterdir()):
             packed.write(part, f"run/{part.name}")
-    assert [open_source(archive / "run" / n).dataset for n in ("part_0_0001.csv", "part_1_0001.csv")] == [
-        "AmortizedCost"] * 2
+    members = [open_source(archive / "run" / n) for n in ("part_0_0001.csv", "part_1_0001.csv")]
+    assert [sf.dataset for sf in members] == ["AmortizedCost"] * 2
+    for sf in members:
+        sf.discard()  # the extracted copies
 
 
 def test_a_cost_details_reports_manifest_names_the_dataset_of_its_blobs(tmp_path):
