@@ -128,6 +128,11 @@ class Warehouse(ABC):
         """Release the engine."""
 
 
+NAMES_ONCE = {"CSVWithNames": "CSV", "TSVWithNames": "TSV", "CSVWithNamesAndTypes": "CSV",
+              "TSVWithNamesAndTypes": "TSV"}
+"""Formats whose header the embedded engine would repeat before each streamed block, and their headerless form."""
+
+
 class EmbeddedWarehouse(Warehouse):
     """chdb in this process, persistent in ``data_dir`` (one process per directory: guarded by a lock file)."""
 
@@ -213,6 +218,13 @@ class EmbeddedWarehouse(Warehouse):
     def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
         for name, value in (settings or {}).items():  # the session's: a query's own SETTINGS clause stays valid
             self.command(f"SET {name} = {quote(value)}")
+        if fmt.endswith("MonoBlock"):  # one table, numbered once ("Showed 10000 out of …" counts every row)
+            yield self.raw(sql, fmt)
+            return
+        header = self._header(sql, fmt) if fmt in NAMES_ONCE else b""
+        if header:  # the engine formats each streamed block alone: names once, then the blocks without them
+            yield header
+            fmt = NAMES_ONCE[fmt]
         try:
             result = self._session.send_query(sql, fmt)
         except Exception as exc:  # statements the engine does not stream (EXPLAIN AST): read whole, they are small
@@ -225,7 +237,7 @@ class EmbeddedWarehouse(Warehouse):
             for chunk in result:
                 empty = False
                 yield chunk.bytes()
-            if empty:  # no rows, so no block: the header a format writes comes from the query's shape alone
+            if empty and not header:  # no rows, so no block: the header comes from the query's shape alone
                 yield self._header(sql, fmt)
         except Exception as exc:
             raise WarehouseError(str(exc).strip().removeprefix("Streaming query failed: ")) from exc

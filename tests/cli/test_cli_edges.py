@@ -30,6 +30,17 @@ def test_sql_prints_what_the_engine_does_not_stream(tmp_path, demo_dir):  # noqa
     assert grants.returncode == 0 and "OUTFILE" not in grants.stdout
 
 
+def test_sql_output_has_one_header_over_every_streamed_block(tmp_path, demo_dir):  # noqa: F811
+    csv = abi(tmp_path, "sql", "SELECT number FROM numbers(200000)", "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.splitlines() == ['"number"', *map(str, range(200000))]
+    union = abi(tmp_path, "sql", "SELECT 1 AS a UNION ALL SELECT 2", "--format", "csv").stdout.splitlines()
+    assert union[0] == '"a"' and sorted(union[1:]) == ["1", "2"]
+    table = abi(tmp_path, "sql", "SELECT number FROM numbers(200000)", "--format", "table")
+    assert table.stdout.count("─number─") == 2 and table.stdout.count(" 1. │") == 1  # one table: head, tail
+    assert "out of 200000 rows" in table.stdout
+
+
 def test_a_folder_without_billing_files_is_refused_by_name_in_the_json(tmp_path, demo_dir):  # noqa: F811
     empty = tmp_path / "empty"
     empty.mkdir()
