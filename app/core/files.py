@@ -3,7 +3,9 @@ linked under one directory, and outputs that appear only once written whole."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +19,12 @@ BILLING_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
 
 @contextmanager
 def written_whole(out: Path) -> Iterator[Path]:
-    """A hidden file beside ``out`` to write, renamed to ``out`` when the block succeeds, removed when it fails."""
+    """A hidden file beside ``out`` to write, renamed to ``out`` when the block succeeds, removed when it fails.
+    A link is written through (the file it names is replaced, the link kept); a named pipe, device or socket is
+    refused (``OSError``): renaming over it would replace it with a plain file that no reader sees."""
+    named, out = Path(os.path.abspath(out)), out.resolve() if out.is_symlink() else out
+    if {named.parts[1:2], out.parts[1:2]} & {("dev",), ("proc",)} or (out.exists() and not out.is_file()):
+        raise OSError(f"{named} is {_kind(out)}, not a regular file: name a file to write")
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(f".{out.name}.partial")
     try:
@@ -25,6 +32,16 @@ def written_whole(out: Path) -> Iterator[Path]:
         part.replace(out)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _kind(path: Path) -> str:
+    if not path.exists():
+        return "a descriptor"  # /dev/stdout on a pipe: /proc/<pid>/fd/pipe:[…]
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return "a descriptor"  # /dev/stdout redirected to a file
+    return ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "a device")
 
 
 @contextmanager

@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from abitest import PROJECT
 from test_abi_cli import abi, demo_dir  # noqa: F401  (the fixture)
+
+from app.core.files import written_whole
 
 
 def test_sql_streams_so_a_reader_that_stops_ends_an_endless_query(tmp_path, demo_dir):  # noqa: F811
@@ -39,6 +42,25 @@ def test_sql_output_has_one_header_over_every_streamed_block(tmp_path, demo_dir)
     table = abi(tmp_path, "sql", "SELECT number FROM numbers(200000)", "--format", "table")
     assert table.stdout.count("─number─") == 2 and table.stdout.count(" 1. │") == 1  # one table: head, tail
     assert "out of 200000 rows" in table.stdout
+
+
+def test_export_writes_through_a_link_and_refuses_pipes_and_devices(tmp_path, demo_dir):  # noqa: F811
+    target, link, fifo = tmp_path / "target.csv", tmp_path / "link.csv", tmp_path / "fifo.csv"
+    target.write_text("old")
+    link.symlink_to(target)
+    os.mkfifo(fifo)
+    out = abi(tmp_path, "export", "--format", "csv", "--out", str(link))
+    assert out.returncode == 0, out.stderr
+    assert link.is_symlink() and target.read_text().startswith('"AvailabilityZone"')
+    (tmp_path / "to_fifo.csv").symlink_to(fifo)
+    for refused in (fifo, tmp_path / "to_fifo.csv"):
+        out = abi(tmp_path, "export", "--format", "csv", "--out", str(refused))
+        assert out.returncode == 2 and f"{refused} is a named pipe, not a regular file" in out.stderr, out.stderr
+    assert fifo.is_fifo()
+    for device, kind in (("/dev/null", "a device"), ("/dev/stdout", "a descriptor"), ("/dev/fd/1", "a descriptor")):
+        with pytest.raises(OSError, match=f"{device} is {kind}, not a regular file"):
+            with written_whole(Path(device)):  # refused before anything is written (a regression renames nothing)
+                raise AssertionError("not refused")
 
 
 def test_a_folder_without_billing_files_is_refused_by_name_in_the_json(tmp_path, demo_dir):  # noqa: F811
