@@ -34,6 +34,26 @@ def written_whole(out: Path) -> Iterator[Path]:
         part.unlink(missing_ok=True)
 
 
+def text_name(path: Path) -> bool:
+    """Whether ``path`` is text the engine can take: a name whose bytes are not UTF-8 (``r\xe9sum\xe9.csv``, written
+    in Latin-1) holds lone surrogates in Python, which no query, log table or JSON string can carry."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(path: Path) -> str:
+    """``path`` as text, its bytes that are not UTF-8 shown as ``\\xe9``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def untext_name(path: Path) -> str:
+    """Why a file whose name is not UTF-8 text is refused."""
+    return f"{shown_name(path)}: its name is not UTF-8 text (written in another encoding): rename the file to load it"
+
+
 def _kind(path: Path) -> str:
     if not path.exists():
         return "a descriptor"  # /dev/stdout on a pipe: /proc/<pid>/fd/pipe:[…]

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core import archives, journal, ledger, mapping, replace, schema
+from app.core.files import shown_name, text_name, untext_name
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.quoting import quote_damage
@@ -93,17 +94,19 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     lineage = {"_ingestion_id": result.ingestion_id, "_ingested_at": started}
     prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
     stages: list[tuple[FileResult, FileStage]] = []
-    earlier = earlier_runs(paths)
-    earlier |= held_later_runs(wh, [p for p in paths if p not in earlier], FOCUS_TABLE)
-    result.files = [FileResult(str(p), warnings=missing_parts(p, paths), skipped=earlier.get(p)) for p in paths]
+    named = [p for p in paths if text_name(p)]  # a name no query can carry is refused, by its bytes shown as text
+    earlier = earlier_runs(named)
+    earlier |= held_later_runs(wh, [p for p in named if p not in earlier], FOCUS_TABLE)
+    result.files = [FileResult(str(p), warnings=missing_parts(p, named), skipped=earlier.get(p)) if text_name(p)
+                    else FileResult(shown_name(p), error=untext_name(p)) for p in paths]
     progress, reading = progress
     progress = progress or (lambda _path: None)
     try:
         for fr in result.files:
-            if fr.skipped:
+            if fr.skipped or fr.error:
                 progress(Path(fr.path))
-        _stage_files(wh, [fr for fr in result.files if not fr.skipped], (prefix, lineage, how), (progress, reading),
-                     stages)
+        _stage_files(wh, [fr for fr in result.files if not (fr.skipped or fr.error)], (prefix, lineage, how),
+                     (progress, reading), stages)
         refused = [fr for fr in result.files if fr.error]
         if atomic and not result.ok:
             _hold_back(stages)

@@ -63,6 +63,24 @@ def test_export_writes_through_a_link_and_refuses_pipes_and_devices(tmp_path, de
                 raise AssertionError("not refused")
 
 
+def test_a_file_named_in_another_encoding_is_refused_alone(tmp_path, demo_dir):  # noqa: F811
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    latin1 = Path(os.fsdecode(bytes(folder) + b"/r\xe9sum\xe9.csv"))  # not UTF-8: a lone surrogate in Python
+    latin1.write_bytes((demo_dir / "ea_actualcost_202610.csv").read_bytes())
+    (folder / "amortized.csv").write_bytes((demo_dir / "ea_amortizedcost_202610.csv").read_bytes())
+    out = abi(tmp_path, "ingest", str(folder), "--json")
+    files = {f["path"]: f for f in json.loads(out.stdout)["files"]}
+    shown = f"{folder}/r\\xe9sum\\xe9.csv"
+    assert out.returncode == 1 and set(files) == {shown, str(folder / "amortized.csv")}, out.stderr
+    assert files[shown]["error"] == f"{shown}: its name is not UTF-8 text (written in another encoding): rename the " \
+                                    "file to load it"
+    assert files[str(folder / "amortized.csv")]["rows_loaded"] == 1025
+    held = abi(tmp_path, "sql", f"SELECT count() FROM focus_cost WHERE x_SourceFile = '{folder}/amortized.csv'",
+               "--format", "csv")
+    assert held.stdout.split()[1:] == ["1025"]
+
+
 def test_a_folder_without_billing_files_is_refused_by_name_in_the_json(tmp_path, demo_dir):  # noqa: F811
     empty = tmp_path / "empty"
     empty.mkdir()
