@@ -79,10 +79,12 @@ def test_a_zip_archive_is_removed_with_all_its_members(wh, tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(files.actual, "10/actual.csv")
         zf.write(files.amortized, "10/amortized.csv")
-    load(wh, archive, files.actual)
+    beside = tmp_path / "actual.csv"  # another file of the same days (not a copy: a copy would be skipped)
+    beside.write_text("".join(files.actual.read_text().splitlines(keepends=True)[:-1]))
+    load(wh, archive, beside)
     members = [str(archive / "10" / "actual.csv"), str(archive / "10" / "amortized.csv")]
     assert loaded_files(wh, ["usage.zip", str(archive), "10/actual.csv", "other.zip"]) == {
         "usage.zip": members, str(archive): members, "10/actual.csv": members[:1]}
     done = remove(wh, loaded_files(wh, ["usage.zip"])["usage.zip"])
     assert set(done.rows) == set(members)
-    assert wh.rows("SELECT DISTINCT x_SourceFile AS f FROM abi.focus_cost") == [{"f": str(files.actual)}]
+    assert wh.rows("SELECT DISTINCT x_SourceFile AS f FROM abi.focus_cost") == [{"f": str(beside)}]
