@@ -55,6 +55,15 @@ def detect_dataset(sf: SourceFile, forced: str | None = None) -> str:
     return next((found for find in evidence if (found := find())), "ActualCost")
 
 
+def forced_against_rows(sf: SourceFile, forced: str | None) -> list[str]:
+    """A warning when ``--dataset`` forced one dataset on an Azure cost file whose commitment rows show the other
+    (loaded as forced: amortized data loaded as actual bills its amortized costs, and reconciles with itself)."""
+    if not forced or sf.source != "azure-cost" or (shown := _shown_by_rows(sf)) in (None, forced):
+        return []
+    return [f"{sf.path}: loaded as {forced} (--dataset), but its commitment rows show {shown} data: check --dataset "
+            f"(BilledCost and EffectiveCost are read by the dataset: loaded as the other, both are wrong)"]
+
+
 def _words(name: str) -> list[str]:
     """A name's words, lower-case: split at what is not a letter and where a capital starts a word
     (``EA_ActualCost-2026.csv`` → ea, actual, cost, csv)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.core import archives, journal, ledger, mapping, replace, schema
 from app.core.copies import same_content
+from app.core.datasets import forced_against_rows
 from app.core.files import shown_name, text_name, untext_name
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
@@ -159,7 +160,7 @@ def _stage_batch(wh: Warehouse, files: list[FileResult], load: tuple[str, dict[s
             _refuse(fr, exc)
             progress(Path(fr.path))
             continue
-        fr.source, fr.dataset = sf.source, sf.dataset
+        fr.source, fr.dataset, fr.warnings = sf.source, sf.dataset, fr.warnings + forced_against_rows(sf, how[1])
         opened.append((fr, sf))
     try:
         for group in group_files(wh, opened):

@@ -10,7 +10,7 @@ import pytest
 from abitest import csv_total, load, total
 from connectortest import write_export_run
 
-from app.core import datasets
+from app.core import datasets, loader
 from app.core.demo import generate
 from app.core.sources import open_source
 
@@ -222,3 +222,15 @@ def test_snappy_parquet_parts_of_one_export_share_their_dataset_and_load_as_one_
     both = load(wh, *(run / n for n in names))
     assert not [w for f in both.files for w in f.warnings if "twice" in w]
     assert [r["difference"] for r in both.reconciliation] == ["0"]
+
+
+def test_a_dataset_forced_against_what_the_rows_show_loads_as_forced_with_a_warning(wh, tmp_path):
+    files = generate(tmp_path / "demo")
+    for path, forced, shown in ((files.amortized, "ActualCost", "AmortizedCost"),
+                                (files.actual, "AmortizedCost", "ActualCost")):
+        result = loader.ingest(wh, [path], dataset=forced)
+        assert result.files[0].dataset == forced
+        assert result.files[0].warnings == [
+            f"{path}: loaded as {forced} (--dataset), but its commitment rows show {shown} data: check --dataset "
+            "(BilledCost and EffectiveCost are read by the dataset: loaded as the other, both are wrong)"]
+    assert loader.ingest(wh, [files.actual], dataset="ActualCost").files[0].warnings == []
