@@ -31,12 +31,17 @@ DATE_RANGE = re.compile(r"^\d{8}-\d{8}$")
 """An export's date-range folder (``20261001-20261031``)."""
 NUMBERED_PART = re.compile(r"^(.+)-\d{5}(\.snappy)?\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
 """AWS Data Exports parts (``<export>-00001.csv.gz``), one export's month to be loaded together too."""
+SPARK_PART = re.compile(r"^part-\d{5}-([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})(?:-c\d{3})?(?:\.\w+)?"
+                        r"\.(csv|csv\.gz|parquet)$", re.IGNORECASE)
+"""Parts of one Spark (Databricks, Synapse) write (``part-00000-<write id>-c000.snappy.parquet``): one write id."""
 
 
 def part_family(name: str) -> str | None:
     """The split export a file name says it is a part of (its sibling parts share it), or None."""
     if EXPORT_PART.search(name):
         return "part_"
+    if spark := SPARK_PART.match(name):
+        return f"part-{spark[1].lower()}"
     numbered = NUMBERED_PART.match(name)
     return numbered and numbered[1].lower()
 
@@ -258,6 +263,7 @@ def _groups(wh: Warehouse, union: str, key: str, having: str) -> list[dict]:
 
 
 def _one_run(files: list[str]) -> bool:
-    """Parts of one export run: ``part_*`` files of one folder."""
+    """Parts of one export run: files of one folder that are parts of one split export (``part_family``)."""
     paths = [Path(f) for f in files]
-    return len({p.parent for p in paths}) == 1 and all(EXPORT_PART.search(p.name) for p in paths)
+    families = {part_family(p.name) for p in paths}
+    return len({p.parent for p in paths}) == 1 and len(families) == 1 and None not in families

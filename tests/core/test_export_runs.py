@@ -101,6 +101,31 @@ def test_parts_of_one_export_run_and_atomic_loads_are_not_overlaps(wh, tmp_path)
     assert all(not f.warnings for f in load(wh, files.actual, first_week, atomic=True).files)
 
 
+
+def _interleaved(source, folder, names):
+    """``source``'s rows dealt in turn to files ``names`` in ``folder`` (each with the header): parts sharing days."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(source, newline="", encoding="utf-8-sig") as src:
+        rows = list(csv.reader(src))
+    for i, name in enumerate(names):
+        with open(folder / name, "w", newline="") as out:
+            csv.writer(out).writerows([rows[0], *rows[1 + i::len(names)]])
+    return [folder / n for n in names]
+
+
+@pytest.mark.parametrize("names", [("focus-export-00001.csv", "focus-export-00002.csv"),
+                                   ("part-00000-5d8e9c7a-1b2c-4d3e-8f90-0a1b2c3d4e5f-c000.csv",
+                                    "part-00001-5d8e9c7a-1b2c-4d3e-8f90-0a1b2c3d4e5f-c000.csv")])
+def test_numbered_parts_of_one_export_are_not_overlaps(wh, tmp_path, names):
+    """AWS Data Exports (``<export>-00001``) and Spark writes (``part-00000-<write id>-c000``) split like Azure."""
+    files = demo_month(tmp_path, MONTH)
+    parts = _interleaved(files.actual, tmp_path / "export", names)
+    result = load(wh, *parts)
+    assert result.ok and not [w for f in result.files for w in f.warnings]
+    assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
+    other = _interleaved(files.actual, tmp_path / "two", ("a-00001.csv", "b-00001.csv"))  # two exports: named
+    assert any("counts those costs twice" in w for f in load(wh, *other).files for w in f.warnings)
+
 def _focus_export(files, folder):
     """A one-row Microsoft FOCUS export of a day and subscription the cost details ``files`` also hold."""
     with open(files.actual, newline="", encoding="utf-8-sig") as handle:
