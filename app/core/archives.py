@@ -141,17 +141,27 @@ def discard(copy: Path) -> None:
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
-    """Files named by paths, directories (recursively: billing suffixes only, hidden files left out) and globs;
-    sorted, unique. A ZIP archive stands for its billing members (``usage.zip/cost.csv``). A folder that cannot be
-    read, or holds no billing file, stands for itself (the load refuses it, naming why): nothing is passed over
-    unsaid."""
+    """Files named by paths, directories (recursively) and globs; sorted, unique. A folder's walk and a glob's
+    matches keep billing files and ZIP archives only, hidden files left out (``_SUCCESS``, ``README.txt``,
+    ``.DS_Store``); a file named as it is loads or is refused whatever its name. A ZIP archive stands for its
+    billing members (``usage.zip/cost.csv``). A folder that cannot be read, or holds no billing file, and a glob
+    matching none stand for themselves (the load refuses them, naming why): nothing is passed over unsaid."""
     found: list[Path] = []
     for pattern in patterns:
         literal = Path(pattern)  # an existing name is itself, even with glob characters (``export[1].csv``)
-        matches = [literal] if _exists(literal) else [Path(p) for p in glob.glob(pattern, recursive=True)] or [literal]
+        matches = [literal] if _exists(literal) else _globbed(pattern) or [literal]
         for path in matches:
             found += _walk(path) if _is_dir(path) else [path]
     return sorted({_resolved(p) for p in with_members(found)}, key=str)
+
+
+def _globbed(pattern: str) -> list[Path]:
+    """The folders and billing files (``LOADABLE``, not ``hidden`` below the pattern's fixed folders) it matches."""
+    parts = Path(pattern).parts
+    fixed = Path(*parts[:next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))])
+    matches = [Path(p) for p in glob.glob(pattern, recursive=True)]
+    return [p for p in matches if not hidden(p.relative_to(fixed).as_posix())
+            and (_is_dir(p) or p.name.lower().endswith(LOADABLE))]
 
 
 def _walk(folder: Path) -> list[Path]:

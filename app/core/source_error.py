@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
+
+NO_MATCH = "a glob matching no billing file (.csv, .csv.gz, .parquet or .zip)"
 
 
 class SourceError(ValueError):
@@ -22,7 +25,7 @@ def not_a_file(path: Path) -> str:
                     else "a folder with no billing file in it (.csv, .csv.gz, .parquet or .zip)")
         path.stat()
     except FileNotFoundError:
-        return "no such file"
+        return NO_MATCH if glob.has_magic(str(path)) else "no such file"
     except PermissionError:
         return "cannot be read (permission denied)"
     return "no such file" if not path.exists() else "not a regular file"

@@ -108,3 +108,23 @@ def test_members_are_copied_out_a_batch_at_a_time(wh, tmp_path, scratch, monkeyp
     assert total(wh, "EffectiveCost") == csv_total(demo.amortized, "CostInBillingCurrency")
     assert [len(b) for b in archives.in_batches([archive / "a/actual.csv", archive / "b/amortized.csv",
                                                  demo.actual], lambda p: p)] == [1, 2]  # a file in place adds 0
+
+
+def test_a_globs_matches_are_the_billing_files_a_folders_walk_would_load(wh, tmp_path):
+    """Spark's ``_SUCCESS``, a checksum, a README, a manifest and hidden files beside the parts: a glob leaves them
+    out as a folder's walk does; named as they are, they are still refused by name."""
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "__MACOSX").mkdir()
+    for name in ("README.txt", "_SUCCESS", "manifest.json", "part.csv.crc", ".DS_Store", "sub/.cost.csv",
+                 "__MACOSX/cost.csv", "sub/notes.txt"):
+        (tree / name).write_text("x\n")
+    billing = [tree / "cost.csv", tree / "sub" / "more.csv.gz", tree / "usage.zip"]
+    for path in billing:
+        path.write_bytes(b"")
+    for pattern in ("*", "**", "**/*"):
+        assert expand_paths([str(tree / pattern)]) == expand_paths([str(tree)]) == sorted(billing), pattern
+    assert expand_paths([str(tree / "*" / "*")]) == [tree / "sub" / "more.csv.gz"]
+    assert expand_paths([str(tree / "README.txt")]) == [tree / "README.txt"]
+    unmatched = load(wh, *expand_paths([str(tree / "*.txt")])).files[0]
+    assert unmatched.error == f"{tree / '*.txt'}: a glob matching no billing file (.csv, .csv.gz, .parquet or .zip)"
