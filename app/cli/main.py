@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.cli import commands, connectors, stack, workflows
-from app.core import logs, scratch
+from app.core import logs, scratch, settings
 from app.core.warehouse import WarehouseBusy, WarehouseError
 
 
@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     """The command's exit code; known failures printed in one line (2: usage, 3: warehouse busy)."""
     try:
         return args.run(args)
-    except commands.CommandError as exc:
+    except (commands.CommandError, settings.SettingError) as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 2
     except WarehouseBusy as exc:

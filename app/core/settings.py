@@ -8,9 +8,19 @@ SQL_DIR = PROJECT_ROOT / "sql"
 DATABASE = os.environ.get("ABI_DATABASE", "abi")
 
 
+class SettingError(ValueError):
+    """A setting that cannot be used as it is; the message names it and says why."""
+
+
 def data_dir() -> Path:
-    """Folder of the embedded engine's data (``ABI_DATA_DIR``, default ``.abi/`` in the project)."""
-    return Path(os.environ.get("ABI_DATA_DIR") or PROJECT_ROOT / ".abi").resolve()
+    """Folder of the embedded engine's data (``ABI_DATA_DIR``, default ``.abi/`` in the project); a
+    ``SettingError`` when it is, or is below, a file."""
+    path = Path(os.environ.get("ABI_DATA_DIR") or PROJECT_ROOT / ".abi").resolve()
+    held = next(p for p in (path, *path.parents) if p.exists())
+    if not held.is_dir():
+        raise SettingError(f"ABI_DATA_DIR {path}: {'it' if held == path else held} is a file, not a folder: "
+                           "name a folder for the warehouse")
+    return path
 
 
 def clickhouse_url() -> str | None:

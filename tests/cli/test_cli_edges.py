@@ -127,3 +127,14 @@ def test_a_refused_workflow_command_ends_without_finalization_too(monkeypatch, c
     bad = json.dumps({"connector": "x", "start": "2026-13", "end": "2026-13"})
     assert cli.main(["workflows", "--address", "127.0.0.1:1", "run", "backfill", "--input", bad]) == 2
     assert ended == [2] and "abi: " in capsys.readouterr().err
+
+
+def test_a_data_directory_that_is_a_file_is_a_message_for_every_command(tmp_path):
+    (tmp_path / "data").write_text("not a folder")  # what ABI_DATA_DIR names (abi's helper)
+    billing = tmp_path / "cost.csv"
+    billing.write_text("a,b\n1,2\n")
+    expected = f"abi: ABI_DATA_DIR {tmp_path / 'data'}: it is a file, not a folder: name a folder for the warehouse"
+    for command in (["ingest", str(billing)], ["sql", "SELECT 1"], ["files"], ["demo", "--out", str(tmp_path)],
+                    ["connectors", "list"]):
+        out = abi(tmp_path, *command)
+        assert (out.returncode, out.stderr.strip()) == (2, expected), command
