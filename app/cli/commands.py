@@ -98,7 +98,8 @@ def files(args) -> int:
 
 
 def _check_period(billing_period: str | None, option: str = "--billing-period") -> None:
-    if billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", billing_period):
+    """Refuse a value given that is no ``YYYY-MM`` month (an empty one too: it is no period, not every period)."""
+    if billing_period is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", billing_period):
         raise CommandError(f"{option} must be YYYY-MM, got {billing_period!r}")
 
 

@@ -138,3 +138,11 @@ def test_a_data_directory_that_is_a_file_is_a_message_for_every_command(tmp_path
                     ["connectors", "list"]):
         out = abi(tmp_path, *command)
         assert (out.returncode, out.stderr.strip()) == (2, expected), command
+
+
+def test_an_empty_billing_period_is_refused_not_read_as_every_period(tmp_path):
+    out = tmp_path / "x.csv"
+    for command in (["export", "--format", "csv", "--out", str(out)], ["files"]):
+        refused = abi(tmp_path, *command, "--billing-period", "")
+        assert (refused.returncode, refused.stderr.strip()) == (2, "abi: --billing-period must be YYYY-MM, got ''")
+    assert not out.exists()
