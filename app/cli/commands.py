@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from app.core import archives, loader, summary
-from app.core.sql_text import code_of, engine_reading, reaches_outside
+from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
 from app.core.staging import drop_stale_stages
 from app.core.warehouse import WarehouseError, open_warehouse
 
@@ -194,7 +194,7 @@ def export(args) -> int:
 
 
 def sql(args) -> int:
-    query = args.query.strip().rstrip(";").strip()
+    query = statement(args.query)
     fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
     wh = _existing_warehouse()
     try:

@@ -44,6 +44,22 @@ def code_of(sql: str) -> str:
     return QUOTED_OR_COMMENT.sub(" ", sql)
 
 
+ENDING = " \t\r\n\f\v;"
+
+
+def statement(sql: str) -> str:
+    """``sql`` without what may follow its one statement: whitespace, ``;`` and comments (``SELECT 1; -- done``)."""
+    end = pos = 0
+    for found in [*QUOTED_OR_COMMENT.finditer(sql), None]:
+        code = sql[pos:found.start() if found else len(sql)]
+        if kept := code.rstrip(ENDING):  # a ``;`` between comments ends the statement too
+            end = pos + len(kept)
+        if found and not found.group(0).startswith(("--", "#", "/*")):
+            end = found.end()  # a string or a quoted name is part of the statement
+        pos = found.end() if found else pos
+    return sql[:end].strip()
+
+
 def reaches_outside(sql: str) -> str | None:
     """The first table function, engine or clause of ``sql`` that reaches outside the database, else None."""
     named = re.sub(r"`(\w+)`|\"(\w+)\"", lambda m: m.group(1) or m.group(2), sql)  # `file`(…) is file(…)

@@ -146,3 +146,10 @@ def test_an_empty_billing_period_is_refused_not_read_as_every_period(tmp_path):
         refused = abi(tmp_path, *command, "--billing-period", "")
         assert (refused.returncode, refused.stderr.strip()) == (2, "abi: --billing-period must be YYYY-MM, got ''")
     assert not out.exists()
+
+
+def test_a_query_ending_in_a_semicolon_and_a_comment_runs_as_without_them(tmp_path):
+    (tmp_path / "data").mkdir()
+    for query in ("SELECT 1 AS n;", "SELECT 1 AS n; -- done", "SELECT 1 AS n; /* x */"):
+        out = abi(tmp_path, "sql", query, "--format", "csv")
+        assert (out.returncode, out.stdout, out.stderr) == (0, '"n"\n1\n', ""), query
