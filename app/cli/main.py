@@ -5,12 +5,27 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from app.cli import commands, connectors, stack, workflows
 from app.core import logs, scratch, settings
 from app.core.warehouse import WarehouseBusy, WarehouseError
+
+DASHED = re.compile(r"required: (paths|files)$|unrecognized arguments: (.* )?-[^-]")
+"""argparse's errors when a file named with a leading ``-`` was read as an unknown option."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors say how to name a file that starts with ``-``."""
+
+    def error(self, message: str) -> NoReturn:
+        if DASHED.search(message):
+            command = self.prog if self.prog != "abi" else "abi ingest"
+            message += f" (a file whose name starts with '-' goes after --: {command} -- -cost.csv, or ./-cost.csv)"
+        super().error(message)
 
 
 def _register_ingest(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +44,7 @@ def _register_ingest(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="abi", description="Azure billing data to FOCUS 1.2 in ClickHouse.")
+    parser = Parser(prog="abi", description="Azure billing data to FOCUS 1.2 in ClickHouse.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 

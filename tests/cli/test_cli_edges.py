@@ -153,3 +153,15 @@ def test_a_query_ending_in_a_semicolon_and_a_comment_runs_as_without_them(tmp_pa
     for query in ("SELECT 1 AS n;", "SELECT 1 AS n; -- done", "SELECT 1 AS n; /* x */"):
         out = abi(tmp_path, "sql", query, "--format", "csv")
         assert (out.returncode, out.stdout, out.stderr) == (0, '"n"\n1\n', ""), query
+
+
+def test_a_file_named_with_a_leading_dash_is_told_to_go_after_two_dashes(capsys):
+    from app.cli.main import build_parser
+
+    for argv, command in ((["ingest", "-cost.csv"], "abi ingest"), (["ingest", "a.csv", "-cost.csv"], "abi ingest"),
+                          (["remove", "-cost.csv"], "abi remove")):
+        with pytest.raises(SystemExit) as ended:
+            build_parser().parse_args(argv)
+        assert ended.value.code == 2
+        assert f"(a file whose name starts with '-' goes after --: {command} -- -cost.csv" in capsys.readouterr().err
+    assert build_parser().parse_args(["ingest", "--", "-cost.csv"]).paths == ["-cost.csv"]
