@@ -23,24 +23,35 @@ from app.core import archives, encodings
 CHUNK = 4 * 2**20
 
 
-def same_content(paths: list[Path]) -> dict[Path, str]:
-    """Each file of ``paths`` holding the same data as an earlier one of ``paths``, with the reason it is skipped."""
+def same_content(paths: list[Path]) -> dict[Path, Path]:
+    """Each file of ``paths`` holding the same data as an earlier one of ``paths``, with that earlier file."""
     by_size: dict[int, list[Path]] = defaultdict(list)
     for path in paths:
         if (size := data_size(path)) > 0:
             by_size[size].append(path)
-    skipped: dict[Path, str] = {}
+    copied: dict[Path, Path] = {}
     for group in (g for g in by_size.values() if len(g) > 1):
         first: dict[str, Path] = {}
         for path in group:
-            if (digest := _digest(path)) is None:
-                continue
-            if digest in first:
-                skipped[path] = (f"{path}: skipped: the same data as {first[digest]}, loaded in this load (a copy: "
-                                 "loading both would count its costs twice)")
-            else:
-                first[digest] = path
-    return skipped
+            if (digest := _digest(path)) is not None:
+                copied.update({path: first[digest]} if digest in first else {})
+                first.setdefault(digest, path)
+    return copied
+
+
+def skipped_copy(copy: Path, first: Path) -> str:
+    """Why ``copy`` is skipped."""
+    return f"{copy}: skipped: the same data as {first}, loaded in this load (a copy: loading both would count its " \
+           "costs twice)"
+
+
+def refused_copies(files: list, copied: dict[Path, Path]) -> None:
+    """A copy of a file the load refused is refused for the same reason (``files``: the load's ``FileResult``)."""
+    by_path = {f.path: f for f in files}
+    for copy, first in copied.items():
+        if (origin := by_path[str(first)]).error:
+            by_path[str(copy)].skipped = None
+            by_path[str(copy)].error = origin.error.replace(origin.path, str(copy))
 
 
 def data_size(path: Path) -> int:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core import archives, journal, ledger, mapping, replace, schema
-from app.core.copies import same_content
+from app.core.copies import refused_copies, same_content, skipped_copy
 from app.core.datasets import forced_against_rows
 from app.core.files import shown_name, text_name, untext_name
 from app.core.ledger import timestamp_now
@@ -99,7 +99,8 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     named = [p for p in paths if text_name(p)]  # a name no query can carry is refused, by its bytes shown as text
     earlier = earlier_runs(named)
     earlier |= held_later_runs(wh, [p for p in named if p not in earlier], FOCUS_TABLE)
-    earlier |= same_content([p for p in named if p not in earlier])
+    copied = same_content([p for p in named if p not in earlier])
+    earlier |= {copy: skipped_copy(copy, first) for copy, first in copied.items()}
     result.files = [FileResult(str(p), warnings=missing_parts(p, named), skipped=earlier.get(p)) if text_name(p)
                     else FileResult(shown_name(p), error=untext_name(p)) for p in paths]
     progress, reading = progress
@@ -110,6 +111,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
                 progress(Path(fr.path))
         _stage_files(wh, [fr for fr in result.files if not (fr.skipped or fr.error)], (prefix, lineage, how),
                      (progress, reading), stages)
+        refused_copies(result.files, copied)
         refused = [fr for fr in result.files if fr.error]
         if atomic and not result.ok:
             _hold_back(stages)

@@ -109,7 +109,7 @@ def test_remove_by_a_name_several_loaded_files_end_with_lists_them(tmp_path, dem
     actual = demo_dir / "ea_actualcost_202610.csv"
     copy = tmp_path / "other" / actual.name
     copy.parent.mkdir()
-    copy.write_bytes(actual.read_bytes())
+    copy.write_text("".join(actual.read_text().splitlines(keepends=True)[:-1]))  # not a copy: that is skipped
     assert abi(tmp_path, "ingest", str(actual), str(copy)).returncode == 0
     out = abi(tmp_path, "remove", actual.name)
     assert out.returncode == 2 and f"{actual.name} names 2 loaded files (nothing removed): " in out.stderr
