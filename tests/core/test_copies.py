@@ -45,3 +45,14 @@ def test_files_of_one_size_but_other_data_are_both_kept(tmp_path):
     broken = tmp_path / "c.csv.gz"
     broken.write_bytes(gzip.compress(one.read_bytes())[:-12] + len(one.read_bytes()).to_bytes(4, "little") * 3)
     assert copies.same_content([one, broken]) == {}  # cannot be read whole: the load refuses it with the reason
+
+
+def test_a_copy_of_a_refused_file_is_refused_for_the_same_reason(wh, tmp_path):
+    broken = tmp_path / "usage.csv"
+    broken.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    copy = tmp_path / "usage (1).csv"
+    copy.write_bytes(broken.read_bytes())
+    result = load(wh, broken, copy)
+    assert [(f.error, f.skipped) for f in result.files] == [
+        (f"{path}: an Excel 97-2003 workbook, not CSV text: save the sheet as CSV and load that", None)
+        for path in (broken, copy)]
