@@ -74,10 +74,10 @@ def parquet_named_copy(path: Path, shown: Path) -> Path | None:
     return copy
 
 
-def parquet_kinds(path: Path, shown: Path) -> tuple[frozenset[int], frozenset[int]]:
-    """Positions of a Parquet file's nested columns (map, list, struct), and of its columns that are not text
-    (numbers, timestamps, dates, nested values): a file's text conventions (decimal commas, day-first dates) are not
-    theirs."""
+def parquet_kinds(path: Path, shown: Path) -> tuple[frozenset[int], frozenset[int], dict[int, str]]:
+    """Positions of a Parquet file's nested columns (map, list, struct), of its columns that are not text (numbers,
+    timestamps, dates, nested values: a file's text conventions, decimal commas, day-first dates, are not theirs),
+    and of its timestamps with a time zone, with the zone (``+01:00``, ``Europe/Paris``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -90,7 +90,8 @@ def parquet_kinds(path: Path, shown: Path) -> tuple[frozenset[int], frozenset[in
     with _reading(shown):
         schema = pq.read_schema(path)
     return (frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0),
-            frozenset(i for i, f in enumerate(schema) if not text(f.type)))
+            frozenset(i for i, f in enumerate(schema) if not text(f.type)),
+            {i: f.type.tz for i, f in enumerate(schema) if pa.types.is_timestamp(f.type) and f.type.tz})
 
 
 def first_parquet_rows(path: Path, shown: Path, header: list[str], positions: set[int],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from app.core.conventions import normalized
@@ -18,6 +19,8 @@ REPEATED_HEADER = "row: the header line again (files joined into one?)"
 FILE = "{file`'}"
 """Placeholder for the table function that reads the file (``file(...)`` embedded, ``input(...)`` on a server): a
 column name quoted into the SQL (as text: ``'`` escaped; as a name: `` ` `` escaped) can never spell it."""
+FIXED_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+"""A time zone that is an offset from UTC (Arrow's ``+01:00``)."""
 
 
 def _cell(sf: SourceFile, i: int, by_name: bool = False) -> str:
@@ -28,7 +31,20 @@ def _cell(sf: SourceFile, i: int, by_name: bool = False) -> str:
         if sf.encoding != "utf-8":
             return from_1252
         return cell if sf.utf8_checked else f"if(isValidUTF8({cell}), {cell}, {from_1252})"
-    return f"{'toJSONString' if i in sf.nested else 'toString'}({quoted_name(sf.header[i])})"
+    return f"{'toJSONString' if i in sf.nested else 'toString'}({_wall_clock(sf, i, quoted_name(sf.header[i]))})"
+
+
+def _wall_clock(sf: SourceFile, i: int, column: str) -> str:
+    """An Azure file's timestamp with a time zone (column ``i``) as the date and time written in that zone: an Azure
+    date is a calendar day (midnight in Paris, 23:00 UTC the day before, is that day), as the text path keeps it
+    (``conventions.OFFSET_SQL``). Other timestamps are the instants the engine reads (UTC): a FOCUS time is one."""
+    zone = sf.zones.get(i) if sf.source == "azure-cost" else None
+    if zone is None:
+        return column
+    if offset := FIXED_OFFSET.fullmatch(zone):  # the engine knows zones by name only: UTC, then the offset added
+        seconds = (int(offset[2]) * 3600 + int(offset[3]) * 60) * (-1 if offset[1] == "-" else 1)
+        return f"addSeconds(toTimeZone({column}, 'UTC'), {seconds})"
+    return f"toTimeZone({column}, {quote(zone)})"
 
 
 def quoted_name(name: str) -> str:

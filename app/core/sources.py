@@ -53,6 +53,8 @@ class SourceFile:
     typed: frozenset[int] = frozenset()
     """Positions of Parquet columns that are not text (decimals, floats, timestamps…): ``conventions`` are not
     theirs."""
+    zones: dict[int, str] = field(default_factory=dict)
+    """Positions of Parquet timestamp columns with a time zone → the zone (``+01:00``, ``Europe/Paris``)."""
     delimiter: str = ","
     """The CSV field separator: ``,``, or ``;`` / tab when the header holds those and no comma."""
     encoding: str = "utf-8"
@@ -267,7 +269,7 @@ def _open(path: Path, copy: Path | None, encoding: str, forced_source: str | Non
     sf = SourceFile(path=path, source=source, dataset="", header=header, delimiter=delimiter,
                     encoding=encoding, header_line=header_line, data_path=copy)
     if sf.is_parquet:
-        sf.nested, sf.typed = parquet_kinds(sf.readable, path)
+        sf.nested, sf.typed, sf.zones = parquet_kinds(sf.readable, path)
     sf.columns, sf.extras = match_columns(header, sf.canonical)
     try:
         sf.given = given_columns(given or {}, sf.canonical)

@@ -1,0 +1,56 @@
+"""Azure cost exports converted to Parquet by the tools that write it (pandas, Spark): typed dates in a time zone load
+as the export's CSV does."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from abitest import load
+
+from app.core.demo import generate
+
+BY_DAY = ("SELECT toString(ChargePeriodStart) AS d, toString(BillingPeriodStart) AS p, "
+          "toString(BillingPeriodEnd) AS e, count() AS n, toString(sum(BilledCost)) AS c FROM abi.focus_cost "
+          "GROUP BY d, p, e ORDER BY d, p, e")
+DATES = ("Date", "BillingPeriodStartDate", "BillingPeriodEndDate")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _text_columns(rows: list[dict[str, str]]) -> dict[str, pa.Array]:
+    return {c: pa.array([r[c] or None for r in rows], pa.string()) for c in rows[0]}
+
+
+def _loads_as_the_export(wh, original: Path, table: pa.Table, folder: Path) -> None:
+    """``table`` (the ``original`` export converted) saved as Parquet under the export's name in ``folder`` loads to
+    the same rows, days and costs as the export itself."""
+    folder.mkdir()
+    converted = folder / original.with_suffix(".parquet").name
+    pq.write_table(table, converted)
+    by_day = []
+    for path in (original, converted):  # same export scope: the second load replaces the first
+        f = load(wh, path).files[0]
+        assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (table.num_rows, 0), f
+        by_day.append(wh.rows(BY_DAY))
+    assert len(by_day[0]) >= 28 and by_day[0] == by_day[1]
+
+
+@pytest.mark.parametrize("zone", ["+01:00", "Europe/Paris", "+05:30", "-05:00", "America/New_York"])
+def test_dates_typed_as_timestamps_in_a_zone_keep_the_calendar_day_written(wh, tmp_path, zone):
+    """pandas' ``tz_localize`` writes each date as midnight in the zone: east of UTC, the day before in UTC."""
+    original = generate(tmp_path / "demo").actual
+    rows = _rows(original)
+    columns = _text_columns(rows)
+    for name in DATES:
+        midnight = pa.array([datetime.strptime(r[name], "%m/%d/%Y") for r in rows], pa.timestamp("ms"))
+        columns[name] = pc.assume_timezone(midnight, zone)
+    _loads_as_the_export(wh, original, pa.table(columns), tmp_path / "typed")
