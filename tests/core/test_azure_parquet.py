@@ -1,9 +1,10 @@
-"""Azure cost exports converted to Parquet by the tools that write it (pandas, Spark): typed dates in a time zone load
-as the export's CSV does."""
+"""Azure cost exports converted to Parquet by the tools that write it (pandas, Spark): typed dates in a time zone and
+Tags as a list of key-value pairs load as the export's CSV does."""
 
 from __future__ import annotations
 
 import csv
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -30,14 +31,19 @@ def _text_columns(rows: list[dict[str, str]]) -> dict[str, pa.Array]:
     return {c: pa.array([r[c] or None for r in rows], pa.string()) for c in rows[0]}
 
 
-def _loads_as_the_export(wh, original: Path, table: pa.Table, folder: Path) -> None:
-    """``table`` (the ``original`` export converted) saved as Parquet under the export's name in ``folder`` loads to
-    the same rows, days and costs as the export itself."""
+def _parquet(original: Path, table: pa.Table, folder: Path) -> Path:
+    """``table`` (the ``original`` export converted) saved as Parquet under the export's name in ``folder``: its
+    load replaces the export's (same scope)."""
     folder.mkdir()
     converted = folder / original.with_suffix(".parquet").name
     pq.write_table(table, converted)
+    return converted
+
+
+def _loads_as_the_export(wh, original: Path, table: pa.Table, folder: Path) -> None:
+    """``table`` as Parquet (``_parquet``) loads to the same rows, days and costs as the ``original`` export."""
     by_day = []
-    for path in (original, converted):  # same export scope: the second load replaces the first
+    for path in (original, _parquet(original, table, folder)):  # same export scope: the second load replaces the first
         f = load(wh, path).files[0]
         assert f.error is None and (f.rows_loaded, f.rows_quarantined) == (table.num_rows, 0), f
         by_day.append(wh.rows(BY_DAY))
@@ -54,3 +60,19 @@ def test_dates_typed_as_timestamps_in_a_zone_keep_the_calendar_day_written(wh, t
         midnight = pa.array([datetime.strptime(r[name], "%m/%d/%Y") for r in rows], pa.timestamp("ms"))
         columns[name] = pc.assume_timezone(midnight, zone)
     _loads_as_the_export(wh, original, pa.table(columns), tmp_path / "typed")
+
+
+def test_tags_as_a_list_of_key_value_pairs_load_as_the_exports_tags(wh, tmp_path):
+    """Spark and BigQuery write a tag map as a list of ``{key, value}`` structs."""
+    original = generate(tmp_path / "demo").actual
+    rows = _rows(original)
+    columns = _text_columns(rows)
+    pairs = [[{"key": k, "value": v} for k, v in json.loads(f"{{{r['Tags']}}}").items()] for r in rows]
+    columns["Tags"] = pa.array(pairs, pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())])))
+    tags = []
+    for path in (original, _parquet(original, pa.table(columns), tmp_path / "listed")):
+        f = load(wh, path).files[0]
+        assert f.error is None and (f.rows_loaded, f.unmapped) == (len(rows), {}), f
+        tags.append(wh.rows("SELECT x_SourceRow, toJSONString(Tags) AS t, x_SourceColumns FROM abi.focus_cost "
+                            "ORDER BY x_SourceRow"))
+    assert sum('"env":"prod"' in r["t"] for r in tags[1]) > 10 and tags[0] == tags[1]
