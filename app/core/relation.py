@@ -109,14 +109,18 @@ def _row_errors(sf: SourceFile) -> str:
 
 def _twice_named(sf: SourceFile) -> str:
     """SQL: the row's reasons (an array) where a column the mapping reads is named twice in the header (``Cost`` at
-    columns 1 and 12) and the two hold different values: which one is the cost, nothing tells."""
+    columns 1 and 12, or ``Cost`` and ``cost`` in a Parquet file) and the two hold different values: which one is
+    the cost, nothing tells."""
+    def text(k: int) -> str:  # a CSV field as read, a Parquet value as text
+        return _cell(sf, k) if sf.is_parquet else f"c{k + 1}"
+
     checks = []
     for name, i in sf.columns.items():
         for j in (j for j, h in enumerate(sf.header) if j != i and spelling(h) == spelling(sf.header[i])):
             reason = (f"concat('{name}: the header names column {quote(sf.header[i])[1:-1]} twice (columns {i + 1} "
                       f"and {j + 1}) and they differ: ', toJSONString({_cell(sf, i)}), ' and ', "
                       f"toJSONString({_cell(sf, j)}))")
-            checks.append(f"if(trimBoth(ifNull(c{i + 1}, '')) != trimBoth(ifNull(c{j + 1}, '')), {reason}, '')")
+            checks.append(f"if(trimBoth(ifNull({text(i)}, '')) != trimBoth(ifNull({text(j)}, '')), {reason}, '')")
     return f"arrayFilter(e -> e != '', [{', '.join(checks)}])" if checks else ""
 
 
@@ -186,7 +190,7 @@ def relation_sql(sf: SourceFile, lineage: dict[str, str], row_number: str | None
     extras = ", ".join(f"{quote(name)}, ifNull({_value(sf, i)}, '')" for name, i in sf.extras.items())
     cols.append(f"mapFilter((k, v) -> v != '', map({extras})) AS _extra" if extras
                 else "CAST(map(), 'Map(String, String)') AS _extra")
-    twice = "" if sf.is_parquet else _twice_named(sf)
+    twice = _twice_named(sf)
     cols.append(f"arrayConcat({_row_errors(sf)}, {twice}) AS _row_errors" if twice else
                 f"{_row_errors(sf)} AS _row_errors")
     raw = ", ".join(f"{quote(h)}, {_cell(sf, i)}" for i, h in enumerate(sf.header))

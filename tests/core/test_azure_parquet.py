@@ -1,5 +1,5 @@
-"""Azure cost exports converted to Parquet by the tools that write it (pandas, Spark): typed dates in a time zone and
-Tags as a list of key-value pairs load as the export's CSV does."""
+"""Azure cost exports converted to Parquet by the tools that write it (pandas, Spark): typed dates in a time zone,
+Tags as a list of key-value pairs and a column named twice by case load as the export's CSV does."""
 
 from __future__ import annotations
 
@@ -76,3 +76,20 @@ def test_tags_as_a_list_of_key_value_pairs_load_as_the_exports_tags(wh, tmp_path
         tags.append(wh.rows("SELECT x_SourceRow, toJSONString(Tags) AS t, x_SourceColumns FROM abi.focus_cost "
                             "ORDER BY x_SourceRow"))
     assert sum('"env":"prod"' in r["t"] for r in tags[1]) > 10 and tags[0] == tags[1]
+
+
+def test_a_column_named_twice_by_case_quarantines_the_rows_where_its_two_values_differ(wh, tmp_path):
+    """``CostInBillingCurrency`` and ``costinbillingcurrency``: which one is the cost, only rows that agree tell (as
+    in a CSV file)."""
+    rows = _rows(generate(tmp_path / "demo").actual)[:3]
+    columns = _text_columns(rows)
+    columns["costinbillingcurrency"] = pa.array([r["CostInBillingCurrency"] if n != 1 else "999"
+                                                 for n, r in enumerate(rows)])
+    path = tmp_path / "twice_actual.parquet"
+    pq.write_table(pa.table(columns), path)
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 2, 1)
+    at = list(columns).index("CostInBillingCurrency") + 1
+    assert wh.scalar("SELECT reasons FROM abi.focus_quarantine") == [
+        f"CostInBillingCurrency: the header names column CostInBillingCurrency twice (columns {at} and "
+        f'{len(columns)}) and they differ: "{rows[1]["CostInBillingCurrency"]}" and "999"']
