@@ -39,6 +39,8 @@ CONTAINERS = (
     (b"PAR1", "a Parquet file without a .parquet name: name it *.parquet to load it"),
 )
 """Leading bytes of files often taken for billing exports, and what to do with them."""
+GZIPPED_PARQUET = ("gzip-compressed Parquet: the engine reads a Parquet file as it is (compressed inside, page by "
+                   "page): decompress it (gunzip) and load the .parquet file")
 
 
 def container(path: Path) -> str | None:
@@ -48,7 +50,22 @@ def container(path: Path) -> str | None:
             head = raw.read(8)
     except (OSError, EOFError, zlib.error):
         return None
+    if head.startswith(b"PAR1") and path.suffix.lower() == ".gz":
+        return GZIPPED_PARQUET
     return next((what for magic, what in CONTAINERS if head.startswith(magic)), None)
+
+
+def gzipped(path: Path) -> str | None:
+    """What a file that should be Parquet is when it is gzip-compressed, and what to do; None when it is not."""
+    try:
+        with open(path, "rb") as raw:
+            if raw.read(2) != b"\x1f\x8b":
+                return None
+        with gzip.open(path, "rb") as inflated:
+            parquet = inflated.read(4) == b"PAR1"
+    except (OSError, EOFError, zlib.error):
+        parquet = False
+    return GZIPPED_PARQUET if parquet else "gzip-compressed, not Parquet: decompress it (gunzip) and load what it holds"
 
 
 def detect(path: Path) -> tuple[str, bool]:

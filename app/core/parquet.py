@@ -10,22 +10,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.core import scratch
+from app.core import encodings, scratch
 from app.core.headers import named_columns
 from app.core.source_error import SourceError
 
 
 @contextmanager
-def _reading(shown: Path) -> Iterator[None]:
-    """pyarrow's errors (``OSError`` for a damaged page, ``ArrowInvalid``, ``ArrowNotImplementedError``…) as a
-    ``SourceError``."""
+def _reading(path: Path, shown: Path) -> Iterator[None]:
+    """pyarrow's errors (``OSError`` for a damaged page, ``ArrowInvalid``, ``ArrowNotImplementedError``…) reading
+    ``path`` as a ``SourceError`` (a gzip-compressed file's: what to do, ``encodings.gzipped``)."""
     import pyarrow as pa
 
     try:
         yield
     except (OSError, ValueError, pa.ArrowException) as exc:
         why = " ".join(str(exc).split())  # pyarrow's messages run over lines
-        raise SourceError(shown, f"not a readable Parquet file ({exc.__class__.__name__}: {why})") from exc
+        raise SourceError(shown, encodings.gzipped(path)
+                          or f"not a readable Parquet file ({exc.__class__.__name__}: {why})") from exc
 
 
 def parquet_schema(path: Path) -> str:
@@ -43,7 +44,7 @@ def parquet_names(path: Path, shown: Path) -> list[str]:
     """A Parquet file's column names; one named twice is refused (the engine cannot read such a file)."""
     import pyarrow.parquet as pq
 
-    with _reading(shown):
+    with _reading(path, shown):
         names = list(pq.read_schema(path).names)
     if twice := sorted({n for n in names if names.count(n) > 1}):
         raise SourceError(shown, f"column {twice[0]!r} appears twice: the engine cannot read a Parquet file "
@@ -57,7 +58,7 @@ def parquet_named_copy(path: Path, shown: Path) -> Path | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with _reading(shown):
+    with _reading(path, shown):
         source = pq.ParquetFile(path)
         names = named_columns(source.schema_arrow.names)
         if names == source.schema_arrow.names:
@@ -87,7 +88,7 @@ def parquet_kinds(path: Path, shown: Path) -> tuple[frozenset[int], frozenset[in
         return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
                 or pa.types.is_large_binary(t) or str(t) in ("string_view", "binary_view"))
 
-    with _reading(shown):
+    with _reading(path, shown):
         schema = pq.read_schema(path)
     return (frozenset(i for i, f in enumerate(schema) if f.type.num_fields > 0),
             frozenset(i for i, f in enumerate(schema) if not text(f.type)),
@@ -101,7 +102,7 @@ def first_parquet_rows(path: Path, shown: Path, header: list[str], positions: se
     import pyarrow.parquet as pq
 
     names = {header[i]: i for i in sorted(positions)}
-    with _reading(shown):  # the first batch only, read whole here: a damaged page is refused before any row is used
+    with _reading(path, shown):  # the first batch only, read whole: a damaged page is refused before any row is used
         batch = next(pq.ParquetFile(path).iter_batches(batch_size=limit, columns=list(names)), None)
         values = {} if batch is None else {names[n]: batch.column(n).to_pylist() for n in batch.column_names}
     rows = []
