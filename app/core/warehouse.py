@@ -5,9 +5,12 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +136,16 @@ NAMES_ONCE = {"CSVWithNames": "CSV", "TSVWithNames": "TSV", "CSVWithNamesAndType
 """Formats whose header the embedded engine would repeat before each streamed block, and their headerless form."""
 
 
+def holder_name() -> str:
+    """This process as the lock file names it for another that finds the warehouse held: ``process 4242, abi sql,
+    since 2026-12-05 04:55:01 UTC``."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    program = getattr(spec, "name", "") or Path(sys.argv[0]).name
+    if program in ("abi", "app.cli.main"):  # the subcommand: never its arguments (a query, a path)
+        program = " ".join(["abi", *[a for a in sys.argv[1:] if not a.startswith("-")][:1]])
+    return f"process {os.getpid()}, {program}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
 class EmbeddedWarehouse(Warehouse):
     """chdb in this process, persistent in ``data_dir`` (one process per directory: guarded by a lock file)."""
 
@@ -144,12 +157,19 @@ class EmbeddedWarehouse(Warehouse):
 
         self.data_dir = Path(data_dir or settings.data_dir())
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.data_dir / ".abi.lock", "w")  # noqa: SIM115 - held for the session's life
+        self._lock = open(self.data_dir / ".abi.lock", "a+")  # noqa: SIM115 - held for the session's life
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise WarehouseBusy(f"{self.data_dir} is in use by another ABI process (a workflow worker, API server or "
-                                f"load holds it: stop it or wait for it, or use another ABI_DATA_DIR)") from exc
+            self._lock.seek(0)
+            holder = self._lock.read(500).strip() or "a workflow worker, API server or load"
+            self._lock.close()
+            raise WarehouseBusy(f"{self.data_dir} is in use by another ABI process ({holder}): one process at a "
+                                "time opens an embedded warehouse; wait for it or stop it, or use another "
+                                "ABI_DATA_DIR") from exc
+        self._lock.truncate(0)
+        self._lock.write(holder_name())
+        self._lock.flush()
         self._session = session.Session(str(self.data_dir / "chdb"))
         for name, value in SESSION_SETTINGS.items():
             self._session.query(f"SET {name} = {quote(value)}")

@@ -198,7 +198,19 @@ def test_a_warehouse_held_by_another_process_is_a_message_and_exit_3(tmp_path, d
         for args in (["sql", "SELECT 1"], ["ingest", str(demo_dir / "ea_actualcost_202610.csv")], ["files"]):
             out = abi(tmp_path, *args)
             assert out.returncode == 3, out.stderr
-            assert out.stderr.startswith("abi: ") and "in use by another ABI process" in out.stderr
+            assert out.stderr.startswith("abi: ")
+            assert f"in use by another ABI process (process {os.getpid()}, " in out.stderr
             assert "Traceback" not in out.stderr
     finally:
         held.close()
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data")}
+    first = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", "SELECT sleep(3)"], cwd=PROJECT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:  # two abi sql at once: the second names the first
+        for _ in range(100):
+            second = abi(tmp_path, "sql", "SELECT 1")
+            if second.returncode == 3:
+                break
+        assert f"(process {first.pid}, abi sql, since " in second.stderr, second.stderr
+    finally:
+        first.wait(timeout=120)
