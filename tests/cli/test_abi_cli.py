@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 
 import pytest
@@ -204,13 +205,16 @@ def test_a_warehouse_held_by_another_process_is_a_message_and_exit_3(tmp_path, d
     finally:
         held.close()
     env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data")}
-    first = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", "SELECT sleep(3)"], cwd=PROJECT, env=env,
+    slow = "SELECT sleepEachRow(3) FROM numbers(3) SETTINGS max_block_size = 1"  # 9 s holding the warehouse
+    first = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", slow], cwd=PROJECT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:  # two abi sql at once: the second names the first
-        for _ in range(100):
-            second = abi(tmp_path, "sql", "SELECT 1")
-            if second.returncode == 3:
+        lock = tmp_path / "data" / ".abi.lock"
+        for _ in range(600):
+            if f"process {first.pid}," in (lock.read_text() if lock.exists() else ""):
                 break
-        assert f"(process {first.pid}, abi sql, since " in second.stderr, second.stderr
+            time.sleep(0.05)
+        second = abi(tmp_path, "sql", "SELECT 1")
+        assert second.returncode == 3 and f"(process {first.pid}, abi sql, since " in second.stderr, second.stderr
     finally:
         first.wait(timeout=120)
