@@ -56,6 +56,9 @@ def format_sql(fmt: str) -> str:
         text = text.replace("{lookup_" + name + "}", lookup_table(name))
     for name in DICTIONARIES:
         text = text.replace("{dictionary_" + name + "}", f"dict_{name}")
+    for fragment in sorted((settings.SQL_DIR / "fragments").glob("*.sql")):  # expressions both mappings use
+        code = " ".join(line.strip() for line in fragment.read_text().splitlines() if not line.startswith("--"))
+        text = text.replace("{fragment_" + fragment.stem + "}", f"({code})")
     return text.replace("{service_attributes}", "('service_name', 'service_category', 'service_subcategory')")
 
 

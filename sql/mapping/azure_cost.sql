@@ -321,16 +321,7 @@ FROM
         lower(ifNull(MeterCategory, '')) AS meter_category_key,
         -- Tags as a list of {"key": …, "value": …} pairs (a Parquet list of structs, as Spark writes tags) become
         -- the object they list, as in sql/mapping/focus.sql; a list of anything else stays as written.
-        if(startsWith(ifNull(Tags, ''), '[') AND isValidJSON(Tags)
-               AND (JSONLength(Tags) = 0 OR JSONHas(Tags, 1, 'key') OR JSONHas(Tags, 1, 'Key')),
-           toJSONString(mapFromArrays(
-               arrayMap(t -> JSONExtractString(t, if(JSONHas(t, 'key'), 'key', 'Key')),
-                        JSONExtractArrayRaw(ifNull(Tags, ''))),
-               arrayMap(t -> multiIf(JSONType(t, if(JSONHas(t, 'value'), 'value', 'Value')) = 'String',
-                                     JSONExtractString(t, if(JSONHas(t, 'value'), 'value', 'Value')),
-                                     JSONType(t, if(JSONHas(t, 'value'), 'value', 'Value')) IN ('Null', 'Missing'),
-                                     '', JSONExtractRaw(t, if(JSONHas(t, 'value'), 'value', 'Value'))),
-                        JSONExtractArrayRaw(ifNull(Tags, ''))))),
+        if({fragment_tag_pairs_test}, {fragment_tag_pairs_object},
            if(startsWith(ifNull(Tags, ''), '{'), Tags, concat('{', ifNull(Tags, ''), '}'))) AS tags_text,
         -- A tab or line break written raw inside a key or value (JSON wants it escaped) is escaped, not lost; between
         -- tokens (pretty-printed tags) it is whitespace and stays. Text is split at its quotes (escaped quotes and

@@ -193,16 +193,7 @@ FROM
         -- Tags as a JSON object: a list of {"key": …, "value": …} pairs (labels as some providers and Parquet
         -- writers give them) becomes the object FOCUS requires; anything else is kept as it is.
         -- ("Key"/"Value" as AWS's APIs write them; a null value is an empty one, so the key stays).
-        if(startsWith(ifNull(Tags, ''), '[') AND isValidJSON(Tags)
-               AND (JSONLength(Tags) = 0 OR JSONHas(Tags, 1, 'key') OR JSONHas(Tags, 1, 'Key')),
-           toJSONString(mapFromArrays(
-               arrayMap(t -> JSONExtractString(t, if(JSONHas(t, 'key'), 'key', 'Key')),
-                        JSONExtractArrayRaw(ifNull(Tags, ''))),
-               arrayMap(t -> multiIf(JSONType(t, if(JSONHas(t, 'value'), 'value', 'Value')) = 'String',
-                                     JSONExtractString(t, if(JSONHas(t, 'value'), 'value', 'Value')),
-                                     JSONType(t, if(JSONHas(t, 'value'), 'value', 'Value')) IN ('Null', 'Missing'),
-                                     '', JSONExtractRaw(t, if(JSONHas(t, 'value'), 'value', 'Value'))),
-                        JSONExtractArrayRaw(ifNull(Tags, ''))))),
+        if({fragment_tag_pairs_test}, {fragment_tag_pairs_object},
            -- A tab or line break written raw inside a key or value (JSON wants it escaped) is escaped, not lost;
            -- between tokens it is whitespace and stays (as in sql/mapping/azure_cost.sql).
            if(isValidJSON(ifNull(Tags, '')), Tags,

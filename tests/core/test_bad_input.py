@@ -7,8 +7,6 @@ import gzip
 import json
 import zipfile
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from abitest import csv_total, demo_lines, focus_rows, load, total, write_csv
 
@@ -49,22 +47,6 @@ def test_gzip_or_parquet_without_their_names_are_refused_with_what_to_do(wh, tmp
     assert errors == [
         f"{tmp_path / 'usage.csv'}: gzip-compressed text without a .gz name: name it *.csv.gz to load it",
         f"{tmp_path / 'usage.parq'}: a Parquet file without a .parquet name: name it *.parquet to load it"]
-
-
-def test_gzip_compressed_parquet_is_refused_with_what_to_do_under_either_name(wh, tmp_path):
-    """``cost.parquet.gz``, and the same bytes renamed ``cost.gz.parquet``: the engine reads no gzip Parquet."""
-    pq.write_table(pa.table({"BilledCost": ["1"]}), tmp_path / "cost.parquet")
-    packed = gzip.compress((tmp_path / "cost.parquet").read_bytes())
-    for name in ("cost.parquet.gz", "cost.gz.parquet"):
-        (tmp_path / name).write_bytes(packed)
-    (tmp_path / "text.parquet").write_bytes(gzip.compress(b"BilledCost\n1\n"))
-    errors = [f.error for f in load(wh, *(tmp_path / n for n in ("cost.parquet.gz", "cost.gz.parquet",
-                                                                  "text.parquet"))).files]
-    what = ("gzip-compressed Parquet: the engine reads a Parquet file as it is (compressed inside, page by page): "
-            "decompress it (gunzip) and load the .parquet file")
-    assert errors == [f"{tmp_path / 'cost.parquet.gz'}: {what}", f"{tmp_path / 'cost.gz.parquet'}: {what}",
-                      f"{tmp_path / 'text.parquet'}: gzip-compressed, not Parquet: decompress it (gunzip) and load "
-                      "what it holds"]
 
 
 def test_wrong_columns_are_refused_as_unknown_header(wh, tmp_path):

@@ -1,8 +1,10 @@
-"""Parquet files damaged past their footer (a data page): refused naming the file, the load's other files loaded."""
+"""Parquet files damaged past their footer (a data page) or gzip-compressed whole: refused naming the file and what
+to do, the load's other files loaded."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 
 import pyarrow as pa
@@ -65,3 +67,19 @@ def test_a_damaged_sibling_part_tells_nothing_of_the_dataset_and_is_refused_alon
     result = load(wh, plain, damaged)
     assert result.files[0].error is None and result.files[0].rows_loaded > 0
     assert result.files[1].error.startswith(f"{damaged}: not a readable Parquet file (")
+
+
+def test_gzip_compressed_parquet_is_refused_with_what_to_do_under_either_name(wh, tmp_path):
+    """``cost.parquet.gz``, and the same bytes renamed ``cost.gz.parquet``: the engine reads no gzip Parquet."""
+    pq.write_table(pa.table({"BilledCost": ["1"]}), tmp_path / "cost.parquet")
+    packed = gzip.compress((tmp_path / "cost.parquet").read_bytes())
+    for name in ("cost.parquet.gz", "cost.gz.parquet"):
+        (tmp_path / name).write_bytes(packed)
+    (tmp_path / "text.parquet").write_bytes(gzip.compress(b"BilledCost\n1\n"))
+    errors = [f.error for f in load(wh, *(tmp_path / n for n in ("cost.parquet.gz", "cost.gz.parquet",
+                                                                  "text.parquet"))).files]
+    what = ("gzip-compressed Parquet: the engine reads a Parquet file as it is (compressed inside, page by page): "
+            "decompress it (gunzip) and load the .parquet file")
+    assert errors == [f"{tmp_path / 'cost.parquet.gz'}: {what}", f"{tmp_path / 'cost.gz.parquet'}: {what}",
+                      f"{tmp_path / 'text.parquet'}: gzip-compressed, not Parquet: decompress it (gunzip) and load "
+                      "what it holds"]
