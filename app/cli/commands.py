@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from app.core import archives, loader, summary
+from app.core.settings import SettingError
 from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
 from app.core.staging import drop_stale_stages
 from app.core.warehouse import WarehouseError, open_warehouse
@@ -25,6 +26,17 @@ class CommandError(RuntimeError):
 
 
 def ingest(args) -> int:
+    """``abi ingest``; with ``--json``, a load that cannot start (the warehouse busy or unreachable, no file found)
+    still prints one JSON object, naming the error (and exits as without ``--json``)."""
+    try:
+        return _ingest(args)
+    except (CommandError, WarehouseError, SettingError) as exc:
+        if args.json:
+            print(json.dumps({"ingestion_id": None, "files": [], "error": (str(exc) or repr(exc)).splitlines()[0]}))
+        raise
+
+
+def _ingest(args) -> int:
     paths = archives.expand_paths(args.paths)
     if not paths:
         raise CommandError(f"no billing files found in: {' '.join(args.paths)}")

@@ -202,8 +202,17 @@ def test_a_warehouse_held_by_another_process_is_a_message_and_exit_3(tmp_path, d
             assert out.stderr.startswith("abi: ")
             assert f"in use by another ABI process (process {os.getpid()}, " in out.stderr
             assert "Traceback" not in out.stderr
+        out = abi(tmp_path, "ingest", str(demo_dir / "ea_actualcost_202610.csv"), "--json")
+        printed = json.loads(out.stdout)  # --json prints one object whatever the outcome
+        assert out.returncode == 3 and printed["files"] == [] and "in use by another ABI process" in printed["error"]
     finally:
         held.close()
+    (tmp_path / "a_file").write_text("")
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "a_file")}
+    actual = str(demo_dir / "ea_actualcost_202610.csv")
+    unusable = subprocess.run([sys.executable, "-m", "app.cli.main", "ingest", actual, "--json"], cwd=PROJECT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert unusable.returncode == 2 and "is a file, not a folder" in json.loads(unusable.stdout)["error"]
     env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data")}
     slow = "SELECT sleepEachRow(3) FROM numbers(3) SETTINGS max_block_size = 1"  # 9 s holding the warehouse
     first = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", slow], cwd=PROJECT, env=env,
