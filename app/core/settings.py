@@ -1,6 +1,8 @@
 """Run-time settings of ABI, read from the environment (never from committed files)."""
 
 import os
+import sys
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +36,13 @@ memory stays flat instead of growing with the file (measured: 1.78 GB → 1.4 GB
 
 
 def prepare_engine_environment() -> None:
-    """Call before chdb is first imported: its allocator reads ``JE_MALLOC_CONF`` once, at load (user's wins)."""
+    """Call before chdb is first imported: its allocator reads ``JE_MALLOC_CONF`` once, at load (user's wins), and
+    its server time zone is the process's ``TZ`` then: UTC, so that functions which ignore ``session_timezone``
+    (``toString`` of a ``DateTime64`` without a zone) show UTC whatever the machine's zone."""
     os.environ.setdefault("JE_MALLOC_CONF", ENGINE_ALLOCATOR)
+    if os.environ.get("TZ") != "UTC" and "chdb" not in sys.modules:
+        os.environ["TZ"] = "UTC"
+        time.tzset()
 
 
 def cache_dir() -> Path:

@@ -165,3 +165,12 @@ def test_a_file_named_with_a_leading_dash_is_told_to_go_after_two_dashes(capsys)
         assert ended.value.code == 2
         assert f"(a file whose name starts with '-' goes after --: {command} -- -cost.csv" in capsys.readouterr().err
     assert build_parser().parse_args(["ingest", "--", "-cost.csv"]).paths == ["-cost.csv"]
+
+
+def test_times_show_in_utc_on_a_machine_in_another_zone(tmp_path, demo_dir, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # toString of a DateTime64 without a zone ignores session_timezone
+    out = abi(tmp_path, "sql", "SELECT toString(min(x_IngestedAt)), toString(toTimeZone(min(x_IngestedAt), 'UTC')) "
+              "FROM focus_cost", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    shown, utc = out.stdout.splitlines()[1].split(",")
+    assert shown == utc
