@@ -28,11 +28,13 @@ DAY = "toDate(ChargePeriodStart)"
 ACCOUNT_SCOPE = "(toYYYYMM(BillingPeriodStart), BillingAccountId, ifNull(SubAccountId, ''))"
 SUPERSEDED = (
     "x_SourceDataset = 'ActualCost' AND x_SourceFormat = 'azure-cost' "
-    "AND NOT (ChargeCategory = 'Purchase' AND PricingCategory = 'Committed') "
+    "AND NOT (ChargeCategory = 'Purchase' AND (CommitmentDiscountId IS NOT NULL OR PricingCategory = 'Committed' "
+    "OR replaceAll(lower(ifNull(x_PricingModel, '')), ' ', '') IN ('reservation', 'savingsplan'))) "
     f"AND ({ACCOUNT_SCOPE}, {DAY}) IN (SELECT scope, day FROM {{amortized}})"
 )
 """Actual rows amortized data replaces: of its accounts on the days it holds (an amortized file of one day
-supersedes that day's actual usage only)."""
+supersedes that day's actual usage only), but never a commitment purchase or refund (``Committed`` in rows loaded
+before FOCUS 1.1's ``Standard`` for purchases; by its pricing model when the file names no commitment id)."""
 
 
 @dataclass

@@ -72,8 +72,10 @@ SELECT
         AS ListCost,
     if(focus_block = 1, list_unit_price_billing,
        accurateCastOrNull(toDecimal256(list_unit_price_billing, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS ListUnitPrice,
+    -- FOCUS 1.1+: the purchase of a commitment discount (and its refund) is Standard, not Committed (Microsoft's
+    -- FOCUS 1.0 conversion says Committed for every reservation or savings plan row).
     if(charge_category IN ('Usage', 'Purchase'),
-       multiIf(pricing_model IN ('', 'ondemand'), 'Standard', pricing_model = 'spot', 'Dynamic',
+       multiIf(pricing_model IN ('', 'ondemand') OR is_commitment_purchase, 'Standard', pricing_model = 'spot', 'Dynamic',
                pricing_model IN ('reservation', 'savingsplan'), 'Committed', 'Other'), NULL) AS PricingCategory,
     -- Azure prices in the pricing currency (MCA: often USD) and bills in the billing currency. EA prices and bills
     -- in one currency: there the PricingCurrency* columns equal their billing-currency counterparts.

@@ -63,7 +63,9 @@ SELECT
                 accurateCastOrNull(toDecimal256(list_unit_price, 18) * pricing_quantity, 'Decimal(38, 18)'), list_cost),
              contracted_cost) AS ListCost,
     list_unit_price AS ListUnitPrice,
-    PricingCategory AS PricingCategory,
+    -- FOCUS 1.1+: the purchase of a commitment discount is Standard (FOCUS 1.0 said Committed, as 1.0 files do).
+    if(PricingCategory = 'Committed' AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL,
+       'Standard', PricingCategory) AS PricingCategory,
     -- Files older than FOCUS 1.2 have no PricingCurrency* columns: prices in the billing currency are those columns'
     -- own values; in another currency they are converted with the file's x_BillingExchangeRate (billing per pricing).
     coalesce(PricingCurrency, BillingCurrency) AS PricingCurrency,

@@ -21,7 +21,7 @@ def test_real_ea_actual_sample_loads_and_reconciles(wh, samples):
     purchase = focus_rows(wh, "ChargeCategory, BilledCost, EffectiveCost, PricingCategory, CommitmentDiscountType",
                           "x_ChargeType = 'Purchase'")
     assert purchase == [{"ChargeCategory": "Purchase", "BilledCost": "3.25", "EffectiveCost": "0",
-                         "PricingCategory": "Committed", "CommitmentDiscountType": "Reservation"}]
+                         "PricingCategory": "Standard", "CommitmentDiscountType": "Reservation"}]
     dates = focus_rows(wh, "DISTINCT toString(BillingPeriodStart) AS s, toString(BillingPeriodEnd) AS e")
     assert dates == [{"s": "2023-09-01 00:00:00", "e": "2023-10-01 00:00:00"}]
 

@@ -58,11 +58,17 @@ def test_billed_and_effective_cost(wh, tmp_path, charge_type, model, dataset, bi
     assert row == {"BilledCost": billed, "EffectiveCost": effective}
 
 
-@pytest.mark.parametrize(("model", "pricing"), [("OnDemand", "Standard"), ("Spot", "Dynamic"),
-                                                ("Reservation", "Committed"), ("SavingsPlan", "Committed"),
-                                                ("On Demand", "Standard"), ("Savings Plan", "Committed")])
-def test_pricing_category(wh, tmp_path, model, pricing):
-    assert mapped(wh, tmp_path, "PricingCategory", PricingModel=model)["PricingCategory"] == pricing
+@pytest.mark.parametrize(("model", "charge_type", "pricing"), [
+    ("OnDemand", "Usage", "Standard"), ("Spot", "Usage", "Dynamic"), ("Reservation", "Usage", "Committed"),
+    ("SavingsPlan", "Usage", "Committed"), ("On Demand", "Usage", "Standard"), ("Savings Plan", "Usage", "Committed"),
+    ("Reservation", "UnusedReservation", "Committed"),
+    # FOCUS 1.1+: buying a commitment discount is priced at the agreed rate (Standard), as is its refund
+    ("Reservation", "Purchase", "Standard"), ("SavingsPlan", "Purchase", "Standard"),
+    ("Reservation", "Refund", "Standard"),
+])
+def test_pricing_category(wh, tmp_path, model, charge_type, pricing):
+    row = mapped(wh, tmp_path, "PricingCategory", PricingModel=model, ChargeType=charge_type)
+    assert row["PricingCategory"] == pricing
 
 
 @pytest.mark.parametrize(("frequency", "expected"), [("OneTime", "One-Time"), ("Recurring", "Recurring"),

@@ -34,10 +34,18 @@ def _load(wh, tmp_path, columns: str, base: dict | None = None, **changes) -> di
 
 def test_a_commitment_purchase_is_amortized_so_its_effective_cost_is_0(wh, tmp_path):
     got = _load(wh, tmp_path, "BilledCost, EffectiveCost, x_EffectiveCostInUsd, PricingCurrencyEffectiveCost, "
-                              "ChargeFrequency", ChargeCategory="Purchase", BilledCost="300", EffectiveCost="300",
-                CommitmentDiscountId=SAVINGS_PLAN, CommitmentDiscountCategory="Spend", x_EffectiveCostInUsd="330")
+                              "ChargeFrequency, PricingCategory", ChargeCategory="Purchase", BilledCost="300",
+                EffectiveCost="300", CommitmentDiscountId=SAVINGS_PLAN, CommitmentDiscountCategory="Spend",
+                x_EffectiveCostInUsd="330", PricingCategory="Committed")
     assert got == {"BilledCost": "300", "EffectiveCost": "0", "x_EffectiveCostInUsd": "0",
-                   "PricingCurrencyEffectiveCost": "0", "ChargeFrequency": "Recurring"}
+                   "PricingCurrencyEffectiveCost": "0", "ChargeFrequency": "Recurring",
+                   "PricingCategory": "Standard"}  # FOCUS 1.1+: buying a commitment is Standard (1.0: Committed)
+
+
+def test_usage_a_commitment_covers_stays_committed(wh, tmp_path):
+    got = _load(wh, tmp_path, "PricingCategory, CommitmentDiscountStatus", PricingCategory="Committed",
+                CommitmentDiscountId=RESERVATION, CommitmentDiscountCategory="Usage", CommitmentDiscountStatus="Used")
+    assert got == {"PricingCategory": "Committed", "CommitmentDiscountStatus": "Used"}
 
 
 def test_a_contracted_cost_that_is_not_price_times_quantity_is_recomputed(wh, tmp_path):
