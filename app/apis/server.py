@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 import app.main  # noqa: F401 - registers the APIs
 from app.apis.openapi import openapi
+from app.core.staging import drop_stale_stages
 from app.core.warehouse import Warehouse, open_warehouse
 from app.workflows.store import ensure_workflow_schema
 
@@ -143,7 +144,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve ABI's consumption APIs on loopback over the warehouse")
     parser.add_argument("--port", type=int, default=4001)
     args = parser.parse_args(argv)
-    server = ApiServer(open_warehouse(), args.port)
+    wh = open_warehouse()
+    if wh.embedded:  # held by this process alone: complete or drop what a killed load left before serving
+        drop_stale_stages(wh)
+    server = ApiServer(wh, args.port)
     print(f"ABI consumption APIs on {server.url}/api/<name>", flush=True)
     server.serve_forever()
 

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from app.core import archives, loader, summary
+from app.core import archives, journal, loader, summary
 from app.core.settings import SettingError
 from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
 from app.core.staging import drop_stale_stages
@@ -122,15 +122,28 @@ def _existing_warehouse():
     if not settings.clickhouse_url() and not settings.data_dir().is_dir():
         raise CommandError(f"no warehouse in {settings.data_dir()} (ABI_DATA_DIR): load data first with "
                            "abi ingest or abi demo")
-    return open_warehouse()
+    return _recovered(open_warehouse())
+
+
+def _recovered(wh):
+    """An embedded warehouse with what a killed process left completed (its publication) or dropped (its stages):
+    this process holds the data directory alone, so reads never see a month half swapped."""
+    if wh.embedded:
+        try:
+            if warning := journal.recover(wh, logged=False):
+                print(f"abi: warning: {warning}", file=sys.stderr)
+            drop_stale_stages(wh)
+        except BaseException:
+            wh.close()
+            raise
+    return wh
 
 
 def _publishing_warehouse():
     """The warehouse; a ClickHouse server's loads take the registry's publish lock, as connector syncs and workflow
     workers sharing that server do (the embedded engine is one process's already)."""
-    wh = open_warehouse()
+    wh = _recovered(open_warehouse())
     if wh.embedded:
-        drop_stale_stages(wh)  # this process holds the data directory alone: any stage is a killed load's
         return wh, None
     from app.connectors.registry import Registry
     from app.core.locked import LockedWarehouse

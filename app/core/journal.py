@@ -4,9 +4,10 @@
 two (or between two months) leaves a month counted twice, or some months swapped and others not. So a publication
 first writes ``publishing.json`` in the data directory (the batch table, kept until the journal is closed, and the
 partitions), then swaps, rebuilds the aggregates and closes the journal. The next process to open the warehouse
-alone (``staging.drop_stale_stages``) replays the swaps from the batch (each one sets a partition to the batch's rows
-whatever it held) and rebuilds the aggregates: the months hold what the killed load published, once. Only the
-embedded engine, held by one process, journals (a ClickHouse server's loads are not killed with their client).
+(``staging.drop_stale_stages``: every command, reads included, and the API server) replays the swaps from the batch
+(each one sets a partition to the batch's rows whatever it held) and rebuilds the aggregates: the months hold what
+the killed load published, once. Only the embedded engine, held by one process, journals (a ClickHouse server's
+loads are not killed with their client).
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def pending(wh: Warehouse) -> bool:
     return bool((path := _path(wh)) and path.exists())
 
 
-def recover(wh: Warehouse) -> str | None:
-    """Complete a publication a killed process left open; a warning saying so, or None."""
+def recover(wh: Warehouse, logged: bool = True) -> str | None:
+    """Complete a publication a killed process left open; a warning saying so (also logged unless ``logged`` is
+    false: a caller that shows it itself), or None."""
     from app.views.refresh import refresh_aggregates
 
     path = _path(wh)
@@ -68,5 +70,6 @@ def recover(wh: Warehouse) -> str | None:
     warning = (f"completed the publication of an interrupted load (billing months {', '.join(partitions)}): its "
                "rows are held once, but its ingestion log and quarantine may be missing; load its files again to "
                "record them")
-    log.warning("%s", warning)
+    if logged:
+        log.warning("%s", warning)
     return warning

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
-from abitest import csv_total, load, total
+from abitest import PROJECT, csv_total, load, total
 
 from app.core import journal, replace
 from app.core.demo import generate
@@ -40,6 +43,27 @@ def test_a_publication_killed_mid_swap_is_completed_by_the_next_process(wh, tmp_
     daily = wh.scalar("SELECT toString(sum(EffectiveCost)) FROM abi.focus_daily_cost")
     assert Decimal(daily) == total(wh, "EffectiveCost")
     assert not wh.rows("SELECT name FROM system.tables WHERE database = 'abi' AND startsWith(name, '_abi_')")
+
+
+def test_a_read_or_a_removal_completes_the_publication_first(wh, tmp_path, monkeypatch):
+    files = generate(tmp_path / "demo")
+    load(wh, files.actual)
+    monkeypatch.setattr(replace, "refresh_aggregates", lambda *_args: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        load(wh, files.amortized)
+    monkeypatch.undo()
+    entry = json.loads((wh.data_dir / journal.NAME).read_text())
+    wh.command(f"INSERT INTO abi.focus_cost SELECT * FROM {entry['batch']}")  # the month counted twice
+    wh.close()
+    env = {**os.environ, "ABI_DATA_DIR": str(wh.data_dir)}
+    env.pop("ABI_CLICKHOUSE_URL", None)
+    out = subprocess.run([sys.executable, "-m", "app.cli.main", "sql", "SELECT toString(sum(EffectiveCost)) FROM "
+                          "focus_cost", "--format", "csv"], cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert Decimal(out.stdout.splitlines()[1].strip('"')) == csv_total(files.amortized, "CostInBillingCurrency")
+    assert out.stderr.startswith("abi: warning: completed the publication of an interrupted load (billing months "
+                                 "202610)") and '"level"' not in out.stderr  # one plain line, no log record
+    assert not (wh.data_dir / journal.NAME).exists()
 
 
 def test_a_journal_whose_batch_is_gone_is_closed_with_a_warning(wh, tmp_path):
