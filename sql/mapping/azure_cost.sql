@@ -44,9 +44,11 @@ SELECT
     if(is_commitment, coalesce(BenefitName, ReservationName), NULL) AS CommitmentDiscountName,
     -- Usage-based commitments (reservations) count in the pricing unit, normalized to the reservation's size
     -- (instance size flexibility: AdditionalInfo's RINormalizationRatio); spend-based ones (savings plans) in the
-    -- pricing currency they are bought in (Microsoft's conversion). Null for corrections and other rows.
+    -- pricing currency they are bought in (Microsoft's conversion). A reservation's purchase counts the hours it
+    -- makes eligible (FOCUS 1.2): its instances × the hours bought. Null for corrections and other rows.
     multiIf(NOT names_commitment OR charge_category NOT IN ('Usage', 'Purchase') OR charge_type = 'refund', NULL,
             CommitmentDiscountCategory = 'Spend', cost_pricing,
+            reserved_hours IS NOT NULL, accurateCastOrNull(toDecimal256(abs(quantity), 18) * reserved_hours, 'Decimal(38, 18)'),
             accurateCastOrNull(toDecimal256(focus_quantity, 18) * normalization_ratio, 'Decimal(38, 18)')) AS CommitmentDiscountQuantity,
     multiIf(NOT names_commitment, NULL, charge_type IN ('unusedreservation', 'unusedsavingsplan'), 'Unused',
             is_commitment_usage, 'Used', NULL) AS CommitmentDiscountStatus,
@@ -110,8 +112,12 @@ SELECT
     -- A meter's price belongs to one SKU: the same MeterId sold under another part number or product (EA and MCA
     -- accounts) is another price.
     -- A meterless purchase has one price per SKU and term.
-    multiIf(SkuId IS NULL, NULL, MeterId IS NULL, concat(SkuId, if(Term IS NULL, '', concat('_', Term))),
-            coalesce(ProductId, PartNumber) IS NULL, MeterId, concat(coalesce(ProductId, PartNumber), '_', MeterId))
+    -- A commitment's purchase carries the meter it covers but is priced per term (the price sheet's reservation
+    -- prices): its price names the term. A credit or adjustment without a meter has no price in any price list.
+    multiIf(SkuId IS NULL OR (MeterId IS NULL AND charge_category NOT IN ('Usage', 'Purchase')), NULL,
+            MeterId IS NULL, concat(SkuId, term_suffix),
+            concat(if(coalesce(ProductId, PartNumber) IS NULL, MeterId, concat(coalesce(ProductId, PartNumber), '_', MeterId)),
+                   if(is_commitment_purchase, term_suffix, '')))
         AS SkuPriceId,
     subscription_id AS SubAccountId,
     coalesce(SubscriptionName, subscription_id) AS SubAccountName,
@@ -292,6 +298,13 @@ FROM
         is_commitment AND benefit_id IS NOT NULL AS names_commitment,
         is_commitment AND charge_category = 'Usage' AS is_commitment_usage,
         is_commitment AND charge_category = 'Purchase' AS is_commitment_purchase,
+        -- Hours one reserved instance is bought for: the term's when paid upfront, one month's when paid monthly,
+        -- from the day charged. Term is in months ("12", "36") or years ("P1Y", "1 Year"); hourly units only.
+        if(is_commitment_purchase AND pricing_model = 'reservation' AND unit_key IN ('1 hour', '1 hours', 'hours', 'hour'),
+           nullIf(dateDiff('hour', charge_day, addMonths(charge_day, multiIf(frequency = 'recurring', 1, frequency = 'onetime',
+                  toUInt32OrNull(extract(ifNull(Term, ''), '[0-9]+')) * if(position(lower(ifNull(Term, '')), 'y') > 0, 12, 1), 0))), 0),
+           NULL) AS reserved_hours,
+        if(Term IS NULL, '', concat('_', Term)) AS term_suffix,
         charge_category = 'Usage' AND charge_type NOT IN ('unusedreservation', 'unusedsavingsplan') AS is_consumption,
         coalesce(ResourceLocation, MeterRegion, '') AS location_text,
         lower(location_text) AS location_key,

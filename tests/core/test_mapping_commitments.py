@@ -130,3 +130,29 @@ def test_commitment_rows_without_an_id_have_no_commitment_columns_but_keep_their
     assert row == {"CommitmentDiscountId": None, "CommitmentDiscountStatus": None, "CommitmentDiscountCategory": None,
                    "CommitmentDiscountType": None, "CommitmentDiscountQuantity": None, "CommitmentDiscountUnit": None,
                    "BilledCost": "0", "EffectiveCost": "3"}
+
+
+@pytest.mark.parametrize(("frequency", "term", "quantity", "hours"), [
+    ("Recurring", "36", "2", "1440"),  # a monthly payment: 2 instances × the 720 hours of 09/02 → 10/02
+    ("OneTime", "12", "1", "8784"),  # paid upfront: the term's hours (09/02/2023 → 09/02/2024 spans a 29 February)
+    ("OneTime", "P3Y", "1", "26304"),  # a term in years
+])
+def test_a_reservation_purchase_counts_the_hours_it_buys(wh, tmp_path, frequency, term, quantity, hours):
+    """FOCUS 1.2: a purchase's CommitmentDiscountQuantity is the units it makes eligible (the used and unused rows
+    of its term or month add up to it), not the number of reservations bought."""
+    row = mapped(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit, PricingCategory",
+                 ChargeType="Purchase", PricingModel="Reservation", benefitId=RESERVATION, UnitOfMeasure="1 Hour",
+                 Frequency=frequency, Term=term, Quantity=quantity)
+    assert row == {"CommitmentDiscountQuantity": hours, "CommitmentDiscountUnit": "Hours", "PricingCategory": "Standard"}
+
+
+def test_a_purchase_with_a_meter_is_priced_by_term_and_a_meterless_credit_by_none(wh, tmp_path):
+    """A reservation purchase carries the meter of the VMs it covers (real EA files): its price is the term's, not
+    the pay-as-you-go price of that meter. A credit without a meter references no price list."""
+    row = mapped(wh, tmp_path, "SkuPriceId", ChargeType="Purchase", PricingModel="Reservation", benefitId=RESERVATION,
+                 PartNumber="AAA-1", MeterId="m-1", Term="36")
+    used = mapped(wh, _dir(tmp_path, "u"), "SkuPriceId", PartNumber="AAA-1", MeterId="m-1", Term="")
+    assert (row, used) == ({"SkuPriceId": "AAA-1_m-1_36"}, {"SkuPriceId": "AAA-1_m-1"})
+    credit = mapped(wh, _dir(tmp_path, "c"), "SkuId, SkuPriceId", ChargeType="Credit", PricingModel="", MeterId="",
+                    ProductName="Azure Credit")
+    assert credit == {"SkuId": "Azure Credit", "SkuPriceId": None}
