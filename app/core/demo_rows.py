@@ -23,9 +23,12 @@ from app.core.demo import (
 COST = HEADER.index("CostInBillingCurrency")
 PRICE = HEADER.index("EffectivePrice")
 RESERVED_VMS = 4
+RESERVED_INSTANCES = 5
+"""Instances the reservation buys: 4 VMs run on it all day, the fifth instance's hours go unused."""
 RESERVATION_MONTHLY = Decimal("560.640000")
-RESERVATION_USED = Decimal("0.9")
-SAVINGS_PLAN_HOURLY = Decimal("0.500000")
+RESERVATION_USED = Decimal(RESERVED_VMS) / RESERVED_INSTANCES
+SAVINGS_PLAN_HOURLY = Decimal("0.250000")
+"""A savings plan cheaper than the pay-as-you-go price of what it covers (48 VM-hours a day at 0.192: 9.216)."""
 SAVINGS_PLAN_USED = Decimal("0.95")
 
 
@@ -116,6 +119,7 @@ class MonthRows:
     def _reservation(self) -> Iterator[tuple[str, dict[str, str]]]:
         sub = SUBSCRIPTIONS[0]
         daily = money(RESERVATION_MONTHLY / len(self.days))
+        unused_hours = 24 * (RESERVED_INSTANCES - RESERVED_VMS)
         for day in self.days:
             for vm in range(RESERVED_VMS):
                 cost = money(daily * RESERVATION_USED / RESERVED_VMS)
@@ -126,13 +130,15 @@ class MonthRows:
                                   f"Microsoft.Compute/virtualMachines/vm-reserved-{vm}"}
             unused = daily - money(daily * RESERVATION_USED / RESERVED_VMS) * RESERVED_VMS
             yield "amortized", self._commitment(sub, day, RESERVATION, "Reservation") | {
-                "ChargeType": "UnusedReservation", "Quantity": "9.6", "EffectivePrice": str(money(unused / Decimal("9.6"))),
+                "ChargeType": "UnusedReservation", "Quantity": str(unused_hours),
+                "EffectivePrice": str(money(unused / unused_hours)),
                 "CostInBillingCurrency": str(unused), "ConsumedService": "Microsoft.Capacity"}
         total = daily * len(self.days)
         yield "actual", self._commitment(sub, self.days[0], RESERVATION, "Reservation") | {
-            "ChargeType": "Purchase", "Frequency": "Recurring", "Quantity": "1", "EffectivePrice": str(total),
-            "CostInBillingCurrency": str(total), "ConsumedService": "Microsoft.Capacity", "Term": "12",
-            "PayGPrice": "0", "UnitPrice": str(total),
+            "ChargeType": "Purchase", "Frequency": "Recurring", "Quantity": str(RESERVED_INSTANCES),
+            "EffectivePrice": str(total / RESERVED_INSTANCES), "CostInBillingCurrency": str(total),
+            "ConsumedService": "Microsoft.Capacity", "Term": "12", "PayGPrice": "0",
+            "UnitPrice": str(total / RESERVED_INSTANCES),
             "ProductName": "Reserved VM Instance, Standard_D4s_v5, US East, 1 Year"}
 
     def _savings_plan(self) -> Iterator[tuple[str, dict[str, str]]]:
@@ -152,7 +158,8 @@ class MonthRows:
         yield "actual", self._commitment(sub, self.days[0], SAVINGS_PLAN, "SavingsPlan") | {
             "ChargeType": "Purchase", "Frequency": "Recurring", "Quantity": "1", "EffectivePrice": str(total),
             "CostInBillingCurrency": str(total), "ConsumedService": "Microsoft.BillingBenefits", "PayGPrice": "0",
-            "UnitPrice": str(total), "UnitOfMeasure": "1/Month", "Term": "12",
+            "UnitPrice": str(total), "UnitOfMeasure": "1/Month", "Term": "12", "MeterId": "", "PartNumber": "",
+            "MeterName": "", "MeterSubCategory": "", "MeterCategory": "Savings Plan",
             "ProductName": "Compute Savings Plan, 1 Year, Hourly commitment"}
 
     def _one_offs(self) -> Iterator[tuple[str, dict[str, str]]]:
