@@ -143,7 +143,8 @@ def test_a_reservation_purchase_counts_the_hours_it_buys(wh, tmp_path, frequency
     row = mapped(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit, PricingCategory",
                  ChargeType="Purchase", PricingModel="Reservation", benefitId=RESERVATION, UnitOfMeasure="1 Hour",
                  Frequency=frequency, Term=term, Quantity=quantity)
-    assert row == {"CommitmentDiscountQuantity": hours, "CommitmentDiscountUnit": "Hours", "PricingCategory": "Standard"}
+    assert row == {"CommitmentDiscountQuantity": hours, "CommitmentDiscountUnit": "Hours",
+                   "PricingCategory": "Standard"}
 
 
 def test_a_purchase_with_a_meter_is_priced_by_term_and_a_meterless_credit_by_none(wh, tmp_path):
