@@ -159,3 +159,12 @@ def first_days(source: Path, target: Path, last_day: int) -> Path:
         day = header.index("Date")
         writer.writerows(r for r in reader if int(r[day].split("/")[1]) <= last_day)
     return target
+
+
+ACTUAL_ONLY = "holds actual cost only"
+
+
+def others(file_result) -> list[str]:
+    """A file's warnings but the note an actual cost file gets while its month has no amortized data (what
+    EffectiveCost leaves out: tests/core/test_amortization.py), for tests about other warnings."""
+    return [w for w in file_result.warnings if ACTUAL_ONLY not in w]

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.core import archives, journal, ledger, mapping, replace, schema
+from app.core.amortization import warn_unamortized
 from app.core.copies import refused_copies, same_content, skipped_copy
 from app.core.datasets import forced_against_rows
 from app.core.files import shown_name, text_name, untext_name
@@ -120,6 +121,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
             result.earlier_files = _commit(wh, f"{prefix}_batch", stages, [fr.path for fr in refused])
             result.reconciliation = reconcile(wh, list(dict.fromkeys(stage.focus for _, stage in stages)),
                                               [t for fr, _ in stages for t in fr.source_totals])
+            warn_unamortized(wh, [(fr, stage.focus) for fr, stage in stages])
         _warn_kept(wh, refused)
         ledger.record(wh, result, started)
     finally:

@@ -99,11 +99,12 @@ SELECT
     coalesce(ServiceSubcategory, if(known_service.1 = ServiceCategory AND known_service.2 != '', known_service.2, NULL),
              if(ServiceCategory IS NULL, NULL, concat('Other (', ServiceCategory, ')'))) AS ServiceSubcategory,
     SkuId AS SkuId,
-    -- Microsoft's exports leave a commitment purchase's meter and price id empty: its SKU's description and term.
+    -- Microsoft's exports leave a commitment purchase's meter and price id empty: its SKU's description and term
+    -- (a credit's or an adjustment's price id stays empty: it has no price list).
     coalesce(SkuMeter, if(microsoft AND SkuId IS NOT NULL, coalesce(x_SkuDescription, ChargeDescription), NULL))
         AS SkuMeter,
     if(sku_ok, ifNull(SkuPriceDetails, '{}'), '{}') AS SkuPriceDetails,
-    coalesce(SkuPriceId, if(microsoft AND SkuId IS NOT NULL AND x_SkuMeterId IS NULL,
+    coalesce(SkuPriceId, if(microsoft AND SkuId IS NOT NULL AND x_SkuMeterId IS NULL AND ChargeCategory IN ('Usage', 'Purchase'),
              concat(SkuId, if(x_SkuTerm IS NULL, '', concat('_', x_SkuTerm))), NULL)) AS SkuPriceId,
     SubAccountId AS SubAccountId,
     if(SubAccountId IS NULL, SubAccountName, coalesce(SubAccountName, SubAccountId)) AS SubAccountName,

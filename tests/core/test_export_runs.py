@@ -8,7 +8,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from abitest import csv_total, first_days, load, total
+from abitest import csv_total, first_days, load, others, total
 from connectortest import demo_month, per_subscription_runs, write_export_run
 
 from app.core.archives import expand_paths
@@ -65,7 +65,7 @@ def test_only_the_latest_run_loads_from_a_zip_of_the_export_folder(wh, tmp_path)
     assert all("/run-31/" in f.path and f.rows_loaded for f in result.files if not f.skipped)
     assert all("earlier run (2026-10-16T05:00:00Z) of export mtd-actual ActualCost 2026-10" in f.skipped
                for f in skipped)
-    assert not any(f.warnings for f in result.files)
+    assert not any(others(f) for f in result.files)
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
 
 
@@ -87,7 +87,7 @@ def test_files_of_one_load_that_repeat_each_other_are_named(wh, tmp_path):
     copy.parent.mkdir()
     copy.write_bytes(first_days(files.actual, tmp_path / "first_week.csv", 7).read_bytes())
     result = load(wh, files.actual, copy, files.amortized)
-    warned = [w for f in result.files for w in f.warnings]
+    warned = [w for f in result.files for w in others(f)]
     assert len(warned) == 1 and str(copy) in warned[0] and str(files.actual) in warned[0]
     assert "2026-10-01 … 2026-10-07" in warned[0] and "counts those costs twice" in warned[0]
 
@@ -96,9 +96,9 @@ def test_parts_of_one_export_run_and_atomic_loads_are_not_overlaps(wh, tmp_path)
     files = demo_month(tmp_path, MONTH)
     parts = write_export_run(tmp_path / "c", "e", "ActualCost", MONTH, "r1", "2026-11-01T00:00:00Z", files.actual,
                              parts=3)
-    assert all(not f.warnings for f in load(wh, *parts).files)
+    assert all(not others(f) for f in load(wh, *parts).files)
     first_week = first_days(files.actual, tmp_path / "first_week.csv", 7)
-    assert all(not f.warnings for f in load(wh, files.actual, first_week, atomic=True).files)
+    assert all(not others(f) for f in load(wh, files.actual, first_week, atomic=True).files)
 
 
 
@@ -121,10 +121,10 @@ def test_numbered_parts_of_one_export_are_not_overlaps(wh, tmp_path, names):
     files = demo_month(tmp_path, MONTH)
     parts = _interleaved(files.actual, tmp_path / "export", names)
     result = load(wh, *parts)
-    assert result.ok and not [w for f in result.files for w in f.warnings]
+    assert result.ok and not [w for f in result.files for w in others(f)]
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
     other = _interleaved(files.actual, tmp_path / "two", ("a-00001.csv", "b-00001.csv"))  # two exports: named
-    assert any("counts those costs twice" in w for f in load(wh, *other).files for w in f.warnings)
+    assert any("counts those costs twice" in w for f in load(wh, *other).files for w in others(f))
 
 def _focus_export(files, folder):
     """A one-row Microsoft FOCUS export of a day and subscription the cost details ``files`` also hold."""
@@ -150,7 +150,7 @@ def test_a_focus_export_beside_cost_details_of_the_same_days_is_named(wh, tmp_pa
     files = demo_month(tmp_path, MONTH)
     export = _focus_export(files, tmp_path / "focuscost")
     result = load(wh, files.actual, export)
-    warned = [w for f in result.files for w in f.warnings]
+    warned = [w for f in result.files for w in others(f)]
     assert len(warned) == 1 and "as a FOCUS export and as cost details" in warned[0]
     assert str(export) in warned[0] and str(files.actual) in warned[0] and "2026-10-01 … 2026-10-01" in warned[0]
     assert "this load counts" in warned[0]
@@ -160,12 +160,12 @@ def test_a_focus_export_loaded_after_cost_details_of_the_same_days_is_named(wh, 
     """The two views loaded on different days stay side by side in the warehouse: the later load says so."""
     files = demo_month(tmp_path, MONTH)
     export = _focus_export(files, tmp_path / "focuscost")
-    assert all(not f.warnings for f in load(wh, files.actual, files.amortized).files)
-    warned = load(wh, export).files[0].warnings
+    assert all(not others(f) for f in load(wh, files.actual, files.amortized).files)
+    warned = others(load(wh, export).files[0])
     assert len(warned) == 1 and warned[0].startswith(str(export)), warned
     assert f"{files.amortized} (loaded earlier)" in warned[0]  # its usage superseded the actual file's
     assert "the warehouse now counts" in warned[0] and "2026-10-01 … 2026-10-01" in warned[0]
-    again = load(wh, files.actual).files[0].warnings  # and the other way round
+    again = others(load(wh, files.actual).files[0])  # and the other way round
     assert len(again) == 1 and f"{export} (loaded earlier)" in again[0], again
 
 
@@ -177,14 +177,14 @@ def test_an_export_of_abis_loaded_beside_the_files_it_came_from_is_named(wh, tmp
     files = demo_month(tmp_path, MONTH)
     load(wh, files.actual)
     export(wh, "csv", tmp_path / "focus.csv")
-    warned = load(wh, tmp_path / "focus.csv").files[0].warnings
+    warned = others(load(wh, tmp_path / "focus.csv").files[0])
     assert len(warned) == 1 and f"{files.actual} (loaded earlier)" in warned[0], warned
     assert "two views of the same charges" in warned[0] and "the warehouse now counts" in warned[0]
 
 def test_reloading_one_view_alone_is_no_overlap(wh, tmp_path):
     files = demo_month(tmp_path, MONTH)
-    assert all(not f.warnings for f in load(wh, files.actual).files)
-    assert all(not f.warnings for f in load(wh, files.actual).files)  # the same scopes: replaced, not doubled
+    assert all(not others(f) for f in load(wh, files.actual).files)
+    assert all(not others(f) for f in load(wh, files.actual).files)  # the same scopes: replaced, not doubled
 
 
 def test_a_manifest_that_cannot_be_read_is_named_once_and_its_files_load(wh, tmp_path, caplog):

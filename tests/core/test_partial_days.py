@@ -8,7 +8,7 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-from abitest import csv_total, load, total, write_csv
+from abitest import csv_total, load, others, total, write_csv
 
 from app.core.demo import HEADER, generate
 
@@ -29,14 +29,14 @@ def test_daily_files_loaded_one_by_one_add_up_and_the_month_file_replaces_them(w
         result = load(wh, path)
         assert result.ok and not result.earlier_files or result.earlier_files[0]["path"] == str(path)
         assert all(Decimal(r["difference"]) == 0 for r in result.reconciliation), result.reconciliation
-        assert not [w for f in result.files for w in f.warnings]
+        assert not [w for f in result.files for w in others(f)]
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == sum(len(rows) for _, rows in days)
     assert total(wh, "BilledCost") == sum(csv_total(p, "CostInBillingCurrency") for p in daily)
     month = load(wh, files.actual)
     assert {e["path"]: (e["rows_replaced"], e["rows_kept"]) for e in month.earlier_files} == {
         str(p): (len(rows), 0) for p, (_, rows) in zip(daily, days, strict=True)}
     assert total(wh, "BilledCost") == csv_total(files.actual, "CostInBillingCurrency")
-    assert not month.files[0].warnings
+    assert not others(month.files[0])
 
 
 def test_an_amortized_file_of_one_day_supersedes_that_days_actual_usage_only(wh, tmp_path):
@@ -64,7 +64,7 @@ def test_files_that_share_some_days_warn_that_the_earlier_one_was_replaced_in_pa
     [earlier] = result.earlier_files
     assert (earlier["path"], earlier["rows_replaced"], earlier["rows_kept"]) == (str(first), len(days[1]),
                                                                                  len(days[0]))
-    assert result.files[0].warnings == [
+    assert others(result.files[0]) == [
         f"{first} (loaded earlier): {len(days[1])} of its rows replaced by this load (the same dataset, accounts "
         f"and charge days), {len(days[0])} kept; if the files are increments of one delivery or files of other "
         f"days rather than runs of one report, load all of their month's files together"]
@@ -81,7 +81,7 @@ def test_a_file_loaded_again_with_fewer_days_replaces_all_it_brought(wh, tmp_pat
     assert [(e["rows_replaced"], e["rows_kept"]) for e in result.earlier_files] == [
         (len(days[0]) + len(days[1]) + len(days[2]), 0)]
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == len(days[0]) + len(days[1])
-    assert total(wh, "BilledCost") == csv_total(path, "CostInBillingCurrency") and not result.files[0].warnings
+    assert total(wh, "BilledCost") == csv_total(path, "CostInBillingCurrency") and not others(result.files[0])
 
 
 def test_a_row_dated_apart_from_a_files_days_warns_for_the_days_between_it_replaced(wh, tmp_path):
@@ -92,7 +92,7 @@ def test_a_row_dated_apart_from_a_files_days_warns_for_the_days_between_it_repla
     load(wh, second)
     credit |= {"CostInBillingCurrency": "-5"}  # dated the 1st, in the file of the 3rd
     result = load(wh, write_csv(tmp_path / "day3_actual.csv", HEADER, days[2] + [credit]))
-    assert result.files[0].warnings == [
+    assert others(result.files[0]) == [
         f"{second} (loaded earlier): {len(days[1])} of its rows replaced on days this load holds no row of (between "
         f"its first and last day of their accounts); if the files are increments of one delivery or files of other "
         f"days rather than runs of one report, load all of their month's files together"]
