@@ -106,7 +106,8 @@ def _source_columns(groups: list[tuple[str, list[str]]], counts: list[int]) -> l
 
 def export(wh: Warehouse, fmt: str, out: Path, billing_period: str | None = None) -> int:
     """Write the dataset to ``out`` (``parquet`` or ``csv``) as it is read (never whole in memory: see
-    ``EXPORT_SETTINGS``); returns the number of rows."""
+    ``EXPORT_SETTINGS``); returns the number of rows (counted first: the file is checked to hold them)."""
+    rows = int(wh.scalar(f"SELECT count() FROM {wh.database}.{FOCUS_TABLE} {_where(billing_period)}"))
     wh.write_file(export_sql(wh, fmt, billing_period), "Parquet" if fmt == "parquet" else "CSVWithNames", out,
-                  EXPORT_SETTINGS)
-    return int(wh.scalar(f"SELECT count() FROM {wh.database}.{FOCUS_TABLE} {_where(billing_period)}"))
+                  EXPORT_SETTINGS, rows)
+    return rows

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,10 +18,12 @@ BILLING_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
 
 
 @contextmanager
-def written_whole(out: Path) -> Iterator[Path]:
+def written_whole(out: Path, check: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """A hidden file beside ``out`` to write, renamed to ``out`` when the block succeeds, removed when it fails.
-    A link is written through (the file it names is replaced, the link kept); a named pipe, device or socket is
-    refused (``OSError``): renaming over it would replace it with a plain file that no reader sees."""
+    Before the rename the file is synced to disk and ``check`` is called on it (it raises ``OSError`` when the file
+    is not whole: the embedded engine does not report a short write on a full disk). A link is written through (the
+    file it names is replaced, the link kept); a named pipe, device or socket is refused (``OSError``): renaming over
+    it would replace it with a plain file that no reader sees."""
     named, out = Path(os.path.abspath(out)), out.resolve() if out.is_symlink() else out
     if {named.parts[1:2], out.parts[1:2]} & {("dev",), ("proc",)} or (out.exists() and not out.is_file()):
         raise OSError(f"{named} is {_kind(out)}, not a regular file: name a file to write")
@@ -29,9 +31,55 @@ def written_whole(out: Path) -> Iterator[Path]:
     part = out.with_name(f".{out.name}.partial")
     try:
         yield part
+        _synced(part)
+        if check is not None:
+            check(part)
         part.replace(out)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _synced(path: Path) -> None:
+    """Flush ``path`` to disk (a file system may report a full disk only then)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def whole_output(path: Path, fmt: str, rows: int | None) -> None:
+    """Raise ``OSError`` unless ``path`` holds a whole output of format ``fmt`` (of ``rows`` rows, when known): a
+    Parquet file's footer (written last) with that row count; a text file ending its last line, with a line per row
+    at least (a value holding a line break adds lines)."""
+    if fmt == "Parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            found = pq.read_metadata(path).num_rows
+        except (OSError, ValueError):  # no footer: pyarrow's ArrowInvalid is a ValueError
+            found = None
+        if found is None or (rows is not None and found != rows):
+            _incomplete(path, f"{found or 0} of {rows} rows" if rows is not None else "no Parquet footer")
+        return
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 1))
+        if path.stat().st_size and f.read(1) != b"\n":
+            _incomplete(path, "its last line is cut short")
+        if rows is None:
+            return
+        f.seek(0)
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        if lines < rows + ("WithNames" in fmt):
+            _incomplete(path, f"{lines} lines for {rows} rows")
+
+
+def _incomplete(path: Path, how: str) -> None:
+    """Raise the error of a written file found incomplete: a full disk when its file system has no room left."""
+    space = os.statvfs(path.parent)
+    if space.f_bavail * space.f_frsize < 1 << 20:
+        raise OSError(f"no space left on device: the written file is incomplete ({how})")
+    raise OSError(f"the written file is incomplete ({how})")
 
 
 def text_name(path: Path) -> bool:

@@ -37,9 +37,10 @@ class LockedWarehouse(Warehouse):
         with self.lock:
             return self.inner.raw(sql, fmt, params)
 
-    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None,
+                   rows: int | None = None) -> None:
         with self.lock:
-            self.inner.write_file(sql, fmt, out, settings)
+            self.inner.write_file(sql, fmt, out, settings, rows)
 
     def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
         with self.lock:

@@ -74,7 +74,8 @@ class ServerWarehouse(Warehouse):
                 raise WarehouseError(resp.text.strip())
             yield from resp.iter_content(chunk_size=1 << 20)
 
-    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None,
+                   rows: int | None = None) -> None:
         # wait_end_of_query: the server sends the result once it is whole (spilling to its disk), so an error is
         # a failed response, not a 200 whose body ends in the error text
         with written_whole(out) as part:

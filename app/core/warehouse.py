@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core import scratch, settings
-from app.core.files import glob_free, linked_names, written_whole
+from app.core.files import glob_free, linked_names, whole_output, written_whole
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,12 @@ class Warehouse(ABC):
         file's own read settings, e.g. its CSV delimiter)."""
 
     @abstractmethod
-    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None,
+                   rows: int | None = None) -> None:
         """Write the output of query ``sql`` in format ``fmt`` to file ``out`` as it is produced (never whole in
-        memory); ``out`` appears only once complete (a failed query leaves no file, nor a half of one)."""
+        memory); ``out`` appears only once complete (a failed query or a full disk leaves no file, nor a half of
+        one: ``OSError``); ``rows``, when known, is how many rows the query returns (the embedded engine, which
+        reports no short write, checks that the file holds them)."""
 
     def stream(self, sql: str, fmt: str, settings: dict[str, str] | None = None) -> Iterator[bytes]:
         """The output of query ``sql`` in format ``fmt``, chunk by chunk as the engine produces it (closing the
@@ -230,8 +233,10 @@ class EmbeddedWarehouse(Warehouse):
         read_settings = _settings({**FILE_SETTINGS, **(settings or {})})
         self.command(f"{insert_sql.replace(source, relation)}\nSETTINGS {read_settings}")
 
-    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
-        with written_whole(out) as part:
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None,
+                   rows: int | None = None) -> None:
+        # the engine writes INTO OUTFILE without reporting a short write (a full disk): the file is checked
+        with written_whole(out, lambda part: whole_output(part, fmt, rows)) as part:
             with_settings = f" SETTINGS {_settings(settings)}" if settings else ""
             self.command(f"{sql}\nINTO OUTFILE {quote(str(part))} TRUNCATE FORMAT {fmt}{with_settings}")
 

@@ -39,7 +39,8 @@ class StatementRecorder(Warehouse):
                     settings: dict[str, str] | None = None) -> None:
         raise NotImplementedError("no files are read while recording")
 
-    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None) -> None:
+    def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None,
+                   rows: int | None = None) -> None:
         raise NotImplementedError("no files are written while recording")
 
 
