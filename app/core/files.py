@@ -119,10 +119,25 @@ def glob_free(path: Path) -> Iterator[Path]:
     if not GLOB_CHARACTERS.search(str(path)):
         yield path
         return
-    with scratch.temporary("file") as tmp:
+    with scratch.temporary("file") as tmp, plain_folder(tmp) as plain:
         link = tmp / f"billing{_suffix(path)}"
         link.symlink_to(path.resolve())
-        yield link
+        yield plain / link.name
+
+
+@contextmanager
+def plain_folder(folder: Path) -> Iterator[Path]:
+    """``folder`` named without glob characters for the engine's ``file()``: itself, or when its path holds some (a
+    scratch folder in a ``TMPDIR`` such as ``/tmp/{a,b}``) ``/proc/self/fd/N``, this process's descriptor of it (the
+    engine runs in this process)."""
+    if not GLOB_CHARACTERS.search(str(folder)):
+        yield folder
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield Path(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
 
 
 def _suffix(path: Path) -> str:

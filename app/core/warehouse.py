@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core import scratch, settings
-from app.core.files import glob_free, linked_names, whole_output, written_whole
+from app.core.files import glob_free, linked_names, plain_folder, whole_output, written_whole
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +220,11 @@ class EmbeddedWarehouse(Warehouse):
                      settings: dict[str, str] | None = None) -> None:
         """``insert_file`` over several files of one layout read as one relation (planned once): the relation's
         ``_file`` is each file's name in ``linked_names(paths)``."""
-        with scratch.temporary("files") as tmp:
+        with scratch.temporary("files") as tmp, plain_folder(tmp) as plain:
             names = linked_names(paths)
             for name, path in zip(names, paths, strict=True):
                 (tmp / name).symlink_to(path.resolve())
-            self._insert(insert_sql, source, f"{tmp}/{{{','.join(names)}}}", fmt, structure, settings)
+            self._insert(insert_sql, source, f"{plain}/{{{','.join(names)}}}", fmt, structure, settings)
 
     def _insert(self, insert_sql: str, source: str, pattern: str, fmt: str, structure: str,
                 settings: dict[str, str] | None) -> None:

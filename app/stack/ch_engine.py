@@ -15,8 +15,10 @@ import re
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from app.core.files import plain_folder
 from app.models.names import FOCUS_TABLE, QUARANTINE_TABLE
 from app.stack.ch_protocol import (
     ClickHouseError,
@@ -195,10 +197,12 @@ class ChdbEngine:
     def _insert_select_input(self, statement: Statement, fmt: str) -> QueryResult:
         """``INSERT … SELECT … FROM input(…)``, which chdb's inserter refuses: the body is spooled to a file that
         ``file(…)`` reads in one ordered stream (``max_threads = 1``), as a server reads ``input()``."""
-        with tempfile.NamedTemporaryFile(prefix="abi-input-", suffix=".data") as body:
+        with tempfile.NamedTemporaryFile(prefix="abi-input-", suffix=".data") as body, \
+                plain_folder(Path(body.name).parent) as folder:  # a TMPDIR named like a glob (``/tmp/{a,b}``)
             body.write(statement.data)
             body.flush()
-            sql = _INPUT_RE.sub(lambda m: f"file({quote(body.name)}, {quote(fmt)}, {m.group(1)})", statement.sql)
+            name = str(folder / Path(body.name).name)
+            sql = _INPUT_RE.sub(lambda m: f"file({quote(name)}, {quote(fmt)}, {m.group(1)})", statement.sql)
             threads = self._applied.get("max_threads")
             self._raw("SET max_threads = 1")
             try:
