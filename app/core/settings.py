@@ -22,6 +22,15 @@ def data_dir() -> Path:
     if not held.is_dir():
         raise SettingError(f"ABI_DATA_DIR {path}: {'it' if held == path else held} is a file, not a folder: "
                            "name a folder for the warehouse")
+    return engine_folder(path, "ABI_DATA_DIR")
+
+
+def engine_folder(path: Path, setting: str) -> Path:
+    """``path``, a folder the embedded engine keeps its data in; a ``SettingError`` naming ``setting`` when the engine
+    would misread it: it takes what follows a ``?`` as its options (``/x/wh?one`` opens ``/x/wh``)."""
+    if "?" in str(path):
+        raise SettingError(f"{setting} {path}: the embedded engine reads what follows '?' in its folder's path as "
+                           f"options (it would open {str(path).split('?')[0]}): name a folder without '?'")
     return path
 
 

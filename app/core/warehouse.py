@@ -158,7 +158,7 @@ class EmbeddedWarehouse(Warehouse):
         settings.prepare_engine_environment()
         from chdb import session
 
-        self.data_dir = Path(data_dir or settings.data_dir())
+        self.data_dir = settings.engine_folder(Path(data_dir), "warehouse folder") if data_dir else settings.data_dir()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.data_dir / ".abi.lock", "a+")  # noqa: SIM115 - held for the session's life
         try:

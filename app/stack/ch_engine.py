@@ -74,8 +74,9 @@ class ChdbEngine:
 
     def __init__(self, data_dir: str, kept: frozenset[str] = frozenset()) -> None:
         """``kept``: tables a ``TRUNCATE`` leaves as they are (answered without emptying them)."""
-        from app.core.settings import prepare_engine_environment
+        from app.core.settings import engine_folder, prepare_engine_environment
 
+        engine_folder(Path(data_dir), "chdb data folder")
         prepare_engine_environment()
         from chdb.session import Session  # imported late so callers can set TZ before chdb loads
 

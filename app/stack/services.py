@@ -43,7 +43,8 @@ class StackConfig:
                 values[f.name] = Path(raw) if f.name == "run_dir" else int(raw) if f.name.endswith("port") else raw
         values |= {k: v for k, v in overrides.items() if v is not None}
         if "run_dir" in values:
-            values["run_dir"] = Path(values["run_dir"]).resolve()  # type: ignore[arg-type]
+            values["run_dir"] = settings.engine_folder(Path(values["run_dir"]).resolve(),  # type: ignore[arg-type]
+                                                       "ABI_STACK_RUN_DIR")  # its clickhouse/ is chdb's
         return cls(**values)  # type: ignore[arg-type]
 
     def ports(self) -> dict[str, int]:
