@@ -48,10 +48,21 @@ def prepare_engine_environment() -> None:
     """Call before chdb is first imported: its allocator reads ``JE_MALLOC_CONF`` once, at load (user's wins), and
     its server time zone is the process's ``TZ`` then: UTC, so that functions which ignore ``session_timezone``
     (``toString`` of a ``DateTime64`` without a zone) show UTC whatever the machine's zone."""
+    _check_temporary_folder()
     os.environ.setdefault("JE_MALLOC_CONF", ENGINE_ALLOCATOR)
     if os.environ.get("TZ") != "UTC" and "chdb" not in sys.modules:
         os.environ["TZ"] = "UTC"
         time.tzset()
+
+
+def _check_temporary_folder() -> None:
+    """A ``SettingError`` when ``TMPDIR`` names something that is there but is no folder this process can write:
+    the engine fails to start in it (with a long native trace), and a load's copies go there."""
+    folder = os.environ.get("TMPDIR")
+    if folder and os.path.exists(folder) and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+        problem = "not writable" if os.path.isdir(folder) else "not a folder"
+        raise SettingError(f"TMPDIR {folder}: {problem}: the engine and a load's copies need a writable temporary "
+                           "folder: name one, or unset TMPDIR")
 
 
 def cache_dir() -> Path:

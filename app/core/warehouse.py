@@ -159,8 +159,7 @@ class EmbeddedWarehouse(Warehouse):
         from chdb import session
 
         self.data_dir = settings.engine_folder(Path(data_dir), "warehouse folder") if data_dir else settings.data_dir()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.data_dir / ".abi.lock", "a+")  # noqa: SIM115 - held for the session's life
+        self._lock = _lock_file(self.data_dir)
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -281,6 +280,20 @@ class EmbeddedWarehouse(Warehouse):
         if not self._lock.closed:
             self._session.close()
             self._lock.close()
+
+
+def _lock_file(data_dir: Path) -> Any:
+    """The open lock file of ``data_dir`` (made if need be); a ``SettingError`` when the folder cannot be written: a
+    query needs its lock too, and a load its journal, beside the engine's own files."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(data_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(data_dir))
+        return open(data_dir / ".abi.lock", "a+")  # noqa: SIM115 - held for the session's life
+    except OSError as exc:
+        raise settings.SettingError(f"warehouse folder {data_dir} (ABI_DATA_DIR): {exc.strerror or exc}: every abi "
+                                    "command needs write access to it (its lock file, a load's journal), a query "
+                                    "too") from exc
 
 
 def _settings(settings: dict[str, str]) -> str:
