@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from app.cli.streams import os_problem
 from app.core import archives, journal, loader, summary
 from app.core.settings import SettingError
 from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
@@ -30,9 +31,10 @@ def ingest(args) -> int:
     still prints one JSON object, naming the error (and exits as without ``--json``)."""
     try:
         return _ingest(args)
-    except (CommandError, WarehouseError, SettingError) as exc:
-        if args.json:
-            print(json.dumps({"ingestion_id": None, "files": [], "error": (str(exc) or repr(exc)).splitlines()[0]}))
+    except (CommandError, WarehouseError, SettingError, OSError) as exc:
+        if args.json and not isinstance(exc, BrokenPipeError):
+            error = os_problem(exc) if isinstance(exc, OSError) else (str(exc) or repr(exc)).splitlines()[0]
+            print(json.dumps({"ingestion_id": None, "files": [], "error": error}))
         raise
 
 

@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from app.cli import commands, connectors, stack, workflows
+from app.cli import commands, connectors, stack, streams, workflows
 from app.core import logs, scratch, settings
 from app.core.warehouse import WarehouseBusy, WarehouseError
 
 DASHED = re.compile(r"required: (paths|files)$|unrecognized arguments: (.* )?-[^-]")
 """argparse's errors when a file named with a leading ``-`` was read as an unknown option."""
+OUTPUT_COMMANDS = ("ingest", "sql", "files", "demo")
+"""Commands whose result is on standard output (the others' too with ``--json``)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    streams.prepare()
     args = build_parser().parse_args(argv)
     logs.configure(logging.DEBUG if args.verbose else logging.WARNING)
     scratch.sweep()
@@ -93,9 +96,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """The command's exit code; known failures printed in one line (2: usage, 3: warehouse busy)."""
+    """The command's exit code; known failures printed in one line (2: usage, or a folder, file or output that
+    cannot be used; 3: warehouse busy)."""
+    if streams.closed_output() and (args.command in OUTPUT_COMMANDS or getattr(args, "json", False)):
+        print(f"abi: standard output is closed: abi {args.command} writes its result there (redirect it, e.g. "
+              "> /dev/null)", file=sys.stderr)
+        return 2
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # output that cannot be written fails here, not at exit
+        return code
     except (commands.CommandError, settings.SettingError) as exc:
         print(f"abi: {exc}", file=sys.stderr)
         return 2
@@ -109,8 +119,11 @@ def _run(args: argparse.Namespace) -> int:
         print("abi: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (abi sql … | head): no traceback, the SIGPIPE exit status
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        streams.silence_output()
         return 141
+    except OSError as exc:  # a folder or file that cannot be written, a full disk, a full or closed output
+        print(f"abi: {streams.os_problem(exc)}", file=sys.stderr)
+        return 2
 
 
 def _is_abi_process() -> bool:
