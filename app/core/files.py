@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from app.core import scratch
@@ -20,8 +20,9 @@ BILLING_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
 @contextmanager
 def written_whole(out: Path, check: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """A hidden file beside ``out`` to write, renamed to ``out`` when the block succeeds, removed when it fails.
-    Before the rename the file is synced to disk and ``check`` is called on it (it raises ``OSError`` when the file
-    is not whole: the embedded engine does not report a short write on a full disk). A link is written through (the
+    Before the rename the file is synced to disk, ``check`` is called on it (it raises ``OSError`` when the file
+    is not whole: the embedded engine does not report a short write on a full disk) and it gets the permissions of
+    the file it replaces. A link is written through (the
     file it names is replaced, the link kept); a named pipe, device or socket is refused (``OSError``): renaming over
     it would replace it with a plain file that no reader sees."""
     named, out = Path(os.path.abspath(out)), out.resolve() if out.is_symlink() else out
@@ -34,9 +35,23 @@ def written_whole(out: Path, check: Callable[[Path], None] | None = None) -> Ite
         _synced(part)
         if check is not None:
             check(part)
+        _same_access(part, out)
         part.replace(out)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _same_access(part: Path, out: Path) -> None:
+    """Give ``part`` the permission bits (and, as root, the owner) of the file ``out`` it replaces: a private export
+    (mode 600) stays private."""
+    try:
+        held = out.stat()
+    except FileNotFoundError:
+        return  # a new file: the umask's permissions
+    if os.geteuid() == 0 and (held.st_uid, held.st_gid) != (0, 0):
+        with suppress(PermissionError):  # root squashed on a network file system: the bits still hold
+            os.chown(part, held.st_uid, held.st_gid)
+    os.chmod(part, stat.S_IMODE(held.st_mode))
 
 
 def _synced(path: Path) -> None:

@@ -174,3 +174,21 @@ def test_times_show_in_utc_on_a_machine_in_another_zone(tmp_path, demo_dir, monk
     assert out.returncode == 0, out.stderr
     shown, utc = out.stdout.splitlines()[1].split(",")
     assert shown == utc
+
+
+def test_an_export_over_a_private_file_stays_private(tmp_path, demo_dir):  # noqa: F811
+    for fmt in ("csv", "parquet"):
+        private, fresh = tmp_path / f"private.{fmt}", tmp_path / f"fresh.{fmt}"
+        private.write_text("old")
+        private.chmod(0o600)
+        for out in (private, fresh):
+            done = abi(tmp_path, "export", "--format", fmt, "--out", str(out))
+            assert done.returncode == 0, done.stderr
+        assert oct(private.stat().st_mode & 0o777) == "0o600" and private.read_bytes() != b"old"
+        assert fresh.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
