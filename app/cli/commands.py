@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.cli.streams import os_problem
 from app.core import archives, journal, loader, summary
+from app.core.files import shown_name
 from app.core.settings import SettingError
 from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
 from app.core.staging import drop_stale_stages
@@ -208,7 +209,7 @@ def export(args) -> int:
         loader.ensure_schema(wh)
         rows = run_export(wh, args.format, out, args.billing_period)
     except (OSError, WarehouseError) as exc:
-        raise CommandError(f"cannot write {out}: {(str(exc) or repr(exc)).splitlines()[0]}") from exc
+        raise CommandError(f"cannot write {shown_name(out)}: {(str(exc) or repr(exc)).splitlines()[0]}") from exc
     finally:
         wh.close()
     print(f"exported {rows} rows to {args.out}", file=sys.stderr)

@@ -11,6 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from app.core import scratch
+from app.core.settings import LOCALE_NAME, engine_text
 
 GLOB_CHARACTERS = re.compile(r"[*?{}\[\]]")
 BILLING_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")
@@ -112,9 +113,24 @@ def shown_name(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def engine_name(path: Path) -> bool:
+    """Whether the engine can be handed ``path``: UTF-8 text (``text_name``) that names the file in this locale."""
+    return text_name(path) and engine_text(path)
+
+
 def untext_name(path: Path) -> str:
-    """Why a file whose name is not UTF-8 text is refused."""
+    """Why a file whose name is not UTF-8 text, or not in this locale's encoding, is refused."""
+    if text_name(path) or _utf8(os.fsencode(path)):
+        return f"{shown_name(path)}: {LOCALE_NAME}"
     return f"{shown_name(path)}: its name is not UTF-8 text (written in another encoding): rename the file to load it"
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _kind(path: Path) -> str:
@@ -145,7 +161,7 @@ def plain_folder(folder: Path) -> Iterator[Path]:
     """``folder`` named without glob characters for the engine's ``file()``: itself, or when its path holds some (a
     scratch folder in a ``TMPDIR`` such as ``/tmp/{a,b}``) ``/proc/self/fd/N``, this process's descriptor of it (the
     engine runs in this process)."""
-    if not GLOB_CHARACTERS.search(str(folder)):
+    if not GLOB_CHARACTERS.search(str(folder)) and engine_text(folder):  # else also a non-ASCII TMPDIR, Latin-1
         yield folder
         return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)

@@ -11,7 +11,7 @@ from app.core import archives, journal, ledger, mapping, replace, schema
 from app.core.amortization import warn_unamortized
 from app.core.copies import refused_copies, same_content, skipped_copy
 from app.core.datasets import forced_against_rows
-from app.core.files import shown_name, text_name, untext_name
+from app.core.files import engine_name, shown_name, untext_name
 from app.core.ledger import timestamp_now
 from app.core.lookups import load_lookups
 from app.core.quoting import quote_damage
@@ -97,12 +97,12 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
     lineage = {"_ingestion_id": result.ingestion_id, "_ingested_at": started}
     prefix = f"_abi_{result.ingestion_id.replace('-', '')[:12]}"
     stages: list[tuple[FileResult, FileStage]] = []
-    named = [p for p in paths if text_name(p)]  # a name no query can carry is refused, by its bytes shown as text
+    named = [p for p in paths if engine_name(p)]  # a name no query can carry is refused, by its bytes shown as text
     earlier = earlier_runs(named)
     earlier |= held_later_runs(wh, [p for p in named if p not in earlier], FOCUS_TABLE)
     copied = same_content([p for p in named if p not in earlier])
     earlier |= {copy: skipped_copy(copy, first) for copy, first in copied.items()}
-    result.files = [FileResult(str(p), warnings=missing_parts(p, named), skipped=earlier.get(p)) if text_name(p)
+    result.files = [FileResult(str(p), warnings=missing_parts(p, named), skipped=earlier.get(p)) if engine_name(p)
                     else FileResult(shown_name(p), error=untext_name(p)) for p in paths]
     progress, reading = progress
     progress = progress or (lambda _path: None)

@@ -31,7 +31,23 @@ def engine_folder(path: Path, setting: str) -> Path:
     if "?" in str(path):
         raise SettingError(f"{setting} {path}: the embedded engine reads what follows '?' in its folder's path as "
                            f"options (it would open {str(path).split('?')[0]}): name a folder without '?'")
+    if not engine_text(path):
+        raise SettingError(f"{setting} {os.fsencode(path).decode('utf-8', 'backslashreplace')}: {LOCALE_NAME}")
     return path
+
+
+LOCALE_NAME = (f"its name cannot be passed to the engine in this locale's encoding ({sys.getfilesystemencoding()}): "
+               "use a UTF-8 locale (e.g. LC_ALL=C.UTF-8) or rename it")
+"""Why a path is refused whose bytes on disk are not its UTF-8 text (a non-ASCII name in a Latin-1 locale)."""
+
+
+def engine_text(path: Path | str) -> bool:
+    """Whether the engine, which takes a path as UTF-8 text, finds ``path``: its bytes on disk are that text (not so
+    for a non-ASCII name in a locale of another encoding, such as ISO-8859-1)."""
+    try:
+        return os.fsencode(path) == str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
 
 
 def clickhouse_url() -> str | None:

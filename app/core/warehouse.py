@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from app.core import scratch, settings
+from app.core.data_lock import locked_folder
 from app.core.files import glob_free, linked_names, plain_folder, whole_output, written_whole
+from app.core.settings import LOCALE_NAME, engine_text
 
 log = logging.getLogger(__name__)
 
@@ -139,16 +138,6 @@ NAMES_ONCE = {"CSVWithNames": "CSV", "TSVWithNames": "TSV", "CSVWithNamesAndType
 """Formats whose header the embedded engine would repeat before each streamed block, and their headerless form."""
 
 
-def holder_name() -> str:
-    """This process as the lock file names it for another that finds the warehouse held: ``process 4242, abi sql,
-    since 2026-12-05 04:55:01 UTC``."""
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    program = getattr(spec, "name", "") or Path(sys.argv[0]).name
-    if program in ("abi", "app.cli.main"):  # the subcommand: never its arguments (a query, a path)
-        program = " ".join(["abi", *[a for a in sys.argv[1:] if not a.startswith("-")][:1]])
-    return f"process {os.getpid()}, {program}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
 class EmbeddedWarehouse(Warehouse):
     """chdb in this process, persistent in ``data_dir`` (one process per directory: guarded by a lock file)."""
 
@@ -159,19 +148,7 @@ class EmbeddedWarehouse(Warehouse):
         from chdb import session
 
         self.data_dir = settings.engine_folder(Path(data_dir), "warehouse folder") if data_dir else settings.data_dir()
-        self._lock = _lock_file(self.data_dir)
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self._lock.seek(0)
-            holder = self._lock.read(500).strip() or "a workflow worker, API server or load"
-            self._lock.close()
-            raise WarehouseBusy(f"{self.data_dir} is in use by another ABI process ({holder}): one process at a "
-                                "time opens an embedded warehouse; wait for it or stop it, or use another "
-                                "ABI_DATA_DIR") from exc
-        self._lock.truncate(0)
-        self._lock.write(holder_name())
-        self._lock.flush()
+        self._lock = locked_folder(self.data_dir, WarehouseBusy)
         self._session = session.Session(str(self.data_dir / "chdb"))
         for name, value in SESSION_SETTINGS.items():
             self._session.query(f"SET {name} = {quote(value)}")
@@ -234,6 +211,8 @@ class EmbeddedWarehouse(Warehouse):
 
     def write_file(self, sql: str, fmt: str, out: Path, settings: dict[str, str] | None = None,
                    rows: int | None = None) -> None:
+        if not engine_text(os.path.abspath(out)):  # the engine would write another name (and leave it)
+            raise OSError(LOCALE_NAME)
         # the engine writes INTO OUTFILE without reporting a short write (a full disk): the file is checked
         with written_whole(out, lambda part: whole_output(part, fmt, rows)) as part:
             with_settings = f" SETTINGS {_settings(settings)}" if settings else ""
@@ -280,20 +259,6 @@ class EmbeddedWarehouse(Warehouse):
         if not self._lock.closed:
             self._session.close()
             self._lock.close()
-
-
-def _lock_file(data_dir: Path) -> Any:
-    """The open lock file of ``data_dir`` (made if need be); a ``SettingError`` when the folder cannot be written: a
-    query needs its lock too, and a load its journal, beside the engine's own files."""
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(data_dir, os.W_OK | os.X_OK):
-            raise PermissionError(13, "Permission denied", str(data_dir))
-        return open(data_dir / ".abi.lock", "a+")  # noqa: SIM115 - held for the session's life
-    except OSError as exc:
-        raise settings.SettingError(f"warehouse folder {data_dir} (ABI_DATA_DIR): {exc.strerror or exc}: every abi "
-                                    "command needs write access to it (its lock file, a load's journal), a query "
-                                    "too") from exc
 
 
 def _settings(settings: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from abitest import PROJECT
+from test_abi_cli import demo_dir  # noqa: F401  (the fixture)
 
 from app.core.settings import SettingError
 
@@ -140,3 +141,34 @@ def test_a_closed_standard_output_is_one_line_where_a_result_is_due(tmp_path):
         assert (out.returncode, out.stderr.strip()) == (2, (
             f"abi: standard output is closed: abi {command[0]} writes its result there (redirect it, e.g. > "
             "/dev/null)")), out.stderr
+
+
+@pytest.fixture
+def latin1(tmp_path: Path) -> dict[str, str]:
+    """The environment of a de_DE.ISO-8859-1 locale (built under ``tmp_path``), or a skip."""
+    built = tmp_path / "locales"
+    built.mkdir()
+    if not shutil.which("localedef") or subprocess.run(
+            ["localedef", "-i", "de_DE", "-f", "ISO-8859-1", str(built / "de_DE.ISO-8859-1")],
+            capture_output=True).returncode > 1:  # 1: warnings only
+        pytest.skip("cannot build a de_DE.ISO-8859-1 locale")
+    return {"LOCPATH": str(built), "LC_ALL": "de_DE.ISO-8859-1", "PYTHONIOENCODING": "utf-8"}
+
+
+def test_names_the_engine_cannot_be_handed_in_a_latin1_locale_are_refused(tmp_path, latin1, demo_dir):  # noqa: F811
+    inbox = tmp_path / "inbox"  # names written in UTF-8, read in ISO-8859-1: coÃ»t.csv in Python
+    inbox.mkdir()
+    (inbox / "coût.csv").write_bytes((demo_dir / "ea_actualcost_202610.csv").read_bytes())
+    (inbox / "ok.csv").write_bytes((demo_dir / "ea_amortizedcost_202610.csv").read_bytes())
+    why = "its name cannot be passed to the engine in this locale's encoding (iso8859-1): use a UTF-8 locale (e.g. " \
+          "LC_ALL=C.UTF-8) or rename it"
+    out = run(tmp_path, "ingest", str(inbox), "--json", **latin1)
+    files = {f["path"]: f for f in json.loads(out.stdout)["files"]}
+    assert out.returncode == 1 and files[f"{inbox}/coût.csv"]["error"] == f"{inbox}/coût.csv: {why}", out.stderr
+    assert files[f"{inbox}/ok.csv"]["rows_loaded"] == 1025
+    data = run(tmp_path, "sql", "SELECT 1", data=tmp_path / "dé", **latin1)
+    assert (data.returncode, data.stderr.strip()) == (2, f"abi: ABI_DATA_DIR {tmp_path}/dé: {why}")
+    export = run(tmp_path, "export", "--format", "csv", "--out", str(inbox / "coût.csv"), **latin1)
+    assert (export.returncode, export.stderr.strip()) == (2, f"abi: cannot write {inbox}/coût.csv: {why}")
+    assert sorted(p.name for p in inbox.iterdir()) == ["coût.csv", "ok.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "demo", "inbox", "locales"]
