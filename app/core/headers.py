@@ -11,8 +11,10 @@ TRANSLATED = re.compile(r"\(([^()]+)\)\s*$")
 
 
 def spelling(name: str) -> str:
-    """A header name as matched: lower-case, without spaces or hyphens (``Meter Sub-Category`` → metersubcategory)."""
-    return re.sub(r"[\s\-]+", "", name.lower())
+    """A header name as matched: lower-case, without spaces or hyphens (``Meter Sub-Category`` → metersubcategory);
+    a Turkish dotted or dotless I is an i (``BİLLİNGACCOUNTİD``, upper-cased in a Turkish locale, is
+    billingaccountid: ``'İ'.lower()`` is ``i`` and a combining dot)."""
+    return re.sub(r"[\s\-]+", "", name.lower().replace("\u0307", "").replace("ı", "i"))
 
 
 def header_keys(name: str) -> tuple[str, ...]:
