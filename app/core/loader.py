@@ -201,7 +201,7 @@ def _stage_group(wh: Warehouse, group: list[tuple[FileResult, SourceFile]], pref
 
 def _refuse(fr: FileResult, exc: Exception, sf: SourceFile | None = None) -> None:
     fr.error = _explain(Path(fr.path), exc, sf)
-    log.warning("refused %s: %s", fr.path, fr.error)
+    log.info("refused %s: %s", fr.path, fr.error)  # every caller reports fr.error itself (abi: one line)
 
 
 def _explain(path: Path, exc: Exception, sf: SourceFile | None = None) -> str:

@@ -192,3 +192,11 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_refused_file_is_one_line_on_standard_error(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    out = abi(tmp_path, "ingest", str(bad))
+    refused = [line for line in out.stderr.splitlines() if str(bad) in line]
+    assert out.returncode == 1 and len(refused) == 1 and refused[0].startswith(f"abi: refused {bad}: "), out.stderr
