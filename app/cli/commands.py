@@ -9,22 +9,18 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from app.cli.opening import CommandError, existing_warehouse, publishing_warehouse
 from app.cli.streams import os_problem
-from app.core import archives, journal, loader, summary
+from app.core import archives, loader, summary
 from app.core.files import shown_name
 from app.core.settings import SettingError
 from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
-from app.core.staging import drop_stale_stages
-from app.core.warehouse import WarehouseError, open_warehouse
+from app.core.warehouse import WarehouseError
 
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b", re.IGNORECASE)
 READ_ONLY_ONLY = "only one read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS) is allowed"
 INTO_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
 DATASETS = {"auto": None, "actual": "ActualCost", "amortized": "AmortizedCost"}
-
-
-class CommandError(RuntimeError):
-    """A user-facing failure: printed as ``abi: <message>``, exit code 2."""
 
 
 def ingest(args) -> int:
@@ -44,7 +40,7 @@ def _ingest(args) -> int:
     if not paths:
         raise CommandError(f"no billing files found in: {' '.join(args.paths)}")
     given = _given(args.given)
-    wh, registry = _publishing_warehouse()
+    wh, registry = publishing_warehouse()
     try:
         how = (None if args.source == "auto" else args.source, DATASETS[args.dataset], given)
         result = _ingest_with_progress(wh, paths, how, quiet=args.json)
@@ -66,7 +62,7 @@ def _ingest(args) -> int:
 def remove(args) -> int:
     from app.core import removal
 
-    wh = _existing_warehouse()
+    wh = existing_warehouse()
     try:
         loader.ensure_schema(wh)
         names = {name: str(Path(name).resolve()) for name in args.files}
@@ -99,7 +95,7 @@ def files(args) -> int:
     from app.core import inventory
 
     _check_period(args.billing_period)
-    wh = _existing_warehouse()
+    wh = existing_warehouse()
     try:
         loader.ensure_schema(wh)
         held = inventory.held_files(wh, args.billing_period)
@@ -116,43 +112,6 @@ def _check_period(billing_period: str | None, option: str = "--billing-period") 
     """Refuse a value given that is no ``YYYY-MM`` month (an empty one too: it is no period, not every period)."""
     if billing_period is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", billing_period):
         raise CommandError(f"{option} must be YYYY-MM, got {billing_period!r}")
-
-
-def _existing_warehouse():
-    """The warehouse to read: an embedded one must already exist (a mistyped ``ABI_DATA_DIR`` is no empty one)."""
-    from app.core import settings
-
-    if not settings.clickhouse_url() and not settings.data_dir().is_dir():
-        raise CommandError(f"no warehouse in {settings.data_dir()} (ABI_DATA_DIR): load data first with "
-                           "abi ingest or abi demo")
-    return _recovered(open_warehouse())
-
-
-def _recovered(wh):
-    """An embedded warehouse with what a killed process left completed (its publication) or dropped (its stages):
-    this process holds the data directory alone, so reads never see a month half swapped."""
-    if wh.embedded:
-        try:
-            if warning := journal.recover(wh, logged=False):
-                print(f"abi: warning: {warning}", file=sys.stderr)
-            drop_stale_stages(wh)
-        except BaseException:
-            wh.close()
-            raise
-    return wh
-
-
-def _publishing_warehouse():
-    """The warehouse; a ClickHouse server's loads take the registry's publish lock, as connector syncs and workflow
-    workers sharing that server do (the embedded engine is one process's already)."""
-    wh = _recovered(open_warehouse())
-    if wh.embedded:
-        return wh, None
-    from app.connectors.registry import Registry
-    from app.core.locked import LockedWarehouse
-
-    registry = Registry()
-    return LockedWarehouse(wh, registry.publish_lock), registry
 
 
 def _given(pairs: list[str]) -> dict[str, str]:
@@ -204,7 +163,7 @@ def export(args) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise CommandError(f"--out {out} is a folder: name the file to write, e.g. {out / f'focus.{args.format}'}")
-    wh = _existing_warehouse()
+    wh = existing_warehouse()
     try:
         loader.ensure_schema(wh)
         rows = run_export(wh, args.format, out, args.billing_period)
@@ -224,7 +183,7 @@ def export(args) -> int:
 def sql(args) -> int:
     query = statement(args.query)
     fmt = {"csv": "CSVWithNames", "json": "JSONEachRow", "table": "PrettyCompactMonoBlock"}[args.format]
-    wh = _existing_warehouse()
+    wh = existing_warehouse()
     try:
         _check_read_only(wh, query)
         loader.ensure_schema(wh)
@@ -293,7 +252,7 @@ def demo(args) -> int:
     month = date.fromisoformat(f"{args.month}-01")
     out = Path(args.out) if args.out else settings.data_dir() / "demo"
     files = generate(out, month=month, scale=args.scale)
-    wh, registry = _publishing_warehouse()
+    wh, registry = publishing_warehouse()
     try:
         result = _ingest_with_progress(wh, [files.actual, files.amortized], ("azure-cost", None, {}), quiet=False)
         summary.print_ingestion(result)
