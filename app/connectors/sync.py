@@ -160,8 +160,8 @@ def _run_unit(registry: Registry, wh: Warehouse, name: str, unit: Unit, loaded: 
                      extract_seconds=round(extracted - started, 3),
                      load_seconds=round(time.perf_counter() - extracted, 3))
     if not ingested.ok:
-        first = next(f.error for f in ingested.files if f.error and "atomic batch" not in f.error)
-        out.error = f"{unit.key}: nothing loaded: {first}"
+        refused = [f.error for f in ingested.files if f.error and "atomic batch" not in f.error]
+        out.error = f"{unit.key}: nothing loaded: {'; '.join(refused)}"  # every refused file, each with its reason
         return out
     for f in ingested.files:
         out.rows_read += f.rows_read

@@ -147,7 +147,7 @@ def _kind(path: Path) -> str:
 def glob_free(path: Path) -> Iterator[Path]:
     """``path``, or a link to it with a plain name when it holds characters ``file()`` reads as a glob
     (``*?{}[]``: ``cost {2024}.csv`` would otherwise name no file, and load nothing)."""
-    if not GLOB_CHARACTERS.search(str(path)):
+    if not GLOB_CHARACTERS.search(str(path)) and engine_text(path):  # else also a scratch copy in a Latin-1 TMPDIR
         yield path
         return
     with scratch.temporary("file") as tmp, plain_folder(tmp) as plain:

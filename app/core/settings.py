@@ -16,13 +16,14 @@ class SettingError(ValueError):
 
 def data_dir() -> Path:
     """Folder of the embedded engine's data (``ABI_DATA_DIR``, default ``.abi/`` in the project); a
-    ``SettingError`` when it is, or is below, a file."""
+    ``SettingError`` when it is, or is below, a file (``engine_folder`` checks it for the engine: a folder that only
+    holds the connector registry beside a ClickHouse server may have any name)."""
     path = Path(os.environ.get("ABI_DATA_DIR") or PROJECT_ROOT / ".abi").resolve()
     held = next(p for p in (path, *path.parents) if p.exists())
     if not held.is_dir():
         raise SettingError(f"ABI_DATA_DIR {path}: {'it' if held == path else held} is a file, not a folder: "
                            "name a folder for the warehouse")
-    return engine_folder(path, "ABI_DATA_DIR")
+    return path
 
 
 def engine_folder(path: Path, setting: str) -> Path:

@@ -147,7 +147,8 @@ class EmbeddedWarehouse(Warehouse):
         settings.prepare_engine_environment()
         from chdb import session
 
-        self.data_dir = settings.engine_folder(Path(data_dir), "warehouse folder") if data_dir else settings.data_dir()
+        self.data_dir = (settings.engine_folder(Path(data_dir), "warehouse folder") if data_dir
+                         else settings.engine_folder(settings.data_dir(), "ABI_DATA_DIR"))
         self._lock = locked_folder(self.data_dir, WarehouseBusy)
         self._session = session.Session(str(self.data_dir / "chdb"))
         for name, value in SESSION_SETTINGS.items():

@@ -66,6 +66,22 @@ def test_a_read_or_a_removal_completes_the_publication_first(wh, tmp_path, monke
     assert not (wh.data_dir / journal.NAME).exists()
 
 
+def test_a_load_that_did_not_open_through_recovery_completes_it_before_its_own(wh, tmp_path, monkeypatch):
+    """A connector sync opens the warehouse without ``drop_stale_stages``: its publication completes the dead one's
+    first (it overwrote that journal, leaving the month counted twice for good)."""
+    files = generate(tmp_path / "demo")
+    load(wh, files.actual)
+    monkeypatch.setattr(replace, "refresh_aggregates", lambda *_args: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        load(wh, files.amortized)
+    monkeypatch.undo()
+    entry = json.loads((wh.data_dir / journal.NAME).read_text())
+    wh.command(f"INSERT INTO abi.focus_cost SELECT * FROM {entry['batch']}")  # the month counted twice
+    load(wh, tmp_path / "demo" / "ea_actualcost_202610.csv")  # straight to the loader, as a sync does
+    assert not journal.pending(wh)
+    assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
+
+
 def test_a_journal_whose_batch_is_gone_is_closed_with_a_warning(wh, tmp_path):
     files = generate(tmp_path / "demo")
     load(wh, files.actual)

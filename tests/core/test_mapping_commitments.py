@@ -136,6 +136,8 @@ def test_commitment_rows_without_an_id_have_no_commitment_columns_but_keep_their
     ("Recurring", "36", "2", "1440"),  # a monthly payment: 2 instances × the 720 hours of 09/02 → 10/02
     ("OneTime", "12", "1", "8784"),  # paid upfront: the term's hours (09/02/2023 → 09/02/2024 spans a 29 February)
     ("OneTime", "P3Y", "1", "26304"),  # a term in years
+    ("One Time", "P365D", "1", "8760"), ("OneTime", "P1Y6M", "1", "13128"), ("OneTime", "1.5 Years", "1", "13128"),
+    ("OneTime", "36 Months", "1", "26304"),
 ])
 def test_a_reservation_purchase_counts_the_hours_it_buys(wh, tmp_path, frequency, term, quantity, hours):
     """FOCUS 1.2: a purchase's CommitmentDiscountQuantity is the units it makes eligible (the used and unused rows

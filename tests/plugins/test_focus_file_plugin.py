@@ -57,3 +57,15 @@ def test_spec_examples_from_any_provider(plugin, samples, tmp_path, sqlite_regis
 def test_missing_paths_fail_clearly(plugin, tmp_path):
     with pytest.raises(ConnectionFailed, match="no readable FOCUS files"):
         plugin.test_connection(resolved(plugin, {"paths": [str(tmp_path / "nothing-here")]}))
+
+
+def test_a_sync_names_every_refused_file_and_why(plugin, tmp_path, sqlite_registry, wh):
+    month = months_ago(1)
+    folder = tmp_path / "focus" / f"{month:%Y-%m}"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_text("Subject,Body\nhello,world\n")  # no billing header
+    (folder / "b.csv").write_bytes(b"\x1f\x8b\x08 not gzip either")
+    config = plugin.validate_config({"paths": [str(tmp_path / "focus")]})
+    sqlite_registry.add("broken", "focus-file", seal(plugin.info.config_schema, config))
+    (unit,) = sync(sqlite_registry, wh, "broken", month, month_end(month)).units
+    assert unit.status == "refused" and "a.csv" in unit.error and "b.csv" in unit.error, unit.error
