@@ -18,7 +18,7 @@ def existing_warehouse():
     """The warehouse to read: an embedded one must already exist (a mistyped ``ABI_DATA_DIR`` is no empty one)."""
     from app.core import settings
 
-    if not settings.clickhouse_url() and not settings.data_dir().is_dir():
+    if not settings.clickhouse_url() and not settings.engine_folder(settings.data_dir(), "ABI_DATA_DIR").is_dir():
         raise CommandError(f"no warehouse in {settings.data_dir()} (ABI_DATA_DIR): load data first with "
                            "abi ingest or abi demo")
     return _recovered(open_warehouse())

@@ -172,3 +172,24 @@ def test_names_the_engine_cannot_be_handed_in_a_latin1_locale_are_refused(tmp_pa
     assert (export.returncode, export.stderr.strip()) == (2, f"abi: cannot write {inbox}/coût.csv: {why}")
     assert sorted(p.name for p in inbox.iterdir()) == ["coût.csv", "ok.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "demo", "inbox", "locales"]
+
+
+def test_a_data_folder_named_with_a_question_mark_is_fine_beside_a_server(tmp_path):
+    """Beside a ClickHouse server the data folder only holds the connector registry: no engine misreads it."""
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "w?x"), "ABI_CLICKHOUSE_URL": "http://127.0.0.1:9/"}
+    out = subprocess.run([sys.executable, "-m", "app.cli.main", "connectors", "list"], cwd=PROJECT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert "reads what follows '?'" not in out.stderr, out.stderr
+
+
+def test_a_zip_member_copied_into_a_latin1_named_tmpdir_loads(tmp_path, latin1, demo_dir):  # noqa: F811
+    import zipfile
+
+    scratch = tmp_path / "tmpé"  # a UTF-8 name, read as tmpÃ© in ISO-8859-1: the engine is handed a descriptor
+    scratch.mkdir()
+    archive = tmp_path / "cost.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(demo_dir / "ea_amortizedcost_202610.csv", "ea_amortizedcost_202610.csv")
+    out = run(tmp_path, "ingest", str(archive), "--json", TMPDIR=str(scratch), **latin1)
+    (loaded,) = json.loads(out.stdout)["files"]
+    assert out.returncode == 0 and loaded["rows_loaded"] == 1025, (loaded, out.stderr)
