@@ -7,8 +7,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.core import archives, journal, ledger, mapping, replace, schema
-from app.core.amortization import warn_unamortized
+from app.core import amortization, archives, journal, ledger, mapping, replace, schema
 from app.core.copies import refused_copies, same_content, skipped_copy
 from app.core.datasets import forced_against_rows
 from app.core.files import engine_name, shown_name, untext_name
@@ -19,7 +18,7 @@ from app.core.reconciliation import reconcile, unread_costs
 from app.core.runs import cut_part, earlier_runs, held_later_runs, missing_parts, overlaps
 from app.core.sources import SourceError, SourceFile, open_source
 from app.core.staging import FileStage, group_files
-from app.core.warehouse import Warehouse, WarehouseError, quote
+from app.core.warehouse import Warehouse, WarehouseError, full_warehouse, quote
 from app.models.names import FOCUS_TABLE, INGESTION_LOG_TABLE, QUARANTINE_TABLE
 from app.views.refresh import ensure_views
 
@@ -121,7 +120,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
             result.earlier_files = _commit(wh, f"{prefix}_batch", stages, [fr.path for fr in refused])
             result.reconciliation = reconcile(wh, list(dict.fromkeys(stage.focus for _, stage in stages)),
                                               [t for fr, _ in stages for t in fr.source_totals])
-            warn_unamortized(wh, [(fr, stage.focus) for fr, stage in stages])
+            amortization.warn_unamortized(wh, [(fr, stage.focus) for fr, stage in stages])
         _warn_kept(wh, refused)
         ledger.record(wh, result, started)
     finally:
@@ -190,6 +189,8 @@ def _stage_group(wh: Warehouse, group: list[tuple[FileResult, SourceFile]], pref
         stage.drop_views()
     except (SourceError, WarehouseError) as exc:
         stage.drop()
+        if full := full_warehouse(wh, exc):
+            raise full from exc
         if len(group) > 1:
             return [s for m, one in enumerate(group) for s in _stage_group(wh, [one], f"{prefix}_{m}", lineage)]
         _refuse(group[0][0], exc, group[0][1])

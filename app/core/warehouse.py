@@ -72,6 +72,20 @@ class WarehouseBusy(WarehouseError):
     """The embedded warehouse's directory is held by another process (one process per directory)."""
 
 
+NO_SPACE = ("NOT_ENOUGH_SPACE", "No space left on device", "Cannot reserve")
+"""What the engine says when the warehouse's disk is full."""
+
+
+def full_warehouse(wh: Warehouse, exc: Exception) -> WarehouseError | None:
+    """The error that stops a load when ``exc`` says the warehouse's disk is full (no file is at fault: every other
+    would fail alike), else None."""
+    if not any(marker in str(exc) for marker in NO_SPACE):
+        return None
+    where = f" in {wh.data_dir}" if getattr(wh, "data_dir", None) else ""
+    return WarehouseError(f"the warehouse{where} has no space left on its disk: nothing of this load was published "
+                          "(earlier data is as it was); free some space and load again")
+
+
 class Warehouse(ABC):
     """Runs ClickHouse SQL in database ``settings.DATABASE``."""
 
