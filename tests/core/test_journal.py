@@ -20,7 +20,9 @@ class Killed(BaseException):
     """The process dying at that point (nothing after it runs; ``finally`` blocks aside)."""
 
 
-def test_a_publication_killed_mid_swap_is_completed_by_the_next_process(wh, tmp_path, monkeypatch):
+def _killed_mid_swap(wh, tmp_path, monkeypatch):
+    """The demo's actual data loaded, then its amortized data's load killed as a kill between REPLACE PARTITION's new
+    parts and its retiring part leaves it: the journal open and the month's rows twice."""
     files = generate(tmp_path / "demo")
     load(wh, files.actual)
 
@@ -32,10 +34,13 @@ def test_a_publication_killed_mid_swap_is_completed_by_the_next_process(wh, tmp_
         load(wh, files.amortized)
     monkeypatch.undo()
     entry = json.loads((wh.data_dir / journal.NAME).read_text())
-    # what a kill between REPLACE PARTITION's new parts and its retiring part leaves: the month's rows twice
     wh.command(f"INSERT INTO abi.focus_cost SELECT * FROM {entry['batch']}")
     assert total(wh, "EffectiveCost") > csv_total(files.amortized, "CostInBillingCurrency")
+    return files
 
+
+def test_a_publication_killed_mid_swap_is_completed_by_the_next_process(wh, tmp_path, monkeypatch):
+    files = _killed_mid_swap(wh, tmp_path, monkeypatch)
     assert drop_stale_stages(wh) >= 1  # the next process: the swaps replayed, then the batch dropped
     assert not journal.pending(wh)
     assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
@@ -46,14 +51,7 @@ def test_a_publication_killed_mid_swap_is_completed_by_the_next_process(wh, tmp_
 
 
 def test_a_read_or_a_removal_completes_the_publication_first(wh, tmp_path, monkeypatch):
-    files = generate(tmp_path / "demo")
-    load(wh, files.actual)
-    monkeypatch.setattr(replace, "refresh_aggregates", lambda *_args: (_ for _ in ()).throw(Killed()))
-    with pytest.raises(Killed):
-        load(wh, files.amortized)
-    monkeypatch.undo()
-    entry = json.loads((wh.data_dir / journal.NAME).read_text())
-    wh.command(f"INSERT INTO abi.focus_cost SELECT * FROM {entry['batch']}")  # the month counted twice
+    files = _killed_mid_swap(wh, tmp_path, monkeypatch)
     wh.close()
     env = {**os.environ, "ABI_DATA_DIR": str(wh.data_dir)}
     env.pop("ABI_CLICKHOUSE_URL", None)
@@ -69,15 +67,8 @@ def test_a_read_or_a_removal_completes_the_publication_first(wh, tmp_path, monke
 def test_a_load_that_did_not_open_through_recovery_completes_it_before_its_own(wh, tmp_path, monkeypatch):
     """A connector sync opens the warehouse without ``drop_stale_stages``: its publication completes the dead one's
     first (it overwrote that journal, leaving the month counted twice for good)."""
-    files = generate(tmp_path / "demo")
-    load(wh, files.actual)
-    monkeypatch.setattr(replace, "refresh_aggregates", lambda *_args: (_ for _ in ()).throw(Killed()))
-    with pytest.raises(Killed):
-        load(wh, files.amortized)
-    monkeypatch.undo()
-    entry = json.loads((wh.data_dir / journal.NAME).read_text())
-    wh.command(f"INSERT INTO abi.focus_cost SELECT * FROM {entry['batch']}")  # the month counted twice
-    load(wh, tmp_path / "demo" / "ea_actualcost_202610.csv")  # straight to the loader, as a sync does
+    files = _killed_mid_swap(wh, tmp_path, monkeypatch)
+    load(wh, files.actual)  # straight to the loader, as a sync does
     assert not journal.pending(wh)
     assert total(wh, "EffectiveCost") == csv_total(files.amortized, "CostInBillingCurrency")
 
