@@ -55,9 +55,8 @@ def publish(wh: Warehouse, batch: str, stages: list[str], kept: Sequence[str] = 
     target."""
     if not stages:
         return Published()
-    if journal.pending(wh):  # a dead process's (one publication at a time), left to a path that opened the
-        journal.recover(wh)  # warehouse without drop_stale_stages (a connector sync): completed before this one reads
-    db = wh.database
+    journal.recover(wh)  # a dead process's publication (one runs at a time), left by a path that opened the
+    db = wh.database  # warehouse without drop_stale_stages (a connector sync): completed before this one reads
     target, full_batch = f"{db}.{FOCUS_TABLE}", f"{db}.{batch}"
     staged = " UNION ALL ".join(f"SELECT * FROM {db}.{t}" for t in stages)
     partitions = [r["p"] for r in wh.rows(  # partition ids: toYYYYMM(BillingPeriodStart) as text
