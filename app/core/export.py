@@ -20,11 +20,12 @@ EXPORT_SETTINGS = {
     "max_threads": "1",
 }
 """NULL written ``NULL`` in CSV, text as Parquet strings, Parquet row groups of up to 128 MiB, and blocks of 8k rows,
-read by one stream: part after part (month by month, each part in the table's sorting key order: the same table
-exports the same file), never merging the parts. A load leaves a month in many parts until the engine merges them,
-and reading them merged in key order held buffers for every part: 3.4 GB peak for 3 M rows in 50 parts (4.9 GB for
-5 M), where one stream peaks at 1.1 GB (34 s → 20 s); a full sort by billing period peaked at 1.4 / 2.4 GB for 1 / 3 M
-rows, and the whole file in memory at 3.7 GB for 1 M rows."""
+read by one stream: part after part (month by month, each part in the table's sorting key order; background merges
+change the parts, so two exports hold the same rows, not always in the same order), never merging the parts. A load
+leaves a month in many parts until the engine merges them, and reading them merged in key order held buffers for
+every part: 3.4 GB peak for 3 M rows in 50 parts (4.9 GB for 5 M), where one stream peaks at 1.1 GB (34 s → 20 s); a
+full sort by billing period peaked at 1.4 / 2.4 GB for 1 / 3 M rows, and the whole file in memory at 3.7 GB for 1 M
+rows."""
 
 
 def _where(billing_period: str | None) -> str:
