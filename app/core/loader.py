@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.core import amortization, archives, journal, ledger, mapping, replace, schema
+from app.core import amortization, archives, journal, ledger, mapping, replace, schema, schema_version
 from app.core.copies import refused_copies, same_content, skipped_copy
 from app.core.datasets import forced_against_rows
 from app.core.files import engine_name, shown_name, untext_name
@@ -71,6 +71,7 @@ def ensure_schema(wh: Warehouse) -> None:
         schema.ensure_table(wh, table)
     ensure_views(wh)
     load_lookups(wh)
+    schema_version.record_version(wh)
 
 
 def ingest(wh: Warehouse, paths: list[Path], source: str | None = None, dataset: str | None = None,

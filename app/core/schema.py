@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from app.core import derived
+from app.core.schema_version import check_version
 from app.core.warehouse import Warehouse, WarehouseError
 
 SCALAR_TYPES = {"Json": "JSON", "Boolean": "Bool", "DateTime": "DateTime('UTC')", "Date": "Date32"}
@@ -106,6 +107,7 @@ def ensure_table(wh: Warehouse, table: str) -> list[str]:
     A type change is made in place when ClickHouse allows it (e.g. ``DateTime`` → ``DateTime('UTC')``), else the
     table is copied into the declared structure and swapped in (e.g. a ``Date`` sort-key column → ``Date32``).
     """
+    check_version(wh)  # never a newer ABI's table brought back
     db = wh.database
     wh.command(create_table_sql(table, db))
     existing = {r["name"]: r["type"] for r in wh.rows(
