@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 
-SIGNATURE = re.compile(r"(?i)([?&](?:sig|signature|code|client_secret|access_token)=)[^&\s\"']+")
-"""Query values that are credentials: a SAS URL's ``sig`` (a library's debug line prints whole URLs), a token."""
+from app.core.redaction import redact_text
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,11 +18,11 @@ class JsonFormatter(logging.Formatter):
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": SIGNATURE.sub(r"\1REDACTED", record.getMessage()),
+            "msg": redact_text(record.getMessage()),
             **getattr(record, "fields", {}),
         }
         if record.exc_info:
-            entry["exc"] = SIGNATURE.sub(r"\1REDACTED", self.formatException(record.exc_info))
+            entry["exc"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 

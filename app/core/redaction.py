@@ -1,0 +1,37 @@
+"""Credentials a text may carry whoever wrote it (a library's error, a server's answer, a traceback), masked.
+
+What is masked: a URL's password (``scheme://user:PASSWORD@host``), query values that are credentials (a SAS URL's
+``sig``, an S3 presigned URL's ``X-Amz-Signature`` and ``X-Amz-Security-Token``, OAuth codes and tokens), and
+``Bearer``/``Basic`` credentials or JSON Web Tokens quoted back by a server. The rest (host, path, file name, HTTP
+status) stays, so a message keeps saying what failed where.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "REDACTED"
+CREDENTIAL_QUERY = re.compile(
+    r"(?i)([?&;](?:sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|code|client_secret|"
+    r"access_token|refresh_token|id_token|api_key|apikey|password)=)[^&\s\"'<>]+")
+"""Query values that are credentials: a SAS URL's ``sig`` (a library's debug line prints whole URLs), a token."""
+USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*):[^\s\"'<>]*@")
+"""The password of a URL's user info (``http://user:password@host``), up to the last ``@``: a password may hold an
+``@`` or a ``/`` that was not percent-encoded."""
+AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{12,}=*")
+"""An ``Authorization`` header's credential, as a server quoting the request back writes it."""
+JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+"""A JSON Web Token (an Entra ID access token) anywhere in the text."""
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every credential it carries masked (see the module's doc)."""
+    text = CREDENTIAL_QUERY.sub(rf"\1{REDACTED}", text)
+    text = USERINFO.sub(rf"\1:{REDACTED}@", text)
+    text = AUTHORIZATION.sub(rf"\1\2{REDACTED}", text)
+    return JWT.sub(REDACTED, text)
+
+
+def holds_credentials(text: str) -> bool:
+    """True when ``text`` carries something :func:`redact_text` masks."""
+    return redact_text(text) != text

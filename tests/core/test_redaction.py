@@ -1,0 +1,50 @@
+"""Credentials in log lines: a URL's password, S3 presigned signatures, bearer tokens a server quotes back."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from app.core.logs import JsonFormatter
+from app.core.redaction import redact_text
+
+TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJlLXBhcnQ"
+LINES = {  # what a library or a server writes → what must stay
+    "Could not connect to the endpoint URL: \"http://minio:Pa55w/rd@s3.local:9000/billing?list-type=2\"":
+        ("Pa55w", "rd@", "http://minio:REDACTED@s3.local:9000/billing?list-type=2"),
+    "GET https://bkt.s3.amazonaws.com/a.csv?X-Amz-Credential=AKIA%2F&X-Amz-Signature=0a1b2c3d4e5f&"
+    "X-Amz-Security-Token=FQoGZXIvYXdzEJr 403": ("0a1b2c3d4e5f", "FQoGZXIvYXdzEJr", "X-Amz-Signature=REDACTED&"),
+    f"management.azure.com answered 401 (token 'Bearer {TOKEN}' is invalid)":
+        (TOKEN[40:], "c2lnbmF0dXJl", "management.azure.com answered 401 (token 'Bearer REDACTED' is invalid)"),
+    "answered 500 (failed for bearer 1bTLjsDuZf2utctNa2H8Q5bcPBMCH7Gb)":
+        ("1bTLjsDuZf2utctNa2H8Q5bcPBMCH7Gb", "1bTLjs", "answered 500 (failed for bearer REDACTED)"),
+    f"refused {TOKEN} at https://h/x": (TOKEN[:60], "c2lnbmF0dXJl", "refused REDACTED at https://h/x"),
+}
+
+
+def _logged(message: str) -> str:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger("abi.test.redaction")
+    log.addHandler(handler)
+    try:
+        log.warning("%s", message)
+    finally:
+        log.removeHandler(handler)
+    return json.loads(out.getvalue())["msg"]
+
+
+def test_credentials_are_masked_in_log_lines_and_the_context_stays():
+    for message, (secret, fragment, kept) in LINES.items():
+        line = _logged(message)
+        assert secret not in line and fragment not in line, line
+        assert kept in line, line
+
+
+def test_text_without_credentials_is_left_alone():
+    for text in ("https://127.0.0.1:8123/ answered 516", "the bearer token never went there",
+                 "s3://billing/azure/2026-10/part_0.csv", "downloading blob actualcost_202610_part0000.csv: HTTP 403",
+                 "http://user@host:9000/bucket"):
+        assert redact_text(text) == text
