@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from app.connectors.base import ExtractError, PermanentError
+from app.core.redaction import redact_text
 
 log = logging.getLogger(__name__)
 RETRIABLE = frozenset({429, 500, 502, 503, 504})
@@ -185,6 +186,12 @@ def _origin(parts) -> tuple[str, str, int | None]:
 
 
 def _reason(resp: requests.Response) -> str:
+    """What the answer says went wrong, without the credentials it may quote back (its request's SAS link, a
+    token)."""
+    return redact_text(_said(resp))
+
+
+def _said(resp: requests.Response) -> str:
     try:
         body = resp.json()
         err = body.get("error", body) if isinstance(body, dict) else {}

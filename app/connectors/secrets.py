@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from app.connectors.base import ConfigError
 from app.connectors.schema import SECRET_REF, secret_fields
+from app.core.redaction import redact_text
 
 KEY_ENV = "ABI_SECRET_KEY"
 MASK = "********"
@@ -148,11 +149,12 @@ def redact(schema: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, An
 
 def scrub(text: str, config: Mapping[str, Any]) -> str:
     """``text`` with the clear value of every Secret in ``config`` masked (for error messages), also as a repr,
-    JSON or a URL would write it."""
+    JSON or a URL would write it, and any other credential it carries (``redact_text``: a SAS signature or a token
+    a server quoted back)."""
     for value in config.values():
         if isinstance(value, Secret) and len(value.reveal()) >= 4:
             clear = value.reveal()
             for form in sorted({clear, repr(clear)[1:-1], json.dumps(clear)[1:-1], quote(clear, safe="")},
                                key=len, reverse=True):
                 text = text.replace(form, MASK)
-    return text
+    return redact_text(text)

@@ -18,7 +18,7 @@ CREDENTIAL_QUERY = re.compile(
 USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*):[^\s\"'<>]*@")
 """The password of a URL's user info (``http://user:password@host``), up to the last ``@``: a password may hold an
 ``@`` or a ``/`` that was not percent-encoded."""
-AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{12,}=*")
+AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{8,}=*")
 """An ``Authorization`` header's credential, as a server quoting the request back writes it."""
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 """A JSON Web Token (an Entra ID access token) anywhere in the text."""

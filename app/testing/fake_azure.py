@@ -39,6 +39,8 @@ class Fault:
     remaining: int
     retry_after: float | None = None
     match: str | None = None
+    echo: bool = False
+    """The answer's message quotes the request (its URL and Authorization), as some gateways and services do."""
 
 
 @dataclass
@@ -122,10 +124,11 @@ class FakeAzure:
         with self.lock:
             self.faults.append(Fault(429, count, retry_after, match))
 
-    def fail(self, count: int, status: int = 500, match: str | None = None) -> None:
-        """The next ``count`` requests (whose path contains ``match``) answer ``status``."""
+    def fail(self, count: int, status: int = 500, match: str | None = None, echo: bool = False) -> None:
+        """The next ``count`` requests (whose path contains ``match``) answer ``status`` (``echo``: quoting the
+        request)."""
         with self.lock:
-            self.faults.append(Fault(status, count, None, match))
+            self.faults.append(Fault(status, count, None, match, echo))
 
     def expire(self, count: int = 1) -> None:
         """The next ``count`` reports come back already expired (their blob links answer 403)."""

@@ -63,7 +63,8 @@ class Handler(BaseHTTPRequestHandler):
             if fault:
                 headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
                 code = "TooManyRequests" if fault.status == 429 else "InternalServerError"
-                return self.send_json(fault.status, _error(code, f"injected {fault.status}"), headers)
+                quoted = f" for {method} {self.path} ({self.headers.get('Authorization')})" if fault.echo else ""
+                return self.send_json(fault.status, _error(code, f"injected {fault.status}{quoted}"), headers)
         for verb, pattern, name in ROUTES:
             match = re.match(pattern, parts.path)
             if verb == method and match:

@@ -90,3 +90,12 @@ def test_errors_are_scrubbed_of_a_secret_as_a_repr_json_or_url_writes_it():
     config = {"password": Secret('p"ss\\word/+1')}
     for text in ("'bearer p\"ss\\\\word/+1'", '{"k": "p\\"ss\\\\word/+1"}', "https://x/?k=p%22ss%5Cword%2F%2B1"):
         assert "ss" not in scrub(text, config) and MASK in scrub(text, config)
+
+
+def test_errors_are_scrubbed_of_credentials_no_config_holds():
+    """A library's message quoting a SAS link the API gave (``requests``' InvalidSchema, InvalidURL), a token."""
+    text = ("unexpected InvalidSchema: No connection adapters were found for "
+            "'htp://acct.blob.core.windows.net/r/part0.csv?sv=2020-05-31&sr=b&sig=c2VjcmV0LXNpZw%3D%3D'")
+    scrubbed = scrub(text, {})
+    assert "c2VjcmV0LXNpZw" not in scrubbed and "acct.blob.core.windows.net/r/part0.csv?sv=2020-05-31" in scrubbed
+    assert "tok3n-of-the-gateway" not in scrub("401 (token Bearer tok3n-of-the-gateway refused)", {})

@@ -3,6 +3,8 @@ idempotence, and bad input ending in a recorded error, nothing half-loaded, and 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from abitest import csv_total, total
 from connectortest import NoClose, cost_details_config, months_ago
@@ -91,6 +93,27 @@ def test_unreachable_and_bad_credentials_end_in_recorded_errors(service, fake_az
     error = service.show("denied")["last_error"]
     assert not result["ok"] and "AADSTS7000215" in error and "wrong-client-secret" not in error
     assert service.test("denied")["ok"] is False
+
+
+def test_answers_quoting_the_request_leave_its_sas_signature_and_token_out_of_every_record(
+        service, fake_azure, monkeypatch, month, waits, caplog):
+    """A blob host whose error names the request URI (the SAS link), a gateway quoting the Authorization header:
+    the sync's result, the connector's last error and the log keep the host and status, never the credential."""
+    service.add("azure", "azure-cost-details", cost_details_config(fake_azure, monkeypatch, max_attempts=2,
+                                                                   metrics=["ActualCost"]))
+    fake_azure.fail(10, 400, match="/blobs/", echo=True)
+    blob = service.sync("azure", f"{month:%Y-%m}")
+    blob_error = service.show("azure")["last_error"]
+    fake_azure.faults.clear()
+    fake_azure.fail(10, 500, match="generateCostDetailsReport", echo=True)
+    with caplog.at_level("WARNING"):
+        arm = service.sync("azure", f"{month:%Y-%m}")
+    arm_error = service.show("azure")["last_error"]
+    said = json.dumps([blob, blob_error, arm, arm_error, service.list()]) + caplog.text
+    credentials = [r.sig for r in fake_azure.reports.values()] + sorted(fake_azure.tokens)
+    assert len(credentials) >= 2 and not [c for c in credentials if c in said]
+    assert "downloading blob actualcost_" in blob_error and "HTTP 400" in blob_error and "sig=REDACTED" in blob_error
+    assert "answered 500" in arm_error and "Bearer REDACTED" in arm_error and "retry budget" in arm_error
 
 
 def test_disabled_connectors_and_bad_ranges_are_refused(service, fake_azure, monkeypatch):
