@@ -33,7 +33,21 @@ def validate(schema: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, 
     errors = sorted(Draft202012Validator(schema).iter_errors(checked), key=_error_order)
     if errors:
         raise ConfigError(_field_of(errors[0]), _message_of(errors[0]))
+    _refuse_credentials(schema, merged)
     return merged
+
+
+def _refuse_credentials(schema: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """A setting that is not a secret holds no URL carrying a credential (``http://user:password@host``, a SAS or
+    presigned link): it would be stored in clear and shown; the value is not echoed."""
+    from app.core.redaction import holds_credentials
+
+    secrets = set(secret_fields(schema))
+    for name, value in config.items():
+        texts = value if isinstance(value, list) else [value]
+        if name not in secrets and any(isinstance(t, str) and "://" in t and holds_credentials(t) for t in texts):
+            raise ConfigError(name, "holds a URL with a credential in it (a password, a signature, a token): give "
+                                    "credentials in the plugin's secret settings (env:VARIABLE), never in a URL")
 
 
 def _error_order(error) -> tuple:

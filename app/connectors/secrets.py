@@ -144,6 +144,9 @@ def redact(schema: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, An
             out[name] = f"env:{value['$env']}"
         elif value is not None:
             out[name] = MASK
+    for name, value in out.items():  # a credential a non-secret setting held when it was stored (a URL's password)
+        if isinstance(value, str):
+            out[name] = redact_text(value)
     return out
 
 

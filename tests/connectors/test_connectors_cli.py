@@ -112,3 +112,25 @@ def test_config_file_and_secret_key(abi, tmp_path):
     assert code == 0 and shown["config"]["api_key"] == "env:EA_KEY" and shown["enabled"] is False
     code, _, err = abi("connectors", "sync", "ea", "--from", "2024-01")
     assert code == 2 and "disabled" in err
+
+
+def test_a_password_in_a_url_setting_is_refused_and_never_shown(abi, tmp_path, monkeypatch):
+    """``endpoint_url=http://user:password@host`` would store the password in clear and show it with the config."""
+    from app.connectors.registry import Registry
+
+    monkeypatch.setenv("S3_SECRET", "the-secret-access-key")
+    url = f"http://abi-reader:{SECRET}@127.0.0.1:9"
+    given = ["--set", "access_key_id=abi-reader", "--set", "secret_access_key=env:S3_SECRET", "--set", "bucket=billing"]
+    code, _, err = abi("connectors", "add", "s3", "--plugin", "s3-minio", "--set", f"endpoint_url={url}", *given)
+    assert code == 2 and "config field 'endpoint_url'" in err and "never in a URL" in err
+    registry = Registry(f"sqlite:///{tmp_path / 'data' / 'registry.db'}")  # stored by an older version
+    assert SECRET not in json.dumps([c.as_dict() for c in registry.list()])
+    registry.add("old", "s3-minio", {"endpoint_url": url, "access_key_id": "abi-reader", "bucket": "billing",
+                                     "secret_access_key": {"$env": "S3_SECRET"}})
+    registry.close()
+    code, out, _ = abi("connectors", "show", "old")
+    assert code == 0 and json.loads(out)["config"]["endpoint_url"] == "http://abi-reader:REDACTED@127.0.0.1:9"
+    code, out, _ = abi("connectors", "list")
+    assert code == 0 and "old" in out
+    code, out, _ = abi("connectors", "test", "old")
+    assert code == 1 and "endpoint_url" in out
