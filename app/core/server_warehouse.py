@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from app.core import settings
 from app.core.files import written_whole
@@ -24,11 +24,8 @@ class ServerWarehouse(Warehouse):
     def __init__(self, url: str) -> None:
         import requests
 
-        parts = urlsplit(url)
-        self._auth = (parts.username or "default", parts.password or "")
-        netloc = f"{parts.hostname}:{parts.port or (8443 if parts.scheme == 'https' else 8123)}"
-        self._url = urlunsplit((parts.scheme or "http", netloc, "/", "", ""))
-        self.database = parts.path.strip("/") or settings.DATABASE
+        self._url, self._auth, database = server_url(url)
+        self.database = database or settings.DATABASE
         self._http = requests.Session()
         try:
             self._post("CREATE DATABASE IF NOT EXISTS " + self.database, database="default")
@@ -105,6 +102,28 @@ class ServerWarehouse(Warehouse):
         schema = quote(base64.b64encode(empty.getvalue()).decode())
         described = self.rows(f"DESCRIBE format(Parquet, base64Decode({schema}))")
         return ", ".join(f"`{r['name'].replace('`', '``')}` {r['type']}" for r in described)
+
+
+def server_url(url: str) -> tuple[str, tuple[str, str], str]:
+    """``ABI_CLICKHOUSE_URL`` as (the server's URL without credentials, (user, password), database). The user info
+    runs to the last ``@``: a password may hold ``/ # ? @`` as they are (``urlsplit`` would read what follows one as
+    the port or the path, and print it back in its error), or percent-encoded. Errors never echo the URL."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise WarehouseError("ABI_CLICKHOUSE_URL must start with http:// or https:// "
+                             "(http://user:password@host:8123/database)")
+    userinfo, _, location = rest.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    parts = urlsplit(f"{scheme.lower()}://{location}")
+    try:
+        port = parts.port or (8443 if parts.scheme == "https" else 8123)
+    except ValueError:
+        raise WarehouseError(f"ABI_CLICKHOUSE_URL: the port of {parts.hostname} is not a number") from None
+    if not parts.hostname:
+        raise WarehouseError("ABI_CLICKHOUSE_URL names no host (http://user:password@host:8123/database)")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    base = urlunsplit((parts.scheme, f"{host}:{port}", "/", "", ""))
+    return base, (unquote(user) or "default", unquote(password)), parts.path.strip("/")
 
 
 def _param(value: Any) -> str:

@@ -18,6 +18,7 @@ import os
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any, Optional
+from urllib.parse import quote
 
 from moose_lib import Task, TaskConfig, TaskContext, Workflow, WorkflowConfig
 from pydantic import BaseModel
@@ -88,7 +89,7 @@ def moose_warehouse():
         return open_warehouse()
     env = lambda key, default="": os.environ.get(f"MOOSE_CLICKHOUSE_CONFIG__{key}", default)  # noqa: E731
     scheme = "https" if env("USE_SSL", "false").lower() == "true" else "http"
-    auth = f"{env('USER', 'default')}:{env('PASSWORD')}@"
+    auth = f"{quote(env('USER', 'default'), safe='')}:{quote(env('PASSWORD'), safe='')}@"
     host = f"{env('HOST', '127.0.0.1')}:{env('HOST_PORT')}"
     return ServerWarehouse(f"{scheme}://{auth}{host}/{env('DB_NAME', 'abi')}")
 
