@@ -1,9 +1,10 @@
 """Credentials a text may carry whoever wrote it (a library's error, a server's answer, a traceback), masked.
 
 What is masked: a URL's password (``scheme://user:PASSWORD@host``), query values that are credentials (a SAS URL's
-``sig``, an S3 presigned URL's ``X-Amz-Signature`` and ``X-Amz-Security-Token``, OAuth codes and tokens), and
-``Bearer``/``Basic`` credentials or JSON Web Tokens quoted back by a server. The rest (host, path, file name, HTTP
-status) stays, so a message keeps saying what failed where.
+``sig``, an S3 presigned URL's ``X-Amz-Signature`` and ``X-Amz-Security-Token``, OAuth codes and tokens), the
+signature of an S3 request's ``Authorization`` header (botocore's debug lines), and ``Bearer``/``Basic`` credentials
+or JSON Web Tokens quoted back by a server. The rest (host, path, file name, HTTP status) stays, so a message keeps
+saying what failed where.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*):[^\s\"'<>]*
 ``@`` or a ``/`` that was not percent-encoded."""
 AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{8,}=*")
 """An ``Authorization`` header's credential, as a server quoting the request back writes it."""
+SIGV4 = re.compile(r"(?i)\b(signature[=:]\s*)[0-9a-f]{64}\b")
+"""An AWS Signature Version 4 as botocore's debug lines write it: in the ``Authorization`` header it sends
+(``…, Signature=<hex>``) and on its own (``Signature:\\n<hex>``)."""
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 """A JSON Web Token (an Entra ID access token) anywhere in the text."""
 
@@ -29,6 +33,7 @@ def redact_text(text: str) -> str:
     text = CREDENTIAL_QUERY.sub(rf"\1{REDACTED}", text)
     text = USERINFO.sub(rf"\1:{REDACTED}@", text)
     text = AUTHORIZATION.sub(rf"\1\2{REDACTED}", text)
+    text = SIGV4.sub(rf"\1{REDACTED}", text)
     return JWT.sub(REDACTED, text)
 
 

@@ -9,6 +9,7 @@ import logging
 from app.core.logs import JsonFormatter
 from app.core.redaction import redact_text
 
+SIGV4 = "48b3ed12722938f2052f58e85ddb763b47bb5d9b421d0f0a33e6e194033bece7"
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJlLXBhcnQ"
 LINES = {  # what a library or a server writes → what must stay
     "Could not connect to the endpoint URL: \"http://minio:Pa55w/rd@s3.local:9000/billing?list-type=2\"":
@@ -20,6 +21,9 @@ LINES = {  # what a library or a server writes → what must stay
     "answered 500 (failed for bearer 1bTLjsDuZf2utctNa2H8Q5bcPBMCH7Gb)":
         ("1bTLjsDuZf2utctNa2H8Q5bcPBMCH7Gb", "1bTLjs", "answered 500 (failed for bearer REDACTED)"),
     f"refused {TOKEN} at https://h/x": (TOKEN[:60], "c2lnbmF0dXJl", "refused REDACTED at https://h/x"),
+    "{'Authorization': b'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261205/us-east-1/s3/aws4_request, "
+    f"SignedHeaders=host;x-amz-date, Signature={SIGV4}'": (SIGV4, SIGV4[:20], "s3/aws4_request, SignedHeaders=host"),
+    f"Signature:\n{SIGV4}": (SIGV4, SIGV4[20:], "Signature:\nREDACTED"),
 }
 
 
