@@ -26,6 +26,9 @@ MAD_SCALE = 1.4826
 MIN_HISTORY_DAYS = 7
 MIN_SEASONAL_POINTS = 4
 SCALE_FLOOR = 0.01
+USAGE_BETWEEN = ("ChargePeriodStart >= toDateTime({start:Date}) AND ChargePeriodStart < toDateTime({end:Date}) + "
+                 "INTERVAL 1 DAY AND ChargeCategory = 'Usage'")
+"""Usage charges of the days from ``start`` to ``end`` (inclusive)."""
 SeriesKey = tuple[str, str, str, str]
 """(billing account, sub account, service, currency)."""
 
@@ -83,23 +86,29 @@ def _weekday_median(day: date, window: list[date], series: dict[date, float]) ->
 def daily_series(wh: Warehouse, start: date, end: date) -> tuple[dict[SeriesKey, dict[date, float]],
                                                                  dict[str, date], dict[str, str]]:
     """Usage EffectiveCost per day and series from ``start`` to ``end`` (inclusive); also the first day each
-    billing account has data in that range, and sub account names."""
+    billing account has data in that range, and sub account names (``sub_account_names``)."""
+    params = {"start": start.isoformat(), "end": end.isoformat()}
     rows = wh.rows(
         f"SELECT toString(toDate(ChargePeriodStart)) AS d, BillingAccountId AS a, ifNull(SubAccountId, '') AS s, "
-        "any(ifNull(SubAccountName, '')) AS sn, ifNull(ServiceName, '') AS v, BillingCurrency AS c, "
-        f"toString(sum(EffectiveCost)) AS cost FROM {wh.database}.{FOCUS_TABLE} "
-        "WHERE ChargePeriodStart >= toDateTime({start:Date}) AND ChargePeriodStart < toDateTime({end:Date}) + "
-        "INTERVAL 1 DAY AND ChargeCategory = 'Usage' GROUP BY d, a, s, v, c",
-        {"start": start.isoformat(), "end": end.isoformat()})
+        "ifNull(ServiceName, '') AS v, BillingCurrency AS c, "
+        f"toString(sum(EffectiveCost)) AS cost FROM {wh.database}.{FOCUS_TABLE} WHERE {USAGE_BETWEEN} "
+        "GROUP BY d, a, s, v, c", params)
     series: dict[SeriesKey, dict[date, float]] = defaultdict(dict)
     first: dict[str, date] = {}
-    names: dict[str, str] = {}
     for r in rows:
         day = date.fromisoformat(r["d"])
         series[(r["a"], r["s"], r["v"], r["c"])][day] = float(Decimal(r["cost"]))
         first[r["a"]] = min(first.get(r["a"], day), day)
-        names[r["s"]] = r["sn"]
-    return series, first, names
+    return series, first, sub_account_names(wh, params)
+
+
+def sub_account_names(wh: Warehouse, params: dict[str, str]) -> dict[str, str]:
+    """Each sub account's latest name in the range (a renamed subscription shows its new name; of two names on its
+    latest charge, the greater), whatever order the rows are read in."""
+    rows = wh.rows(f"SELECT ifNull(SubAccountId, '') AS s, argMax(SubAccountName, (ChargePeriodStart, "
+                   f"SubAccountName)) AS sn FROM {wh.database}.{FOCUS_TABLE} WHERE {USAGE_BETWEEN} "
+                   "AND SubAccountName IS NOT NULL GROUP BY s", params)
+    return {r["s"]: r["sn"] for r in rows}
 
 
 def detect_in_warehouse(wh: Warehouse, days: list[date], s: AnomalySettings, run_id: str, detected_at: str,

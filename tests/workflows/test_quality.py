@@ -174,3 +174,20 @@ def test_anomalies_in_the_warehouse_flag_a_tampered_day_once(wh, tmp_path):
     found = wh.rows("SELECT toString(day) AS day, sub_account_id, service_name, direction FROM abi.cost_anomalies")
     assert found == [{"day": "2026-06-20", "sub_account_id": target["s"], "service_name": target["v"],
                       "direction": "up"}]
+
+
+def test_an_anomaly_names_its_sub_account_by_its_latest_name(wh, tmp_path):
+    """A subscription renamed on the last day of the month: its anomaly shows the new name, not the name of
+    whichever row the warehouse happened to return last."""
+    demo_load(wh, tmp_path)
+    settings = QualitySettings(freshness_days=10_000, anomalies=AnomalySettings(min_abs_change=5.0))
+    target = wh.rows("SELECT SubAccountId AS s, ServiceName AS v FROM abi.focus_cost WHERE ChargeCategory = 'Usage' "
+                     "GROUP BY s, v ORDER BY sum(EffectiveCost) DESC, s, v LIMIT 1")[0]
+    wh.command("ALTER TABLE abi.focus_cost UPDATE EffectiveCost = EffectiveCost * 10 WHERE toDate(ChargePeriodStart)"
+               f" = '2026-06-20' AND SubAccountId = '{target['s']}' AND ServiceName = '{target['v']}'")
+    wh.command("ALTER TABLE abi.focus_cost UPDATE SubAccountName = 'Renamed' WHERE toDate(ChargePeriodStart) = "
+               f"'2026-06-30' AND SubAccountId = '{target['s']}'")
+    inp = CheckInput("a1", "demo", [], periods=["2026-06"], today="2026-07-01", settings=settings)
+    assert check(wh, inp).anomalies == 1
+    assert wh.rows("SELECT sub_account_id, sub_account_name FROM abi.cost_anomalies") == [
+        {"sub_account_id": target["s"], "sub_account_name": "Renamed"}]
