@@ -126,13 +126,16 @@ def _fill(sql: Sql, q: CostTrendQuery) -> str:
 
 def top_resources(q: TopResourcesQuery) -> Query:
     """The resources with the largest metric (always from focus_cost; grouped on a 64-bit hash of the id, which
-    is 2-3x faster than on the long id strings — a collision is negligible below billions of resources)."""
+    is 2-3x faster than on the long id strings — a collision is negligible below billions of resources), each with
+    its attributes on its latest charge (of two values then, the greater)."""
     sql = Sql(aggregated=False)
     cond = where(sql, q, q, extra=("ifNull(ResourceId, '') != ''",))
     attrs = {"ResourceName": "r_name", "ResourceType": "r_type", "ServiceName": "r_service",
              "SubAccountId": "r_sub", "SubAccountName": "r_sub_name", "x_ResourceGroupName": "r_group",
              "RegionName": "r_region"}
-    inner = ", ".join(f"any({col}) AS {alias}" for col, alias in attrs.items())
+    # a resource renamed or moved shows its latest values (``any`` gave the first row read, in no set order)
+    inner = ", ".join(f"argMaxIf({col}, (ChargePeriodStart, {col}), {col} IS NOT NULL) AS {alias}"
+                      for col, alias in attrs.items())
     outer = ", ".join(f"{alias} AS {col}" for col, alias in attrs.items())
     top = sql.bind("limit", q.limit, "UInt32")
     return Query(f"SELECT r_id AS ResourceId, {outer}, toString(m0) AS value, currency FROM (\n"
