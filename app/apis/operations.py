@@ -105,6 +105,8 @@ QUALITY_COLUMNS = ("check", "connector", "billing_period", "subject", "status", 
 ANOMALY_COLUMNS = ("day", "billing_account_id", "sub_account_id", "sub_account_name", "service_name", "currency",
                    "cost", "baseline", "change", "z_score", "method", "direction", "window_days", "run_id",
                    "detected_at")
+ANOMALY_KEY = "billing_account_id, sub_account_id, service_name, currency"
+"""What tells apart two anomalies of one day (their order when their changes are equal)."""
 RUN_COLUMNS = ("run_id", "workflow", "connector", "status", "started_at", "ended_at", "rows_processed", "error",
                "parameters", "temporal_run_id")
 LATEST = "argMax(tuple(q_{c}), q_checked_at).1 AS `{c}`"
@@ -156,7 +158,8 @@ def anomalies(q: AnomaliesQuery) -> Query:
     # filters name the table's columns (``a.``): the SELECT's text aliases would shadow them on a ClickHouse client
     # without ``prefer_column_name_to_alias`` (Moose's)
     return Query(f"SELECT {cols} FROM {ANOMALIES_TABLE} AS a WHERE {' AND '.join(conds) or '1'} "
-                 f"ORDER BY day DESC, abs(toFloat64(change)) DESC LIMIT {top}", sql.params, ANOMALIES_TABLE)
+                 f"ORDER BY day DESC, abs(toFloat64(change)) DESC, {ANOMALY_KEY} LIMIT {top}", sql.params,
+                 ANOMALIES_TABLE)
 
 
 def workflow_runs(q: WorkflowRunsQuery) -> Query:
@@ -167,7 +170,7 @@ def workflow_runs(q: WorkflowRunsQuery) -> Query:
         conds.append(f"r.run_id = {sql.bind('run', q.run_id)}")
     outer = sql.one_of("status", q.status) if q.status else "1"
     top = sql.bind("limit", q.limit, "UInt32")
-    last = "argMax(tuple({c}), recorded_at).1"
+    last = "argMax(tuple({c}), (recorded_at, r.status != 'running')).1"  # ends recorded in the ms it started
     return Query(
         f"SELECT * FROM (SELECT run_id, any(workflow) AS workflow, any(connector) AS connector, "
         f"{last.format(c='status')} AS status, {iso_time('min(started_at)')} AS started_at, "
@@ -183,7 +186,7 @@ def run_tasks(run_id: str) -> Query:
     return Query(f"SELECT run_id, month, status, attempt, rows_read, rows_loaded, rows_quarantined, error, "
                  f"{iso_time('finished_at')} AS finished_at FROM {TASKS_TABLE} WHERE run_id = {{run:String}} "
                  "OR run_key = {run:String} OR startsWith(run_key, concat({run:String}, '/')) "
-                 "ORDER BY month, finished_at", {"run": run_id}, TASKS_TABLE)
+                 "ORDER BY month, finished_at, run_id, connector, attempt", {"run": run_id}, TASKS_TABLE)
 
 
 QUALITY_MONEY = ("source_value", "focus_value", "difference")
