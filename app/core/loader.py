@@ -227,7 +227,7 @@ def _count(wh: Warehouse, stage: FileStage, fr: FileResult, sf: SourceFile) -> N
     fr.source_totals = stage.source_totals(fr.path)
     fr.unmapped = {r["item"]: int(r["n"]) for r in wh.rows(
         f"SELECT item, count() AS n FROM {db}.{stage.unmapped} WHERE file = {file} GROUP BY item "
-        f"ORDER BY n DESC LIMIT 50")}
+        f"ORDER BY n DESC, item LIMIT 50")}
     fr.warnings += _nothing_loaded(wh, stage, fr) + (unread_costs(wh, stage.quarantine, fr.path) if fr.rows_quarantined
                                                       else [])
 

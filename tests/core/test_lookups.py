@@ -139,3 +139,12 @@ def test_lookup_misses_count_rows_that_load_not_quarantined_ones(wh, tmp_path):
     f = load(wh, write_csv(tmp_path / "misses_actual.csv", list(unknown), rows)).files[0]
     assert (f.rows_loaded, f.rows_quarantined) == (1, 2)
     assert f.unmapped == {"unit:7 Furlongs": 1, "region:moonbase1": 1}
+
+
+def test_the_50_lookup_misses_kept_are_the_most_frequent_then_by_name(wh, tmp_path):
+    """More than 50 misses: the most frequent, ties by name, in that order (not whichever a hash table gave)."""
+    rows = [BASE | {"UnitOfMeasure": "7 Furlongs", "ResourceLocation": f"moonbase{i:02d}"} for i in range(60, 0, -1)]
+    f = load(wh, write_csv(tmp_path / "misses_actual.csv", list(rows[0]), rows)).files[0]
+    assert f.rows_loaded == 60
+    assert list(f.unmapped.items()) == [("unit:7 Furlongs", 60)] + [(f"region:moonbase{i:02d}", 1)
+                                                                  for i in range(1, 50)]
