@@ -15,17 +15,18 @@ def held_files(wh: Warehouse, billing_period: str | None = None) -> list[dict[st
     in it (a file's quarantined rows have no month: all of them are counted)."""
     db = wh.database
     where = "WHERE toYYYYMM(BillingPeriodStart) = {p:UInt32}" if billing_period else ""
-    by_currency = (f"SELECT x_SourceFile AS file, any(x_SourceFormat) AS format, any(x_SourceDataset) AS dataset, "
+    # a file loaded again as another dataset or format can hold rows of both: the latest load's are shown
+    by_currency = (f"SELECT x_SourceFile AS file, max((x_IngestedAt, x_SourceFormat, x_SourceDataset)) AS latest, "
                    "BillingCurrency AS currency, count() AS n, toString(sum(BilledCost)) AS billed, "
                    "toString(sum(EffectiveCost)) AS effective, groupUniqArray(formatDateTime(BillingPeriodStart, "
                    f"'%Y-%m')) AS periods, max(x_IngestedAt) AS at FROM {db}.{FOCUS_TABLE} {where} "
                    "GROUP BY file, currency")
-    focus = ("SELECT file, any(format) AS format, any(dataset) AS dataset, sum(n) AS rows, "
+    focus = ("SELECT file, max(latest).2 AS format, max(latest).3 AS dataset, sum(n) AS rows, "
              "arraySort(groupArray((currency, billed, effective))) AS costs, "
              f"arraySort(arrayDistinct(arrayFlatten(groupArray(periods)))) AS periods, max(at) AS at "
              f"FROM ({by_currency}) GROUP BY file")
-    quarantined = (f"SELECT toString(source_file) AS file, any(toString(source_format)) AS format, count() AS n, "
-                   f"max(quarantined_at) AS at FROM {db}.{QUARANTINE_TABLE} GROUP BY file")
+    quarantined = (f"SELECT toString(source_file) AS file, max((quarantined_at, toString(source_format))).2 AS "
+                   f"format, count() AS n, max(quarantined_at) AS at FROM {db}.{QUARANTINE_TABLE} GROUP BY file")
     join = "LEFT JOIN" if billing_period else "FULL JOIN"
     rows = wh.rows(
         "SELECT if(f.file = '', q.file, f.file) AS path, if(f.format = '', q.format, f.format) AS source, f.dataset "

@@ -33,3 +33,18 @@ def test_each_held_file_adds_up_to_the_tables(wh, tmp_path, capsys):
     assert all(path in printed for path in held)
     assert held_files(wh, "2026-09") == []
     assert [f["path"] for f in held_files(wh, "2026-10")] == sorted(map(str, (demo.actual, demo.amortized)))
+
+
+def test_a_file_loaded_again_as_another_dataset_shows_its_latest_loads(wh, tmp_path):
+    """Loaded as amortized, then again as actual: the file holds rows of both datasets, and shows the latest load's
+    (not the dataset of whichever row was read first), before and after the warehouse merges its parts."""
+    demo, path = generate(tmp_path / "demo"), tmp_path / "cost.csv"
+    path.write_bytes(demo.amortized.read_bytes())
+    assert load(wh, path, dataset="AmortizedCost").ok
+    path.write_bytes(demo.actual.read_bytes())
+    assert load(wh, path, dataset="ActualCost").ok
+    assert wh.scalar("SELECT uniqExact(x_SourceDataset) FROM abi.focus_cost") == 2
+    for _ in range(2):
+        assert [(f["path"], f["source"], f["dataset"]) for f in held_files(wh)] == [
+            (str(path), "azure-cost", "ActualCost")]
+        wh.command("OPTIMIZE TABLE abi.focus_cost FINAL")
