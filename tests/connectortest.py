@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from app.connectors import http
-from app.connectors.base import add_months, month_end
+from app.connectors.base import add_months, month_end, utc_today
 from app.connectors.registry import Registry
 from app.connectors.secrets import seal, unseal
 from app.core.demo import generate
@@ -28,8 +28,9 @@ RECORDINGS = Path(__file__).parent / "plugins" / "recordings"
 
 
 def months_ago(n: int) -> date:
-    """First day of the month ``n`` months before this one (tests stay within the API's 13 months)."""
-    return add_months(date.today(), -n)
+    """First day of the month ``n`` months before this one, in UTC as the connectors count (tests stay within the
+    API's 13 months)."""
+    return add_months(utc_today(), -n)
 
 
 @pytest.fixture

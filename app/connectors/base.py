@@ -11,7 +11,7 @@ import calendar
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -151,6 +151,13 @@ def months(start: date, end: date) -> list[date]:
         out.append(current)
         current = add_months(current, 1)
     return out
+
+
+def utc_today() -> date:
+    """Today in UTC: the day Azure's billing data and the workflows count in, whatever the machine's time zone (a
+    local day is a day ahead or behind for hours each day: a month's first charges skipped, or a day asked of Azure
+    that has not begun there)."""
+    return datetime.now(UTC).date()
 
 
 def month_end(month: date) -> date:

@@ -221,9 +221,9 @@ class Handler(BaseHTTPRequestHandler):
     def ea_periods(self, enrollment: str) -> None:
         if self._ea_denied(enrollment):
             return
-        from app.connectors.base import add_months, month_end
+        from app.connectors.base import add_months, month_end, utc_today
 
-        today = date.today()
+        today = utc_today()
         months = [add_months(today, -n) for n in range(13)]
         self.send_json(200, [{"billingPeriodId": f"{m:%Y%m}", "billingStart": f"{m}T00:00:00Z",
                               "billingEnd": f"{month_end(m)}T00:00:00Z",
@@ -245,7 +245,9 @@ class Handler(BaseHTTPRequestHandler):
         if custom:
             return self.fake.data.ea_rows_between(date.fromisoformat(self.query["startTime"]),
                                                   date.fromisoformat(self.query["endTime"]))
-        month = date(int(period[:4]), int(period[4:]), 1) if period else date.today().replace(day=1)
+        from app.connectors.base import utc_today
+
+        month = date(int(period[:4]), int(period[4:]), 1) if period else utc_today().replace(day=1)
         return self.fake.data.ea_rows(month)
 
     def control(self) -> None:
@@ -254,7 +256,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _report_request(body: dict[str, Any]) -> tuple[str, date, date, date]:
-    from app.connectors.base import month_end
+    from app.connectors.base import month_end, utc_today
 
     metric = body.get("metric", "ActualCost")
     if metric not in ("ActualCost", "AmortizedCost"):
@@ -268,8 +270,8 @@ def _report_request(body: dict[str, Any]) -> tuple[str, date, date, date]:
         text = body["billingPeriod"]
         month = date(int(text[:4]), int(text[4:6]), 1)
         return metric, month, month, month_end(month)
-    period = body.get("timePeriod") or {"start": date.today().replace(day=1).isoformat(),
-                                        "end": date.today().isoformat()}
+    period = body.get("timePeriod") or {"start": utc_today().replace(day=1).isoformat(),
+                                        "end": utc_today().isoformat()}
     start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
     if end < start or (end - start).days > 31:
         raise ValueError("The timePeriod must be at most one month and end after it starts")

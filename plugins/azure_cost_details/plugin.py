@@ -22,6 +22,7 @@ from app.connectors.base import (
     month_end,
     months,
     output_schema,
+    utc_today,
 )
 from plugins.azure_cost_details import settings
 from plugins.azure_cost_details.client import CostDetailsClient, ReportExpired
@@ -82,7 +83,7 @@ class AzureCostDetailsPlugin(SourcePlugin):
         return f"authenticated ({config['auth']}); scope {config['scope']} is readable ({name})"
 
     def extract(self, config: Mapping[str, Any], start: date, end: date, ctx: ExtractContext) -> Iterator[Unit]:
-        today = date.today()
+        today = utc_today()
         wanted = [m for m in months(start, end) if m <= today]
         oldest = add_months(today, -settings.HISTORY_MONTHS)
         if wanted and wanted[0] < oldest:

@@ -18,6 +18,7 @@ from app.connectors.base import (
     month_end,
     months,
     output_schema,
+    utc_today,
 )
 from app.connectors.secrets import reveal
 from plugins.azure_ea import settings
@@ -69,7 +70,7 @@ class AzureEaPlugin(SourcePlugin):
     def extract(self, config: Mapping[str, Any], start: date, end: date, ctx: ExtractContext) -> Iterator[Unit]:
         client = self.client_factory(config, False)
         for month in months(start, end):
-            if month > date.today():
+            if month > utc_today():
                 break
             yield Unit(key=f"{month:%Y-%m}/ActualCost", parts=self._batches(client, config, month),
                        source="azure-cost", dataset="ActualCost")

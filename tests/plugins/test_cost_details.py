@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from connectortest import cost_details_config, months_ago, resolved
 
 from app.connectors import catalog
-from app.connectors.base import ConfigError, ConnectionFailed, ExtractContext, ExtractError, month_end
+from app.connectors.base import (
+    ConfigError,
+    ConnectionFailed,
+    ExtractContext,
+    ExtractError,
+    month_end,
+    utc_today,
+)
 
 REPORT = "generateCostDetailsReport"
 
@@ -61,9 +71,31 @@ def test_longer_ranges_are_chunked_per_month(plugin, fake_azure, monkeypatch, tm
     assert [r.start for r in reports] == [months_ago(2), months_ago(1), months_ago(0)]
     for r in reports:
         assert (r.start.year, r.start.month) == (r.end.year, r.end.month) and r.metric == "AmortizedCost"
-    from datetime import date
+    assert reports[-1].end == min(month_end(months_ago(0)), utc_today())  # the open month stops today
 
-    assert reports[-1].end == min(month_end(months_ago(0)), date.today())  # the open month stops today
+
+@pytest.fixture(params=["Etc/GMT-14", "Etc/GMT+12"])
+def far_zone(request) -> Iterator[str]:
+    """The machine's clock in UTC+14 or UTC-12: at any hour, one of the two is on another day than UTC."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if before is None:
+        os.environ.pop("TZ")
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_the_open_month_stops_at_todays_utc_day_in_any_time_zone(plugin, fake_azure, monkeypatch, tmp_path, waits,
+                                                                  far_zone):
+    """Azure's billing days are UTC days: a machine in another zone neither asks a day that has not begun nor skips
+    the first day of a month."""
+    config = resolved(plugin, cost_details_config(fake_azure, monkeypatch, metrics=["ActualCost"]))
+    month = utc_today().replace(day=1)
+    assert list(run(plugin, config, month, month_end(month), tmp_path)) == [f"{month:%Y-%m}"]
+    assert [(r.start, r.end) for r in fake_azure.reports.values()] == [(month, utc_today())]
 
 
 def test_throttling_and_server_errors_are_retried_honouring_retry_after(plugin, fake_azure, monkeypatch, tmp_path,

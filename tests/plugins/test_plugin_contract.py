@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -124,11 +123,11 @@ def test_connection_test_is_real(name, harness, waits):
 
 @pytest.mark.parametrize("name", INSTALLED)
 def test_extract_streams_units_of_billing_data(name, harness, tmp_path, waits):
-    from app.connectors.base import add_months
+    from app.connectors.base import add_months, utc_today
 
     plugin, good, _ = harness
-    start = add_months(date.today(), -1)
-    units = list(plugin.extract(copy.deepcopy(good), start, date.today(), ExtractContext(tmp_path / "work")))
+    start = add_months(utc_today(), -1)
+    units = list(plugin.extract(copy.deepcopy(good), start, utc_today(), ExtractContext(tmp_path / "work")))
     assert units and len({u.key for u in units}) == len(units)
     declared = plugin.get_schema()
     for unit in units[:2]:

@@ -27,7 +27,7 @@ from temporalio.client import (
 )
 from temporalio.converter import value_to_type
 
-from app.connectors.base import PluginError, months
+from app.connectors.base import PluginError, months, utc_today
 from app.connectors.service import parse_month
 from app.workflows.temporal.workflows import INPUT_TYPES
 from app.workflows.types import (
@@ -79,7 +79,7 @@ def parse_input(name: str, data: dict[str, Any]) -> Any:
         if name == BACKFILL:
             _check_months(inp.start, inp.end)
         if name == QUALITY:
-            quality_periods(inp.start, inp.end, date.fromisoformat(inp.today) if inp.today else date.today())
+            quality_periods(inp.start, inp.end, date.fromisoformat(inp.today) if inp.today else utc_today())
         return inp
     except (TypeError, ValueError, KeyError, PluginError) as exc:
         raise WorkflowUsageError(f"input of {name}: {exc}") from exc
@@ -88,7 +88,7 @@ def parse_input(name: str, data: dict[str, Any]) -> Any:
 def _check_months(start: str, end: str) -> None:
     """A backfill's range, checked before it starts (as the workflow would, months later in its run)."""
     first = parse_month(start, "start")
-    if first > date.today().replace(day=1):
+    if first > utc_today().replace(day=1):
         raise ValueError(f"{start} has not begun: a backfill loads months that have charges")
     count = len(months(first, parse_month(end, "end")))
     if count > MAX_BACKFILL_MONTHS:
