@@ -16,6 +16,11 @@ from app.core.warehouse import FILE_SETTINGS, SESSION_SETTINGS, Warehouse, Wareh
 
 PARQUET_INPUT_SETTINGS = {"input_format_parquet_preserve_order": "1"}
 """A Parquet body sent to a server is read in file order (row groups are otherwise read in parallel, in any order)."""
+ORDERED_INPUT_SETTINGS = {"parallelize_output_from_storages": "0"}
+"""A body's blocks are processed in the order they are read: a server otherwise spreads them over its threads right
+after ``input()`` (one per core), and ``rowNumberInAllBlocks()`` — a row's number in a file sent to a server — then
+numbers blocks in the order they reach it (rows misnumbered at random past the first block: a quarantined row shown
+with another row's text, a row's lineage not its line)."""
 
 
 class ServerWarehouse(Warehouse):
@@ -87,7 +92,7 @@ class ServerWarehouse(Warehouse):
         gz = path.suffix.lower() == ".gz"
         with open(path, "rb") as body:
             self._post(sql, data=body, headers={"Content-Encoding": "gzip"} if gz else None,
-                       settings={**FILE_SETTINGS, **(settings or {})})
+                       settings={**FILE_SETTINGS, **(settings or {}), **ORDERED_INPUT_SETTINGS})
 
     def _parquet_structure(self, path: Path) -> str:
         """The structure the server's own inference gives a Parquet file (the embedded engine infers the same from

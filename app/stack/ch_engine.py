@@ -56,6 +56,10 @@ _BASELINE_SETTINGS = {"session_timezone": "UTC"}
 _PYTHON_ONLY_FORMATS = frozenset({"dataframe", "datastore", "arrowtable", "debug"})
 
 
+SERVER_THREADS = 16
+"""The threads of the server the endpoint stands for when it reads ``input()`` (a real one has one per core)."""
+
+
 def _baseline_value(name: str) -> str:
     """SQL for a setting's value outside any request: our baseline, else the engine default."""
     value = _BASELINE_SETTINGS.get(name)
@@ -197,7 +201,9 @@ class ChdbEngine:
 
     def _insert_select_input(self, statement: Statement, fmt: str) -> QueryResult:
         """``INSERT … SELECT … FROM input(…)``, which chdb's inserter refuses: the body is spooled to a file that
-        ``file(…)`` reads in one ordered stream (``max_threads = 1``), as a server reads ``input()``."""
+        ``file(…)`` reads as a many-core server reads ``input()`` (``SERVER_THREADS`` unless the request sets
+        ``max_threads``): its blocks leave the reader in order, but are processed after it on several threads, where
+        ``rowNumberInAllBlocks()`` numbers them as they come unless ``parallelize_output_from_storages`` is 0."""
         with tempfile.NamedTemporaryFile(prefix="abi-input-", suffix=".data") as body, \
                 plain_folder(Path(body.name).parent) as folder:  # a TMPDIR named like a glob (``/tmp/{a,b}``)
             body.write(statement.data)
@@ -205,7 +211,7 @@ class ChdbEngine:
             name = str(folder / Path(body.name).name)
             sql = _INPUT_RE.sub(lambda m: f"file({quote(name)}, {quote(fmt)}, {m.group(1)})", statement.sql)
             threads = self._applied.get("max_threads")
-            self._raw("SET max_threads = 1")
+            self._raw(f"SET max_threads = {quote(threads) if threads else SERVER_THREADS}")
             try:
                 result = self._raw(sql)
             finally:

@@ -39,14 +39,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
 
 
-def test_insert_select_from_input_keeps_the_bodys_row_order(server: Server) -> None:
+def test_a_file_sent_to_a_server_keeps_its_row_order(server: Server, tmp_path: Path) -> None:
+    """A body of many blocks (the server parses it in parallel and, unless told, spreads the blocks over its
+    threads): each row numbered by ``rowNumberInAllBlocks()`` as its line, every time."""
     wh = ServerWarehouse(f"http://127.0.0.1:{server.port}/input_test")
     wh.command("CREATE TABLE input_test.t (n UInt64, name String) ENGINE = MergeTree ORDER BY tuple()")
-    body = "".join(f"row{i},{i * 7}\n" for i in range(20000)).encode()
-    wh._post("INSERT INTO input_test.t SELECT rowNumberInAllBlocks() + 1, c1 "
-             "FROM input('c1 String, c2 String') FORMAT CSV", data=body)
-    assert wh.scalar("SELECT count() FROM input_test.t WHERE name != concat('row', toString(n - 1))") == 0
-    assert wh.scalar("SELECT count() FROM input_test.t") == 20000
+    path, rows = tmp_path / "body.csv", 1_000_000
+    path.write_text("".join(f"row{i},{i * 7}\n" for i in range(rows)))
+    work = "length(SHA256(repeat(c1, 30))) > 0"  # the work a mapping does on each row, after the numbering
+    for _ in range(3):
+        wh.insert_file(f"INSERT INTO input_test.t SELECT rowNumberInAllBlocks() + 1, c1 FROM {{file}} WHERE {work}",
+                       "{file}", path, "CSV", "c1 String, c2 String")
+        assert wh.scalar("SELECT count() FROM input_test.t WHERE name != concat('row', toString(n - 1))") == 0
+        assert wh.scalar("SELECT count() FROM input_test.t") == rows
+        wh.command("TRUNCATE TABLE input_test.t")
 
 
 def test_server_load_equals_the_embedded_load(server: Server, samples: Path, tmp_path: Path) -> None:
