@@ -12,6 +12,8 @@ from app.core.redaction import redact_text
 SIGV4 = "48b3ed12722938f2052f58e85ddb763b47bb5d9b421d0f0a33e6e194033bece7"
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJlLXBhcnQ"
 LINES = {  # what a library or a server writes → what must stay
+    'https://acct.blob.core.windows.net:443 "GET /armreports/p.csv?sv=2020-05-31&sr=b&sig=Zm9vYmFyc2VjcmV0%3D&se=2026 '
+    'HTTP/1.1" 200': ("Zm9vYmFyc2VjcmV0", "Zm9vYmFy", "p.csv?sv=2020-05-31&sr=b&sig=REDACTED&se=2026"),
     "Could not connect to the endpoint URL: \"http://minio:Pa55w/rd@s3.local:9000/billing?list-type=2\"":
         ("Pa55w", "rd@", "http://minio:REDACTED@s3.local:9000/billing?list-type=2"),
     "GET https://bkt.s3.amazonaws.com/a.csv?X-Amz-Credential=AKIA%2F&X-Amz-Signature=0a1b2c3d4e5f&"
