@@ -149,6 +149,19 @@ def test_a_reservation_purchase_counts_the_hours_it_buys(wh, tmp_path, frequency
                    "PricingCategory": "Standard"}
 
 
+@pytest.mark.parametrize(("names", "hours"), [
+    ({"ProductOrderName": "Reserved VM Instance; Standard_B1s; UK South; 3 Years"}, "26304"),
+    ({"ProductOrderName": "", "ProductName": "Reserved VM Instance, Standard_D2s_v3, US East, 1 Year"}, "8784"),
+    ({"ProductOrderName": "RI order 2023", "ProductName": "Reserved VM Instance, Standard_D2s_v3"}, "1"),
+])
+def test_a_purchase_without_a_term_counts_the_term_its_names_give(wh, tmp_path, names, hours):
+    """A trimmed export without Term: the reservation order's or product's name gives the term (none: the instance
+    count stays, FOCUS wanting a quantity on every purchase)."""
+    row = mapped(wh, tmp_path, "CommitmentDiscountQuantity", ChargeType="Purchase", PricingModel="Reservation",
+                 benefitId=RESERVATION, UnitOfMeasure="1 Hour", Frequency="OneTime", Term="", Quantity="1", **names)
+    assert row == {"CommitmentDiscountQuantity": hours}
+
+
 def test_a_purchase_with_a_meter_is_priced_by_term_and_a_meterless_credit_by_none(wh, tmp_path):
     """A reservation purchase carries the meter of the VMs it covers (real EA files): its price is the term's, not
     the pay-as-you-go price of that meter. A credit without a meter references no price list."""
