@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
 from pathlib import Path
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch.sweep()
     code = _run(args)
     if getattr(args, "temporal_client", False) and _is_abi_process():
-        _exit_now(code)  # on errors too: the crash at finalization came after any command of the Temporal client
+        streams.exit_now(code)  # on errors too: the crash at finalization came after any command of the Temporal client
     return code
 
 
@@ -129,15 +128,6 @@ def _run(args: argparse.Namespace) -> int:
 def _is_abi_process() -> bool:
     """This process is the ``abi`` command (its entry script or ``python -m app.cli.main``), not a caller of main()."""
     return Path(sys.argv[0]).name == "abi" or getattr(sys.modules["__main__"].__spec__, "name", "") == "app.cli.main"
-
-
-def _exit_now(code: int) -> None:
-    """Ends the process without interpreter finalization: the Temporal client's native runtime (with protobuf's)
-    crashes there now and then (exit 139 after the command's output). Output is flushed first; warehouses are
-    closed by then."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

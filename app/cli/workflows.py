@@ -76,7 +76,7 @@ def _guard(fn):
 
         from app.workflows.temporal.client import WorkflowUsageError
 
-        args.temporal_client = True  # see app.cli.main._exit_now
+        args.temporal_client = True  # see app.cli.streams.exit_now
         try:
             return asyncio.run(fn(args))
         except CommandError:

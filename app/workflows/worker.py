@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from temporalio.worker import Worker
 
+from app.cli.streams import exit_now
 from app.core import logs
 from app.workflows.activities import Runtime
 from app.workflows.temporal.activities import AbiActivities
@@ -83,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())  # the warehouse is closed by then; the Temporal runtime crashed at finalization now and then

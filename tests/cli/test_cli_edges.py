@@ -123,7 +123,7 @@ def test_a_refused_workflow_command_ends_without_finalization_too(monkeypatch, c
 
     ended: list[int] = []
     monkeypatch.setattr(cli, "_is_abi_process", lambda: True)
-    monkeypatch.setattr(cli, "_exit_now", ended.append)
+    monkeypatch.setattr(cli.streams, "exit_now", ended.append)
     bad = json.dumps({"connector": "x", "start": "2026-13", "end": "2026-13"})
     assert cli.main(["workflows", "--address", "127.0.0.1:1", "run", "backfill", "--input", bad]) == 2
     assert ended == [2] and "abi: " in capsys.readouterr().err
