@@ -13,6 +13,9 @@ import pytest
 from moosetest import MooseApp, start_moose, stop_moose
 from stacktest import busy_ports, running_stack
 
+from app.core.loader import ensure_schema
+from app.core.warehouse import EmbeddedWarehouse
+from app.ingest.lookup_resource import lookup_setup
 from app.ingest.pipelines import PIPELINES
 
 PORTS_FREE_TIMEOUT_S = 15.0
@@ -40,3 +43,12 @@ def _await_ports_free(ports: list[int]) -> None:
         time.sleep(0.1)
     busy = [p for p in ports if probes.port_in_use(p)]
     assert not busy, f"Moose ports still in use after shutdown: {busy}"
+
+
+@pytest.fixture
+def stream_wh(wh: EmbeddedWarehouse) -> EmbeddedWarehouse:
+    """The embedded warehouse with ABI's tables and the mapping's lookups, as Moose sets them up."""
+    ensure_schema(wh)
+    for statement in lookup_setup():
+        wh.command(statement)
+    return wh

@@ -11,51 +11,22 @@ import json
 from pathlib import Path
 
 import pytest
-from streamrows import posted_rows
+from streamrows import declare_stream, post, posted_rows
 
-import app.main  # noqa: F401 - registers the declarations
-from app.core import schema
-from app.core.loader import ensure_schema, ingest
+from app.core.loader import ingest
 from app.core.warehouse import EmbeddedWarehouse
-from app.ingest import stream_sql
 from app.ingest.lookup_resource import lookup_setup, lookup_teardown
-from app.ingest.pipelines import PIPELINES
 
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "azure" / "EA_ActualCost_Small.csv"
 COMPARED = "* EXCEPT (x_IngestionId, x_IngestedAt)"
-
-
-def _declare_stream(wh: EmbeddedWarehouse, fmt: str) -> str:
-    """Create the raw table and the two views of ``fmt`` as Moose would; returns the raw table's name."""
-    table = PIPELINES[fmt].pipeline.name
-    wh.command(schema.create_table_sql(table, wh.database))
-    for view, target, select in ((f"{table}_to_focus", "focus_cost", stream_sql.focus_select(fmt, table)),
-                                 (f"{table}_to_quarantine", "focus_quarantine",
-                                  stream_sql.quarantine_select(fmt, table))):
-        wh.command(f"CREATE MATERIALIZED VIEW {wh.database}.{view} TO {wh.database}.{target} AS {select}")
-    return table
-
-
-def _post(wh: EmbeddedWarehouse, table: str, rows: list[dict]) -> None:
-    """Insert rows into the raw table the way Moose's topic-to-table sync does (one block)."""
-    data = "\n".join(json.dumps(r) for r in rows)
-    wh.command(f"INSERT INTO {wh.database}.{table} FORMAT JSONEachRow\n{data}")
-
-
-@pytest.fixture
-def stream_wh(wh: EmbeddedWarehouse) -> EmbeddedWarehouse:
-    ensure_schema(wh)
-    for statement in lookup_setup():
-        wh.command(statement)
-    return wh
 
 
 def test_streamed_rows_equal_bulk_loaded_rows(stream_wh: EmbeddedWarehouse) -> None:
     if not SAMPLE.is_file():
         pytest.skip(f"shared sample not found: {SAMPLE}")
     wh = stream_wh
-    table = _declare_stream(wh, "azure-cost")
-    _post(wh, table, posted_rows(SAMPLE, "stream"))
+    table = declare_stream(wh, "azure-cost")
+    post(wh, table, posted_rows(SAMPLE, "stream"))
     wh.command("CREATE TABLE abi.streamed AS abi.focus_cost ENGINE = MergeTree ORDER BY tuple()")
     wh.command("INSERT INTO abi.streamed SELECT * FROM abi.focus_cost")
     assert wh.scalar("SELECT count() FROM abi.streamed") == 11
@@ -70,13 +41,13 @@ def test_streamed_rows_equal_bulk_loaded_rows(stream_wh: EmbeddedWarehouse) -> N
 
 def test_invalid_rows_are_quarantined_with_reasons_and_the_posted_row(stream_wh: EmbeddedWarehouse) -> None:
     wh = stream_wh
-    table = _declare_stream(wh, "azure-cost")
+    table = declare_stream(wh, "azure-cost")
     good = {"BillingAccountId": "8611537", "BillingCurrencyCode": "EUR", "Date": "2026-10-02",
             "CostInBillingCurrency": "2.50", "MeterCategory": "Storage", "x_SourceRow": 1}
     bad = [{"Date": "not-a-date", "CostInBillingCurrency": "abc", "x_SourceRow": 7, "x_SourceFile": "f.csv"},
            {"BillingAccountId": "1", "BillingCurrencyCode": "EURO", "Date": "2026-10-03",
             "CostInBillingCurrency": "1.5"}]
-    _post(wh, table, [good, *bad])
+    post(wh, table, [good, *bad])
     assert wh.rows("SELECT toString(BilledCost) AS c, BillingCurrency AS cur FROM abi.focus_cost") == [
         {"c": "2.5", "cur": "EUR"}]
     rows = {r["source_file"]: r for r in wh.rows("SELECT * FROM abi.focus_quarantine")}
@@ -95,35 +66,35 @@ def test_invalid_rows_are_quarantined_with_reasons_and_the_posted_row(stream_wh:
 
 def test_a_row_posted_again_adds_nothing_to_focus_or_the_quarantine(stream_wh: EmbeddedWarehouse) -> None:
     wh = stream_wh
-    table = _declare_stream(wh, "azure-cost")
+    table = declare_stream(wh, "azure-cost")
     rows = [{"BillingAccountId": "8611537", "BillingCurrencyCode": "EUR", "Date": "2026-10-02",
              "CostInBillingCurrency": cost, "MeterCategory": "Storage", "x_SourceFile": "a.csv", "x_SourceRow": n}
             for n, cost in ((1, "2.50"), (2, "1.25"), (3, "abc"))]
     unnamed = {**rows[0], "x_SourceFile": None, "x_SourceRow": None}
-    _post(wh, table, [*rows, unnamed, unnamed])  # identical rows without lineage share their content hash
+    post(wh, table, [*rows, unnamed, unnamed])  # identical rows without lineage share their content hash
     for retry in ([rows[0], rows[2]], [*rows, unnamed]):
-        _post(wh, table, retry)
+        post(wh, table, retry)
     found = wh.rows("SELECT x_SourceFile AS f, toString(BilledCost) AS c FROM abi.focus_cost ORDER BY f, c")
     assert found == [{"f": "a.csv", "c": "1.25"}, {"f": "a.csv", "c": "2.5"},
                      {"f": "ingest-api/azure_cost_rows", "c": "2.5"}]
     assert wh.rows("SELECT source_file, source_row FROM abi.focus_quarantine") == [
         {"source_file": "a.csv", "source_row": 3}]
     assert wh.scalar("SELECT count() FROM abi.azure_cost_rows") == 11  # the raw table keeps every posted row
-    _post(wh, table, [{**rows[1], "x_SourceRow": 4}])  # a new row of the same file still lands
+    post(wh, table, [{**rows[1], "x_SourceRow": 4}])  # a new row of the same file still lands
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 4
 
 
 @pytest.mark.parametrize("fmt", ["azure-focus", "focus"])
 def test_focus_formats_stream_through_the_focus_mapping(stream_wh: EmbeddedWarehouse, fmt: str) -> None:
     wh = stream_wh
-    table = _declare_stream(wh, fmt)
+    table = declare_stream(wh, fmt)
     row = {"BilledCost": "3.0", "EffectiveCost": "2.0", "ListCost": "4", "ContractedCost": "3",
            "BillingAccountId": "BA", "BillingCurrency": "USD", "BillingPeriodStart": "2026-10-01T00:00:00Z",
            "BillingPeriodEnd": "2026-11-01T00:00:00Z", "ChargePeriodStart": "2026-10-05T00:00:00Z",
            "ChargePeriodEnd": "2026-10-06T00:00:00Z", "ChargeCategory": "Usage", "ServiceName": "Storage",
            "ServiceCategory": "Storage", "ProviderName": "Microsoft", "PublisherName": "Microsoft",
            "InvoiceIssuerName": "Microsoft", "x_SourceRow": 1}
-    _post(wh, table, [row, {**row, "ChargeCategory": "Nope", "x_SourceRow": 2}])
+    post(wh, table, [row, {**row, "ChargeCategory": "Nope", "x_SourceRow": 2}])
     loaded = wh.rows("SELECT toString(EffectiveCost) AS e, x_SourceFormat AS f, x_SourceDataset AS d "
                      "FROM abi.focus_cost")
     assert loaded == [{"e": "2", "f": fmt, "d": "FOCUS"}]
@@ -133,10 +104,10 @@ def test_focus_formats_stream_through_the_focus_mapping(stream_wh: EmbeddedWareh
 
 def test_lookup_setup_reruns_while_views_depend_on_it(stream_wh: EmbeddedWarehouse) -> None:
     wh = stream_wh
-    table = _declare_stream(wh, "azure-cost")
+    table = declare_stream(wh, "azure-cost")
     for statement in lookup_setup():  # Moose re-runs a changed resource's setup
         wh.command(statement)
-    _post(wh, table, [{"BillingAccountId": "1", "BillingCurrencyCode": "USD", "Date": "2026-10-02",
+    post(wh, table, [{"BillingAccountId": "1", "BillingCurrencyCode": "USD", "Date": "2026-10-02",
                        "CostInBillingCurrency": "1", "ConsumedService": "Microsoft.Compute"}])
     assert wh.scalar("SELECT ServiceCategory FROM abi.focus_cost") == "Compute"
     teardown = lookup_teardown(lookup_setup())
@@ -147,10 +118,10 @@ def test_a_rows_short_dates_are_read_in_the_order_the_row_shows(stream_wh: Embed
     """One posted row has no file around it: ``31/10/2026`` shows its row is day first (it went to January, billed
     in a January-to-November period, with no quarantine); a month name reads as in a file."""
     wh = stream_wh
-    table = _declare_stream(wh, "azure-cost")
+    table = declare_stream(wh, "azure-cost")
     row = {"BillingAccountId": "8611537", "BillingCurrencyCode": "EUR", "CostInBillingCurrency": "2.50",
            "MeterCategory": "Storage"}
-    _post(wh, table, [
+    post(wh, table, [
         {**row, "Date": "04/10/2026", "BillingPeriodStartDate": "01/10/2026", "BillingPeriodEndDate": "31/10/2026",
          "x_SourceRow": 1},
         {**row, "Date": "10/04/2026", "BillingPeriodStartDate": "10/01/2026", "BillingPeriodEndDate": "10/31/2026",
