@@ -16,6 +16,7 @@ from moose_lib import DeadLetterModel
 from pydantic import AliasGenerator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from app.core.redaction import redact_text
 from app.ingest.stream_sql import STREAM_INGESTION_ID
 from app.models.ingestion import QuarantinedRow
 
@@ -56,16 +57,17 @@ def refused_alone(record: Any, model: type[BaseModel]) -> bool:
 
 
 def quarantine_row(letter: DeadLetterModel, fmt: str, table: str) -> QuarantinedRow:
-    """The quarantine row of one dead letter: lineage from the record when it has it, the error as the reason."""
+    """The quarantine row of one dead letter: lineage from the record when it has it, the error as the reason; the
+    credentials a client's text carries (a signed URL as its file) masked, as the views mask them."""
     record = letter.original_record if isinstance(letter.original_record, dict) else {}
     failed_at = letter.failed_at if letter.failed_at.tzinfo else letter.failed_at.replace(tzinfo=UTC)
     return QuarantinedRow(
-        ingestion_id=str(record.get("x_IngestionId") or STREAM_INGESTION_ID),
-        source_file=str(record.get("x_SourceFile") or f"{STREAM_INGESTION_ID}/{table}"),
+        ingestion_id=redact_text(str(record.get("x_IngestionId") or STREAM_INGESTION_ID)),
+        source_file=redact_text(str(record.get("x_SourceFile") or f"{STREAM_INGESTION_ID}/{table}")),
         source_row=_row_number(record.get("x_SourceRow")),
         source_format=fmt,
-        reasons=[f"{letter.source} {letter.error_type}: {letter.error_message}"],
-        raw_row=json.dumps(letter.original_record, default=str, sort_keys=True),
+        reasons=[redact_text(f"{letter.source} {letter.error_type}: {letter.error_message}")],
+        raw_row=redact_text(json.dumps(letter.original_record, default=str, sort_keys=True)),
         quarantined_at=failed_at.astimezone(UTC).replace(tzinfo=None, microsecond=failed_at.microsecond // 1000 * 1000),
     )
 

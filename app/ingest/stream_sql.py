@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.core import mapping
 from app.core.conventions import NATIVE_DAY_FIRST, Conventions, normalized, typed_columns
+from app.core.redaction import RULES
 from app.core.relation import text_value
 from app.core.warehouse import SESSION_SETTINGS, quote
 from app.ingest.raw import SOURCE_COLUMNS
@@ -24,6 +25,12 @@ STREAM_INGESTION_ID = "ingest-api"
 DAY_FIRST = "^(1[3-9]|2[0-9]|3[01])[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 MONTH_FIRST = "^[0-9]{1,2}[/.-](1[3-9]|2[0-9]|3[01])[/.-][0-9]{2,4}"
 """A short date whose first (second) number is over 12: its row's dates are written day (month) first."""
+LINEAGE_TEXT = ("x_SourceFile", "x_SourceDataset", "x_IngestionId")
+"""Lineage a client writes as text: stored with its credentials masked (``redaction.RULES``)."""
+NOT_CONTENT = ("x_SourceFile", "x_SourceRow", "x_IngestionId", "x_IngestedAt")
+"""What a FOCUS row's content leaves out: its identity, and when and in which batch it came."""
+ROW_KEY = 9007199254740991
+"""A hash as a row number: below 2^53, exact in JSON."""
 
 
 def settings_clause() -> str:
@@ -40,15 +47,43 @@ def _dataset(fmt: str) -> str:
     return "if(lower(ifNull(x_SourceDataset, '')) LIKE 'amorti%', 'AmortizedCost', 'ActualCost')"
 
 
+def redacted(expr: str) -> str:
+    """``expr`` (a string) with what ``redaction.redact_text`` masks masked: the same patterns, run by RE2."""
+    for pattern, replacement in RULES:
+        expr = f"replaceRegexpAll({expr}, {quote(pattern.pattern)}, {quote(replacement)})"
+    return expr
+
+
+def _lineage(table: str) -> str:
+    """The raw table with the lineage text a client posted redacted: a signed URL is stored (and its file known)
+    without its signature, so two posts of one file signed twice are the same file."""
+    masked = ", ".join(f"{redacted(f'`{n}`')} AS `{n}`" for n in LINEAGE_TEXT)
+    return f"(SELECT * REPLACE ({masked}) FROM {table})"
+
+
 def _source_file(table: str) -> str:
     return f"ifNull(x_SourceFile, '{STREAM_INGESTION_ID}/{table}')"
+
+
+def _posted_files(table: str) -> str:
+    return f"(SELECT DISTINCT {_source_file(table)} FROM {_lineage(table)})"
 
 
 def _new_rows(table: str, target: str, file: str, row: str) -> str:
     """A condition keeping rows whose lineage (source file, source row) ``target`` does not hold yet: posting a row
     again (a client's retry, the sync's at-least-once delivery) adds nothing."""
     return (f"(x_SourceFile, x_SourceRow) NOT IN (SELECT {file}, {row} FROM {target} "
-            f"WHERE {file} IN (SELECT DISTINCT {_source_file(table)} FROM {table}))")
+            f"WHERE {file} IN {_posted_files(table)})")
+
+
+def raw_content(raw: str) -> str:
+    """The content of a posted row (its JSON ``raw``, values as strings) but its batch id, hashed."""
+    return f"cityHash64(arrayFilter(kv -> kv.1 != 'x_IngestionId', JSONExtractKeysAndValues({raw}, 'String')))"
+
+
+def focus_content() -> str:
+    """The content of a FOCUS row (``NOT_CONTENT`` left out), hashed: what tells two rows of one identity apart."""
+    return "cityHash64(toString(tuple(" + ", ".join(f"`{c}`" for c in ALL_COLUMNS if c not in NOT_CONTENT) + ")))"
 
 
 def _normalized(fmt: str, column: str) -> str:
@@ -75,23 +110,30 @@ def _posted(fmt: str, table: str) -> str:
     cols += ["x_SourceFile", "x_SourceRow", "x_SourceDataset", "x_IngestionId",
              f"toJSONString(mapFilter((k, v) -> v IS NOT NULL, map({pairs}))) AS _raw",
              f"arrayExists(d -> match(d, '{DAY_FIRST}'), {dates}) AS _day_first",
-             f"arrayExists(d -> match(d, '{MONTH_FIRST}'), {dates}) AS _month_first"]
-    return "(SELECT " + ", ".join(cols) + f" FROM {table})"
+             f"arrayExists(d -> match(d, '{MONTH_FIRST}'), {dates}) AS _month_first",
+             f"{raw_content('_raw')} AS _content"]
+    return "(SELECT " + ", ".join(cols) + f" FROM {_lineage(table)})"
 
 
-def relation(fmt: str, table: str) -> str:
+def relation(fmt: str, table: str, keyed: bool = False) -> str:
     """The raw table as the bulk relation: canonical columns (trimmed, '' and 'NULL' as NULL, normalized) and
-    lineage.
+    lineage; ``keyed``: each posted row's ``_key`` (a hash of the whole posted row) as its ``_row``, and its row
+    number in ``_posted_row``, so that a mapped row finds the row it came from.
 
     Defaults: ``x_IngestionId`` → 'ingest-api', ``x_SourceFile`` → 'ingest-api/<table>', ``x_SourceRow`` → a
-    content hash of the row (identical rows share it), ``x_SourceDataset`` → ActualCost (Azure cost rows).
+    content hash of the row but its batch id (identical rows share it), ``x_SourceDataset`` → ActualCost (Azure
+    cost rows).
     """
+    posted_row = f"toInt64(ifNull(x_SourceRow, toInt64(_content % {ROW_KEY})))"
     cols = [f"{_normalized(fmt, c)} AS `{c}`" for c in SOURCE_COLUMNS[fmt]]
     cols += [
         "CAST(map(), 'Map(String, String)') AS _extra",
         "CAST([], 'Array(String)') AS _row_errors",
         "_raw",
-        "toInt64(ifNull(x_SourceRow, toInt64(cityHash64(_raw) % 9007199254740991))) AS _row",
+        "_content",
+        f"toInt64(cityHash64(_raw) % {ROW_KEY}) AS _key",
+        f"{posted_row} AS _posted_row",
+        f"{'_key' if keyed else posted_row} AS _row",
         f"ifNull(x_IngestionId, '{STREAM_INGESTION_ID}') AS _ingestion_id",
         f"{_source_file(table)} AS _source_file",
         f"{_dataset(fmt)} AS _dataset",
@@ -101,35 +143,62 @@ def relation(fmt: str, table: str) -> str:
     return "(SELECT\n        " + ",\n        ".join(cols) + f"\n    FROM {_posted(fmt, table)})"
 
 
-def mapped(fmt: str, table: str) -> str:
-    """The bulk path's mapping and validation over the raw table."""
-    return mapping.mapped_select(fmt).replace(mapping.SOURCE, relation(fmt, table))
+def mapped(fmt: str, table: str, keyed: bool = False) -> str:
+    """The bulk path's mapping and validation over the raw table (``keyed``: ``x_SourceRow`` is the row's key)."""
+    return mapping.mapped_select(fmt).replace(mapping.SOURCE, relation(fmt, table, keyed))
 
 
 def focus_select(fmt: str, table: str) -> str:
-    """Valid rows, as ``focus_cost`` rows: each source file and row once, and never again once held."""
+    """Valid rows, as ``focus_cost`` rows: each source file and row once, and never again once held. Rows of one
+    identity posted together: the one of least content (``focus_content``), then batch id, whatever their order."""
     columns = ", ".join(f"`{c}`" for c in ALL_COLUMNS)
     return (f"SELECT {columns}\nFROM (\n{mapped(fmt, table)}\n)\n"
             f"WHERE empty(_reasons) AND {_new_rows(table, FOCUS_TABLE, 'x_SourceFile', 'x_SourceRow')}\n"
+            f"ORDER BY {focus_content()}, x_IngestionId\n"
             f"LIMIT 1 BY x_SourceFile, x_SourceRow\n{settings_clause()}")
 
 
+def _conflict(table: str) -> str:
+    """Whether a valid row is not the one its identity keeps: another content is held (``focus_cost``), or else
+    another content of it posted with it is kept (``focus_select``'s choice, ``_kept``)."""
+    held = f"FROM {FOCUS_TABLE} WHERE x_SourceFile IN {_posted_files(table)}"
+    return (f"empty(_reasons) AND if((source_file, source_row) IN (SELECT x_SourceFile, x_SourceRow {held}),\n"
+            f"    (source_file, source_row, _content) NOT IN (SELECT x_SourceFile, x_SourceRow, {focus_content()} "
+            f"{held}),\n    _content != _kept)")
+
+
+def _quarantined(fmt: str, table: str) -> str:
+    """Every posted row mapped, with its posted row number, batch id and JSON found by its key (rows of one key
+    were posted alike), its content (``focus_content``) and the content its identity keeps among its block's."""
+    return (
+        "SELECT r._ingestion_id AS ingestion_id, m.x_SourceFile AS source_file, r._posted_row AS source_row,\n"
+        "       m.x_SourceFormat AS source_format, m._reasons AS _reasons, r._raw AS raw_row,\n"
+        "       m.x_IngestedAt AS quarantined_at, r._content AS _posted_content, m._content AS _content,\n"
+        "       minIf(m._content, empty(m._reasons)) OVER (PARTITION BY source_file, source_row) AS _kept\n"
+        f"FROM (SELECT *, {focus_content()} AS _content FROM (\n{mapped(fmt, table, keyed=True)}\n)) AS m\n"
+        f"ANY INNER JOIN (SELECT _key, _posted_row, _ingestion_id, _raw, _content FROM {relation(fmt, table, True)})"
+        " AS r ON r._key = m.x_SourceRow")
+
+
 def quarantine_select(fmt: str, table: str) -> str:
-    """Invalid rows, as ``focus_quarantine`` rows, with every reason and the posted row as JSON (each source file
-    and row once, and never again once quarantined).
+    """Invalid rows, as ``focus_quarantine`` rows, with every reason and the posted row as JSON, and valid rows of
+    an identity that keeps another content (the first post of a row stays), with that reason: each source file,
+    row and posted content (``raw_content``) once, and never again once quarantined.
 
     The JSON comes from a second read of the same inserted block (a view's subqueries over its source table
-    read the block, not the table), joined on the row's lineage.
+    read the block, not the table), joined on the row's key (``relation``).
     """
+    conflict = ("[concat('x_SourceRow: ', source_file, ' row ', toString(source_row), ' is held with other content "
+                "(the first post of a row stays: load its file in bulk, or abi remove it, to replace it)')]")
+    held = (f"(SELECT source_file, source_row, {raw_content('raw_row')} FROM {QUARANTINE_TABLE} "
+            f"WHERE source_file IN {_posted_files(table)})")
     return (
-        "SELECT q.x_IngestionId AS ingestion_id, q.x_SourceFile AS source_file, q.x_SourceRow AS source_row,\n"
-        "       q.x_SourceFormat AS source_format, q._reasons AS reasons, r._raw AS raw_row,\n"
-        "       q.x_IngestedAt AS quarantined_at\n"
-        "FROM (SELECT x_IngestionId, x_SourceFile, x_SourceRow, x_SourceFormat, _reasons, x_IngestedAt\n"
-        f"      FROM (\n{mapped(fmt, table)}\n)\n"
-        f"      WHERE notEmpty(_reasons) AND {_new_rows(table, QUARANTINE_TABLE, 'source_file', 'source_row')}\n"
-        "      LIMIT 1 BY x_SourceFile, x_SourceRow) AS q\n"
-        f"LEFT ANY JOIN (SELECT _ingestion_id, _source_file, _row, _raw FROM {relation(fmt, table)}) AS r\n"
-        "    ON r._ingestion_id = q.x_IngestionId AND r._source_file = q.x_SourceFile AND r._row = q.x_SourceRow\n"
+        "SELECT ingestion_id, source_file, source_row, source_format,\n"
+        f"       if(empty(_reasons), {conflict}, _reasons) AS reasons, raw_row, quarantined_at\n"
+        f"FROM (\n{_quarantined(fmt, table)}\n)\n"
+        f"WHERE (notEmpty(_reasons) OR {_conflict(table)})\n"
+        f"  AND (source_file, source_row, _posted_content) NOT IN {held}\n"
+        "ORDER BY ingestion_id, raw_row\n"
+        "LIMIT 1 BY source_file, source_row, _posted_content\n"
         f"{settings_clause()}"
     )

@@ -71,3 +71,13 @@ def test_only_records_refused_for_themselves_are_quarantined(record, alone) -> N
 def test_a_row_number_beyond_64_bits_is_no_row_number() -> None:
     letter = DeadLetter.model_validate({**MOOSE_RECORD, "originalRecord": {"x_SourceRow": 2**63}})
     assert quarantine_row(letter, "azure-cost", "azure_cost_rows").source_row == 0
+
+
+def test_quarantine_row_masks_a_signed_file_url() -> None:
+    signed = "https://acct.blob.core.windows.net/c/a.csv?sv=2022-11-02&sig=c2VjcmV0%3D&se=2026"
+    letter = DeadLetter.model_validate({**MOOSE_RECORD, "originalRecord": {**MOOSE_RECORD["originalRecord"],
+                                                                          "x_SourceFile": signed},
+                                        "errorMessage": f"bad record at {signed}"})
+    row = quarantine_row(letter, "azure-cost", "azure_cost_rows")
+    assert row.source_file == signed.replace("c2VjcmV0%3D", "REDACTED")
+    assert "c2VjcmV0" not in row.model_dump_json()
