@@ -195,9 +195,8 @@ def quarantine_select(fmt: str, table: str) -> str:
     return (
         "SELECT ingestion_id, source_file, source_row, source_format,\n"
         f"       if(empty(_reasons), {conflict}, _reasons) AS reasons, raw_row, quarantined_at\n"
-        f"FROM (\n{_quarantined(fmt, table)}\n)\n"
-        f"WHERE (notEmpty(_reasons) OR {_conflict(table)})\n"
-        f"  AND (source_file, source_row, _posted_content) NOT IN {held}\n"
+        f"FROM (SELECT * FROM (\n{_quarantined(fmt, table)}\n)\nWHERE notEmpty(_reasons) OR {_conflict(table)})\n"
+        f"WHERE (source_file, source_row, _posted_content) NOT IN {held}\n"
         "ORDER BY ingestion_id, raw_row\n"
         "LIMIT 1 BY source_file, source_row, _posted_content\n"
         f"{settings_clause()}"
