@@ -30,6 +30,12 @@ from app.workflows.worker import build_worker
 READY_TIMEOUT_S = 60.0
 
 
+def last(column: str) -> str:
+    """SQL: a run's latest ``column`` in ``workflow_runs AS r`` (append-only events). An end recorded in the
+    millisecond the run started wins the tie, as in ``app.apis.operations``."""
+    return f"argMax(r.{column}, (r.recorded_at, r.status != 'running'))"
+
+
 def fast_retry(**overrides: Any) -> RetrySettings:
     """Retries that do not make tests wait: 0.1 s first backoff, capped at 0.5 s."""
     values = {"initial_interval_s": 0.1, "max_interval_s": 0.5, "max_attempts": 5, "start_to_close_s": 300,

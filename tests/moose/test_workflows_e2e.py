@@ -16,7 +16,7 @@ import pytest
 from connectortest import SECRET_ENV, months_ago
 from moosetest import MooseApp, start_moose, stop_moose
 from stacktest import running_stack
-from workflowtest import cost_details
+from workflowtest import cost_details, last
 
 from app.connectors.registry import Registry
 from app.connectors.service import ConnectorService
@@ -60,9 +60,9 @@ def moose_cli(app: MooseApp, *args: str) -> subprocess.CompletedProcess:
 
 
 def runs(app: MooseApp, workflow: str) -> list[dict]:
-    return app.query("SELECT run_id, argMax(status, recorded_at) AS status, argMax(rows_processed, recorded_at) AS "
-                     f"rows, argMax(error, recorded_at) AS error FROM workflow_runs WHERE workflow = '{workflow}' "
-                     "GROUP BY run_id ORDER BY min(started_at)")
+    return app.query(f"SELECT run_id, {last('status')} AS status, {last('rows_processed')} AS rows, "
+                     f"{last('error')} AS error FROM workflow_runs AS r WHERE r.workflow = '{workflow}' "
+                     "GROUP BY run_id ORDER BY min(r.started_at), run_id")
 
 
 def ended(app: MooseApp, workflow: str) -> dict:

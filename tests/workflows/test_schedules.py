@@ -7,7 +7,15 @@ import asyncio
 import time
 from datetime import timedelta
 
-from workflowtest import add_connector, dev_server, fast_retry, quiet_quality, time_skipping_server, worker
+from workflowtest import (
+    add_connector,
+    dev_server,
+    fast_retry,
+    last,
+    quiet_quality,
+    time_skipping_server,
+    worker,
+)
 
 from app.workflows.temporal.client import delete_schedule, list_schedules, set_schedule
 from app.workflows.types import DAILY, DEFAULT_CRON, TASK_QUEUE, DailyInput
@@ -16,9 +24,9 @@ WAIT_S = 90.0
 
 
 def daily_runs(rt) -> list[dict]:
-    return rt.wh.rows("SELECT run_id, min(started_at) AS started, argMax(status, recorded_at) AS status, "
-                      "argMax(rows_processed, recorded_at) AS rows FROM abi.workflow_runs "
-                      "WHERE workflow = 'daily-extraction' GROUP BY run_id ORDER BY started")
+    return rt.wh.rows(f"SELECT run_id, min(started_at) AS started, {last('status')} AS status, "
+                      f"{last('rows_processed')} AS rows FROM abi.workflow_runs AS r "
+                      "WHERE workflow = 'daily-extraction' GROUP BY run_id ORDER BY started, run_id")
 
 
 async def cron_fires(rt) -> None:

@@ -10,7 +10,7 @@ import pytest
 from abitest import csv_total, total
 from connectortest import months_ago
 from temporalio.client import WorkflowFailureError
-from workflowtest import add_connector, dev_server, fast_retry, quiet_quality, worker
+from workflowtest import add_connector, dev_server, fast_retry, last, quiet_quality, worker
 
 from app.workflows.temporal.client import history
 from app.workflows.types import BACKFILL, DAILY, TASK_QUEUE, BackfillInput, DailyInput, RunReport
@@ -37,8 +37,8 @@ async def execute(runtime, name: str, inp, parallel: int = 2) -> tuple[RunReport
 
 
 def runs(rt) -> list[dict]:
-    return rt.wh.rows("SELECT run_id, argMax(status, recorded_at) AS status, argMax(rows_processed, recorded_at) "
-                      "AS rows, argMax(error, recorded_at) AS error FROM abi.workflow_runs GROUP BY run_id")
+    return rt.wh.rows(f"SELECT run_id, {last('status')} AS status, {last('rows_processed')} AS rows, "
+                      f"{last('error')} AS error FROM abi.workflow_runs AS r GROUP BY run_id")
 
 
 def test_a_source_that_fails_twice_then_succeeds(runtime, fake_azure, waits):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from abitest import csv_total, total
 from connectortest import SECRET_ENV, months_ago
-from workflowtest import WorkerProcess, cost_details, dev_server, fast_retry, quiet_quality, target
+from workflowtest import WorkerProcess, cost_details, dev_server, fast_retry, last, quiet_quality, target
 
 from app.connectors.registry import Registry
 from app.connectors.service import ConnectorService
@@ -98,7 +98,7 @@ def test_worker_killed_mid_backfill_resumes_without_redoing_completed_months(tmp
             for metric, dataset in (("BilledCost", "ActualCost"), ("EffectiveCost", "AmortizedCost")):
                 source = fake_azure.data.month_file(months_ago(months[::-1].index(month) + 1), dataset)
                 assert total(wh, metric, first) == csv_total(source, "CostInBillingCurrency"), (month, metric)
-        status = wh.rows("SELECT argMax(status, recorded_at) AS s FROM abi.workflow_runs GROUP BY run_id")
+        status = wh.rows(f"SELECT {last('status')} AS s FROM abi.workflow_runs AS r GROUP BY run_id")
         assert status == [{"s": "completed"}]
         assert wh.scalar("SELECT count() FROM system.tables WHERE startsWith(name, '_abi_')") == 0
     finally:
