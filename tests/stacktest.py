@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,30 +11,22 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import clickhouse_connect
 
 from app.stack import local, probes
-from app.stack.services import StackConfig
+from app.stack.services import SERVICES, StackConfig
+from app.testing.ports import free_ports, on_free_ports, require_listening
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 60.0
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct ports that are free on 127.0.0.1 right now (all bound at once, then released)."""
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-
-
-def stack_config(run_dir: Path) -> StackConfig:
-    redis, temporal, temporal_http, kafka, clickhouse = free_ports(5)
+def stack_config(run_dir: Path, ports: list[int] | None = None) -> StackConfig:
+    redis, temporal, temporal_http, kafka, clickhouse = ports or free_ports(5)
     return StackConfig(run_dir=run_dir, redis_port=redis, temporal_port=temporal, temporal_http_port=temporal_http,
                        kafka_port=kafka, clickhouse_port=clickhouse)
 
@@ -44,13 +35,27 @@ def busy_ports(cfg: StackConfig) -> list[int]:
     return [port for port in cfg.ports().values() if probes.port_in_use(port)]
 
 
-@contextmanager
-def running_stack(run_dir: Path) -> Iterator[StackConfig]:
-    """``abi stack up`` on free ports; ``down`` afterwards, whatever happened."""
-    cfg = stack_config(run_dir)
+def _up(run_dir: Path, ports: list[int]) -> StackConfig:
+    """``abi stack up`` on ``ports``; down again unless every service is healthy and holds its ports itself."""
+    cfg = stack_config(run_dir, ports)
     try:
         rows = local.up(cfg)
         assert all(r.healthy for r in rows), rows
+        records = local.load_state(cfg)
+        for svc in SERVICES:
+            require_listening(records[svc.name].pid, {name: port for name, port in cfg.ports().items()
+                                                      if name.startswith(svc.name)})
+    except BaseException:
+        local.down(cfg)
+        raise
+    return cfg
+
+
+@contextmanager
+def running_stack(run_dir: Path) -> Iterator[StackConfig]:
+    """``abi stack up`` on free ports (new ones when another process took one first); ``down`` afterwards."""
+    cfg = on_free_ports(5, lambda ports: _up(run_dir, ports))
+    try:
         yield cfg
     finally:
         local.down(cfg)

@@ -112,6 +112,19 @@ def _check_ports_free(cfg: StackConfig) -> None:
                          + ", ".join(f"{port} ({name})" for name, port in busy.items()))
 
 
+def start_one(cfg: StackConfig, name: str) -> ProcessRecord:
+    """Start one service of the stack on its own and wait until it is ready (stopped again when it is not)."""
+    svc = service(name)
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    record = _start(cfg, svc)
+    try:
+        _await_ready(cfg, svc, record)
+    except BaseException:
+        stop(record)
+        raise
+    return record
+
+
 def _start(cfg: StackConfig, svc: Service) -> ProcessRecord:
     record = start(svc.command(cfg), cfg.run_dir / "logs" / f"{svc.name}.log", settings.PROJECT_ROOT,
                    env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -9,29 +9,34 @@ from pathlib import Path
 
 import pytest
 from connectortest import SECRET_ENV, months_ago
-from stacktest import free_ports
 from workflowtest import WorkerProcess, cost_details, retry_json
 
 from app.cli.main import main
 from app.connectors.registry import Registry
 from app.connectors.service import ConnectorService
-from app.stack import processes
-from app.stack.services import StackConfig, service
+from app.stack import local, processes
+from app.stack.services import StackConfig
+from app.testing.ports import on_free_ports, require_listening
 
 TIMEOUT_S = 60.0
 
 
+def _start_temporal(run_dir: Path, ports: list[int]) -> tuple[StackConfig, processes.ProcessRecord]:
+    cfg = StackConfig(run_dir=run_dir, temporal_port=ports[0], temporal_http_port=ports[1])
+    record = local.start_one(cfg, "temporal")
+    try:
+        require_listening(record.pid, {"temporal": ports[0], "temporal_http": ports[1]})
+    except BaseException:
+        processes.stop(record)
+        raise
+    return cfg, record
+
+
 @pytest.fixture
 def temporal(tmp_path: Path):
-    port, http_port = free_ports(2)
-    cfg = StackConfig(run_dir=tmp_path / "temporal", temporal_port=port, temporal_http_port=http_port)
-    cfg.run_dir.mkdir()
-    svc = service("temporal")
-    record = processes.start(svc.command(cfg), cfg.run_dir / "temporal.log", cfg.run_dir)
-    deadline = time.monotonic() + TIMEOUT_S
-    while svc.probe(cfg) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"127.0.0.1:{port}"
+    """Temporal's dev server alone, ready (on new ports when another process took one first)."""
+    cfg, record = on_free_ports(2, lambda ports: _start_temporal(tmp_path / "temporal", ports))
+    yield f"127.0.0.1:{cfg.temporal_port}"
     processes.stop(record)
 
 
