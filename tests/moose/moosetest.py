@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stacktest import free_ports
-
 from app.core import settings
 from app.stack import local, probes
 from app.stack.services import StackConfig
+from app.testing.ports import on_free_ports
 
 PROJECT_FILES = ("app", "sql", "setup.py", "pyproject.toml", "moose.config.toml")
 START_TIMEOUT_S = 120.0
@@ -119,24 +118,34 @@ def _tail(path: Path, lines: int) -> str:
 
 def start_moose(stack: StackConfig, run_dir: Path, tables: list[str], ingest_apis: list[str]) -> MooseApp:
     """Start ``moose-cli dev --no-infra`` on ``stack``; return once ``/ready`` answers, ``tables`` exist and every
-    ingest API accepts an empty batch (Moose answers 503 while it still processes its infrastructure)."""
+    ingest API accepts an empty batch (Moose answers 503 while it still processes its infrastructure). When another
+    process took one of its ports first (Moose exits: "Port N already in use"), again on new ports."""
     project = snapshot_project(run_dir / "project")
     home = run_dir / "home"
     local.write_moose_home(home)
-    http, management, proxy = free_ports(3)
-    env = {**os.environ, **local.moose_env(stack, http, management, proxy), "HOME": str(home)}
-    log_path = run_dir / "moose.log"
+    log_path, tried = run_dir / "moose.log", []
+
+    def launch(ports: list[int]) -> MooseApp:
+        if tried:  # what the failed start left of Moose's state in Redis would stop its syncs from starting
+            local.reset(stack)
+        tried.append(ports)
+        env = {**os.environ, **local.moose_env(stack, *ports), "HOME": str(home)}
+        app = MooseApp(stack, _spawn(project, env, log_path), *ports, project, home, log_path)
+        try:
+            _await_ready(app, tables, ingest_apis)
+        except BaseException:
+            stop_moose(app)
+            raise
+        return app
+
+    return on_free_ports(3, launch)
+
+
+def _spawn(project: Path, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "moose-cli"), "dev", "--no-infra"], cwd=project,
+        return subprocess.Popen([str(Path(sys.executable).parent / "moose-cli"), "dev", "--no-infra"], cwd=project,
                                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    app = MooseApp(stack, proc, http, management, proxy, project, home, log_path)
-    try:
-        _await_ready(app, tables, ingest_apis)
-    except BaseException:
-        stop_moose(app)
-        raise
-    return app
 
 
 def _await_ready(app: MooseApp, tables: list[str], ingest_apis: list[str]) -> None:
