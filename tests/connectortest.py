@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,32 @@ S3_SECRET_ENV = "T_ABI_S3_SECRET"
 RECORDINGS = Path(__file__).parent / "plugins" / "recordings"
 
 
-def months_ago(n: int) -> date:
-    """First day of the month ``n`` months before this one, in UTC as the connectors count (tests stay within the
+DAY_MARGIN_S = 300.0
+"""No test that reads today's date begins closer than this to a UTC midnight (ten times the longest such test)."""
+
+
+def settled_today(margin_s: float = DAY_MARGIN_S) -> date:
+    """Today in UTC, as the connectors count; within ``margin_s`` of the next UTC midnight, the new day once it has
+    begun. The connectors, workers and fake Azure read the clock themselves (real dates): a test begun now ends on
+    the day it began, so they agree with it (a day, or a month, begun mid-test would not)."""
+    now = datetime.now(UTC)
+    left = (datetime.combine(now.date() + timedelta(days=1), dt_time(), UTC) - now).total_seconds()
+    if left < margin_s:
+        time.sleep(left + 1)  # until the next day: a wall-clock instant, not a guess of how long something takes
+    return utc_today()
+
+
+@pytest.fixture
+def today() -> date:
+    """This test's UTC day, evaluated once (``settled_today``)."""
+    return settled_today()
+
+
+@pytest.fixture
+def months_ago(today: date) -> Callable[[int], date]:
+    """``months_ago(n)``: the first day of the month ``n`` months before this test's UTC month (tests stay within the
     API's 13 months)."""
-    return add_months(utc_today(), -n)
+    return lambda n: add_months(today, -n)
 
 
 @pytest.fixture
@@ -179,8 +203,9 @@ def _ea(request, tmp_path):
 
 
 def _exports(request, tmp_path):
-    files = demo_month(tmp_path, months_ago(1))
-    write_export_run(tmp_path / "container", "daily-actual", "ActualCost", months_ago(1), "run-1",
+    month = request.getfixturevalue("months_ago")(1)
+    files = demo_month(tmp_path, month)
+    write_export_run(tmp_path / "container", "daily-actual", "ActualCost", month, "run-1",
                      "2026-01-01T00:00:00Z", files.actual)
     return {"storage": "local", "path": str(tmp_path / "container")}, {"storage": "local", "path": str(tmp_path / "x")}
 
@@ -190,8 +215,9 @@ def _s3(request, tmp_path):
     bucket = f"contract-{uuid.uuid4().hex[:12]}"
     client = server.client()
     client.create_bucket(Bucket=bucket)
-    files = demo_month(tmp_path, months_ago(1))
-    client.upload_file(str(files.actual), bucket, f"azure/{months_ago(1):%Y%m}/{files.actual.name}")
+    month = request.getfixturevalue("months_ago")(1)
+    files = demo_month(tmp_path, month)
+    client.upload_file(str(files.actual), bucket, f"azure/{month:%Y%m}/{files.actual.name}")
     good = s3_config(server, bucket, mp, prefix="azure/")
     return good, {**good, "access_key_id": "AKIAUNKNOWNUNKNOWN00"}
 

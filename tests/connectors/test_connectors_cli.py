@@ -6,7 +6,6 @@ import json
 import logging
 
 import pytest
-from connectortest import months_ago
 
 from app.cli.main import main
 from app.connectors.secrets import new_key
@@ -55,7 +54,7 @@ def test_reading_connectors_of_a_missing_data_directory_creates_nothing(abi, tmp
     assert not (tmp_path / "data").exists()
 
 
-def test_connector_lifecycle(abi, fake_azure, waits):
+def test_connector_lifecycle(abi, fake_azure, waits, months_ago):
     month = months_ago(1)
     settings = [f"scope=/providers/Microsoft.Billing/billingAccounts/{fake_azure.enrollment}",
                 f"tenant_id={fake_azure.tenant}", f"client_id={fake_azure.client_id}", f"client_secret={SECRET}",

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import requests
-from connectortest import NoClose, cost_details_config, months_ago
+from connectortest import NoClose, cost_details_config
 
 from app.connectors.api import ManagementApi, make_server
 from app.connectors.secrets import new_key
@@ -60,7 +60,7 @@ def test_validation_errors_name_the_field(api, fake_azure, monkeypatch):
     assert resp.status_code == 400 and "no plugin named" in resp.json()["error"]
 
 
-def test_connector_lifecycle_over_http(api, fake_azure, monkeypatch, waits):
+def test_connector_lifecycle_over_http(api, fake_azure, monkeypatch, waits, months_ago):
     base = api()
     fake_azure.client_secret = SECRET
     assert {p["name"] for p in requests.get(f"{base}/plugins", timeout=10).json()} >= {"azure-cost-details", "s3-minio"}

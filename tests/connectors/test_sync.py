@@ -7,7 +7,7 @@ import json
 
 import pytest
 from abitest import csv_total, total
-from connectortest import NoClose, cost_details_config, months_ago
+from connectortest import NoClose, cost_details_config
 
 from app.connectors.base import ConfigError, PluginError
 from app.connectors.service import ConnectorService
@@ -20,7 +20,7 @@ def service(sqlite_registry, wh):
 
 
 @pytest.fixture
-def month():
+def month(months_ago):
     return months_ago(1)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from connectortest import SECRET_ENV, months_ago
+from connectortest import SECRET_ENV
 from moosetest import MooseApp, start_moose, stop_moose
 from stacktest import running_stack
 from workflowtest import cost_details, last
@@ -90,14 +90,14 @@ def test_the_scheduled_daily_extraction_runs_and_is_recorded(moose):
     assert run["status"] == "completed", run
 
 
-def test_data_quality_runs_on_demand(moose):
+def test_data_quality_runs_on_demand(moose, months_ago):
     app, _ = moose
     started = moose_cli(app, "run", "data-quality", "--input", json.dumps({"start": f"{months_ago(1):%Y-%m}"}))
     assert started.returncode == 0 and "started successfully" in started.stdout, started.stdout + started.stderr
     assert ended(app, "data-quality")["status"] == "completed"
 
 
-def test_a_backfill_runs_on_demand(moose):
+def test_a_backfill_runs_on_demand(moose, months_ago):
     app, fake = moose
     month = f"{months_ago(1):%Y-%m}"
     started = moose_cli(app, "run", "backfill", "--input",

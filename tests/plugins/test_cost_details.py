@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from connectortest import cost_details_config, months_ago, resolved
+from connectortest import cost_details_config, resolved
 
 from app.connectors import catalog
 from app.connectors.base import (
@@ -19,7 +19,6 @@ from app.connectors.base import (
     ExtractContext,
     ExtractError,
     month_end,
-    utc_today,
 )
 
 REPORT = "generateCostDetailsReport"
@@ -44,7 +43,7 @@ def plugin():
     return catalog.get("azure-cost-details")
 
 
-def test_report_flow_multi_blob_gzip(plugin, fake_azure, monkeypatch, tmp_path, waits):
+def test_report_flow_multi_blob_gzip(plugin, fake_azure, monkeypatch, tmp_path, waits, months_ago):
     fake_azure.blobs_per_report, fake_azure.compress, fake_azure.polls, fake_azure.retry_after = 3, True, 2, 5
     month = months_ago(2)
     got = run(plugin, resolved(plugin, cost_details_config(fake_azure, monkeypatch)), month, month, tmp_path)
@@ -63,7 +62,7 @@ def test_report_flow_multi_blob_gzip(plugin, fake_azure, monkeypatch, tmp_path, 
     assert {(r.start, r.end) for r in fake_azure.reports.values()} == {(month, month_end(month))}
 
 
-def test_longer_ranges_are_chunked_per_month(plugin, fake_azure, monkeypatch, tmp_path, waits):
+def test_longer_ranges_are_chunked_per_month(plugin, fake_azure, monkeypatch, tmp_path, waits, months_ago, today):
     config = resolved(plugin, cost_details_config(fake_azure, monkeypatch, metrics=["AmortizedCost"]))
     got = run(plugin, config, months_ago(2), month_end(months_ago(0)), tmp_path)
     assert len(got) == 3
@@ -71,7 +70,7 @@ def test_longer_ranges_are_chunked_per_month(plugin, fake_azure, monkeypatch, tm
     assert [r.start for r in reports] == [months_ago(2), months_ago(1), months_ago(0)]
     for r in reports:
         assert (r.start.year, r.start.month) == (r.end.year, r.end.month) and r.metric == "AmortizedCost"
-    assert reports[-1].end == min(month_end(months_ago(0)), utc_today())  # the open month stops today
+    assert reports[-1].end == min(month_end(months_ago(0)), today)  # the open month stops today
 
 
 @pytest.fixture(params=["Etc/GMT-14", "Etc/GMT+12"])
@@ -89,17 +88,17 @@ def far_zone(request) -> Iterator[str]:
 
 
 def test_the_open_month_stops_at_todays_utc_day_in_any_time_zone(plugin, fake_azure, monkeypatch, tmp_path, waits,
-                                                                  far_zone):
+                                                                  far_zone, today):
     """Azure's billing days are UTC days: a machine in another zone neither asks a day that has not begun nor skips
     the first day of a month."""
     config = resolved(plugin, cost_details_config(fake_azure, monkeypatch, metrics=["ActualCost"]))
-    month = utc_today().replace(day=1)
+    month = today.replace(day=1)
     assert list(run(plugin, config, month, month_end(month), tmp_path)) == [f"{month:%Y-%m}"]
-    assert [(r.start, r.end) for r in fake_azure.reports.values()] == [(month, utc_today())]
+    assert [(r.start, r.end) for r in fake_azure.reports.values()] == [(month, today)]
 
 
 def test_throttling_and_server_errors_are_retried_honouring_retry_after(plugin, fake_azure, monkeypatch, tmp_path,
-                                                                        waits):
+                                                                        waits, months_ago):
     fake_azure.throttle(2, retry_after=7, match=REPORT)
     fake_azure.fail(1, status=500, match="/blobs/")
     fake_azure.fail(1, status=503, match="costDetailsOperationResults")
@@ -112,7 +111,7 @@ def test_throttling_and_server_errors_are_retried_honouring_retry_after(plugin, 
     assert len(backoffs) == 2 and all(0.5 <= w <= 1.0 for w in backoffs)  # 500 and 503: first backoff step
 
 
-def test_throttling_beyond_the_retry_budget_fails_clearly(plugin, fake_azure, monkeypatch, tmp_path, waits):
+def test_throttling_beyond_the_retry_budget_fails_clearly(plugin, fake_azure, monkeypatch, tmp_path, waits, months_ago):
     fake_azure.throttle(100, retry_after=30, match=REPORT)
     config = resolved(plugin, cost_details_config(fake_azure, monkeypatch, max_attempts=4))
     with pytest.raises(ExtractError) as err:
@@ -128,7 +127,7 @@ def test_throttling_beyond_the_retry_budget_fails_clearly(plugin, fake_azure, mo
     assert waits == [30.0]  # a second wait would pass the 45 s budget
 
 
-def test_expired_reports_are_requested_again(plugin, fake_azure, monkeypatch, tmp_path, waits):
+def test_expired_reports_are_requested_again(plugin, fake_azure, monkeypatch, tmp_path, waits, months_ago):
     config = resolved(plugin, cost_details_config(fake_azure, monkeypatch, metrics=["ActualCost"]))
     fake_azure.expire(1)
     got = run(plugin, config, months_ago(1), months_ago(1), tmp_path)
@@ -191,7 +190,7 @@ def test_default_credential_and_managed_identity(plugin, fake_azure, monkeypatch
     assert fake_azure.count("GET", "/msi/token") == 1
 
 
-def test_history_is_limited_to_13_months(plugin, fake_azure, monkeypatch, tmp_path):
+def test_history_is_limited_to_13_months(plugin, fake_azure, monkeypatch, tmp_path, months_ago):
     config = resolved(plugin, cost_details_config(fake_azure, monkeypatch))
     with pytest.raises(ExtractError, match="13 months of history"):
         run(plugin, config, months_ago(14), months_ago(13), tmp_path)

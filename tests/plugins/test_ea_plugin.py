@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from abitest import total
-from connectortest import ea_config, months_ago, resolved
+from connectortest import ea_config, resolved
 
 from app.connectors import catalog
 from app.connectors.base import ConnectionFailed, ExtractContext, month_end
@@ -20,7 +20,7 @@ def plugin():
     return catalog.get("azure-ea")
 
 
-def test_pages_follow_next_link_until_the_end(plugin, fake_azure, monkeypatch, tmp_path):
+def test_pages_follow_next_link_until_the_end(plugin, fake_azure, monkeypatch, tmp_path, months_ago):
     fake_azure.ea_page_size = 40
     month = months_ago(1)
     (unit,) = plugin.extract(resolved(plugin, ea_config(fake_azure, monkeypatch)), month, month,
@@ -43,7 +43,7 @@ def test_api_key_and_enrollment_errors_are_clear(plugin, fake_azure, monkeypatch
         plugin.test_connection(resolved(plugin, ea_config(fake_azure, monkeypatch, enrollment="1234567")))
 
 
-def test_sync_loads_every_row_with_exact_costs(plugin, fake_azure, monkeypatch, sqlite_registry, wh, waits):
+def test_sync_loads_every_row_with_exact_costs(plugin, fake_azure, monkeypatch, sqlite_registry, wh, waits, months_ago):
     fake_azure.ea_page_size = 100
     fake_azure.throttle(1, retry_after=3, match="/usagedetails")  # a throttled page is retried, not lost
     month = months_ago(1)

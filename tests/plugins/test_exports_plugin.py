@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from abitest import csv_total, total
-from connectortest import demo_month, months_ago, per_subscription_runs, s3_config, write_export_run
+from connectortest import demo_month, per_subscription_runs, s3_config, write_export_run
 
 from app.connectors import catalog
 from app.connectors.base import month_end
@@ -19,7 +19,7 @@ from app.core.loader import ensure_schema
 
 
 @pytest.fixture
-def layout(tmp_path):
+def layout(tmp_path, months_ago):
     """Two months of actual + amortized exports; the older month has a superseded earlier run."""
     root, files = tmp_path / "container", {}
     for n in (2, 1):
@@ -46,7 +46,7 @@ def reconciles(wh, files) -> bool:
     return total(wh, "BilledCost") == billed and total(wh, "EffectiveCost") == effective
 
 
-def test_latest_runs_load_and_unchanged_runs_are_skipped(layout, sqlite_registry, wh):
+def test_latest_runs_load_and_unchanged_runs_are_skipped(layout, sqlite_registry, wh, months_ago):
     root, files = layout
     add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
     first = sync(sqlite_registry, wh, "exports", months_ago(2), month_end(months_ago(1)))
@@ -64,7 +64,7 @@ def test_latest_runs_load_and_unchanged_runs_are_skipped(layout, sqlite_registry
     assert reconciles(wh, files)
 
 
-def test_an_incomplete_run_loads_nothing_and_a_rerun_completes(layout, sqlite_registry, wh):
+def test_an_incomplete_run_loads_nothing_and_a_rerun_completes(layout, sqlite_registry, wh, months_ago):
     root, files = layout
     ensure_schema(wh)
     part = next((root / "exports" / "daily-actual").rglob(f"*{months_ago(1):%Y%m}01-*/run-a1/part_0_0003.csv.gz"))
@@ -82,7 +82,7 @@ def test_an_incomplete_run_loads_nothing_and_a_rerun_completes(layout, sqlite_re
     assert total(wh, "BilledCost") == csv_total(files[months_ago(1)].actual, "CostInBillingCurrency")
 
 
-def test_a_part_that_does_not_match_its_manifest_loads_nothing_until_it_does(layout, sqlite_registry, wh):
+def test_a_part_that_does_not_match_its_manifest_loads_nothing_until_it_does(layout, sqlite_registry, wh, months_ago):
     """A part of another size than the manifest's ``byteCount``: still being written (an overwrite-data export
     mid-run) or cut in transfer, though readable."""
     root, files = layout
@@ -100,7 +100,7 @@ def test_a_part_that_does_not_match_its_manifest_loads_nothing_until_it_does(lay
     assert done.ok and total(wh, "BilledCost") == csv_total(files[months_ago(1)].actual, "CostInBillingCurrency")
 
 
-def test_a_manifest_that_cannot_be_read_holds_back_its_export_month_only(layout, sqlite_registry, wh):
+def test_a_manifest_that_cannot_be_read_holds_back_its_export_month_only(layout, sqlite_registry, wh, months_ago):
     """A run whose manifest is half written: the other exports and months load, that export's month waits (its
     earlier run is not loaded in its place), the sync is partial and names the manifest; the next one completes."""
     root, files = layout
@@ -123,7 +123,7 @@ def test_a_manifest_that_cannot_be_read_holds_back_its_export_month_only(layout,
     assert reconciles(wh, files)
 
 
-def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch):
+def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch, months_ago):
     root, files = layout
     bucket = f"exports-{uuid.uuid4().hex[:10]}"
     client = s3.client()
@@ -140,7 +140,7 @@ def test_exports_in_an_s3_bucket(layout, s3, sqlite_registry, wh, monkeypatch):
 
 
 @pytest.mark.parametrize("resource", [True, False])
-def test_exports_of_one_name_on_several_scopes_all_load(tmp_path, sqlite_registry, wh, resource):
+def test_exports_of_one_name_on_several_scopes_all_load(tmp_path, sqlite_registry, wh, resource, months_ago):
     """A ``daily-actual`` export on each subscription: one unit each (their manifests' resource ids, else folders)."""
     month = months_ago(1)
     files = demo_month(tmp_path, month)
@@ -166,7 +166,7 @@ def _focus_cost_run(tmp_path, root, month) -> None:
 
 
 def test_a_focus_cost_export_beside_the_cost_details_of_its_scope_is_not_loaded_twice(layout, sqlite_registry, wh,
-                                                                                       tmp_path):
+                                                                                       tmp_path, months_ago):
     root, files = layout
     _focus_cost_run(tmp_path, root, months_ago(1))
     add(sqlite_registry, "exports", {"storage": "local", "path": str(root)})
@@ -178,7 +178,7 @@ def test_a_focus_cost_export_beside_the_cost_details_of_its_scope_is_not_loaded_
     assert [u.key for u in alone.units] == [f"daily-focus/{months_ago(1):%Y-%m}"] and alone.rows_read == 1
 
 
-def test_a_manifest_of_another_tool_is_skipped(layout, sqlite_registry, wh):
+def test_a_manifest_of_another_tool_is_skipped(layout, sqlite_registry, wh, months_ago):
     """Another tool's ``Manifest.json`` (AWS Data Exports) in the bucket failed every sync, of any range."""
     root, files = layout
     other = root / "aws" / "cur" / "Manifest.json"

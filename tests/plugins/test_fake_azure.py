@@ -10,7 +10,6 @@ import sys
 
 import requests
 from abitest import PROJECT
-from connectortest import months_ago
 
 from app.connectors.base import month_end
 
@@ -25,7 +24,7 @@ def token(fake) -> dict[str, str]:
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
-def test_cost_details_wire_format(fake_azure):
+def test_cost_details_wire_format(fake_azure, months_ago):
     auth, month = token(fake_azure), months_ago(1)
     url = f"{fake_azure.url}/subscriptions/5f1c2d3e-0000-4000-8000-000000000001/providers/Microsoft.CostManagement"
     body = {"metric": "AmortizedCost", "timePeriod": {"start": str(month), "end": str(month_end(month))}}

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 from abitest import load, total
-from connectortest import demo_month, months_ago, resolved
+from connectortest import demo_month, resolved
 
 from app.connectors import catalog
 from app.connectors.base import ConnectionFailed, month_end
@@ -20,7 +20,7 @@ def plugin():
     return catalog.get("focus-file")
 
 
-def test_focus_parquet_and_csv_files_load_with_exact_totals(plugin, tmp_path, sqlite_registry, wh):
+def test_focus_parquet_and_csv_files_load_with_exact_totals(plugin, tmp_path, sqlite_registry, wh, months_ago):
     month = months_ago(1)
     files = demo_month(tmp_path, month)
     load(wh, files.actual, files.amortized)
@@ -40,7 +40,7 @@ def test_focus_parquet_and_csv_files_load_with_exact_totals(plugin, tmp_path, sq
     assert sync(sqlite_registry, wh, "focus", months_ago(3), month_end(months_ago(3))).units == []
 
 
-def test_spec_examples_from_any_provider(plugin, samples, tmp_path, sqlite_registry, wh):
+def test_spec_examples_from_any_provider(plugin, samples, tmp_path, sqlite_registry, wh, months_ago):
     folder = samples / "focus-spec-examples"
     config = plugin.validate_config({"paths": [str(folder / "*.csv")], "filter_by_path_date": False})
     assert "12 billing file(s) readable" == plugin.test_connection(resolved(plugin, config))
@@ -59,7 +59,7 @@ def test_missing_paths_fail_clearly(plugin, tmp_path):
         plugin.test_connection(resolved(plugin, {"paths": [str(tmp_path / "nothing-here")]}))
 
 
-def test_a_sync_names_every_refused_file_and_why(plugin, tmp_path, sqlite_registry, wh):
+def test_a_sync_names_every_refused_file_and_why(plugin, tmp_path, sqlite_registry, wh, months_ago):
     month = months_ago(1)
     folder = tmp_path / "focus" / f"{month:%Y-%m}"
     folder.mkdir(parents=True)

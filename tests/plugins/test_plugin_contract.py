@@ -122,12 +122,9 @@ def test_connection_test_is_real(name, harness, waits):
 
 
 @pytest.mark.parametrize("name", INSTALLED)
-def test_extract_streams_units_of_billing_data(name, harness, tmp_path, waits):
-    from app.connectors.base import add_months, utc_today
-
+def test_extract_streams_units_of_billing_data(name, harness, tmp_path, waits, today, months_ago):
     plugin, good, _ = harness
-    start = add_months(utc_today(), -1)
-    units = list(plugin.extract(copy.deepcopy(good), start, utc_today(), ExtractContext(tmp_path / "work")))
+    units = list(plugin.extract(copy.deepcopy(good), months_ago(1), today, ExtractContext(tmp_path / "work")))
     assert units and len({u.key for u in units}) == len(units)
     declared = plugin.get_schema()
     for unit in units[:2]:

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from abitest import csv_total, total
-from connectortest import demo_month, months_ago, resolved, s3_config, write_export_run
+from connectortest import demo_month, resolved, s3_config, write_export_run
 
 from app.connectors import catalog
 from app.connectors.base import ConnectionFailed, month_end
@@ -44,7 +44,7 @@ def test_connection_errors_say_what_to_check(plugin, s3, bucket, monkeypatch):
 
 
 def test_folders_load_by_month_and_a_bad_file_refuses_only_its_folder(plugin, s3, bucket, monkeypatch, tmp_path,
-                                                                      sqlite_registry, wh):
+                                                                      sqlite_registry, wh, months_ago):
     client = s3.client()
     old, new = months_ago(2), months_ago(1)
     for month in (old, new):
@@ -78,7 +78,7 @@ def test_folders_load_by_month_and_a_bad_file_refuses_only_its_folder(plugin, s3
 
 def test_a_bucket_of_several_runs_of_one_export_is_refused_naming_the_connector_for_it(plugin, s3, bucket,
                                                                                       monkeypatch, tmp_path,
-                                                                                      sqlite_registry, wh):
+                                                                                      sqlite_registry, wh, months_ago):
     """Each run folder would load as a unit of its own, and an older month-to-date run after a newer one."""
     month, client = months_ago(1), s3.client()
     files = demo_month(tmp_path, month)

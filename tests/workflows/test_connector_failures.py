@@ -9,7 +9,6 @@ from datetime import date
 
 import pytest
 from abitest import csv_total, total
-from connectortest import months_ago
 from temporalio.client import WorkflowFailureError
 from test_temporal_workflows import execute, run, runs
 from workflowtest import add_connector, cost_details, fast_retry, quiet_quality
@@ -20,7 +19,7 @@ from app.workflows.types import DAILY, DailyInput, quality_periods
 WRONG_SECRET = "WORKFLOW_TEST_WRONG_SECRET"
 
 
-def test_a_connector_refused_by_entra_keeps_no_other_from_its_extraction(runtime, fake_azure, waits):
+def test_a_connector_refused_by_entra_keeps_no_other_from_its_extraction(runtime, fake_azure, waits, months_ago):
     """The broken connector sorts first: the run stopped there, the healthy one was never extracted, and the
     refusal (AADSTS7000215) was tried six times."""
     os.environ[WRONG_SECRET] = "not-the-secret"
@@ -62,7 +61,7 @@ def test_a_bad_quality_range_is_refused(start, end, error):
         quality_periods(start, end, date(2026, 11, 5))
 
 
-def test_a_month_being_retried_shows_its_attempts_and_last_failure(runtime, fake_azure, waits):
+def test_a_month_being_retried_shows_its_attempts_and_last_failure(runtime, fake_azure, waits, months_ago):
     """The run said ``running`` with no error while a month failed attempt after attempt."""
     from workflowtest import dev_server, worker
 

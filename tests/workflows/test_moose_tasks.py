@@ -7,7 +7,7 @@ import json
 
 import pytest
 from abitest import csv_total, total
-from connectortest import SECRET_ENV, months_ago
+from connectortest import SECRET_ENV
 from moose_lib.dmv2 import get_workflow
 from moose_lib.dmv2.workflow import TaskContext
 from workflowtest import cost_details
@@ -47,7 +47,7 @@ def api(wh, path: str) -> dict:
     return json.loads(body)
 
 
-def test_moose_backfill_tasks_load_resume_and_are_visible_through_the_apis(moose_env, fake_azure, waits):
+def test_moose_backfill_tasks_load_resume_and_are_visible_through_the_apis(moose_env, fake_azure, waits, months_ago):
     first, last = f"{months_ago(2):%Y-%m}", f"{months_ago(1):%Y-%m}"
     request = {"connector": "azure", "start": first, "end": last, "max_parallel": 2}
     summary = run_task("backfill", "extract", request)
@@ -76,7 +76,7 @@ def test_moose_backfill_tasks_load_resume_and_are_visible_through_the_apis(moose
         wh.close()
 
 
-def test_moose_daily_and_quality_workflows_run_on_every_enabled_connector(moose_env, fake_azure, waits):
+def test_moose_daily_and_quality_workflows_run_on_every_enabled_connector(moose_env, fake_azure, waits, months_ago):
     summary = run_task("daily-extraction", "extract", None)
     assert summary.connectors == ["azure"] and {d["month"] for d in summary.loads} == {
         f"{months_ago(1):%Y-%m}", f"{months_ago(0):%Y-%m}"}

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from abitest import csv_total, total
-from connectortest import months_ago
 from temporalio.client import WorkflowFailureError
 from workflowtest import add_connector, dev_server, fast_retry, last, quiet_quality, worker
 
@@ -41,7 +40,7 @@ def runs(rt) -> list[dict]:
                       f"{last('error')} AS error FROM abi.workflow_runs AS r GROUP BY run_id")
 
 
-def test_a_source_that_fails_twice_then_succeeds(runtime, fake_azure, waits):
+def test_a_source_that_fails_twice_then_succeeds(runtime, fake_azure, waits, months_ago):
     month = months_ago(1)
     add_connector(runtime, fake_azure, max_attempts=1)  # the plugin gives up at once: the activity retries
     fake_azure.fail(2, 500, match="generateCostDetailsReport")
@@ -60,7 +59,7 @@ def test_a_source_that_fails_twice_then_succeeds(runtime, fake_azure, waits):
     assert result.quality.failed == 0 and result.quality.checks >= 3  # reconciliation passed
 
 
-def test_daily_extraction_refreshes_two_months_and_reruns_never_duplicate(runtime, fake_azure, waits):
+def test_daily_extraction_refreshes_two_months_and_reruns_never_duplicate(runtime, fake_azure, waits, months_ago):
     add_connector(runtime, fake_azure)
     today = months_ago(0).replace(day=2)  # early in the month: the previous month is still revised
     inp = DailyInput(today=today.isoformat(), retry=fast_retry(), quality=quiet_quality())
@@ -77,7 +76,7 @@ def test_daily_extraction_refreshes_two_months_and_reruns_never_duplicate(runtim
     assert len(checks) == 8 and {c["status"] for c in checks} == {"pass"}
 
 
-def test_throttling_past_the_plugin_budget_is_retried_after_the_throttle_delay(runtime, fake_azure, waits):
+def test_throttling_past_the_plugin_budget_is_retried_after_the_throttle_delay(runtime, fake_azure, waits, months_ago):
     month = months_ago(2)
     add_connector(runtime, fake_azure, max_attempts=2)
     fake_azure.throttle(2, retry_after=30, match="generateCostDetailsReport")
@@ -90,7 +89,7 @@ def test_throttling_past_the_plugin_budget_is_retried_after_the_throttle_delay(r
     assert len(failed) == 1 and "429" in failed[0]["error"]
 
 
-def test_a_backfill_longer_than_13_months_fails_without_retrying(runtime, fake_azure):
+def test_a_backfill_longer_than_13_months_fails_without_retrying(runtime, fake_azure, months_ago):
     add_connector(runtime, fake_azure)
     inp = BackfillInput("azure", f"{months_ago(14):%Y-%m}", f"{months_ago(0):%Y-%m}", retry=fast_retry())
     with pytest.raises(WorkflowFailureError) as failure:

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from abitest import csv_total, total
-from connectortest import SECRET_ENV, months_ago
+from connectortest import SECRET_ENV
 from workflowtest import WorkerProcess, cost_details, dev_server, fast_retry, last, quiet_quality, target
 
 from app.connectors.registry import Registry
@@ -72,7 +72,8 @@ async def scenario(tmp_path: Path, env_vars: dict[str, str], months: list[str]) 
         await env.shutdown()
 
 
-def test_worker_killed_mid_backfill_resumes_without_redoing_completed_months(tmp_path, fake_azure, monkeypatch):
+def test_worker_killed_mid_backfill_resumes_without_redoing_completed_months(tmp_path, fake_azure, monkeypatch,
+                                                                            months_ago):
     fake_azure.polls, fake_azure.retry_after = 3, 0.3  # each report takes about a second to be ready
     data = tmp_path / "data"
     monkeypatch.setenv(SECRET_ENV, fake_azure.client_secret)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from connectortest import SECRET_ENV, months_ago
+from connectortest import SECRET_ENV
 from workflowtest import WorkerProcess, cost_details, retry_json
 
 from app.cli.main import main
@@ -57,7 +57,8 @@ def wait_status(capsys, wid: str, wanted: str) -> dict:
     raise AssertionError(f"{wid} never reached {wanted}")
 
 
-def test_run_list_status_history_cancel_retry_and_schedules(tmp_path, temporal, fake_azure, monkeypatch, capsys):
+def test_run_list_status_history_cancel_retry_and_schedules(tmp_path, temporal, fake_azure, monkeypatch, capsys,
+                                                            months_ago):
     data = tmp_path / "data"
     for key, value in {"ABI_DATA_DIR": str(data), "ABI_TEMPORAL_ADDRESS": temporal,
                        SECRET_ENV: fake_azure.client_secret}.items():
