@@ -214,16 +214,16 @@ def test_a_warehouse_held_by_another_process_is_a_message_and_exit_3(tmp_path, d
                               capture_output=True, text=True, timeout=120)
     assert unusable.returncode == 2 and "is a file, not a folder" in json.loads(unusable.stdout)["error"]
     env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data")}
-    slow = "SELECT sleepEachRow(3) FROM numbers(3) SETTINGS max_block_size = 1"  # 9 s holding the warehouse
+    slow = "SELECT sleepEachRow(3) FROM numbers(60) SETTINGS max_block_size = 1"  # 3 min holding the warehouse
     first = subprocess.Popen([sys.executable, "-m", "app.cli.main", "sql", slow], cwd=PROJECT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:  # two abi sql at once: the second names the first
-        lock = tmp_path / "data" / ".abi.lock"
-        for _ in range(600):
-            if f"process {first.pid}," in (lock.read_text() if lock.exists() else ""):
-                break
-            time.sleep(0.05)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:  # two abi sql at once: the second names the first (however long a loaded machine takes to start it)
+        lock, deadline = tmp_path / "data" / ".abi.lock", time.monotonic() + 120
+        while f"process {first.pid}," not in (lock.read_text() if lock.exists() else ""):
+            assert first.poll() is None and time.monotonic() < deadline, "the first abi sql never held the warehouse"
+            time.sleep(0.05)  # polling interval
         second = abi(tmp_path, "sql", "SELECT 1")
         assert second.returncode == 3 and f"(process {first.pid}, abi sql, since " in second.stderr, second.stderr
     finally:
+        first.kill()  # it has held the warehouse long enough
         first.wait(timeout=120)

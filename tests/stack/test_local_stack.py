@@ -99,19 +99,18 @@ def test_reset_and_dev_are_refused_while_moose_runs_on_the_stack(stack: StackCon
 def _consume_in_group(cfg: StackConfig, env: dict[str, str], topic: str) -> subprocess.CompletedProcess[str]:
     """Produce one message, then read it back as a member of a consumer group (what a stream transform does)."""
     script = textwrap.dedent(f"""
+        import time
         import kafka
         from kafka import KafkaConsumer, KafkaProducer
         print(kafka.__version__)
         producer = KafkaProducer(bootstrap_servers="127.0.0.1:{cfg.kafka_port}")
-        producer.send("{topic}", b"hello").get(timeout=10)
+        producer.send("{topic}", b"hello").get(timeout=60)
         producer.close()
         consumer = KafkaConsumer("{topic}", bootstrap_servers="127.0.0.1:{cfg.kafka_port}", group_id="g-{topic}",
                                  auto_offset_reset="earliest", enable_auto_commit=False)
-        values = []
-        for _ in range(20):
+        values, deadline = [], time.monotonic() + 60  # a group join takes seconds, more on a loaded machine
+        while not values and time.monotonic() < deadline:
             values += [m.value for batch in consumer.poll(timeout_ms=1000).values() for m in batch]
-            if values:
-                break
         consumer.close()
         print(values)
     """)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import date
 
 import pytest
@@ -16,6 +17,7 @@ from workflowtest import add_connector, cost_details, fast_retry, quiet_quality
 from app.connectors.service import ConnectorService
 from app.workflows.types import DAILY, DailyInput, quality_periods
 
+RETRIES_SEEN_S = 120.0
 WRONG_SECRET = "WORKFLOW_TEST_WRONG_SECRET"
 
 
@@ -79,11 +81,12 @@ def test_a_month_being_retried_shows_its_attempts_and_last_failure(runtime, fake
         try:
             async with worker(env.client, runtime):
                 handle = await env.client.start_workflow(BACKFILL, inp, id="retrying", task_queue=TASK_QUEUE)
-                for _ in range(300):
+                deadline = time.monotonic() + RETRIES_SEEN_S
+                while time.monotonic() < deadline:
                     seen = await describe(env.client, "retrying")
                     if seen["pending"] and seen["pending"][0]["attempt"] >= 3:
                         break
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(0.1)  # polling interval
                 await handle.cancel()
                 return seen
         finally:
