@@ -11,6 +11,7 @@ import sys
 import textwrap
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -134,10 +135,10 @@ def test_moose_lib_default_client_cannot_join_groups_on_tansu(stack: StackConfig
 
 
 def test_up_refuses_busy_ports_and_leaves_nothing_running(tmp_path: Path) -> None:
-    cfg = stack_config(tmp_path / "busy")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", cfg.kafka_port))
+        sock.bind(("127.0.0.1", 0))  # the busy port, held from the start (a port found free could be taken first)
         sock.listen()
+        cfg = replace(stack_config(tmp_path / "busy"), kafka_port=sock.getsockname()[1])
         with pytest.raises(local.StackError, match=str(cfg.kafka_port)):
             local.up(cfg)
     assert local.load_state(cfg) == {}
