@@ -37,7 +37,9 @@ def last(column: str) -> str:
 
 
 def fast_retry(**overrides: Any) -> RetrySettings:
-    """Retries that do not make tests wait: 0.1 s first backoff, capped at 0.5 s."""
+    """Retries that do not make tests wait: 0.1 s first backoff, capped at 0.5 s. The heartbeat timeout stays 10 s:
+    the SDK sends heartbeats at most every 0.8 of it, and a shorter one leaves a loaded machine too little slack (an
+    attempt timed out runs again while the first one still finishes its month)."""
     values = {"initial_interval_s": 0.1, "max_interval_s": 0.5, "max_attempts": 5, "start_to_close_s": 300,
               "heartbeat_s": 10, "throttle_delay_s": 0.2, **overrides}
     return RetrySettings(**values)

@@ -52,7 +52,7 @@ async def scenario(tmp_path: Path, env_vars: dict[str, str], months: list[str]) 
         first = WorkerProcess(target(env), env_vars, tmp_path / "worker-1.log").start()
         wid = f"test-backfill-{uuid.uuid4().hex[:8]}"
         inp = BackfillInput("azure", months[0], months[-1], max_parallel=2,
-                            retry=fast_retry(heartbeat_s=2), quality=quiet_quality())
+                            retry=fast_retry(), quality=quiet_quality())
         handle = await env.client.start_workflow(BACKFILL, inp, id=wid, task_queue=TASK_QUEUE, result_type=RunReport)
 
         async def enough() -> bool:
