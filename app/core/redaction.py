@@ -19,8 +19,10 @@ CREDENTIAL_QUERY = re.compile(
 USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*):[^\s\"'<>]*@")
 """The password of a URL's user info (``http://user:password@host``), up to the last ``@``: a password may hold an
 ``@`` or a ``/`` that was not percent-encoded."""
-AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9\-._~+/]{8,}=*")
-"""An ``Authorization`` header's credential, as a server quoting the request back writes it."""
+AUTHORIZATION = re.compile(r"(?i)\b(bearer|basic)(\s+)(?!(?-i:[A-Z]?[a-z]+)(?:[\s\"'<>,;:)\]]|\.(?:\s|$)|$))"
+                           r"[A-Za-z0-9\-._~+/]{8,}=*")
+"""An ``Authorization`` header's credential, as a server quoting the request back writes it; not a word that follows
+"basic" or "bearer" in a sentence ("Basic authentication failed")."""
 SIGV4 = re.compile(r"(?i)\b(signature[=:]\s*)[0-9a-f]{64}\b")
 """An AWS Signature Version 4 as botocore's debug lines write it: in the ``Authorization`` header it sends
 (``…, Signature=<hex>``) and on its own (``Signature:\\n<hex>``)."""
@@ -30,14 +32,24 @@ JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
 
 RULES = ((CREDENTIAL_QUERY, rf"\1{REDACTED}"), (USERINFO, rf"\1:{REDACTED}@"), (AUTHORIZATION, rf"\1\2{REDACTED}"),
          (SIGV4, rf"\1{REDACTED}"), (JWT, REDACTED))
-"""Each pattern and its replacement, in order; a replacement's ``\\1`` reads the same in Python and ClickHouse."""
+"""Each pattern and its replacement, in order."""
+NAME_RULES = tuple(rule for rule in RULES if rule[0] is not AUTHORIZATION)
+"""The rules for a name (a file's, a batch id): credentials of a shape of their own (a URL's, a signature, a token).
+A header's words would mask part of a name ("exports/Basic Subscription-2026-01.csv" → "exports/Basic REDACTED"),
+and two files would become one. RE2 runs them too (``stream_sql.redacted``): a replacement's ``\\1`` reads the same
+in Python and ClickHouse."""
 
 
-def redact_text(text: str) -> str:
+def redact_text(text: str, rules: tuple[tuple[re.Pattern[str], str], ...] = RULES) -> str:
     """``text`` with every credential it carries masked (see the module's doc)."""
-    for pattern, replacement in RULES:
+    for pattern, replacement in rules:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact_name(name: str) -> str:
+    """A name (a file's, a batch id) with the credentials it carries masked, and nothing else (``NAME_RULES``)."""
+    return redact_text(name, NAME_RULES)
 
 
 def holds_credentials(text: str) -> bool:

@@ -16,7 +16,7 @@ from moose_lib import DeadLetterModel
 from pydantic import AliasGenerator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from app.core.redaction import redact_text
+from app.core.redaction import redact_name, redact_text
 from app.ingest.stream_sql import STREAM_INGESTION_ID
 from app.models.ingestion import QuarantinedRow
 
@@ -62,8 +62,8 @@ def quarantine_row(letter: DeadLetterModel, fmt: str, table: str) -> Quarantined
     record = letter.original_record if isinstance(letter.original_record, dict) else {}
     failed_at = letter.failed_at if letter.failed_at.tzinfo else letter.failed_at.replace(tzinfo=UTC)
     return QuarantinedRow(
-        ingestion_id=redact_text(str(record.get("x_IngestionId") or STREAM_INGESTION_ID)),
-        source_file=redact_text(str(record.get("x_SourceFile") or f"{STREAM_INGESTION_ID}/{table}")),
+        ingestion_id=redact_name(str(record.get("x_IngestionId") or STREAM_INGESTION_ID)),
+        source_file=redact_name(str(record.get("x_SourceFile") or f"{STREAM_INGESTION_ID}/{table}")),
         source_row=_row_number(record.get("x_SourceRow")),
         source_format=fmt,
         reasons=[redact_text(f"{letter.source} {letter.error_type}: {letter.error_message}")],

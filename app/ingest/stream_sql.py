@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.core import mapping
 from app.core.conventions import NATIVE_DAY_FIRST, Conventions, normalized, typed_columns
-from app.core.redaction import RULES
+from app.core.redaction import NAME_RULES
 from app.core.relation import text_value
 from app.core.warehouse import SESSION_SETTINGS, quote
 from app.ingest.raw import SOURCE_COLUMNS
@@ -26,7 +26,7 @@ DAY_FIRST = "^(1[3-9]|2[0-9]|3[01])[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 MONTH_FIRST = "^[0-9]{1,2}[/.-](1[3-9]|2[0-9]|3[01])[/.-][0-9]{2,4}"
 """A short date whose first (second) number is over 12: its row's dates are written day (month) first."""
 LINEAGE_TEXT = ("x_SourceFile", "x_SourceDataset", "x_IngestionId")
-"""Lineage a client writes as text: stored with its credentials masked (``redaction.RULES``)."""
+"""Lineage a client writes as text: stored with its credentials masked (``redaction.NAME_RULES``)."""
 NOT_CONTENT = ("x_SourceFile", "x_SourceRow", "x_IngestionId", "x_IngestedAt")
 """What a FOCUS row's content leaves out: its identity, and when and in which batch it came."""
 ROW_KEY = 9007199254740991
@@ -48,8 +48,8 @@ def _dataset(fmt: str) -> str:
 
 
 def redacted(expr: str) -> str:
-    """``expr`` (a string) with what ``redaction.redact_text`` masks masked: the same patterns, run by RE2."""
-    for pattern, replacement in RULES:
+    """``expr`` (a name) with what ``redaction.redact_name`` masks masked: the same patterns, run by RE2."""
+    for pattern, replacement in NAME_RULES:
         expr = f"replaceRegexpAll({expr}, {quote(pattern.pattern)}, {quote(replacement)})"
     return expr
 

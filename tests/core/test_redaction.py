@@ -52,5 +52,13 @@ def test_credentials_are_masked_in_log_lines_and_the_context_stays():
 def test_text_without_credentials_is_left_alone():
     for text in ("https://127.0.0.1:8123/ answered 516", "the bearer token never went there",
                  "s3://billing/azure/2026-10/part_0.csv", "downloading blob actualcost_202610_part0000.csv: HTTP 403",
-                 "http://user@host:9000/bucket"):
+                 "http://user@host:9000/bucket", "Basic authentication failed for user x",
+                 "bearer authorization required.", "answered 401: Bearer Authentication required"):
         assert redact_text(text) == text
+
+
+def test_an_authorization_credential_is_masked_whatever_its_shape():
+    for text, masked in (("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic REDACTED"),
+                         ("sent Bearer abcdefghijk.lmn", "sent Bearer REDACTED"),
+                         ("(Basic abcdefghij+kl==)", "(Basic REDACTED)"), ("Bearer abcdefghijKL", "Bearer REDACTED")):
+        assert redact_text(text) == masked, text
