@@ -1,7 +1,8 @@
 """Credentials a text may carry whoever wrote it (a library's error, a server's answer, a traceback), masked.
 
 What is masked: a URL's password (``scheme://user:PASSWORD@host``), query values that are credentials (a SAS URL's
-``sig``, an S3 presigned URL's ``X-Amz-Signature`` and ``X-Amz-Security-Token``, OAuth codes and tokens), the
+``sig``, an S3 presigned URL's ``X-Amz-Signature`` and ``X-Amz-Security-Token``, OAuth codes and tokens; also
+URL-encoded or JSON-escaped), a storage connection string's ``AccountKey``, a ``SharedKey`` signature, the
 signature of an S3 request's ``Authorization`` header (botocore's debug lines), and ``Bearer``/``Basic`` credentials
 or JSON Web Tokens quoted back by a server. The rest (host, path, file name, HTTP status) stays, so a message keeps
 saying what failed where.
@@ -12,10 +13,17 @@ from __future__ import annotations
 import re
 
 REDACTED = "REDACTED"
-CREDENTIAL_QUERY = re.compile(
-    r"(?i)([?&;](?:sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|code|client_secret|"
-    r"access_token|refresh_token|id_token|api_key|apikey|password)=)[^&\s\"'<>]+")
-"""Query values that are credentials: a SAS URL's ``sig`` (a library's debug line prints whole URLs), a token."""
+CREDENTIAL_NAMES = (r"(?:sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|code|client_secret|"
+                    r"access_token|refresh_token|id_token|api_key|apikey|password|accountkey|sharedaccesskey)")
+CREDENTIAL_QUERY = re.compile(rf"(?i)((?:^|[?&;]|\\u0026){CREDENTIAL_NAMES}=)[^&;\s\"'<>\\]+")
+"""Query values that are credentials: a SAS URL's ``sig`` (a library's debug line prints whole URLs; a SAS token
+alone starts with one), a token, a storage connection string's ``AccountKey``; also JSON-escaped (``\\u0026sig=``,
+as .NET and Go write a URL in JSON)."""
+ENCODED_QUERY = re.compile(rf"(?i)((?:%26|%3F){CREDENTIAL_NAMES}%3D)"
+                           r"(?:[^%&\s\"'<>]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+")
+"""The same in a URL-encoded URL (a link carried as a query value: ``…%26sig%3D…``), up to its next ``%26``."""
+SHARED_KEY = re.compile(r"(?i)\b(sharedkey(?:lite)?\s+[^\s:]+:)[A-Za-z0-9+/]{16,}=*")
+"""An Azure Storage ``SharedKey account:signature`` authorization."""
 USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:\"'<>]*):[^\s\"'<>]*@")
 """The password of a URL's user info (``http://user:password@host``), up to the last ``@``: a password may hold an
 ``@`` or a ``/`` that was not percent-encoded."""
@@ -30,7 +38,8 @@ JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
 """A JSON Web Token (an Entra ID access token) anywhere in the text."""
 
 
-RULES = ((CREDENTIAL_QUERY, rf"\1{REDACTED}"), (USERINFO, rf"\1:{REDACTED}@"), (AUTHORIZATION, rf"\1\2{REDACTED}"),
+RULES = ((CREDENTIAL_QUERY, rf"\1{REDACTED}"), (ENCODED_QUERY, rf"\1{REDACTED}"), (SHARED_KEY, rf"\1{REDACTED}"),
+         (USERINFO, rf"\1:{REDACTED}@"), (AUTHORIZATION, rf"\1\2{REDACTED}"),
          (SIGV4, rf"\1{REDACTED}"), (JWT, REDACTED))
 """Each pattern and its replacement, in order."""
 NAME_RULES = tuple(rule for rule in RULES if rule[0] is not AUTHORIZATION)

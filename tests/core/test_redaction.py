@@ -57,6 +57,22 @@ def test_text_without_credentials_is_left_alone():
         assert redact_text(text) == text
 
 
+def test_a_credential_is_masked_however_its_url_is_written():
+    for text, masked in (
+            ("link https%3A%2F%2Fa.blob.core.windows.net%2Fx.csv%3Fsv%3D2022%26sig%3DAbC%252Bd%253D%26se%3D2026 gone",
+             "link https%3A%2F%2Fa.blob.core.windows.net%2Fx.csv%3Fsv%3D2022%26sig%3DREDACTED%26se%3D2026 gone"),
+            ('{"blobLink": "https://a.blob.core.windows.net/c/x.csv?sv=2022\\u0026sig=AbC%2Bd%3D\\u0026se=2026"}',
+             '{"blobLink": "https://a.blob.core.windows.net/c/x.csv?sv=2022\\u0026sig=REDACTED\\u0026se=2026"}'),
+            ("sig=AbCd%3D&se=2026-12-31", "sig=REDACTED&se=2026-12-31"),
+            ("DefaultEndpointsProtocol=https;AccountName=abi;AccountKey=Zm9vYmFy+/==;EndpointSuffix=core.windows.net",
+             "DefaultEndpointsProtocol=https;AccountName=abi;AccountKey=REDACTED;EndpointSuffix=core.windows.net"),
+            ("Authorization: SharedKey abi:ctzMq410TV3wS7upTBcunJTDLEJwMAZuFPfr0mrrA08=",
+             "Authorization: SharedKey abi:REDACTED")):
+        assert redact_text(text) == masked, text
+    assert redact_text("exit code=1 after 3 s; the signature of the file is fine") == (
+        "exit code=1 after 3 s; the signature of the file is fine")  # words, not query values
+
+
 def test_an_authorization_credential_is_masked_whatever_its_shape():
     for text, masked in (("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic REDACTED"),
                          ("sent Bearer abcdefghijk.lmn", "sent Bearer REDACTED"),

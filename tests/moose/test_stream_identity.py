@@ -87,7 +87,9 @@ def test_a_posted_files_credentials_are_masked_and_it_stays_one_file(stream_wh: 
 
 def test_the_stream_masks_what_redact_name_masks(stream_wh: EmbeddedWarehouse) -> None:
     texts = ["http://minio:Pa55w/rd@s3.local:9000/billing?list-type=2", JWT, SAS.format("c2VjcmV0MQ%3D"),
-             PRESIGNED.format("0a1b2c3d"), "plain.csv", "ingest-api/x", "exports/Basic Subscription-2026-01.csv"]
+             PRESIGNED.format("0a1b2c3d"), "plain.csv", "ingest-api/x", "exports/Basic Subscription-2026-01.csv",
+             "x.csv%3Fsv%3D2022%26sig%3DAbC%252Bd%253D%26se%3D2026", "x.csv?sv=2022\\u0026sig=AbC%2Bd\\u0026se=1",
+             "sig=AbC&se=1", "AccountName=abi;AccountKey=Zm9v+/==;EndpointSuffix=x", "SharedKey abi:" + "A" * 40]
     for text in texts:
         assert stream_wh.scalar(f"SELECT {stream_sql.redacted(quote(text))}") == redact_name(text), text
 
