@@ -302,7 +302,7 @@ FROM
         -- "1 Year", "1.5 Years", "36 Months"; none when it says none of these. Without a Term (a trimmed export), the
         -- term the reservation's order or product names ("Reserved VM Instance; Standard_B1s; UK South; 3 Years").
         upper(replaceAll(if(trimBoth(ifNull(Term, '')) != '', Term, extract(concat(ifNull(ProductOrderName, ''), ';',
-              ifNull(ProductName, '')), '(?i)[;,]\\s*([0-9]+(?:\\.[0-9]+)?\\s*(?:years?|months?))\\s*(?:[;,]|$)')), ' ', '')) AS term_text,
+              ifNull(ProductName, '')), '(?i)(?:^|[;,\\s])([0-9]+(?:\\.[0-9]+)?\\s*(?:years?|months?))(?:[;,\\s]|$)')), ' ', '')) AS term_text,
         multiIf(match(term_text, '^P([0-9]+Y)?([0-9]+M)?([0-9]+D)?$') AND term_text != 'P',
                 toUInt32OrZero(extract(term_text, '([0-9]+)Y')) * 12 + toUInt32OrZero(extract(term_text, '([0-9]+)M')),
                 match(term_text, '^[0-9]+(\\.[0-9]+)?(MONTHS?)?$'), toUInt32(round(toFloat64OrZero(extract(term_text, '^[0-9.]+')))),

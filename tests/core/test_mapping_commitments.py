@@ -152,6 +152,7 @@ def test_a_reservation_purchase_counts_the_hours_it_buys(wh, tmp_path, frequency
 @pytest.mark.parametrize(("names", "hours"), [
     ({"ProductOrderName": "Reserved VM Instance; Standard_B1s; UK South; 3 Years"}, "26304"),
     ({"ProductOrderName": "", "ProductName": "Reserved VM Instance, Standard_D2s_v3, US East, 1 Year"}, "8784"),
+    ({"ProductOrderName": "VM RI 3 Years"}, "26304"),
     ({"ProductOrderName": "RI order 2023", "ProductName": "Reserved VM Instance, Standard_D2s_v3"}, "1"),
 ])
 def test_a_purchase_without_a_term_counts_the_term_its_names_give(wh, tmp_path, names, hours):
