@@ -66,10 +66,10 @@ def _pipeline(fmt: str, name: str, model: type[BaseModel]) -> SourcePipeline:
     dlq.add_transform(quarantine_stream, to_quarantine(fmt, name, model))
     raw = pipeline.get_table()
     to_focus = MaterializedView[FocusCost](MaterializedViewOptions(
-        select_statement=stream_sql.focus_select(fmt, name), select_tables=[raw],
+        select_statement=stream_sql.focus_select(fmt, name), select_tables=[raw, focus_cost],
         materialized_view_name=f"{name}_to_focus"), target_table=focus_cost)
     to_quarantine_mv = MaterializedView[QuarantinedRow](MaterializedViewOptions(
-        select_statement=stream_sql.quarantine_select(fmt, name), select_tables=[raw],
+        select_statement=stream_sql.quarantine_select(fmt, name), select_tables=[raw, focus_cost, focus_quarantine],
         materialized_view_name=f"{name}_to_quarantine"), target_table=focus_quarantine)
     lookups.pushes_data_to += [to_focus, to_quarantine_mv]
     return SourcePipeline(fmt, pipeline, to_focus, to_quarantine_mv)
