@@ -158,12 +158,10 @@ def focus_select(fmt: str, table: str) -> str:
             f"LIMIT 1 BY x_SourceFile, x_SourceRow\n{settings_clause()}")
 
 
-def _conflict(fmt: str, table: str) -> str:
+def _conflict(table: str) -> str:
     """Whether a valid row is not the one its identity keeps: another content is held (``focus_cost``), or else
-    another content of it posted with it is kept (``focus_select``'s choice, ``_kept``). Only the held rows of the
-    posted identities are hashed (not every row of their files: a stream's default file holds all its rows)."""
-    held = (f"FROM {FOCUS_TABLE} WHERE (x_SourceFile, x_SourceRow) IN "
-            f"(SELECT _source_file, _posted_row FROM {relation(fmt, table)})")
+    another content of it posted with it is kept (``focus_select``'s choice, ``_kept``)."""
+    held = f"FROM {FOCUS_TABLE} WHERE x_SourceFile IN {_posted_files(table)}"
     return (f"empty(_reasons) AND if((source_file, source_row) IN (SELECT x_SourceFile, x_SourceRow {held}),\n"
             f"    (source_file, source_row, _content) NOT IN (SELECT x_SourceFile, x_SourceRow, {focus_content()} "
             f"{held}),\n    _content != _kept)")
@@ -197,7 +195,7 @@ def quarantine_select(fmt: str, table: str) -> str:
     return (
         "SELECT ingestion_id, source_file, source_row, source_format,\n"
         f"       if(empty(_reasons), {conflict}, _reasons) AS reasons, raw_row, quarantined_at\n"
-        f"FROM (SELECT * FROM (\n{_quarantined(fmt, table)}\n)\nWHERE notEmpty(_reasons) OR {_conflict(fmt, table)})\n"
+        f"FROM (SELECT * FROM (\n{_quarantined(fmt, table)}\n)\nWHERE notEmpty(_reasons) OR {_conflict(table)})\n"
         f"WHERE (source_file, source_row, _posted_content) NOT IN {held}\n"
         "ORDER BY ingestion_id, raw_row\n"
         "LIMIT 1 BY source_file, source_row, _posted_content\n"
