@@ -59,6 +59,6 @@ def _warning(row: dict) -> str:
     missing = [f"the {bought.normalize():f} {row['currency']} of commitment purchases (reservations, savings plans)"
                if bought else "", f"the cost of the usage they cover ({row['covered']} rows at 0 in actual data)"
                if int(row["covered"]) else ""]
-    return (f"{row['file']}: billing month {row['month']} holds actual cost only (no amortized data of its billing "
-            f"account): EffectiveCost leaves out {' and '.join(m for m in missing if m)}; BilledCost is complete. "
+    return (f"{row['file']}: billing month {row['month']} holds actual cost only (days of subscriptions no amortized "
+            f"data covers): EffectiveCost leaves out {' and '.join(m for m in missing if m)}; BilledCost is complete. "
             "Load the month's amortized export too (EffectiveCost then amortizes them)")
