@@ -5,13 +5,15 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import shutil
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from app.cli.opening import CommandError, existing_warehouse, publishing_warehouse
 from app.cli.streams import os_problem
-from app.core import archives, loader, summary
+from app.core import archives, loader, scratch, summary
 from app.core.files import shown_name
 from app.core.settings import SettingError
 from app.core.sql_text import code_of, engine_reading, reaches_outside, statement
@@ -156,6 +158,17 @@ class BytesRead:
         self.bar.update(max(0, min(int(payload.get("read_bytes") or 0), self.total) - self.bar.n))
 
 
+def _export_to_stdout(write: Callable[[Path], int]) -> int:
+    """``--out -``: the export written whole to a scratch file (checked like any export), then copied to standard
+    output; its row count."""
+    with scratch.temporary("export") as folder:
+        rows = write(folder / "focus")
+        with open(folder / "focus", "rb") as exported:
+            shutil.copyfileobj(exported, sys.stdout.buffer, 1 << 20)
+    sys.stdout.buffer.flush()
+    return rows
+
+
 def export(args) -> int:
     from app.core.export import export as run_export
 
@@ -166,12 +179,17 @@ def export(args) -> int:
     wh = existing_warehouse()
     try:
         loader.ensure_schema(wh)
-        rows = run_export(wh, args.format, out, args.billing_period)
+        if args.out == "-":
+            rows = _export_to_stdout(lambda part: run_export(wh, args.format, part, args.billing_period))
+        else:
+            rows = run_export(wh, args.format, out, args.billing_period)
+    except BrokenPipeError:  # abi export --out - | head: the reader went away
+        raise
     except (OSError, WarehouseError) as exc:
         raise CommandError(f"cannot write {shown_name(out)}: {(str(exc) or repr(exc)).splitlines()[0]}") from exc
     finally:
         wh.close()
-    print(f"exported {rows} rows to {args.out}", file=sys.stderr)
+    print(f"exported {rows} rows to {'standard output' if args.out == '-' else args.out}", file=sys.stderr)
     if not rows:
         period = f" of billing period {args.billing_period}" if args.billing_period else ""
         print(f"abi: the warehouse holds no FOCUS rows{period} (abi ingest loads them; abi sql \"SELECT DISTINCT "

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_ingest(sub)
     export = sub.add_parser("export", help="write the FOCUS 1.2 dataset")
     export.add_argument("--format", choices=["parquet", "csv"], required=True)
-    export.add_argument("--out", required=True)
+    export.add_argument("--out", required=True, help="the file to write (- : standard output)")
     export.add_argument("--billing-period", help="YYYY-MM")
     export.set_defaults(run=commands.export)
 

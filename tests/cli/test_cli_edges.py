@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from abitest import PROJECT
 from test_abi_cli import abi, demo_dir  # noqa: F401  (the fixture)
@@ -61,6 +63,29 @@ def test_export_writes_through_a_link_and_refuses_pipes_and_devices(tmp_path, de
         with pytest.raises(OSError, match=f"{device} is {kind}, not a regular file"):
             with written_whole(Path(device)):  # refused before anything is written (a regression renames nothing)
                 raise AssertionError("not refused")
+
+
+def test_export_to_standard_output_writes_the_same_rows_and_leaves_nothing_behind(tmp_path, demo_dir):  # noqa: F811
+    env = {**os.environ, "ABI_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(tmp_path)}
+    env.pop("ABI_CLICKHOUSE_URL", None)
+
+    def export(fmt: str, out: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "app.cli.main", "export", "--format", fmt, "--out", out],
+                              cwd=PROJECT, env=env, capture_output=True, timeout=300, **kwargs)
+
+    assert export("csv", str(tmp_path / "focus.csv")).returncode == 0
+    csv = export("csv", "-")
+    assert csv.returncode == 0 and b"rows to standard output" in csv.stderr, csv.stderr
+    assert sorted(csv.stdout.splitlines()) == sorted((tmp_path / "focus.csv").read_bytes().splitlines())
+    parquet = export("parquet", "-")
+    assert parquet.returncode == 0, parquet.stderr
+    assert pq.read_table(io.BytesIO(parquet.stdout)).num_rows == len(csv.stdout.splitlines()) - 1
+    reader = subprocess.Popen([sys.executable, "-m", "app.cli.main", "export", "--format", "csv", "--out", "-"],
+                              cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout.readline().startswith(b'"AvailabilityZone"')
+    reader.stdout.close()  # as `| head` does
+    assert reader.wait(timeout=120) in (0, 141) and b"Traceback" not in reader.stderr.read()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("abi-export-")]
 
 
 def test_a_file_named_in_another_encoding_is_refused_alone(tmp_path, demo_dir):  # noqa: F811
