@@ -87,8 +87,9 @@ SELECT
     if(is_commitment_purchase, toDecimal128(0, 18), cost_pricing) AS PricingCurrencyEffectiveCost,
     if(focus_block = 1, list_price,
        accurateCastOrNull(toDecimal256(list_price, 36) / nullIf(focus_block, 0), 'Decimal(38, 18)')) AS PricingCurrencyListUnitPrice,
-    focus_quantity AS PricingQuantity,
-    if(quantity IS NULL, NULL, focus_unit) AS PricingUnit,
+    -- FOCUS 1.2: a tax row has no pricing quantity (nor unit), whatever Quantity the file writes (0 or 1).
+    if(charge_category = 'Tax', NULL, focus_quantity) AS PricingQuantity,
+    if(quantity IS NULL OR charge_category = 'Tax', NULL, focus_unit) AS PricingUnit,
     'Microsoft' AS ProviderName,
     coalesce(PublisherName, 'Microsoft') AS PublisherName,
     if(region_known, nullIf(dictGet('{dictionary_regions}', 'region_id', tuple(location_key)), ''),

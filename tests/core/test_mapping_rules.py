@@ -71,6 +71,15 @@ def test_pricing_category(wh, tmp_path, model, charge_type, pricing):
     assert row["PricingCategory"] == pricing
 
 
+@pytest.mark.parametrize("quantity", ["0", "1", ""])
+def test_a_tax_row_has_no_pricing_quantity_or_unit(wh, tmp_path, quantity):
+    """FOCUS 1.2 PricingQuantity: 'MUST be null when ChargeCategory is "Tax"' (PricingUnit null with it)."""
+    row = mapped(wh, tmp_path, "PricingQuantity, PricingUnit, PricingCategory, BilledCost", ChargeType="Tax",
+                 PricingModel="", Frequency="OneTime", Quantity=quantity, UnitOfMeasure="", UnitPrice="",
+                 PayGPrice="", EffectivePrice="", MeterCategory="", ConsumedService="")
+    assert row == {"PricingQuantity": None, "PricingUnit": None, "PricingCategory": None, "BilledCost": "3"}
+
+
 @pytest.mark.parametrize(("frequency", "expected"), [("OneTime", "One-Time"), ("Recurring", "Recurring"),
                                                      ("UsageBased", "Usage-Based")])
 def test_charge_frequency(wh, tmp_path, frequency, expected):
