@@ -67,6 +67,13 @@ KNOWN_VALIDATOR_BUGS: dict[str, tuple[str, str]] = {
         "CommitmentDiscountId IS NULL, the opposite of its text, so it contradicts CommitmentDiscountStatus-C-003-C "
         "on every row without a commitment discount (FOCUS_Spec issue #2393)",
         "CommitmentDiscountStatus IS NULL AND CommitmentDiscountId IS NOT NULL AND ChargeCategory = 'Usage'"),
+    "EffectiveCost-C-005-C": (
+        "the 1.2 model keeps only 'ChargeCategory is Purchase' of 'when ChargeCategory is \"Purchase\" and the "
+        "purchase is intended to cover future eligible charges', so it wants EffectiveCost 0 on every purchase: a "
+        "Marketplace SaaS plan's monthly fee too, which covers no later charge (Microsoft's FocusCost exports keep "
+        "its cost as EffectiveCost, as ABI does)",
+        "ChargeCategory = 'Purchase' AND (CommitmentDiscountId IS NOT NULL OR CommitmentDiscountCategory IS NOT NULL) "
+        "AND EffectiveCost != 0"),
 }
 """Rule id → (why the validator's verdict is wrong, the violating rows of the rule as its text states it)."""
 
