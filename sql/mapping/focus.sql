@@ -261,9 +261,10 @@ FROM
                  accurateCastOrNull(toDecimal256(contracted_cost, 36) / nullIf(pricing_quantity, 0), 'Decimal(38, 18)'), NULL)) AS contracted_unit_price,
         -- A file without ContractedCost (FOCUS 0.5, some providers' purchase rows) gets ContractedUnitPrice x
         -- PricingQuantity, else what a purchase was billed and other rows' effective cost (Microsoft's own rule).
-        -- Microsoft's exports carry some ContractedCost values that are not ContractedUnitPrice × PricingQuantity.
+        -- Microsoft's exports carry some ContractedCost values that are not ContractedUnitPrice × PricingQuantity
+        -- (a correction's may not be: FOCUS lets it "address PricingQuantity or any cost discrepancies independently").
         if(microsoft AND pricing_quantity IS NOT NULL AND x_PricingBlockSize IS NOT NULL
-               AND given_contracted_unit_price IS NOT NULL,
+               AND given_contracted_unit_price IS NOT NULL AND ifNull(ChargeClass, '') != 'Correction',
            accurateCastOrNull(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, 'Decimal(38, 18)'), NULL) AS microsoft_contracted,
         coalesce(if(abs(toDecimal256(ifNull(toDecimal128OrNull(ContractedCost, 18), microsoft_contracted), 18)
                         - toDecimal256(microsoft_contracted, 18)) >= toDecimal256('0.0001', 18),

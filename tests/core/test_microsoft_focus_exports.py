@@ -52,6 +52,17 @@ def test_a_contracted_cost_that_is_not_price_times_quantity_is_recomputed(wh, tm
     assert _load(wh, tmp_path, "ContractedCost", ContractedCost="1.2") == {"ContractedCost": "0.8"}
 
 
+def test_a_correction_keeps_its_contracted_cost(wh, tmp_path):
+    # FOCUS 1.1+ ContractedCost: price x quantity "except in cases of ChargeClass "Correction", which may address
+    # PricingQuantity or any cost discrepancies independently": a price correction (no quantity) or a partial refund
+    got = _load(wh, tmp_path, "x_SourceRow, ContractedCost, ListCost", ChargeClass="Correction", PricingQuantity="0",
+                ConsumedQuantity="0", ContractedCost="-0.5", ListCost="-0.6", BilledCost="-0.5", EffectiveCost="-0.5")
+    assert got == {"x_SourceRow": 1, "ContractedCost": "-0.5", "ListCost": "-0.6"}
+    got = _load(wh, tmp_path, "ContractedCost", ChargeClass="Correction", PricingQuantity="-2", ConsumedQuantity="-2",
+                ContractedCost="-0.15", BilledCost="-0.15", EffectiveCost="-0.15", ListCost="-0.2")
+    assert got == {"ContractedCost": "-0.15"}
+
+
 def test_inclusive_period_ends_become_exclusive(wh, tmp_path):
     got = _load(wh, tmp_path, "toString(BillingPeriodEnd) AS b, toString(ChargePeriodEnd) AS c, "
                               "toString(ChargePeriodStart) AS s", ChargePeriodEnd="2026-05-02T23:59:59Z")
