@@ -112,23 +112,23 @@ SELECT
     if(Tags IS NOT NULL AND tags_ok, tags_object, '{}') AS Tags,
     x_AccountName AS x_AccountName,
     x_AccountOwnerId AS x_AccountOwnerId,
-    toDecimal128OrNull(x_BilledCostInUsd, 18) AS x_BilledCostInUsd,
-    toDecimal128OrNull(x_BilledUnitPrice, 18) AS x_BilledUnitPrice,
-    toDecimal128OrNull(x_BillingExchangeRate, 18) AS x_BillingExchangeRate,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_BilledCostInUsd'), NULL, x_BilledCostInUsd), 18) AS x_BilledCostInUsd,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_BilledUnitPrice'), NULL, x_BilledUnitPrice), 18) AS x_BilledUnitPrice,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_BillingExchangeRate'), NULL, x_BillingExchangeRate), 18) AS x_BillingExchangeRate,
     x_BillingAccountId AS x_BillingAccountId,
     x_BillingAccountName AS x_BillingAccountName,
     x_BillingProfileId AS x_BillingProfileId,
     x_BillingProfileName AS x_BillingProfileName,
     x_ChargeType AS x_ChargeType,
-    toDecimal128OrNull(x_ContractedCostInUsd, 18) AS x_ContractedCostInUsd,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_ContractedCostInUsd'), NULL, x_ContractedCostInUsd), 18) AS x_ContractedCostInUsd,
     x_CostAllocationRuleName AS x_CostAllocationRuleName,
     x_CostCenter AS x_CostCenter,
-    if(microsoft_purchase, toDecimal128(0, 18), toDecimal128OrNull(x_EffectiveCostInUsd, 18)) AS x_EffectiveCostInUsd,
-    toDecimal128OrNull(x_EffectiveUnitPrice, 18) AS x_EffectiveUnitPrice,
+    if(microsoft_purchase, toDecimal128(0, 18), toDecimal128OrNull(if(mapContains(custom_text, 'x_EffectiveCostInUsd'), NULL, x_EffectiveCostInUsd), 18)) AS x_EffectiveCostInUsd,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_EffectiveUnitPrice'), NULL, x_EffectiveUnitPrice), 18) AS x_EffectiveUnitPrice,
     x_InvoiceSectionId AS x_InvoiceSectionId,
     x_InvoiceSectionName AS x_InvoiceSectionName,
-    toDecimal128OrNull(x_ListCostInUsd, 18) AS x_ListCostInUsd,
-    toDecimal128OrNull(x_PricingBlockSize, 18) AS x_PricingBlockSize,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_ListCostInUsd'), NULL, x_ListCostInUsd), 18) AS x_ListCostInUsd,
+    toDecimal128OrNull(if(mapContains(custom_text, 'x_PricingBlockSize'), NULL, x_PricingBlockSize), 18) AS x_PricingBlockSize,
     x_PricingModel AS x_PricingModel,
     x_PricingUnitDescription AS x_PricingUnitDescription,
     x_PublisherType AS x_PublisherType,
@@ -146,9 +146,9 @@ SELECT
     x_SkuTerm AS x_SkuTerm,
     -- Tags or SkuPriceDetails that are not a JSON object (cut short, a bare value) cost the row nothing but
     -- themselves: kept as written, and counted.
-    if(tags_ok AND sku_ok, _extra, mapUpdate(_extra, mapFilter((k, v) -> v != '', map(
-        'Tags', if(tags_ok, '', ifNull(Tags, '')), 'SkuPriceDetails', if(sku_ok, '', ifNull(SkuPriceDetails, ''))))))
-        AS x_SourceColumns,
+    mapUpdate(if(tags_ok AND sku_ok, _extra, mapUpdate(_extra, mapFilter((k, v) -> v != '', map(
+        'Tags', if(tags_ok, '', ifNull(Tags, '')), 'SkuPriceDetails', if(sku_ok, '', ifNull(SkuPriceDetails, '')))))),
+        custom_text) AS x_SourceColumns,
     _dataset AS x_SourceDataset,
     _format AS x_SourceFormat,
     _source_file AS x_SourceFile,
@@ -173,14 +173,14 @@ SELECT
         if(PricingCurrencyEffectiveCost IS NOT NULL AND (toDecimal128OrNull(PricingCurrencyEffectiveCost, 18) IS NULL OR countSubstrings(PricingCurrencyEffectiveCost, '.') > 1), concat('PricingCurrencyEffectiveCost: ', if(isFinite(ifNull(toFloat64OrNull(PricingCurrencyEffectiveCost), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PricingCurrencyEffectiveCost)), ''),
         if(PricingCurrencyListUnitPrice IS NOT NULL AND (toDecimal128OrNull(PricingCurrencyListUnitPrice, 18) IS NULL OR countSubstrings(PricingCurrencyListUnitPrice, '.') > 1), concat('PricingCurrencyListUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(PricingCurrencyListUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PricingCurrencyListUnitPrice)), ''),
         if(PricingQuantity IS NOT NULL AND (toDecimal128OrNull(PricingQuantity, 18) IS NULL OR countSubstrings(PricingQuantity, '.') > 1), concat('PricingQuantity: ', if(isFinite(ifNull(toFloat64OrNull(PricingQuantity), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(PricingQuantity)), ''),
-        if(x_BilledCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_BilledCostInUsd, 18) IS NULL OR countSubstrings(x_BilledCostInUsd, '.') > 1), concat('x_BilledCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_BilledCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BilledCostInUsd)), ''),
-        if(x_BilledUnitPrice IS NOT NULL AND (toDecimal128OrNull(x_BilledUnitPrice, 18) IS NULL OR countSubstrings(x_BilledUnitPrice, '.') > 1), concat('x_BilledUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(x_BilledUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BilledUnitPrice)), ''),
-        if(x_BillingExchangeRate IS NOT NULL AND (toDecimal128OrNull(x_BillingExchangeRate, 18) IS NULL OR countSubstrings(x_BillingExchangeRate, '.') > 1), concat('x_BillingExchangeRate: ', if(isFinite(ifNull(toFloat64OrNull(x_BillingExchangeRate), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BillingExchangeRate)), ''),
-        if(x_ContractedCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_ContractedCostInUsd, 18) IS NULL OR countSubstrings(x_ContractedCostInUsd, '.') > 1), concat('x_ContractedCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_ContractedCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_ContractedCostInUsd)), ''),
-        if(x_EffectiveCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_EffectiveCostInUsd, 18) IS NULL OR countSubstrings(x_EffectiveCostInUsd, '.') > 1), concat('x_EffectiveCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_EffectiveCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_EffectiveCostInUsd)), ''),
-        if(x_EffectiveUnitPrice IS NOT NULL AND (toDecimal128OrNull(x_EffectiveUnitPrice, 18) IS NULL OR countSubstrings(x_EffectiveUnitPrice, '.') > 1), concat('x_EffectiveUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(x_EffectiveUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_EffectiveUnitPrice)), ''),
-        if(x_ListCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_ListCostInUsd, 18) IS NULL OR countSubstrings(x_ListCostInUsd, '.') > 1), concat('x_ListCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_ListCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_ListCostInUsd)), ''),
-        if(x_PricingBlockSize IS NOT NULL AND (toDecimal128OrNull(x_PricingBlockSize, 18) IS NULL OR countSubstrings(x_PricingBlockSize, '.') > 1), concat('x_PricingBlockSize: ', if(isFinite(ifNull(toFloat64OrNull(x_PricingBlockSize), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_PricingBlockSize)), '')
+        if(microsoft AND x_BilledCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_BilledCostInUsd, 18) IS NULL OR countSubstrings(x_BilledCostInUsd, '.') > 1), concat('x_BilledCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_BilledCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BilledCostInUsd)), ''),
+        if(microsoft AND x_BilledUnitPrice IS NOT NULL AND (toDecimal128OrNull(x_BilledUnitPrice, 18) IS NULL OR countSubstrings(x_BilledUnitPrice, '.') > 1), concat('x_BilledUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(x_BilledUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BilledUnitPrice)), ''),
+        if(microsoft AND x_BillingExchangeRate IS NOT NULL AND (toDecimal128OrNull(x_BillingExchangeRate, 18) IS NULL OR countSubstrings(x_BillingExchangeRate, '.') > 1), concat('x_BillingExchangeRate: ', if(isFinite(ifNull(toFloat64OrNull(x_BillingExchangeRate), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_BillingExchangeRate)), ''),
+        if(microsoft AND x_ContractedCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_ContractedCostInUsd, 18) IS NULL OR countSubstrings(x_ContractedCostInUsd, '.') > 1), concat('x_ContractedCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_ContractedCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_ContractedCostInUsd)), ''),
+        if(microsoft AND x_EffectiveCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_EffectiveCostInUsd, 18) IS NULL OR countSubstrings(x_EffectiveCostInUsd, '.') > 1), concat('x_EffectiveCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_EffectiveCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_EffectiveCostInUsd)), ''),
+        if(microsoft AND x_EffectiveUnitPrice IS NOT NULL AND (toDecimal128OrNull(x_EffectiveUnitPrice, 18) IS NULL OR countSubstrings(x_EffectiveUnitPrice, '.') > 1), concat('x_EffectiveUnitPrice: ', if(isFinite(ifNull(toFloat64OrNull(x_EffectiveUnitPrice), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_EffectiveUnitPrice)), ''),
+        if(microsoft AND x_ListCostInUsd IS NOT NULL AND (toDecimal128OrNull(x_ListCostInUsd, 18) IS NULL OR countSubstrings(x_ListCostInUsd, '.') > 1), concat('x_ListCostInUsd: ', if(isFinite(ifNull(toFloat64OrNull(x_ListCostInUsd), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_ListCostInUsd)), ''),
+        if(microsoft AND x_PricingBlockSize IS NOT NULL AND (toDecimal128OrNull(x_PricingBlockSize, 18) IS NULL OR countSubstrings(x_PricingBlockSize, '.') > 1), concat('x_PricingBlockSize: ', if(isFinite(ifNull(toFloat64OrNull(x_PricingBlockSize), nan)), 'out of range (over 20 digits before the point)', 'not a number'), ': ', toJSONString(x_PricingBlockSize)), '')
     ])) AS _errors,
     arrayFilter(e -> e != '', [if(tags_ok, '', 'tags:not a JSON object (kept in x_SourceColumns)'),
         if(sku_ok, '', 'sku_price_details:not a JSON object (kept in x_SourceColumns)')]) AS _unmapped,
@@ -212,6 +212,10 @@ FROM
         if(RegionName IS NULL AND (microsoft OR match(lower(ifNull(ProviderName, 'microsoft')), 'microsoft|azure')),
            lower(ifNull(RegionId, '')), '\x00') AS region_key,
         microsoft AND ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL AS microsoft_purchase,
+        -- FOCUS asks only an x_ prefix of custom columns: in another provider's file, Microsoft's numeric x_ names
+        -- hold what that provider writes; a value that is no number is kept as text (x_SourceColumns), not refused.
+        mapFilter((k, v) -> NOT microsoft AND v != '' AND (toDecimal128OrNull(v, 18) IS NULL OR countSubstrings(v, '.') > 1),
+                  map('x_BilledCostInUsd', ifNull(x_BilledCostInUsd, ''), 'x_BilledUnitPrice', ifNull(x_BilledUnitPrice, ''), 'x_BillingExchangeRate', ifNull(x_BillingExchangeRate, ''), 'x_ContractedCostInUsd', ifNull(x_ContractedCostInUsd, ''), 'x_EffectiveCostInUsd', ifNull(x_EffectiveCostInUsd, ''), 'x_EffectiveUnitPrice', ifNull(x_EffectiveUnitPrice, ''), 'x_ListCostInUsd', ifNull(x_ListCostInUsd, ''), 'x_PricingBlockSize', ifNull(x_PricingBlockSize, ''))) AS custom_text,
         if(microsoft_purchase, toDecimal128(0, 18),
            if(countSubstrings(EffectiveCost, '.') > 1, NULL, toDecimal128OrNull(EffectiveCost, 18))) AS effective_cost,
         -- FOCUS 1.0-preview told used and unused commitments, refunds and credits by ChargeSubcategory; a file
@@ -274,7 +278,7 @@ FROM
                  if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost)) AS contracted_cost,
         toDecimal128OrNull(PricingQuantity, 18) AS pricing_quantity,
         PricingCurrency IS NULL OR upper(PricingCurrency) = upper(ifNull(BillingCurrency, '')) AS in_billing_currency,
-        toDecimal128OrNull(x_BillingExchangeRate, 18) AS exchange_rate,
+        toDecimal128OrNull(if(mapContains(custom_text, 'x_BillingExchangeRate'), NULL, x_BillingExchangeRate), 18) AS exchange_rate,
         dictGet('{dictionary_services_by_name}', ('service_category', 'service_subcategory'), tuple(ifNull(ServiceName, '')))
             AS known_service
     FROM {source}

@@ -100,3 +100,15 @@ def test_one_part_of_an_aws_export_loaded_alone_is_named_with_its_missing_parts(
     assert len(alone.warnings) == 1 and "without focus-export-00001.csv.gz from the same folder" in alone.warnings[0]
     both = load(wh, month / "focus-export-00001.csv.gz", month / "focus-export-00002.csv.gz")
     assert not any(f.warnings for f in both.files)
+
+
+def test_another_providers_custom_columns_named_as_microsofts_are_not_read_as_numbers(wh, tmp_path):
+    """FOCUS asks only an x_ prefix of custom columns: Microsoft's numeric x_ names in another provider's file hold
+    what that provider writes; a value that is no number costs the row nothing (kept in x_SourceColumns)."""
+    f = _load(wh, tmp_path, [{"x_BillingExchangeRate": "n/a", "x_PricingBlockSize": "1 Hour"},
+                             {"x_BillingExchangeRate": "0.9", "x_EffectiveUnitPrice": "1.2.3"}])
+    assert (f.rows_loaded, f.rows_quarantined) == (2, 0)
+    assert focus_rows(wh, "x_BillingExchangeRate AS r, x_PricingBlockSize AS b, x_EffectiveUnitPrice AS p, "
+                          "x_SourceColumns AS s") == [
+        {"r": None, "b": None, "p": None, "s": {"x_BillingExchangeRate": "n/a", "x_PricingBlockSize": "1 Hour"}},
+        {"r": "0.9", "b": None, "p": None, "s": {"x_EffectiveUnitPrice": "1.2.3"}}]
