@@ -176,7 +176,7 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
         expr = f"replaceRegexpOne({expr}, '{SPACED_DOTS_SQL}', '\\\\1.\\\\2.\\\\3')"
     if name in dates:  # a month name past the sampled rows too (a cheap test of each cell, ~0.05 µs)
         expr = named_month_sql(expr) if conventions.named_month else (
-            f"if(match({expr}, '[A-Za-z]{{3}}'), {named_month_sql(expr)}, {expr})")
+            f"if(match({expr}, '[A-Za-z]{{3}}'), {named_month_sql(expr)}, {upper_tz(expr)})")
     if name in dates and conventions.day_first not in (None, NATIVE_DAY_FIRST[source]):
         parse = "parseDateTimeBestEffortOrNull" if conventions.day_first else "parseDateTimeBestEffortUSOrNull"
         return f"ifNull(toString({parse}({expr})), {expr})"
@@ -188,6 +188,12 @@ def normalized(source: str, conventions: Conventions, name: str, expr: str) -> s
     if name in CURRENCY_COLUMNS:  # ``usd`` is USD
         return f"if(match({expr}, '^\\\\s*[A-Za-z]{{3}}\\\\s*$'), upper(trimBoth({expr})), {expr})"
     return expr
+
+
+def upper_tz(expr: str) -> str:
+    """SQL: a date-time written with RFC 3339's lower-case ``t`` or ``z`` (``2026-01-01t00:00:00z``) in upper case,
+    which the engine's parser reads; other text as written."""
+    return f"if(position({expr}, 't') > 0 OR position({expr}, 'z') > 0, upper({expr}), {expr})"
 
 
 def named_month_sql(expr: str) -> str:

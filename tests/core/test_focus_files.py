@@ -229,3 +229,17 @@ def test_a_pricing_quantity_of_zero_or_below_the_scale_leaves_implied_prices_nul
     assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 3, 0)
     got = focus_rows(wh, "ListUnitPrice, ContractedUnitPrice, toString(BilledCost) AS b")
     assert [(r["ListUnitPrice"], r["ContractedUnitPrice"], r["b"]) for r in got] == [(None, None, "0.5")] * 3
+
+
+def test_timestamps_written_with_a_lower_case_t_or_z_read_as_their_upper_case_forms(wh, tmp_path):
+    """RFC 3339 allows ``t`` and ``z``: such a row is a date-time like any other, not a quarantined one."""
+    row = {"BillingAccountId": "b1", "BillingCurrency": "USD", "BillingPeriodStart": "2026-01-01t00:00:00z",
+           "BillingPeriodEnd": "2026-02-01T00:00:00.000z", "ChargePeriodStart": "2026-01-05 10:00:00z",
+           "ChargePeriodEnd": "2026-01-05t11:00:00Z", "ChargeCategory": "Usage", "ProviderName": "AWS",
+           "ServiceName": "Amazon EC2", "ServiceCategory": "Compute", "BilledCost": "0.5", "EffectiveCost": "0.5"}
+    f = load(wh, write_csv(tmp_path / "lower_case_stamps.csv", [*row], [row])).files[0]
+    assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 1, 0)
+    got = focus_rows(wh, "toString(BillingPeriodStart) AS bs, toString(BillingPeriodEnd) AS be, "
+                         "toString(ChargePeriodStart) AS cs, toString(ChargePeriodEnd) AS ce")
+    assert got == [{"bs": "2026-01-01 00:00:00", "be": "2026-02-01 00:00:00", "cs": "2026-01-05 10:00:00",
+                    "ce": "2026-01-05 11:00:00"}]
