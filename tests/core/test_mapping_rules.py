@@ -105,9 +105,10 @@ def test_commitment_discount_type_from_benefit_id(wh, tmp_path, benefit, kind, c
 def test_pricing_unit_block_size_and_unit_prices(wh, tmp_path, unit, block, quantity, list_price, price):
     row = mapped(wh, tmp_path, "PricingUnit, x_PricingBlockSize, PricingQuantity, ListUnitPrice, ListCost, "
                                 "ContractedUnitPrice, ContractedCost, PricingCurrencyListUnitPrice AS pl, "
-                                "PricingCurrencyContractedUnitPrice AS pc, x_BilledUnitPrice, x_EffectiveUnitPrice",
-                 UnitOfMeasure=unit)
+                                "PricingCurrencyContractedUnitPrice AS pc, x_BilledUnitPrice, x_EffectiveUnitPrice, "
+                                "ConsumedQuantity, ConsumedUnit", UnitOfMeasure=unit)
     assert row == {"PricingUnit": "Hours", "x_PricingBlockSize": block, "PricingQuantity": quantity,
+                   "ConsumedQuantity": quantity, "ConsumedUnit": "Hours",
                    "ListUnitPrice": list_price, "ListCost": "4", "ContractedUnitPrice": price, "ContractedCost": "3",
                    "pl": list_price, "pc": price, "x_BilledUnitPrice": price, "x_EffectiveUnitPrice": price}
 
@@ -147,10 +148,10 @@ def test_arm_type_and_resource_group_from_the_resource_id(wh, tmp_path, resource
 
 
 def test_mca_billing_account_is_the_billing_profile(wh, tmp_path):
-    row = mapped(wh, tmp_path, "BillingAccountId, BillingAccountType, x_BillingProfileId",
+    row = mapped(wh, tmp_path, "BillingAccountId, BillingAccountName, BillingAccountType, x_BillingProfileId",
                  BillingAccountId="abcd:efgh_2019-05-31", BillingProfileId="PROF-1", BillingProfileName="Profile")
-    assert row == {"BillingAccountId": "PROF-1", "BillingAccountType": "Billing Profile",
-                   "x_BillingProfileId": "PROF-1"}
+    assert row == {"BillingAccountId": "PROF-1", "BillingAccountName": "Profile",
+                   "BillingAccountType": "Billing Profile", "x_BillingProfileId": "PROF-1"}
 
 
 def test_unknown_lookups_fall_back_and_are_counted(wh, tmp_path):

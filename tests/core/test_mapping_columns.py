@@ -1,0 +1,81 @@
+"""Azure → FOCUS column rules the one-row tests of tests/core/test_mapping_rules.py leave open (found by mutating
+sql/mapping/azure_cost.sql): defaults where a file leaves a column empty, and the columns FOCUS 1.2 wants null on
+some rows."""
+
+from __future__ import annotations
+
+import pytest
+from test_mapping_rules import mapped
+
+RESERVATION = "/providers/Microsoft.Capacity/reservationOrders/o/reservations/r"
+CAPACITY = ("/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Compute/capacityReservationGroups/g/"
+            "capacityReservations/c")
+
+
+def test_currency_codes_written_in_lower_case_are_read_as_iso_codes(wh, tmp_path):
+    row = mapped(wh, tmp_path, "BillingCurrency, PricingCurrency", BillingCurrencyCode="eur",
+                 PricingCurrencyCode="usd", ExchangeRatePricingToBilling="0.9")
+    assert row == {"BillingCurrency": "EUR", "PricingCurrency": "USD"}
+
+
+def test_a_file_without_its_billing_period_is_billed_by_calendar_month(wh, tmp_path):
+    """FOCUS: BillingPeriodEnd is the exclusive end of the period, here the next month's first day (not 30 days)."""
+    row = mapped(wh, tmp_path, "toString(BillingPeriodStart) AS s, toString(BillingPeriodEnd) AS e",
+                 Date="10/05/2023", BillingPeriodStartDate="", BillingPeriodEndDate="")
+    assert row == {"s": "2023-10-01 00:00:00", "e": "2023-11-01 00:00:00"}
+
+
+@pytest.mark.parametrize(("charge_type", "frequency"), [("Purchase", "One-Time"), ("Usage", "Usage-Based")])
+def test_a_row_without_frequency_takes_its_charges(wh, tmp_path, charge_type, frequency):
+    row = mapped(wh, tmp_path, "ChargeFrequency", ChargeType=charge_type, Frequency="")
+    assert row == {"ChargeFrequency": frequency}
+
+
+def test_a_capacity_reservations_credit_keeps_its_id_but_has_no_status(wh, tmp_path):
+    """FOCUS 1.2: the status tells used from unused capacity on usage rows."""
+    row = mapped(wh, tmp_path, "CapacityReservationId, CapacityReservationStatus", ResourceId=CAPACITY,
+                 ChargeType="Credit", PricingModel="", CostInBillingCurrency="-3")
+    assert row == {"CapacityReservationId": CAPACITY, "CapacityReservationStatus": None}
+
+
+@pytest.mark.parametrize(("model", "ids", "category", "kind"), [
+    ("Reservation", {"ReservationId": "ri-1"}, "Usage", "Reservation"),
+    ("SavingsPlan", {"benefitId": "sp-1"}, "Spend", "Savings Plan"),
+])
+def test_a_commitment_id_without_a_resource_path_takes_its_kind_from_the_pricing_model(wh, tmp_path, model, ids,
+                                                                                        category, kind):
+    row = mapped(wh, tmp_path, "CommitmentDiscountId, CommitmentDiscountCategory, CommitmentDiscountType",
+                 "amortized", PricingModel=model, **ids)
+    assert row == {"CommitmentDiscountId": next(iter(ids.values())), "CommitmentDiscountCategory": category,
+                   "CommitmentDiscountType": kind}
+
+
+@pytest.mark.parametrize(("ids", "name"), [
+    ({"benefitId": "/providers/Microsoft.BillingBenefits/savingsPlanOrders/o/savingsPlans/s", "benefitName": "SP 1"},
+     "SP 1"),  # current exports name every commitment by benefitName
+    ({"ReservationId": RESERVATION, "ReservationName": "RI 1"}, "RI 1"),  # older ones name reservations only
+])
+def test_a_commitment_is_named_by_its_benefit_or_reservation_name(wh, tmp_path, ids, name):
+    model = "SavingsPlan" if "benefitId" in ids else "Reservation"
+    row = mapped(wh, tmp_path, "CommitmentDiscountName", "amortized", PricingModel=model, **ids)
+    assert row == {"CommitmentDiscountName": name}
+
+
+def test_a_refunded_reservation_counts_no_commitment_quantity(wh, tmp_path):
+    """Null for corrections (FOCUS 1.2 requires the quantity only where ChargeClass is not Correction): a refund
+    does not make hours eligible again."""
+    row = mapped(wh, tmp_path, "ChargeClass, CommitmentDiscountId, CommitmentDiscountQuantity, CommitmentDiscountUnit",
+                 ChargeType="Refund", PricingModel="Reservation", benefitId=RESERVATION, UnitOfMeasure="1 Hour",
+                 Frequency="OneTime", Term="12", Quantity="1", CostInBillingCurrency="-3")
+    assert row == {"ChargeClass": "Correction", "CommitmentDiscountId": RESERVATION,
+                   "CommitmentDiscountQuantity": None, "CommitmentDiscountUnit": None}
+
+
+def test_the_unused_part_of_a_commitment_consumes_nothing(wh, tmp_path):
+    """FOCUS 1.2: ConsumedQuantity and ConsumedUnit are null where the commitment's status is Unused; the row is
+    still priced."""
+    row = mapped(wh, tmp_path, "CommitmentDiscountStatus, ConsumedQuantity, ConsumedUnit, PricingQuantity, PricingUnit",
+                 "amortized", ChargeType="UnusedReservation", PricingModel="Reservation", benefitId=RESERVATION)
+    assert row == {"CommitmentDiscountStatus": "Unused", "ConsumedQuantity": None, "ConsumedUnit": None,
+                   "PricingQuantity": "20", "PricingUnit": "Hours"}
+
