@@ -60,8 +60,10 @@ SELECT
     if(is_consumption, focus_quantity, NULL) AS ConsumedQuantity,
     if(is_consumption AND quantity IS NOT NULL, focus_unit, NULL) AS ConsumedUnit,
     -- A refund returns money: its contracted and list costs take the sign of its cost (its quantity may not).
+    -- Without a unit price: what a purchase was billed (its EffectiveCost is 0), other rows' effective cost.
     coalesce(accurateCastOrNull(if(refunds, -abs(toDecimal256(unit_price_billing, 18) * quantity),
-                             toDecimal256(unit_price_billing, 18) * quantity), 'Decimal(38, 18)'), EffectiveCost) AS ContractedCost,
+                             toDecimal256(unit_price_billing, 18) * quantity), 'Decimal(38, 18)'),
+             if(charge_category = 'Purchase', BilledCost, EffectiveCost)) AS ContractedCost,
     -- Unit prices are per pricing unit: a price of a block of 1 (most meters) is itself, and the wide division is
     -- skipped (a short-circuit if: 0.3 CPU-s less a million rows).
     if(focus_block = 1, unit_price_billing,

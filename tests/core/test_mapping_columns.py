@@ -79,3 +79,17 @@ def test_the_unused_part_of_a_commitment_consumes_nothing(wh, tmp_path):
     assert row == {"CommitmentDiscountStatus": "Unused", "ConsumedQuantity": None, "ConsumedUnit": None,
                    "PricingQuantity": "20", "PricingUnit": "Hours"}
 
+
+@pytest.mark.parametrize(("charge_type", "prices", "contracted", "listed"), [
+    ("Purchase", {"PayGPrice": "0"}, "3", "3"),  # EA: purchases have no pay-as-you-go price
+    ("Purchase", {"UnitPrice": "", "PayGPrice": "", "EffectivePrice": ""}, "3", "3"),  # no price at all
+    ("Usage", {"UnitPrice": "", "PayGPrice": "", "EffectivePrice": ""}, "3", "3"),  # covered usage, amortized
+])
+def test_a_commitment_row_without_prices_contracts_and_lists_at_its_cost(wh, tmp_path, charge_type, prices,
+                                                                          contracted, listed):
+    """Without a unit price a purchase contracts and lists at what it was billed (its EffectiveCost is 0: it is
+    amortized), covered usage at its amortized cost (its BilledCost is 0), as sql/mapping/focus.sql does."""
+    row = mapped(wh, tmp_path, "BilledCost, EffectiveCost, ContractedCost, ListCost", "amortized",
+                 ChargeType=charge_type, PricingModel="Reservation", benefitId=RESERVATION, **prices)
+    assert (row["ContractedCost"], row["ListCost"]) == (contracted, listed)
+    assert row["BilledCost"] == "3" or row["EffectiveCost"] == "3"
