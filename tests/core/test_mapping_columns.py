@@ -93,3 +93,73 @@ def test_a_commitment_row_without_prices_contracts_and_lists_at_its_cost(wh, tmp
                  ChargeType=charge_type, PricingModel="Reservation", benefitId=RESERVATION, **prices)
     assert (row["ContractedCost"], row["ListCost"]) == (contracted, listed)
     assert row["BilledCost"] == "3" or row["EffectiveCost"] == "3"
+
+
+MCA = {"BillingAccountId": "abcd:efgh_2019-05-31", "BillingProfileId": "PROF-1", "BillingCurrencyCode": "EUR",
+       "PricingCurrencyCode": "USD", "ExchangeRatePricingToBilling": "0.9", "UnitOfMeasure": "1 Hour",
+       "CostInBillingCurrency": "2.7", "CostInPricingCurrency": "3"}
+
+
+def test_mca_pricing_currency_columns_stay_in_the_pricing_currency(wh, tmp_path):
+    """MCA prices in USD and bills in EUR: the PricingCurrency* columns are the file's USD prices and cost, the
+    others converted at its rate (1.5 USD × 0.9 = 1.35 EUR)."""
+    row = mapped(wh, tmp_path, "ContractedUnitPrice AS c, PricingCurrencyContractedUnitPrice AS pc, "
+                               "ListUnitPrice AS l, PricingCurrencyListUnitPrice AS pl, EffectiveCost AS e, "
+                               "PricingCurrencyEffectiveCost AS pe", "amortized", **MCA)
+    assert row == {"c": "1.35", "pc": "1.5", "l": "1.8", "pl": "2", "e": "2.7", "pe": "3"}
+
+
+def test_an_mca_commitment_purchase_has_no_effective_cost_in_either_currency(wh, tmp_path):
+    row = mapped(wh, tmp_path, "BilledCost, EffectiveCost, PricingCurrencyEffectiveCost", **MCA, ChargeType="Purchase",
+                 PricingModel="Reservation", benefitId=RESERVATION)
+    assert row == {"BilledCost": "2.7", "EffectiveCost": "0", "PricingCurrencyEffectiveCost": "0"}
+
+
+def test_a_row_without_quantity_has_no_pricing_or_consumed_unit(wh, tmp_path):
+    """FOCUS 1.2: PricingUnit and ConsumedUnit are null where their quantity is."""
+    row = mapped(wh, tmp_path, "PricingQuantity, PricingUnit, ConsumedUnit", ChargeType="Credit", PricingModel="",
+                 Quantity="", CostInBillingCurrency="-3")
+    assert row == {"PricingQuantity": None, "PricingUnit": None, "ConsumedUnit": None}
+
+
+def test_a_region_unknown_to_the_table_is_its_location_without_spaces_and_named_as_written(wh, tmp_path):
+    row = mapped(wh, tmp_path, "RegionId, RegionName", ResourceLocation="Mars North")
+    assert row == {"RegionId": "marsnorth", "RegionName": "Mars North"}
+
+
+def test_resource_name_and_sku_meter_come_from_the_resource_id_and_the_meter(wh, tmp_path):
+    """FOCUS: SkuMeter is the meter's name (Microsoft: MeterName), not the product's."""
+    row = mapped(wh, tmp_path, "ResourceName, SkuMeter", MeterId="m-1", MeterName="D2 v3",
+                 ProductName="Virtual Machines Dv3 Series - D2 v3 - US East 2")
+    assert row == {"ResourceName": "vm1", "SkuMeter": "D2 v3"}
+
+
+def test_an_mca_sku_is_its_product_id_and_keeps_its_part_number(wh, tmp_path):
+    row = mapped(wh, tmp_path, "SkuId, x_SkuPartNumber", ProductId="DZH318Z0BNXN0033", PartNumber="AAD-84351",
+                 MeterId="m-1")
+    assert row == {"SkuId": "DZH318Z0BNXN0033", "x_SkuPartNumber": "AAD-84351"}
+
+
+def test_the_resource_type_names_the_service_before_the_consumed_service(wh, tmp_path):
+    """A disk is billed through Microsoft.Compute: its ARM type makes it Managed Disks (Storage)."""
+    disk = "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Compute/disks/d1"
+    row = mapped(wh, tmp_path, "ServiceName, ServiceCategory, ServiceSubcategory", ResourceId=disk,
+                 MeterCategory="Storage")
+    assert row == {"ServiceName": "Managed Disks", "ServiceCategory": "Storage", "ServiceSubcategory": "Block Storage"}
+
+
+def test_a_charge_of_no_subscription_has_no_sub_account_type(wh, tmp_path):
+    row = mapped(wh, tmp_path, "SubAccountId, SubAccountType", ChargeType="Tax", PricingModel="", SubscriptionId="",
+                 SubscriptionName="", ResourceId="")
+    assert row == {"SubAccountId": None, "SubAccountType": None}
+
+
+def test_usd_costs_of_an_actual_covered_row_are_its_invoice(wh, tmp_path):
+    """As BilledCost (tests/core/test_mapping_rules.py): an actual row keeps the cost it carries."""
+    row = mapped(wh, tmp_path, "BilledCost, x_BilledCostInUsd", PricingModel="Reservation", benefitId=RESERVATION,
+                 CostInUsd="3.3")
+    assert row == {"BilledCost": "3", "x_BilledCostInUsd": "3.3"}
+
+
+def test_a_row_billed_in_its_pricing_currency_has_no_exchange_rate(wh, tmp_path):
+    assert mapped(wh, tmp_path, "x_BillingExchangeRate") == {"x_BillingExchangeRate": None}

@@ -65,6 +65,7 @@ def test_billed_and_effective_cost(wh, tmp_path, charge_type, model, dataset, bi
     # FOCUS 1.1+: buying a commitment discount is priced at the agreed rate (Standard), as is its refund
     ("Reservation", "Purchase", "Standard"), ("SavingsPlan", "Purchase", "Standard"),
     ("Reservation", "Refund", "Standard"),
+    ("", "Tax", None), ("", "Credit", None),  # FOCUS 1.2: no pricing category on tax; none given on credits
 ])
 def test_pricing_category(wh, tmp_path, model, charge_type, pricing):
     row = mapped(wh, tmp_path, "PricingCategory", PricingModel=model, ChargeType=charge_type)

@@ -173,6 +173,11 @@ def test_resource_types_given_by_the_file_or_unknown_to_the_table(wh, tmp_path):
     new = _one(wh, tmp_path / "b", BASE | {"ResourceId": "/subscriptions/s/resourceGroups/rg/providers/"
                                                          "Contoso.Widgets/gadgets/g1"}, "ResourceType, x_ResourceType")
     assert new == {"ResourceType": "contoso.widgets/gadgets", "x_ResourceType": "contoso.widgets/gadgets"}
+    (tmp_path / "c").mkdir()
+    named = _one(wh, tmp_path / "c", BASE | {"ResourceType": "Widget Gadget", "ResourceId": "/subscriptions/s/"
+                                             "resourceGroups/rg/providers/Contoso.Widgets/gadgets/g1"},
+                 "ResourceType, x_ResourceType")
+    assert named == {"ResourceType": "Widget Gadget", "x_ResourceType": "contoso.widgets/gadgets"}
 
 
 def test_dates_written_with_a_utc_offset_are_the_days_written(wh, tmp_path):
