@@ -163,3 +163,12 @@ def test_usd_costs_of_an_actual_covered_row_are_its_invoice(wh, tmp_path):
 
 def test_a_row_billed_in_its_pricing_currency_has_no_exchange_rate(wh, tmp_path):
     assert mapped(wh, tmp_path, "x_BillingExchangeRate") == {"x_BillingExchangeRate": None}
+
+
+def test_usd_list_cost_and_the_meters_columns_keep_their_azure_sources(wh, tmp_path):
+    row = mapped(wh, tmp_path, "x_ListCostInUsd, x_SkuMeterCategory, x_SkuMeterSubcategory, x_SkuMeterName, "
+                               "x_SkuMeterId, x_SkuRegion", CostInUsd="3.3", PaygCostInUsd="4.4",
+                 MeterSubCategory="Dv3 Series", MeterName="D2 v3", MeterId="m-1", MeterRegion="US East 2")
+    assert row == {"x_ListCostInUsd": "4.4", "x_SkuMeterCategory": "Virtual Machines",
+                   "x_SkuMeterSubcategory": "Dv3 Series", "x_SkuMeterName": "D2 v3", "x_SkuMeterId": "m-1",
+                   "x_SkuRegion": "US East 2"}
