@@ -172,3 +172,19 @@ def test_usd_list_cost_and_the_meters_columns_keep_their_azure_sources(wh, tmp_p
     assert row == {"x_ListCostInUsd": "4.4", "x_SkuMeterCategory": "Virtual Machines",
                    "x_SkuMeterSubcategory": "Dv3 Series", "x_SkuMeterName": "D2 v3", "x_SkuMeterId": "m-1",
                    "x_SkuRegion": "US East 2"}
+
+
+def test_a_monthly_reservation_payment_counts_the_hours_of_its_calendar_month(wh, tmp_path):
+    """10/05 → 11/05: 31 days, 744 hours (tests/core/test_mapping_commitments.py pins a 30-day month)."""
+    row = mapped(wh, tmp_path, "CommitmentDiscountQuantity", ChargeType="Purchase", PricingModel="Reservation",
+                 benefitId=RESERVATION, UnitOfMeasure="1 Hour", Frequency="Recurring", Term="12", Quantity="1",
+                 Date="10/05/2023", BillingPeriodStartDate="10/01/2023", BillingPeriodEndDate="10/31/2023")
+    assert row == {"CommitmentDiscountQuantity": "744"}
+
+
+def test_a_refund_of_positive_cost_keeps_the_sign_of_its_cost(wh, tmp_path):
+    """Contracted and list costs of a refund take the sign of its cost: a positive one (a refund reversed) stays
+    positive."""
+    row = mapped(wh, tmp_path, "BilledCost, ContractedCost, ListCost", ChargeType="Refund", PricingModel="Reservation",
+                 benefitId=RESERVATION)
+    assert row == {"BilledCost": "3", "ContractedCost": "3", "ListCost": "4"}
