@@ -188,3 +188,29 @@ def test_a_refund_of_positive_cost_keeps_the_sign_of_its_cost(wh, tmp_path):
     row = mapped(wh, tmp_path, "BilledCost, ContractedCost, ListCost", ChargeType="Refund", PricingModel="Reservation",
                  benefitId=RESERVATION)
     assert row == {"BilledCost": "3", "ContractedCost": "3", "ListCost": "4"}
+
+
+def test_the_region_is_the_resources_location_before_the_meters(wh, tmp_path):
+    row = mapped(wh, tmp_path, "RegionId, x_SkuRegion", MeterRegion="US West")
+    assert row == {"RegionId": "eastus2", "x_SkuRegion": "US West"}
+
+
+def test_an_ea_account_whose_profile_id_is_its_own_is_no_billing_profile(wh, tmp_path):
+    """EA files repeat the enrollment in BillingProfileId (tests/core/test_mapping_rules.py's BASE)."""
+    row = mapped(wh, tmp_path, "BillingAccountId, BillingAccountName, BillingAccountType")
+    assert row == {"BillingAccountId": "8611537", "BillingAccountName": "Contoso",
+                   "BillingAccountType": "Billing Account"}
+
+
+def test_covered_usage_without_unit_price_is_contracted_at_its_pay_as_you_go_price(wh, tmp_path):
+    """A file without UnitPrice: its EffectivePrice (0 where a commitment covers the row) is no contracted price."""
+    row = mapped(wh, tmp_path, "ContractedUnitPrice, ContractedCost", "amortized", PricingModel="Reservation",
+                 benefitId=RESERVATION, UnitPrice="", EffectivePrice="0", CostInBillingCurrency="0")
+    assert row == {"ContractedUnitPrice": "0.2", "ContractedCost": "4"}
+
+
+def test_an_unused_savings_plan_without_pricing_model_or_consumed_service_is_the_savings_plans(wh, tmp_path):
+    row = mapped(wh, tmp_path, "ServiceName, CommitmentDiscountStatus", "amortized", ChargeType="UnusedSavingsPlan",
+                 PricingModel="", ConsumedService="", ResourceId="", MeterCategory="",
+                 benefitId="/providers/Microsoft.BillingBenefits/savingsPlanOrders/o/savingsPlans/s")
+    assert row == {"ServiceName": "Savings plans", "CommitmentDiscountStatus": "Unused"}
