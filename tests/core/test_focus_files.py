@@ -108,10 +108,12 @@ def test_a_focus_1_0_file_gets_the_1_2_values_it_implies(wh, tmp_path: Path):
     assert (f.error, f.rows_loaded) == (None, 2)
     got = focus_rows(wh, "PricingCurrency AS pc, toString(PricingCurrencyEffectiveCost) AS pe, "
                          "toString(PricingCurrencyListUnitPrice) AS pl, toString(ListCost) AS lc, "
-                         "ServiceSubcategory AS sub, BillingAccountName AS ban, SubAccountName AS san")
+                         "ServiceSubcategory AS sub, BillingAccountName AS ban, SubAccountName AS san, "
+                         "toString(PricingCurrencyContractedUnitPrice) AS pcu")
     assert got[0] == {"pc": "USD", "pe": "1", "pl": "0.076923076875", "lc": "0.7999999995",
-                      "sub": "Observability", "ban": "/billingAccounts/1", "san": "/subscriptions/s1"}
-    assert (got[1]["pc"], got[1]["pe"], got[1]["pl"], got[1]["lc"]) == ("USD", "2", "0.2", "2.6")
+                      "sub": "Observability", "ban": "/billingAccounts/1", "san": "/subscriptions/s1",
+                      "pcu": "0.076923076875"}
+    assert (got[1]["pc"], got[1]["pe"], got[1]["pl"], got[1]["lc"], got[1]["pcu"]) == ("USD", "2", "0.2", "2.6", "0.2")
     assert got[1]["sub"] == "Other (Management and Governance)"
 
 
