@@ -68,3 +68,9 @@ def test_microsoft_reservation_usage_counts_blocks_of_its_pricing_unit(wh, tmp_p
                     CommitmentDiscountId=RESERVATION, CommitmentDiscountCategory="Usage",
                     CommitmentDiscountStatus="Used")
     assert got == {"CommitmentDiscountQuantity": "8", "CommitmentDiscountUnit": "Hours"}
+
+
+def test_a_commitment_correction_in_a_file_before_12_counts_no_commitment_quantity(wh, tmp_path):
+    row = _mapped(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit", ChargeClass="Correction",
+                  CommitmentDiscountId="arn:ri", CommitmentDiscountCategory="Usage", CommitmentDiscountStatus="Used")
+    assert row == {"CommitmentDiscountQuantity": None, "CommitmentDiscountUnit": None}
