@@ -74,3 +74,33 @@ def test_a_commitment_correction_in_a_file_before_12_counts_no_commitment_quanti
     row = _mapped(wh, tmp_path, "CommitmentDiscountQuantity, CommitmentDiscountUnit", ChargeClass="Correction",
                   CommitmentDiscountId="arn:ri", CommitmentDiscountCategory="Usage", CommitmentDiscountStatus="Used")
     assert row == {"CommitmentDiscountQuantity": None, "CommitmentDiscountUnit": None}
+
+
+def test_a_correction_without_unit_prices_gets_none_implied(wh, tmp_path):
+    """Unit prices are implied from costs where FOCUS wants them (usage and purchases), not on corrections."""
+    row = _mapped(wh, tmp_path, "ListUnitPrice, ContractedUnitPrice", ChargeClass="Correction")
+    assert row == {"ListUnitPrice": None, "ContractedUnitPrice": None}
+
+
+def test_a_microsoft_purchase_of_no_commitment_keeps_its_effective_cost(wh, tmp_path):
+    """Only a commitment's purchase is amortized: a marketplace purchase is its own EffectiveCost."""
+    got = microsoft(wh, tmp_path, "EffectiveCost, x_EffectiveCostInUsd", ChargeCategory="Purchase",
+                    ChargeFrequency="One-Time", BilledCost="300", EffectiveCost="300", x_EffectiveCostInUsd="330")
+    assert got == {"EffectiveCost": "300", "x_EffectiveCostInUsd": "330"}
+
+
+def test_a_pricing_currency_in_lower_case_is_the_billing_currency(wh, tmp_path):
+    """No PricingCurrency* columns and no exchange rate: prices in the billing currency are their own."""
+    row = _mapped(wh, tmp_path, "PricingCurrency, PricingCurrencyEffectiveCost", PricingCurrency="usd")
+    assert row == {"PricingCurrency": "USD", "PricingCurrencyEffectiveCost": "2.4"}
+
+
+def test_a_microsoft_region_given_with_its_name_is_kept_as_written(wh, tmp_path):
+    """Only a region without RegionName (FOCUS 0.5 / 1.0-preview) is looked up in ABI's Azure regions."""
+    got = microsoft(wh, tmp_path, "RegionId, RegionName", RegionId="EU", RegionName="Europe")
+    assert got == {"RegionId": "EU", "RegionName": "Europe"}
+
+
+def test_a_file_without_invoice_issuer_or_publisher_names_its_provider(wh, tmp_path):
+    row = _mapped(wh, tmp_path, "InvoiceIssuerName, PublisherName")
+    assert row == {"InvoiceIssuerName": "AWS", "PublisherName": "AWS"}
