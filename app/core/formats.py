@@ -138,6 +138,7 @@ OTHER_DATASETS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"contractcommitmentid"}), "a FOCUS Contract Commitment dataset"),
     (frozenset({"invoicedetailid"}), "a FOCUS Invoice Detail dataset"),
     (frozenset({"billingperiodstatus"}), "a FOCUS Billing Period dataset"),
+    (frozenset({"skupriceeffectivestart"}), "a FOCUS SKU Price dataset (a price list)"),
     (frozenset({"pricetype", "effectivestartdate"}), "an Azure price sheet"),
     (frozenset({"reservedhours", "usedhours"}), "an Azure reservation details export"),
     (frozenset({"eventtype", "reservationorderid"}), "an Azure reservation transactions export"),

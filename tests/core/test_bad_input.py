@@ -59,14 +59,16 @@ def test_other_billing_datasets_are_refused_by_name(wh, tmp_path):
     headers = {  # FOCUS 1.3 / 1.4 datasets beside cost and usage; Cost Management's other exports
         "commitments.csv": ["ContractCommitmentId", "ContractCommitmentType", "ContractCommitmentCost"],
         "invoice.csv": ["BilledCost", "BillingAccountId", "BillingPeriodStart", "InvoiceDetailId", "InvoiceId"],
+        "sku_prices.csv": ["ChargeCategory", "ContractId", "UnitPrice", "PricingCurrency", "PricingUnit",
+                           "ServiceProviderName", "SkuId", "SkuPriceEffectiveStart", "SkuPriceId"],
         "prices.csv": ["MeterId", "MeterName", "UnitOfMeasure", "UnitPrice", "PriceType", "EffectiveStartDate"],
         "ri_details.csv": ["ReservationOrderId", "ReservationId", "UsageDate", "ReservedHours", "UsedHours"],
     }
     paths = [write_csv(tmp_path / name, header, [dict.fromkeys(header, "1")]) for name, header in headers.items()]
     errors = [f.error for f in load(wh, *paths).files]
     assert [e.split(": ", 1)[1].split(",")[0] for e in errors] == [
-        "a FOCUS Contract Commitment dataset", "a FOCUS Invoice Detail dataset", "an Azure price sheet",
-        "an Azure reservation details export"]
+        "a FOCUS Contract Commitment dataset", "a FOCUS Invoice Detail dataset",
+        "a FOCUS SKU Price dataset (a price list)", "an Azure price sheet", "an Azure reservation details export"]
     assert all("ABI loads cost and usage rows" in e for e in errors)
     assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
 
