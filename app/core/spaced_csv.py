@@ -36,7 +36,9 @@ def plain_copy(path: Path, encoding: str, delimiter: str) -> Path:
     (``encodings.discard`` removes it); ``OSError``, ``EOFError`` or ``csv.Error`` when it cannot be read whole."""
     def write(out: io.TextIOBase) -> None:
         with _text(path, encoding) as text:
-            writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+            # the writer quotes a value holding a character of its line end only: a lone CR ends a line for the
+            # engine, so with "\n" a value holding one would be written bare and split in two rows
+            writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
             writer.writerows(csv.reader(text, delimiter=delimiter, skipinitialspace=True))
     return temporary_copy(path, "plain", write)
 

@@ -63,3 +63,16 @@ def test_standard_csv_with_quoted_commas_and_spaces_is_read_as_it_is(tmp_path):
     spaced.write_text('A, B\n1, "2, 3"\n', encoding="utf-8")
     assert spaced_csv.quoted_after_space(spaced, "utf-8", ",")
     assert not spaced_csv.quoted_after_space(spaced, "utf-8", "\t")  # tab-separated: the spaces are the value's
+
+
+def test_a_carriage_return_inside_a_value_quoted_after_a_space_stays_in_its_row(wh, tmp_path):
+    head = ("BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
+            "ChargeCategory,ProviderName,ServiceName,ServiceCategory,BilledCost,EffectiveCost,ListCost,"
+            "ContractedCost,ChargeDescription")
+    row = "A1,USD,2024-01-01,2024-02-01,2024-01-05,2024-01-06,Usage,AWS,Amazon S3,Storage" + ",{0},{0},{0},{0},{1}"
+    path = tmp_path / "focus_spaced_cr.csv"
+    path.write_bytes("\n".join([head, row.format(1, ' "a\rb"'), row.format(2, "c"), ""]).encode())
+    f = load(wh, path).files[0]
+    assert (f.error, f.rows_read, f.rows_loaded, f.rows_quarantined) == (None, 2, 2, 0)
+    loaded = focus_rows(wh, "x_SourceRow, ChargeDescription, toString(BilledCost) AS cost")
+    assert sorted(tuple(r.values()) for r in loaded) == [(1, "a\rb", "1"), (2, "c", "2")]
