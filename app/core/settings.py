@@ -51,6 +51,14 @@ def engine_text(path: Path | str) -> bool:
         return False
 
 
+def engine_message(exc: BaseException) -> str:
+    """What the engine said: chdb raises ``UnicodeDecodeError`` for a message that quotes a file's text cut inside
+    a character (``Cannot parse input: … before: '…東``): its bytes are the message, read with U+FFFD there."""
+    if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes):
+        return exc.object.decode("utf-8", "replace").strip()
+    return str(exc).strip()
+
+
 def clickhouse_url() -> str | None:
     """URL of a ClickHouse server (``ABI_CLICKHOUSE_URL``, e.g. ``http://user:pass@host:8123``), if set."""
     return os.environ.get("ABI_CLICKHOUSE_URL") or None

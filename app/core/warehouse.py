@@ -14,7 +14,7 @@ from typing import Any
 from app.core import scratch, settings
 from app.core.data_lock import locked_folder
 from app.core.files import glob_free, linked_names, plain_folder, whole_output, written_whole
-from app.core.settings import LOCALE_NAME, engine_text
+from app.core.settings import LOCALE_NAME, engine_message, engine_text
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class EmbeddedWarehouse(Warehouse):
         try:
             result = self._session.query(sql, fmt, params=params or {})
         except Exception as exc:  # chdb raises its own error types
-            raise WarehouseError(str(exc).strip()) from exc
+            raise WarehouseError(engine_message(exc)) from exc
         return result.bytes() if result is not None else b""
 
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -247,7 +247,7 @@ class EmbeddedWarehouse(Warehouse):
             result = self._session.send_query(sql, fmt)
         except Exception as exc:  # statements the engine does not stream (EXPLAIN AST): read whole, they are small
             if "Streaming query is not supported" not in str(exc):
-                raise WarehouseError(str(exc).strip()) from exc
+                raise WarehouseError(engine_message(exc)) from exc
             yield self.raw(sql, fmt)
             return
         try:
@@ -258,7 +258,7 @@ class EmbeddedWarehouse(Warehouse):
             if empty and not header:  # no rows, so no block: the header comes from the query's shape alone
                 yield self._header(sql, fmt)
         except Exception as exc:
-            raise WarehouseError(str(exc).strip().removeprefix("Streaming query failed: ")) from exc
+            raise WarehouseError(engine_message(exc).removeprefix("Streaming query failed: ")) from exc
         finally:
             result.cancel()
 

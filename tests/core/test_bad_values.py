@@ -169,3 +169,14 @@ def test_a_cost_management_aggregate_is_refused_and_leaves_the_cost_details_it_s
     f = load(wh, path).files[0]
     assert f.error.startswith(f"{path}: an Azure Cost Management aggregate") and "cost details" in f.error
     assert total(wh, "BilledCost") == before
+
+
+def test_a_broken_quote_before_text_the_engine_cuts_inside_a_character_names_row_and_column(wh, tmp_path):
+    head = ("BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
+            "ChargeCategory,ProviderName,ServiceCategory,BilledCost,EffectiveCost,ChargeDescription,ServiceName")
+    row = "A1,USD,2024-01-01,2024-02-01,2024-01-05,2024-01-06,Usage,AWS,Storage,1,1,"
+    path = tmp_path / "focus_broken_quote.csv"  # the engine's message quotes the text after "a" cut inside a 東
+    path.write_text("\n".join([head, row + "b,S3", row + '"a"x,' + "東" * 200, ""]), encoding="utf-8")
+    f = load(wh, path).files[0]
+    assert f.error.startswith(f"{path}: cannot be read: data row 2 (line 3), column 'ChargeDescription': "), f.error
+    assert wh.scalar("SELECT count() FROM abi.focus_cost") == 0
