@@ -255,9 +255,11 @@ FROM
         is_mca OR upper(ifNull(PricingCurrencyCode, ifNull(BillingCurrencyCode, ''))) != upper(ifNull(BillingCurrencyCode, ''))
             AS converts,
         -- A file without UnitPrice (pay-as-you-go usage details: ResourceRate) is priced at its effective price
-        -- where no commitment applies, else at its pay-as-you-go price.
-        if(UnitPrice IS NOT NULL, unit_price, coalesce(if(is_commitment, NULL, toDecimal128OrNull(EffectivePrice, 18)),
-                                                       payg_price)) AS contracted_price,
+        -- where no commitment applies, else at its pay-as-you-go price. A tax row has no unit price (FOCUS 1.2: null;
+        -- the 0 Azure files write there is none), so its contracted and list costs are its cost.
+        if(charge_category = 'Tax', NULL,
+           if(UnitPrice IS NOT NULL, unit_price, coalesce(if(is_commitment, NULL, toDecimal128OrNull(EffectivePrice, 18)),
+                                                          payg_price))) AS contracted_price,
         if(converts, accurateCastOrNull(toDecimal256(contracted_price, 18) * exchange_rate, 'Decimal(38, 18)'), contracted_price)
             AS unit_price_billing,
         if(converts, accurateCastOrNull(toDecimal256(toDecimal128OrNull(EffectivePrice, 18), 18) * exchange_rate, 'Decimal(38, 18)'),
@@ -266,13 +268,15 @@ FROM
                  if(exchange_rate IN (0, 1), cost, accurateCastOrNull(toDecimal256(cost, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'))) AS cost_pricing,
         -- A row without a pay-as-you-go price (PayGPrice 0 or empty: commitment purchases, older EA files) lists at
         -- its own unit price, so ListCost is never below ContractedCost.
-        if(ifNull(payg_price, 0) = 0 AND contracted_price IS NOT NULL, contracted_price, payg_price) AS list_price,
+        if(charge_category = 'Tax', NULL,
+           if(ifNull(payg_price, 0) = 0 AND contracted_price IS NOT NULL, contracted_price, payg_price)) AS list_price,
         greatest(abs(toFloat64(ifNull(contracted_price, 0))), abs(toFloat64(ifNull(list_price, 0))),
                  abs(toFloat64(ifNull(toDecimal128OrNull(EffectivePrice, 18), 0)))) * greatest(toFloat64(exchange_rate), 1)
             AS price_magnitude,
         if(converts, accurateCastOrNull(toDecimal256(list_price, 18) * exchange_rate, 'Decimal(38, 18)'), list_price) AS list_unit_price_billing,
-        coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
-                 accurateCastOrNull(toDecimal256(list_unit_price_billing, 18) * quantity, 'Decimal(38, 18)')) AS list_cost,
+        if(charge_category = 'Tax', nullIf(toDecimal128OrNull(PaygCostInBillingCurrency, 18), 0),
+           coalesce(toDecimal128OrNull(PaygCostInBillingCurrency, 18),
+                    accurateCastOrNull(toDecimal256(list_unit_price_billing, 18) * quantity, 'Decimal(38, 18)'))) AS list_cost,
         -- A date is the calendar day written: a UTC offset after its time is dropped as the file is read
         -- (conventions.OFFSET_SQL).
         toStartOfDay(parseDateTimeBestEffortUSOrNull(Date)) AS charge_day,

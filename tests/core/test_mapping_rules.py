@@ -81,6 +81,17 @@ def test_a_tax_row_has_no_pricing_quantity_or_unit(wh, tmp_path, quantity):
     assert row == {"PricingQuantity": None, "PricingUnit": None, "PricingCategory": None, "BilledCost": "3"}
 
 
+@pytest.mark.parametrize("price", ["0", ""])
+def test_a_tax_row_has_no_unit_prices_and_costs_its_cost(wh, tmp_path, price):
+    """FOCUS 1.2: ContractedUnitPrice and ListUnitPrice 'MUST be null when ChargeCategory is "Tax"'; without them a
+    tax row's contracted and list costs are its cost. Azure files write 0 in the price columns of a tax row."""
+    row = mapped(wh, tmp_path, "ContractedUnitPrice, ListUnitPrice, ContractedCost, ListCost", ChargeType="Tax",
+                 PricingModel="", Frequency="OneTime", Quantity="0", UnitOfMeasure="", UnitPrice=price,
+                 PayGPrice=price, EffectivePrice=price, MeterCategory="", ConsumedService="",
+                 CostInBillingCurrency="259.2")
+    assert row == {"ContractedUnitPrice": None, "ListUnitPrice": None, "ContractedCost": "259.2", "ListCost": "259.2"}
+
+
 @pytest.mark.parametrize(("frequency", "expected"), [("OneTime", "One-Time"), ("Recurring", "Recurring"),
                                                      ("UsageBased", "Usage-Based")])
 def test_charge_frequency(wh, tmp_path, frequency, expected):
