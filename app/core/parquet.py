@@ -14,6 +14,11 @@ from app.core import encodings, scratch
 from app.core.headers import named_columns
 from app.core.source_error import SourceError
 
+JSON_AS_TEXT = {"input_format_parquet_enable_json_parsing": "0"}
+"""A column of Parquet's JSON type (DuckDB's JSON, pyarrow's ``pa.json_()``) is read as the text it holds, as a JSON
+text column is: the engine's own JSON type would make a dotted tag key (``kubernetes.io/cluster``) a nested object
+and refuse the whole file over one value that is not an object (``[1, 2]`` in a column no FOCUS column reads)."""
+
 
 @contextmanager
 def _reading(path: Path, shown: Path) -> Iterator[None]:

@@ -12,10 +12,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from app.core import settings
 from app.core.files import written_whole
+from app.core.parquet import JSON_AS_TEXT
 from app.core.warehouse import FILE_SETTINGS, SESSION_SETTINGS, Warehouse, WarehouseError, quote
 
-PARQUET_INPUT_SETTINGS = {"input_format_parquet_preserve_order": "1"}
-"""A Parquet body sent to a server is read in file order (row groups are otherwise read in parallel, in any order)."""
+PARQUET_INPUT_SETTINGS = {"input_format_parquet_preserve_order": "1", **JSON_AS_TEXT}
+"""A Parquet body sent to a server is read in file order (row groups are otherwise read in parallel, in any order),
+its JSON columns as text (``parquet.JSON_AS_TEXT``)."""
 ORDERED_INPUT_SETTINGS = {"parallelize_output_from_storages": "0"}
 """A body's blocks are processed in the order they are read: a server otherwise spreads them over its threads right
 after ``input()`` (one per core), and ``rowNumberInAllBlocks()`` — a row's number in a file sent to a server — then
@@ -105,7 +107,8 @@ class ServerWarehouse(Warehouse):
         except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise WarehouseError(f"not a readable Parquet file ({exc})") from exc
         schema = quote(base64.b64encode(empty.getvalue()).decode())
-        described = self.rows(f"DESCRIBE format(Parquet, base64Decode({schema}))")
+        as_text = ", ".join(f"{k} = {v}" for k, v in JSON_AS_TEXT.items())
+        described = self.rows(f"DESCRIBE format(Parquet, base64Decode({schema})) SETTINGS {as_text}")
         return ", ".join(f"`{r['name'].replace('`', '``')}` {r['type']}" for r in described)
 
 

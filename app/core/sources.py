@@ -22,7 +22,7 @@ from app.core.encodings import open_binary
 from app.core.files import BILLING_SUFFIXES
 from app.core.headers import detect_source, given_columns, match_columns, unknown_header
 from app.core.numbers import file_layout
-from app.core.parquet import first_parquet_rows, parquet_kinds, parquet_named_copy, parquet_names
+from app.core.parquet import JSON_AS_TEXT, first_parquet_rows, parquet_kinds, parquet_named_copy, parquet_names
 from app.core.source_error import SourceError, not_a_file
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,10 @@ class SourceFile:
     def read_settings(self) -> dict[str, str]:
         """Settings the engine needs to read this file beyond ``warehouse.FILE_SETTINGS``: a Parquet file is read
         ahead up to 256 MiB, not 4 GiB (1 M rows in 333 k-row groups: peak RSS 1.81-1.95 GB instead of 2.26-2.51);
-        a CSV file's delimiter and title lines (no file is trimmed by the reader: ``warehouse.FILE_SETTINGS``)."""
+        a CSV file's delimiter and title lines (no file is trimmed by the reader: ``warehouse.FILE_SETTINGS``); a
+        Parquet JSON column as text (``parquet.JSON_AS_TEXT``)."""
         if self.is_parquet:
-            return {"input_format_parquet_memory_high_watermark": str(256 * 2**20)}
+            return {"input_format_parquet_memory_high_watermark": str(256 * 2**20), **JSON_AS_TEXT}
         preamble = {"input_format_csv_skip_first_lines": str(self.header_line)} if self.header_line else {}
         if self.delimiter == ",":
             return preamble

@@ -106,3 +106,29 @@ def test_a_file_with_more_distinct_values_than_allowed_is_cast_row_by_row(wh, tm
     assert ahead == [False]
     assert not wh.rows("SELECT name FROM system.tables WHERE name LIKE '%\\_json'")
     assert parsed == _row_by_row(wh, path, monkeypatch)
+
+
+def json_typed_parquet(path: Path) -> Path:
+    """A FOCUS Parquet file whose Tags and an extra column have Parquet's JSON type (DuckDB's JSON columns)."""
+    n = 3
+    day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    pq.write_table(pa.table({
+        "BilledCost": [1.5] * n, "EffectiveCost": [1.5] * n, "BillingAccountId": ["a"] * n,
+        "BillingCurrency": ["USD"] * n, "BillingPeriodStart": [day] * n,
+        "BillingPeriodEnd": [dt.datetime(2024, 2, 1, tzinfo=dt.UTC)] * n, "ChargePeriodStart": [day] * n,
+        "ChargePeriodEnd": [dt.datetime(2024, 1, 2, tzinfo=dt.UTC)] * n, "ChargeCategory": ["Usage"] * n,
+        "ProviderName": ["AWS"] * n, "ServiceName": ["EKS"] * n, "ServiceCategory": ["Compute"] * n,
+        "Tags": pa.array(['{"kubernetes.io/cluster": "c1"}', '{"a": "2", "a.b": "1"}', None], pa.json_()),
+        "Extra": pa.array(['[1, 2]', '{"k": "v"}', '"x"'], pa.json_()),
+    }), path)
+    return path
+
+
+def test_a_parquet_json_column_is_read_as_its_text(wh, tmp_path):
+    """The engine's JSON type made dotted tag keys nested objects (``{"kubernetes": {"io/cluster": …}}``, a key
+    twice) and refused the file over ``[1, 2]``, a value that is not an object, in a column no FOCUS column reads."""
+    result = load(wh, json_typed_parquet(tmp_path / "focus.parquet"))
+    assert result.ok and result.files[0].rows_loaded == 3, result.files[0].error
+    rows = focus_rows(wh, "toJSONString(Tags) AS tags, x_SourceColumns['Extra'] AS extra")
+    assert [r["tags"] for r in rows] == ['{"kubernetes.io/cluster":"c1"}', '{"a":"2","a.b":"1"}', "{}"]
+    assert [r["extra"] for r in rows] == ["[1, 2]", '{"k": "v"}', '"x"']

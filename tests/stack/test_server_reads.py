@@ -4,10 +4,13 @@ than one parallel-parsing chunk, a gzip file named in capitals; and ``abi sql``'
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from stacktest import Server, run_server
 
@@ -79,3 +82,23 @@ def test_explain_through_a_server_explains_the_query_alone(server: Server, tmp_p
         assert b"CSV" not in b"".join(remote.stream(sql, "CSV"))
     finally:
         local.close()
+
+
+def test_a_parquet_json_column_is_read_as_its_text(server: Server, tmp_path: Path) -> None:
+    """A server inferred Parquet's JSON type as its JSON type: dotted tag keys nested, ``[1]`` refused the file."""
+    day, n = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), 2
+    path = tmp_path / "focus.parquet"
+    pq.write_table(pa.table({
+        "BilledCost": [1.5] * n, "EffectiveCost": [1.5] * n, "BillingAccountId": ["a"] * n,
+        "BillingCurrency": ["USD"] * n, "BillingPeriodStart": [day] * n,
+        "BillingPeriodEnd": [dt.datetime(2024, 2, 1, tzinfo=dt.UTC)] * n,
+        "ChargePeriodStart": [day] * n, "ChargePeriodEnd": [dt.datetime(2024, 1, 2, tzinfo=dt.UTC)] * n,
+        "ChargeCategory": ["Usage"] * n, "ProviderName": ["AWS"] * n, "ServiceName": ["EKS"] * n,
+        "ServiceCategory": ["Compute"] * n, "Extra": pa.array(["[1]", None], pa.json_()),
+        "Tags": pa.array(['{"kubernetes.io/cluster": "c1"}', None], pa.json_())}), path)
+    remote = ServerWarehouse(f"http://127.0.0.1:{server.port}/jsontyped")
+    result = ingest(remote, [path])
+    assert result.ok and result.files[0].rows_loaded == 2, result.files[0]
+    rows = remote.rows("SELECT toJSONString(Tags) AS tags, x_SourceColumns['Extra'] AS extra "
+                       "FROM jsontyped.focus_cost ORDER BY x_SourceRow")
+    assert rows == [{"tags": '{"kubernetes.io/cluster":"c1"}', "extra": "[1]"}, {"tags": "{}", "extra": ""}]
