@@ -60,7 +60,7 @@ SELECT
     -- A file without ListCost lists at its contracted cost.
     coalesce(if(ifNull(list_cost, 0) = 0 AND list_unit_price IS NOT NULL AND pricing_quantity IS NOT NULL
                     AND ifNull(ChargeClass, '') != 'Correction',
-                accurateCastOrNull(toDecimal256(list_unit_price, 18) * pricing_quantity, 'Decimal(38, 18)'), list_cost),
+                accurateCastOrNull(if(abs(toDecimal256(list_unit_price, 18) * pricing_quantity) < {fragment_max_amount}, toDecimal256(list_unit_price, 18) * pricing_quantity, NULL), 'Decimal(38, 18)'), list_cost),
              contracted_cost) AS ListCost,
     list_unit_price AS ListUnitPrice,
     -- FOCUS 1.1+: the purchase of a commitment discount is Standard (FOCUS 1.0 said Committed, as 1.0 files do).
@@ -70,12 +70,12 @@ SELECT
     -- own values; in another currency they are converted with the file's x_BillingExchangeRate (billing per pricing).
     coalesce(PricingCurrency, BillingCurrency) AS PricingCurrency,
     coalesce(toDecimal128OrNull(PricingCurrencyContractedUnitPrice, 18), if(in_billing_currency, contracted_unit_price, if(exchange_rate > 0,
-             accurateCastOrNull(toDecimal256(contracted_unit_price, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL)))
+             accurateCastOrNull(if(abs(toDecimal256(contracted_unit_price, 36) / nullIf(exchange_rate, 0)) < {fragment_max_amount}, toDecimal256(contracted_unit_price, 36) / nullIf(exchange_rate, 0), NULL), 'Decimal(38, 18)'), NULL)))
         AS PricingCurrencyContractedUnitPrice,
     if(microsoft_purchase, toDecimal128(0, 18), coalesce(toDecimal128OrNull(PricingCurrencyEffectiveCost, 18),
              effective_pricing)) AS PricingCurrencyEffectiveCost,
     coalesce(toDecimal128OrNull(PricingCurrencyListUnitPrice, 18), if(in_billing_currency, list_unit_price, if(exchange_rate > 0,
-             accurateCastOrNull(toDecimal256(list_unit_price, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL)))
+             accurateCastOrNull(if(abs(toDecimal256(list_unit_price, 36) / nullIf(exchange_rate, 0)) < {fragment_max_amount}, toDecimal256(list_unit_price, 36) / nullIf(exchange_rate, 0), NULL), 'Decimal(38, 18)'), NULL)))
         AS PricingCurrencyListUnitPrice,
     toDecimal128OrNull(PricingQuantity, 18) AS PricingQuantity,
     PricingUnit AS PricingUnit,
@@ -227,7 +227,7 @@ FROM
                          'Unused', ChargeCategory = 'Usage', 'Used', NULL))) AS commitment_status,
         ChargeCategory = 'Usage' AND ifNull(commitment_status, '') != 'Unused' AS consumes,
         if(in_billing_currency, effective_cost,
-           if(exchange_rate > 0, accurateCastOrNull(toDecimal256(effective_cost, 36) / nullIf(exchange_rate, 0), 'Decimal(38, 18)'), NULL))
+           if(exchange_rate > 0, accurateCastOrNull(if(abs(toDecimal256(effective_cost, 36) / nullIf(exchange_rate, 0)) < {fragment_max_amount}, toDecimal256(effective_cost, 36) / nullIf(exchange_rate, 0), NULL), 'Decimal(38, 18)'), NULL))
             AS effective_pricing,
         -- Microsoft's SKU details (x_SkuDetails, read as SkuPriceDetails when the file has no such column; keys
         -- x_-prefixed in SkuPriceDetails): the capacity reservation a VM ran in, the reservation units it drew.
@@ -249,9 +249,11 @@ FROM
                     multiIf(CommitmentDiscountCategory = 'Spend',
                             if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_pricing),
                             CommitmentDiscountCategory = 'Usage' AND microsoft,
-                            accurateCastOrNull(toDecimal256(pricing_quantity, 36) / greatest(ifNull(
+                            accurateCastOrNull(if(abs(toDecimal256(pricing_quantity, 36) / greatest(ifNull(
                                 toDecimal128OrNull(x_PricingBlockSize, 18), 1), toDecimal128('0.000001', 18))
-                                * normalization_ratio, 'Decimal(38, 18)'),
+                                * normalization_ratio) < {fragment_max_amount}, toDecimal256(pricing_quantity, 36) / greatest(ifNull(
+                                toDecimal128OrNull(x_PricingBlockSize, 18), 1), toDecimal128('0.000001', 18))
+                                * normalization_ratio, NULL), 'Decimal(38, 18)'),
                             CommitmentDiscountCategory = 'Usage', pricing_quantity, NULL))) AS commitment_quantity,
         toDecimal128OrNull(ListCost, 18) AS list_cost,
         -- A usage or purchase row without unit prices (FOCUS requires them) gets the ones its costs imply:
@@ -259,22 +261,22 @@ FROM
         ChargeCategory IN ('Usage', 'Purchase') AND ifNull(ChargeClass, '') != 'Correction'
             AND ifNull(pricing_quantity, 0) != 0 AS prices_implied,
         coalesce(toDecimal128OrNull(ListUnitPrice, 18), if(prices_implied AND list_cost IS NOT NULL,
-                 accurateCastOrNull(toDecimal256(list_cost, 36) / nullIf(pricing_quantity, 0), 'Decimal(38, 18)'), NULL)) AS list_unit_price,
+                 accurateCastOrNull(if(abs(toDecimal256(list_cost, 36) / nullIf(pricing_quantity, 0)) < {fragment_max_amount}, toDecimal256(list_cost, 36) / nullIf(pricing_quantity, 0), NULL), 'Decimal(38, 18)'), NULL)) AS list_unit_price,
         toDecimal128OrNull(ContractedUnitPrice, 18) AS given_contracted_unit_price,
         coalesce(given_contracted_unit_price, if(prices_implied,
-                 accurateCastOrNull(toDecimal256(contracted_cost, 36) / nullIf(pricing_quantity, 0), 'Decimal(38, 18)'), NULL)) AS contracted_unit_price,
+                 accurateCastOrNull(if(abs(toDecimal256(contracted_cost, 36) / nullIf(pricing_quantity, 0)) < {fragment_max_amount}, toDecimal256(contracted_cost, 36) / nullIf(pricing_quantity, 0), NULL), 'Decimal(38, 18)'), NULL)) AS contracted_unit_price,
         -- A file without ContractedCost (FOCUS 0.5, some providers' purchase rows) gets ContractedUnitPrice x
         -- PricingQuantity, else what a purchase was billed and other rows' effective cost (Microsoft's own rule).
         -- Microsoft's exports carry some ContractedCost values that are not ContractedUnitPrice × PricingQuantity
         -- (a correction's may not be: FOCUS lets it "address PricingQuantity or any cost discrepancies independently").
         if(microsoft AND pricing_quantity IS NOT NULL AND x_PricingBlockSize IS NOT NULL
                AND given_contracted_unit_price IS NOT NULL AND ifNull(ChargeClass, '') != 'Correction',
-           accurateCastOrNull(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, 'Decimal(38, 18)'), NULL) AS microsoft_contracted,
+           accurateCastOrNull(if(abs(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity) < {fragment_max_amount}, toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, NULL), 'Decimal(38, 18)'), NULL) AS microsoft_contracted,
         coalesce(if(abs(toDecimal256(ifNull(toDecimal128OrNull(ContractedCost, 18), microsoft_contracted), 18)
                         - toDecimal256(microsoft_contracted, 18)) >= toDecimal256('0.0001', 18),
                     microsoft_contracted, toDecimal128OrNull(ContractedCost, 18)),
                  if(ifNull(ChargeClass, '') = 'Correction', NULL,
-                    accurateCastOrNull(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, 'Decimal(38, 18)')),
+                    accurateCastOrNull(if(abs(toDecimal256(given_contracted_unit_price, 18) * pricing_quantity) < {fragment_max_amount}, toDecimal256(given_contracted_unit_price, 18) * pricing_quantity, NULL), 'Decimal(38, 18)')),
                  if(ChargeCategory = 'Purchase', toDecimal128OrNull(BilledCost, 18), effective_cost)) AS contracted_cost,
         toDecimal128OrNull(PricingQuantity, 18) AS pricing_quantity,
         PricingCurrency IS NULL OR upper(PricingCurrency) = upper(ifNull(BillingCurrency, '')) AS in_billing_currency,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from abitest import load, total, write_csv
 
@@ -126,3 +130,32 @@ def test_an_abi_export_loads_again_unchanged_whatever_its_provider(tmp_path: Pat
         second.close()
     assert [r for r in got if r not in expected] == []
     assert got == expected
+
+
+def test_an_amount_computed_over_20_digits_is_none_and_the_export_loads_again(tmp_path: Path):
+    """ListUnitPrice × PricingQuantity = 1.47e20 and ListCost / PricingQuantity = 1.2e20 fit the engine's 128 bits
+    but not Decimal(38, 18): they were kept (21 digits before the point), and loading the export quarantined them."""
+    day = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2)]
+    path = tmp_path / "focus.parquet"
+    pq.write_table(pa.table({
+        **{c: ["x", "y"] for c in ("SubAccountId", "BillingAccountId")}, "BillingCurrency": ["USD"] * 2,
+        "BillingPeriodStart": [day[0]] * 2, "BillingPeriodEnd": [datetime(2024, 2, 1, tzinfo=UTC)] * 2,
+        "ChargePeriodStart": [day[0]] * 2, "ChargePeriodEnd": [day[1]] * 2, "ChargeCategory": ["Usage"] * 2,
+        "ProviderName": ["AWS"] * 2, "ServiceName": ["EC2"] * 2, "ServiceCategory": ["Compute"] * 2,
+        "BilledCost": [1.0] * 2, "EffectiveCost": [1.0] * 2, "ContractedCost": [1.0] * 2,
+        "ListCost": [0.0, 1.2e19], "ListUnitPrice": pa.array([5860570669110, None], pa.int64()),
+        "PricingQuantity": pa.array([Decimal("25052984.8633277"), Decimal("0.1")], pa.decimal128(30, 15))}), path)
+    out, first = tmp_path / "export.parquet", EmbeddedWarehouse(tmp_path / "first")
+    try:
+        assert load(first, path).files[0].rows_loaded == 2
+        prices = first.rows("SELECT toString(ListCost) AS cost, ListUnitPrice FROM abi.focus_cost ORDER BY 1")
+        assert prices == [{"cost": "1", "ListUnitPrice": "5860570669110"},  # at its contracted cost
+                          {"cost": "12000000000000000000", "ListUnitPrice": None}]
+        rows, expected = export(first, "parquet", out), _values(first)
+    finally:
+        first.close()
+    second = EmbeddedWarehouse(tmp_path / "second")
+    try:
+        assert (load(second, out).files[0].rows_loaded, _values(second)) == (rows, expected)
+    finally:
+        second.close()
