@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -122,7 +123,7 @@ def _ingest(wh: Warehouse, paths: list[Path], how: tuple[str | None, str | None,
             result.reconciliation = reconcile(wh, list(dict.fromkeys(stage.focus for _, stage in stages)),
                                               [t for fr, _ in stages for t in fr.source_totals])
             amortization.warn_unamortized(wh, [(fr, stage.focus) for fr, stage in stages])
-        _warn_kept(wh, refused)
+        _warn_kept(wh, refused + [fr for fr in result.files if not (fr.error or fr.skipped or fr.rows_loaded)])
         ledger.record(wh, result, started)
     finally:
         for _, stage in stages:
@@ -283,19 +284,23 @@ def _commit(wh: Warehouse, batch: str, stages: list[tuple[FileResult, FileStage]
     return ledger.taken_out(published.earlier, stale)
 
 
-def _warn_kept(wh: Warehouse, refused: list[FileResult]) -> None:
-    """A warning for each refused file whose rows an earlier load brought: they stay as they were (``_commit``),
-    never replaced by the other files of this load, until the file is loaded again."""
-    if not refused:
+def _warn_kept(wh: Warehouse, kept: list[FileResult]) -> None:
+    """A warning for each file of this load that brings no row (refused, or loading none: a header only, every row
+    quarantined) but whose rows an earlier load brought: they stay as they were (``_commit`` replaces the months a
+    file's rows bring), until the file is loaded again with rows of those months or removed (``abi remove``)."""
+    if not kept:
         return
-    names = ", ".join(quote(fr.path) for fr in refused)
+    names = ", ".join(quote(fr.path) for fr in kept)
     held = {r["file"]: r for r in wh.rows(
         f"SELECT x_SourceFile AS file, count() AS n, arrayStringConcat(arraySort(groupUniqArray("
         f"formatDateTime(BillingPeriodStart, '%Y-%m'))), ', ') AS months FROM {wh.database}.{FOCUS_TABLE} "
         f"WHERE x_SourceFile IN ({names}) GROUP BY file")}
-    for fr in (fr for fr in refused if fr.path in held):
-        warning = (f"{fr.path}: refused, so the {held[fr.path]['n']} rows an earlier load brought from it (billing "
-                   f"months {held[fr.path]['months']}) are kept as they were, not replaced by this load's other "
-                   f"files; load the file again once it is fixed to replace them")
+    for fr in (fr for fr in kept if fr.path in held):
+        rows, months = held[fr.path]["n"], held[fr.path]["months"]
+        warning = (f"{fr.path}: refused, so the {rows} rows an earlier load brought from it (billing months {months}) "
+                   f"are kept as they were, not replaced by this load's other files; load the file again once it is "
+                   f"fixed to replace them" if fr.error else
+                   f"{fr.path}: loads no row, so the {rows} rows an earlier load brought from it (billing months "
+                   f"{months}) are kept as they were; abi remove {shlex.quote(fr.path)} takes them out")
         log.warning("%s", warning)
         fr.warnings.append(warning)

@@ -68,6 +68,21 @@ def test_a_header_only_file_loads_nothing_and_says_so(wh, samples):
     assert f.warnings == [f"{f.path}: no data rows (a header only): nothing to load"]
 
 
+def test_a_file_loaded_again_with_no_row_keeps_its_earlier_rows_and_says_so(wh, tmp_path):
+    header, lines = demo_lines(tmp_path, 2)
+    path = tmp_path / "cost (1)_actual.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    assert load(wh, path).files[0].rows_loaded == 2
+    before = total(wh, "BilledCost")
+    for text, quarantined in ((header, 0), (header + "\n" + lines[0].replace(",USD,", ",U$D,"), 1)):
+        path.write_text(text + "\n", encoding="utf-8")  # a header only, then a row quarantined
+        f = load(wh, path).files[0]
+        assert (f.error, f.rows_loaded, f.rows_quarantined) == (None, 0, quarantined)
+        assert f.warnings[-1] == (f"{path}: loads no row, so the 2 rows an earlier load brought from it (billing "
+                                  f"months 2026-10) are kept as they were; abi remove '{path}' takes them out")
+        assert total(wh, "BilledCost") == before
+
+
 def test_placeholder_dates_the_engine_cannot_store_are_quarantined_not_moved_to_1970(wh, tmp_path):
     files = generate(tmp_path / "demo")
     lines = files.actual.read_text(encoding="utf-8-sig").splitlines()
